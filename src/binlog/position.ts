@@ -1,0 +1,40 @@
+// A binlog position: a file name and a byte offset in it. Files compare by their numeric suffix.
+
+export interface BinlogPosition {
+  file: string;
+  pos: number;
+}
+
+const SUFFIX = /^(.*)\.(\d+)$/;
+
+/** Splits `mysql-bin.000012` into its base name and index (12). */
+export function splitBinlogName(file: string): { base: string; index: number } {
+  const m = SUFFIX.exec(file);
+  if (!m) throw new Error(`invalid binlog file name '${file}': expected '<base>.<number>'`);
+  return { base: m[1], index: Number(m[2]) };
+}
+
+/** Parses `(mysql-bin.000001, 1234)` (the query-status form) or `mysql-bin.000001:1234`. */
+export function parsePosition(text: string): BinlogPosition {
+  const s = text.trim();
+  let m = /^\(\s*([^,\s]+)\s*,\s*(\d+)\s*\)$/.exec(s);
+  if (!m) m = /^([^:\s]+):(\d+)$/.exec(s);
+  if (!m) throw new Error(`invalid binlog position '${text}': expected '(file, pos)' or 'file:pos'`);
+  return { file: m[1], pos: Number(m[2]) };
+}
+
+/** Formats as query-status shows it: `(mysql-bin.000001, 1234)`. */
+export function formatPosition(p: BinlogPosition): string {
+  return `(${p.file}, ${p.pos})`;
+}
+
+/** Orders positions: by file index (then name), then offset. */
+export function comparePosition(a: BinlogPosition, b: BinlogPosition): number {
+  if (a.file !== b.file) {
+    const sa = SUFFIX.exec(a.file);
+    const sb = SUFFIX.exec(b.file);
+    if (sa && sb && sa[1] === sb[1]) return Number(sa[2]) - Number(sb[2]);
+    return a.file < b.file ? -1 : 1;
+  }
+  return a.pos - b.pos;
+}
