@@ -1,0 +1,381 @@
+// The binlog replica client: registers with the upstream as a replica, streams its binlog from a
+// (file, pos) or a GTID set, decodes every event, keeps track of where it is, and on a lost
+// connection reconnects from the last transaction boundary, dropping what it already delivered.
+import { BinlogDecoder } from './decoder.js';
+import type { BinlogEvent } from './events.js';
+import { comparePosition, formatPosition, type BinlogPosition } from './position.js';
+import {
+  detectGtidFlavor,
+  MariadbGtidSet,
+  MysqlGtidSet,
+  parseGtidSet,
+  type Flavor,
+  type GtidSet,
+  type MariadbGtid,
+} from './gtid.js';
+import { ConnectionLost, PacketConnection, parseErrorPacket, ServerError, type ConnectOptions } from './protocol.js';
+import { DMError } from '../errors.js';
+
+export type StartPoint = { file: string; pos: number } | { gtid: string };
+
+export interface BinlogClientOptions extends ConnectOptions {
+  /** server_id this replica registers with; must differ from every server's and replica's. */
+  serverId: number;
+  start: StartPoint;
+  /** Heartbeat period asked of the server (default 5000 ms); 3 missed heartbeats mean a dead link. */
+  heartbeatMs?: number;
+  /** Stop at the end of the binlog instead of waiting for new events. */
+  nonBlocking?: boolean;
+  /** Keep reconnecting for this long after a lost connection (default 120 s; 0: never reconnect). */
+  reconnectTimeoutMs?: number;
+  verifyChecksum?: boolean;
+  /** Called on each reconnect attempt (for logs and tests). */
+  onReconnect?: (attempt: number, error: Error) => void;
+}
+
+const COM_BINLOG_DUMP = 0x12;
+const COM_REGISTER_SLAVE = 0x15;
+const COM_BINLOG_DUMP_GTID = 0x1e;
+const BINLOG_DUMP_NON_BLOCK = 0x01;
+const BINLOG_THROUGH_GTID = 0x04;
+
+export class BinlogClient {
+  private conn?: PacketConnection;
+  private decoder!: BinlogDecoder;
+  private closed = false;
+  private readonly gtidMode: boolean;
+  /** Upstream flavour, known once connected. */
+  flavor?: Flavor;
+  serverVersion = '';
+  /** Position after the last delivered event. */
+  position: BinlogPosition;
+  /** Position after the last complete transaction (where a restart resumes without a gap). */
+  committedPosition: BinlogPosition;
+  /** GTID set of the complete transactions (undefined when the start point did not give one). */
+  gtidSet?: GtidSet;
+  /** Reconnects so far. */
+  reconnects = 0;
+
+  // transaction tracking
+  private inTrx = false;
+  private explicitEnd = false;
+  private pendingMysql?: { uuid: string; gno: number };
+  private pendingMariadb?: MariadbGtid;
+  /** After a reconnect: drop events up to this position (already delivered). */
+  private skipUntil?: BinlogPosition;
+
+  constructor(private readonly opts: BinlogClientOptions) {
+    this.gtidMode = 'gtid' in opts.start;
+    if ('gtid' in opts.start) {
+      this.gtidSet = parseGtidSet(detectGtidFlavor(opts.start.gtid), opts.start.gtid);
+      this.position = { file: '', pos: 4 };
+    } else {
+      this.position = { file: opts.start.file, pos: opts.start.pos };
+    }
+    this.committedPosition = { ...this.position };
+  }
+
+  /** The GTID set as text ('' when unknown). */
+  get gtidText(): string {
+    return this.gtidSet?.toString() ?? '';
+  }
+
+  close(): void {
+    this.closed = true;
+    this.conn?.close();
+  }
+
+  /** Yields decoded events one at a time. */
+  async *events(): AsyncGenerator<BinlogEvent> {
+    for await (const batch of this.batches()) yield* batch;
+  }
+
+  /** Yields decoded events in batches (everything received so far): the efficient way to consume. */
+  async *batches(): AsyncGenerator<BinlogEvent[]> {
+    let failingSince = 0;
+    let attempt = 0;
+    while (!this.closed) {
+      try {
+        if (!this.conn) {
+          await this.connect();
+          attempt = 0;
+          failingSince = 0;
+        }
+        const packets = await this.conn!.readBatch();
+        const out: BinlogEvent[] = [];
+        let ended = false;
+        for (const p of packets) {
+          if (p[0] === 0xff) throw this.dumpError(parseErrorPacket(p));
+          if (p[0] === 0xfe && p.length < 9) {
+            ended = true;
+            break;
+          }
+          const ev = this.decoder.decode(p, 1, p.length);
+          if (this.track(ev)) out.push(ev);
+        }
+        if (out.length) yield out;
+        if (ended) {
+          if (this.opts.nonBlocking) {
+            this.close();
+            return;
+          }
+          throw new ConnectionLost('the server ended the binlog stream');
+        }
+      } catch (e) {
+        this.conn?.close();
+        this.conn = undefined;
+        if (this.closed) return;
+        const limit = this.opts.reconnectTimeoutMs ?? 120_000;
+        if (!(e instanceof ConnectionLost) || limit === 0) throw e;
+        failingSince ||= Date.now();
+        if (Date.now() - failingSince > limit) {
+          throw new DMError({
+            code: 11012,
+            class: 'binlog',
+            scope: 'upstream',
+            message: `lost the binlog stream from ${this.opts.host}:${this.opts.port} and could not reconnect for ${Math.round(limit / 1000)} s: ${e.message}`,
+            workaround: 'Check that the upstream server is running and reachable; the task resumes from its checkpoint.',
+            retryable: true,
+            cause: e,
+          });
+        }
+        attempt++;
+        this.opts.onReconnect?.(attempt, e);
+        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** Math.min(attempt, 6))));
+      }
+    }
+  }
+
+  /** Connects, registers, and sends the dump command from the last committed point. */
+  private async connect(): Promise<void> {
+    const first = this.decoder === undefined;
+    const conn = new PacketConnection(this.opts);
+    try {
+      await conn.open();
+    } catch (e) {
+      if (first && e instanceof ConnectionLost) {
+        throw new DMError({
+          code: 11013,
+          class: 'binlog',
+          scope: 'upstream',
+          message: `${e.message}`,
+          workaround: "Check 'from.host' and 'from.port' in the source config and that the server is running.",
+          retryable: true,
+          cause: e,
+        });
+      }
+      throw e;
+    }
+    this.conn = conn;
+    this.flavor = conn.flavor;
+    this.serverVersion = conn.handshake.serverVersion;
+    const rows = await conn.query('SELECT @@global.binlog_checksum AS c');
+    const checksum = String(rows[0]?.c ?? 'NONE').toUpperCase() === 'CRC32' ? 'CRC32' : 'NONE';
+    await conn.query(`SET @master_binlog_checksum = @@global.binlog_checksum, @source_binlog_checksum = @@global.binlog_checksum`);
+    const hb = this.opts.heartbeatMs ?? 5000;
+    await conn.query(`SET @master_heartbeat_period = ${BigInt(hb) * 1_000_000n}`);
+    conn.setIdleTimeout(hb * 3 + 2000);
+
+    if (!first) {
+      // Resume from the last transaction boundary; drop what was delivered already.
+      this.skipUntil = { ...this.position };
+      this.reconnects++;
+    }
+    this.inTrx = false;
+    const resumeFile = this.committedPosition;
+    this.position = { ...resumeFile };
+    this.decoder = new BinlogDecoder({ checksum, verifyChecksum: this.opts.verifyChecksum, file: resumeFile.file });
+
+    this.registerReplica(conn);
+    const reg = await conn.read();
+    if (reg[0] === 0xff) throw this.dumpError(parseErrorPacket(reg));
+
+    const flags = this.opts.nonBlocking ? BINLOG_DUMP_NON_BLOCK : 0;
+    if (this.flavor === 'mariadb') {
+      await conn.query('SET @mariadb_slave_capability = 4');
+      if (this.gtidMode) {
+        const set = this.gtidSet!;
+        if (set.flavor !== 'mariadb') throw flavorMismatch(set.flavor, 'MariaDB');
+        await conn.query(`SET @slave_connect_state = '${set.toString()}'`);
+        await conn.query('SET @slave_gtid_strict_mode = 1');
+        await conn.query('SET @slave_gtid_ignore_duplicates = 0');
+        this.sendDump(conn, '', 4, flags);
+      } else {
+        if (first && !this.gtidSet) await this.seedMariadbGtid(conn);
+        this.sendDump(conn, resumeFile.file, resumeFile.pos, flags);
+      }
+    } else if (this.gtidMode) {
+      const set = this.gtidSet!;
+      if (set.flavor !== 'mysql') throw flavorMismatch(set.flavor, 'MySQL');
+      this.sendDumpGtid(conn, set as MysqlGtidSet, flags);
+    } else {
+      this.sendDump(conn, resumeFile.file, resumeFile.pos, flags);
+    }
+  }
+
+  /** MariaDB maps any (file, pos) to its GTID position, so a file/pos start still tracks GTIDs. */
+  private async seedMariadbGtid(conn: PacketConnection): Promise<void> {
+    const { file, pos } = this.committedPosition;
+    try {
+      const rows = await conn.query(`SELECT BINLOG_GTID_POS('${file.replace(/'/g, "''")}', ${pos}) AS g`);
+      const g = rows[0]?.g;
+      if (g !== null && g !== undefined) this.gtidSet = MariadbGtidSet.parse(g);
+    } catch {
+      // not fatal: the set stays unknown until a GTID_LIST event
+    }
+  }
+
+  private registerReplica(conn: PacketConnection): void {
+    const host = Buffer.from('dm-ts', 'utf8');
+    const b = Buffer.alloc(1 + 4 + 1 + host.length + 1 + 1 + 2 + 4 + 4);
+    let off = 0;
+    b[off++] = COM_REGISTER_SLAVE;
+    off = b.writeUInt32LE(this.opts.serverId, off);
+    b[off++] = host.length;
+    host.copy(b, off);
+    off += host.length;
+    b[off++] = 0; // user
+    b[off++] = 0; // password
+    off = b.writeUInt16LE(0, off);
+    off = b.writeUInt32LE(0, off); // rank
+    b.writeUInt32LE(0, off); // master id
+    conn.write(b, true);
+  }
+
+  private sendDump(conn: PacketConnection, file: string, pos: number, flags: number): void {
+    const name = Buffer.from(file, 'utf8');
+    const b = Buffer.alloc(11 + name.length);
+    b[0] = COM_BINLOG_DUMP;
+    b.writeUInt32LE(pos, 1);
+    b.writeUInt16LE(flags, 5);
+    b.writeUInt32LE(this.opts.serverId, 7);
+    name.copy(b, 11);
+    conn.write(b, true);
+  }
+
+  private sendDumpGtid(conn: PacketConnection, set: MysqlGtidSet, flags: number): void {
+    const data = set.encode();
+    const b = Buffer.alloc(1 + 2 + 4 + 4 + 0 + 8 + 4 + data.length);
+    let off = 0;
+    b[off++] = COM_BINLOG_DUMP_GTID;
+    off = b.writeUInt16LE(flags | BINLOG_THROUGH_GTID, off);
+    off = b.writeUInt32LE(this.opts.serverId, off);
+    off = b.writeUInt32LE(0, off); // binlog name length
+    off = b.writeBigUInt64LE(4n, off);
+    off = b.writeUInt32LE(data.length, off);
+    data.copy(b, off);
+    conn.write(b, true);
+  }
+
+  /** Updates positions and GTIDs for `ev`; false when `ev` was delivered before a reconnect. */
+  private track(ev: BinlogEvent): boolean {
+    if (ev.kind === 'rotate') {
+      this.position = { file: ev.nextFile, pos: ev.position };
+      if (!this.inTrx) this.committedPosition = { ...this.position };
+      if (!this.skipUntil) return true;
+      if (ev.artificial || comparePosition(this.position, this.skipUntil) <= 0) return false;
+      this.skipUntil = undefined;
+      return true;
+    }
+    // Heartbeats and artificial events (logPos 0, e.g. the FDE resent at dump start) have no place.
+    if (ev.kind === 'heartbeat' || ev.header.logPos === 0) return this.skipUntil === undefined;
+    const here = { file: this.decoder.file, pos: ev.header.logPos };
+    this.position = here;
+    this.trackTransaction(ev, here);
+    if (this.skipUntil) {
+      if (comparePosition(here, this.skipUntil) <= 0) return false; // delivered before the reconnect
+      this.skipUntil = undefined;
+    }
+    return true;
+  }
+
+  private trackTransaction(ev: BinlogEvent, here: BinlogPosition): void {
+    switch (ev.kind) {
+      case 'gtid':
+        this.inTrx = true;
+        this.explicitEnd = false;
+        this.pendingMysql = ev.anonymous ? undefined : { uuid: ev.uuid, gno: ev.gno };
+        return;
+      case 'mariadb_gtid':
+        this.inTrx = true;
+        this.explicitEnd = !ev.standalone;
+        this.pendingMariadb = ev.gtid;
+        return;
+      case 'xid':
+        this.endTrx(here);
+        return;
+      case 'query': {
+        const q = ev.query.trimStart().slice(0, 8).toUpperCase();
+        if (q.startsWith('BEGIN') || q.startsWith('XA START')) {
+          this.inTrx = true;
+          this.explicitEnd = true;
+          return;
+        }
+        if (!this.inTrx || !this.explicitEnd || q.startsWith('COMMIT') || q.startsWith('ROLLBACK') || q.startsWith('XA ')) {
+          this.endTrx(here);
+        }
+        return;
+      }
+      case 'previous_gtids':
+        if (!this.gtidSet && this.flavor === 'mysql') this.gtidSet = ev.gtidSet.clone();
+        break;
+      case 'gtid_list':
+        if (!this.gtidSet) {
+          const set = new MariadbGtidSet();
+          for (const g of ev.gtids) set.add(g);
+          this.gtidSet = set;
+        }
+        break;
+    }
+    if (!this.inTrx) this.committedPosition = here;
+  }
+
+  private endTrx(here: BinlogPosition): void {
+    if (this.pendingMysql && this.gtidSet instanceof MysqlGtidSet) {
+      this.gtidSet.add(this.pendingMysql.uuid, this.pendingMysql.gno);
+    } else if (this.pendingMariadb && this.gtidSet instanceof MariadbGtidSet) {
+      this.gtidSet.add(this.pendingMariadb);
+    }
+    this.pendingMysql = undefined;
+    this.pendingMariadb = undefined;
+    this.inTrx = false;
+    this.committedPosition = here;
+  }
+
+  private dumpError(e: ServerError): Error {
+    if (e.errno === 1236) {
+      const where = this.gtidMode ? `GTID set '${this.gtidText}'` : `position ${formatPosition(this.committedPosition)}`;
+      return new DMError({
+        code: 11020,
+        class: 'binlog',
+        scope: 'upstream',
+        message: `the upstream cannot send its binlog from ${where}: ${e.message}`,
+        workaround:
+          'The binlog may be purged: check SHOW BINARY LOGS on the upstream; restart the task with a full dump (task-mode: all) or a meta position that still exists.',
+        cause: e,
+      });
+    }
+    if (e.errno === 1227 || e.errno === 1142 || e.errno === 1044) {
+      return new DMError({
+        code: 11021,
+        class: 'binlog',
+        scope: 'upstream',
+        message: `the upstream user '${this.opts.user}' lacks replication privileges: ${e.message}`,
+        workaround: `GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '${this.opts.user}'@'%' on the upstream.`,
+        cause: e,
+      });
+    }
+    if (e.errno === 1053 || e.errno === 1317 || e.errno === 2013) return new ConnectionLost(e.message);
+    return e;
+  }
+}
+
+function flavorMismatch(setFlavor: Flavor, server: string): DMError {
+  return new DMError({
+    code: 11022,
+    class: 'binlog',
+    scope: 'config',
+    message: `a ${setFlavor} GTID set was given but the upstream is ${server}`,
+    workaround: `Give a ${server === 'MariaDB' ? "MariaDB GTID list ('domain-server-seq')" : "MySQL GTID set ('uuid:1-5')"} as binlog-gtid.`,
+  });
+}

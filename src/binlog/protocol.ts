@@ -1,0 +1,439 @@
+// A minimal MySQL client-server protocol connection for replication: handshake and authentication
+// (mysql_native_password, caching_sha2_password), text queries, and a packet stream with
+// backpressure for the binlog dump. Ordinary SQL work uses mysql2; the dump needs raw packets.
+import { connect, type Socket } from 'node:net';
+import { createHash, publicEncrypt, constants as cryptoConstants } from 'node:crypto';
+import { DMError } from '../errors.js';
+
+const MAX_PAYLOAD = 0xffffff;
+
+// Capability flags
+const CLIENT_LONG_PASSWORD = 0x1;
+const CLIENT_LONG_FLAG = 0x4;
+const CLIENT_PROTOCOL_41 = 0x200;
+const CLIENT_TRANSACTIONS = 0x2000;
+const CLIENT_SECURE_CONNECTION = 0x8000;
+const CLIENT_MULTI_RESULTS = 0x20000;
+const CLIENT_PLUGIN_AUTH = 0x80000;
+const CLIENT_PLUGIN_AUTH_LENENC_DATA = 0x200000;
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  connectTimeoutMs?: number;
+  /** Pause the socket when this many bytes of packets wait unread (default 64 MiB). */
+  highWaterMark?: number;
+}
+
+export class ServerError extends Error {
+  constructor(
+    readonly errno: number,
+    readonly sqlState: string,
+    message: string,
+  ) {
+    super(`Error ${errno} (${sqlState}): ${message}`);
+    this.name = 'ServerError';
+  }
+}
+
+/** The connection closed or failed; the binlog client may reconnect. */
+export class ConnectionLost extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConnectionLost';
+  }
+}
+
+export function parseErrorPacket(p: Buffer): ServerError {
+  const errno = p.readUInt16LE(1);
+  let off = 3;
+  let sqlState = 'HY000';
+  if (p[off] === 0x23) {
+    sqlState = p.toString('latin1', off + 1, off + 6);
+    off += 6;
+  }
+  return new ServerError(errno, sqlState, p.toString('utf8', off));
+}
+
+function sha1(...parts: Buffer[]): Buffer {
+  const h = createHash('sha1');
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+function sha256(...parts: Buffer[]): Buffer {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+function xor(a: Buffer, b: Buffer): Buffer {
+  const out = Buffer.alloc(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] ^ b[i % b.length];
+  return out;
+}
+
+export function nativePasswordAuth(password: string, scramble: Buffer): Buffer {
+  if (!password) return Buffer.alloc(0);
+  const stage1 = sha1(Buffer.from(password, 'utf8'));
+  return xor(stage1, sha1(scramble.subarray(0, 20), sha1(stage1)));
+}
+
+export function cachingSha2Auth(password: string, scramble: Buffer): Buffer {
+  if (!password) return Buffer.alloc(0);
+  const p1 = sha256(Buffer.from(password, 'utf8'));
+  const p2 = sha256(sha256(p1), scramble.subarray(0, 20));
+  return xor(p1, p2);
+}
+
+function lenenc(n: number): Buffer {
+  if (n < 0xfb) return Buffer.of(n);
+  if (n <= 0xffff) return Buffer.of(0xfc, n & 0xff, n >> 8);
+  const b = Buffer.alloc(9);
+  b[0] = 0xfe;
+  b.writeBigUInt64LE(BigInt(n), 1);
+  return b;
+}
+
+function readLenenc(p: Buffer, off: number): [value: number | null, next: number] {
+  const f = p[off];
+  if (f < 0xfb) return [f, off + 1];
+  if (f === 0xfb) return [null, off + 1];
+  if (f === 0xfc) return [p.readUInt16LE(off + 1), off + 3];
+  if (f === 0xfd) return [p.readUIntLE(off + 1, 3), off + 4];
+  return [Number(p.readBigUInt64LE(off + 1)), off + 9];
+}
+
+export interface Handshake {
+  serverVersion: string;
+  connectionId: number;
+  capabilities: number;
+  scramble: Buffer;
+  authPlugin: string;
+}
+
+/** A packet-level connection. Packets are read in order with `read()`; in streaming mode the socket
+ * is paused while more than `highWaterMark` bytes wait, so a slow consumer never buffers without bound. */
+export class PacketConnection {
+  private socket!: Socket;
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
+  private queue: Buffer[] = [];
+  private queueHead = 0;
+  private queuedBytes = 0;
+  private partial: Buffer[] = []; // payload parts of a > 16 MiB packet
+  private seq = 0;
+  private waiter?: () => void;
+  private failure?: Error;
+  private paused = false;
+  private readonly highWater: number;
+  handshake!: Handshake;
+
+  constructor(private readonly opts: ConnectOptions) {
+    this.highWater = opts.highWaterMark ?? 64 << 20;
+  }
+
+  get flavor(): 'mysql' | 'mariadb' {
+    return /mariadb/i.test(this.handshake.serverVersion) ? 'mariadb' : 'mysql';
+  }
+
+  /** Connects and authenticates. */
+  async open(): Promise<void> {
+    const { host, port } = this.opts;
+    const timeoutMs = this.opts.connectTimeoutMs ?? 10_000;
+    this.socket = await new Promise<Socket>((resolve, reject) => {
+      const s = connect({ host, port });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(
+          new ConnectionLost(`cannot connect to ${host}:${port}: no answer within ${timeoutMs} ms`),
+        );
+      }, timeoutMs);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      s.once('error', (e) => {
+        clearTimeout(timer);
+        reject(new ConnectionLost(`cannot connect to ${host}:${port}: ${e.message}`));
+      });
+    });
+    this.socket.setNoDelay(true);
+    this.socket.setKeepAlive(true, 10_000);
+    this.socket.on('data', (d) => this.onData(d));
+    this.socket.on('error', (e) => this.fail(new ConnectionLost(`connection to ${host}:${port} failed: ${e.message}`)));
+    this.socket.on('close', () => this.fail(new ConnectionLost(`connection to ${host}:${port} closed by the server`)));
+    await this.authenticate();
+  }
+
+  close(): void {
+    this.failure ??= new ConnectionLost('connection closed');
+    this.socket?.destroy();
+    this.wake();
+  }
+
+  /** Sets an idle timeout: no bytes for `ms` closes the connection as lost (0 disables). */
+  setIdleTimeout(ms: number): void {
+    this.socket.setTimeout(ms, () =>
+      this.fail(new ConnectionLost(`no data from ${this.opts.host}:${this.opts.port} for ${ms} ms (heartbeat missed)`)),
+    );
+  }
+
+  private fail(e: Error): void {
+    if (!this.failure) this.failure = e;
+    this.socket?.destroy();
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  private onData(d: Buffer): void {
+    this.chunks.push(d);
+    this.chunkBytes += d.length;
+    let buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.chunkBytes);
+    let off = 0;
+    while (buf.length - off >= 4) {
+      const len = buf.readUIntLE(off, 3);
+      if (buf.length - off < 4 + len) break;
+      this.seq = (buf[off + 3] + 1) & 0xff;
+      const payload = buf.subarray(off + 4, off + 4 + len);
+      off += 4 + len;
+      if (len === MAX_PAYLOAD) {
+        this.partial.push(payload);
+        continue;
+      }
+      let whole = payload;
+      if (this.partial.length) {
+        this.partial.push(payload);
+        whole = Buffer.concat(this.partial);
+        this.partial = [];
+      }
+      this.queue.push(whole);
+      this.queuedBytes += whole.length;
+    }
+    buf = buf.subarray(off);
+    this.chunks = buf.length ? [buf] : [];
+    this.chunkBytes = buf.length;
+    if (!this.paused && this.queuedBytes > this.highWater) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    this.wake();
+  }
+
+  private take(): Buffer {
+    const p = this.queue[this.queueHead++];
+    this.queuedBytes -= p.length;
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+    if (this.paused && this.queuedBytes < this.highWater / 2) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    return p;
+  }
+
+  /** Bytes of packets received and not read yet. */
+  get buffered(): number {
+    return this.queuedBytes;
+  }
+
+  private async available(): Promise<void> {
+    while (this.queueHead >= this.queue.length) {
+      if (this.failure) throw this.failure;
+      await new Promise<void>((r) => (this.waiter = r));
+    }
+  }
+
+  /** Reads the next packet payload; throws ConnectionLost when the connection ends. */
+  async read(): Promise<Buffer> {
+    await this.available();
+    return this.take();
+  }
+
+  /** Reads every packet available now (at least one, at most `max`): one await per batch. */
+  async readBatch(max = 4096): Promise<Buffer[]> {
+    await this.available();
+    const out: Buffer[] = [];
+    while (this.queueHead < this.queue.length && out.length < max) out.push(this.take());
+    return out;
+  }
+
+  /** Writes one packet (a new command when `reset`, i.e. sequence id 0). */
+  write(payload: Buffer, reset = false): void {
+    if (reset) this.seq = 0;
+    let off = 0;
+    do {
+      const len = Math.min(MAX_PAYLOAD, payload.length - off);
+      const header = Buffer.alloc(4);
+      header.writeUIntLE(len, 0, 3);
+      header[3] = this.seq;
+      this.seq = (this.seq + 1) & 0xff;
+      this.socket.write(Buffer.concat([header, payload.subarray(off, off + len)]));
+      off += len;
+      if (len < MAX_PAYLOAD) break;
+    } while (true);
+  }
+
+  private async authenticate(): Promise<void> {
+    const p = await this.read();
+    if (p[0] === 0xff) throw authError(parseErrorPacket(p), this.opts);
+    if (p[0] !== 10) throw new Error(`unsupported protocol version ${p[0]}`);
+    let off = 1;
+    const vEnd = p.indexOf(0, off);
+    const serverVersion = p.toString('latin1', off, vEnd);
+    off = vEnd + 1;
+    const connectionId = p.readUInt32LE(off);
+    off += 4;
+    const part1 = p.subarray(off, off + 8);
+    off += 9;
+    let capabilities = p.readUInt16LE(off);
+    off += 2;
+    off += 1 + 2; // charset, status
+    capabilities |= p.readUInt16LE(off) << 16;
+    off += 2;
+    const authLen = p[off];
+    off += 1 + 10;
+    let part2: Buffer = Buffer.alloc(0);
+    if (capabilities & CLIENT_SECURE_CONNECTION) {
+      const n = Math.max(13, authLen - 8);
+      part2 = p.subarray(off, off + n - 1); // last byte is NUL
+      off += n;
+    }
+    let authPlugin = 'mysql_native_password';
+    if (capabilities & CLIENT_PLUGIN_AUTH) {
+      const e = p.indexOf(0, off);
+      authPlugin = p.toString('latin1', off, e < 0 ? p.length : e);
+    }
+    const scramble = Buffer.concat([part1, part2]);
+    this.handshake = { serverVersion, connectionId, capabilities, scramble, authPlugin };
+
+    const clientFlags =
+      CLIENT_LONG_PASSWORD |
+      CLIENT_LONG_FLAG |
+      CLIENT_PROTOCOL_41 |
+      CLIENT_TRANSACTIONS |
+      CLIENT_SECURE_CONNECTION |
+      CLIENT_MULTI_RESULTS |
+      CLIENT_PLUGIN_AUTH |
+      CLIENT_PLUGIN_AUTH_LENENC_DATA;
+    const plugin = authPlugin === 'caching_sha2_password' ? authPlugin : 'mysql_native_password';
+    const authData = this.authResponse(plugin, scramble);
+    const head = Buffer.alloc(32);
+    head.writeUInt32LE(clientFlags, 0);
+    head.writeUInt32LE(MAX_PAYLOAD, 4);
+    head[8] = 45; // utf8mb4_general_ci
+    this.write(
+      Buffer.concat([
+        head,
+        Buffer.from(this.opts.user + '\0', 'utf8'),
+        lenenc(authData.length),
+        authData,
+        Buffer.from(plugin + '\0', 'latin1'),
+      ]),
+    );
+    await this.authResult(plugin, scramble);
+  }
+
+  private authResponse(plugin: string, scramble: Buffer): Buffer {
+    if (plugin === 'mysql_native_password') return nativePasswordAuth(this.opts.password, scramble);
+    if (plugin === 'caching_sha2_password') return cachingSha2Auth(this.opts.password, scramble);
+    if (plugin === 'mysql_clear_password') return Buffer.from(this.opts.password + '\0', 'utf8');
+    throw new DMError({
+      code: 11010,
+      class: 'binlog',
+      scope: 'upstream',
+      message: `the upstream user '${this.opts.user}' authenticates with '${plugin}', which the replication client does not support`,
+      workaround: "Use a user with mysql_native_password or caching_sha2_password: ALTER USER ... IDENTIFIED VIA mysql_native_password USING PASSWORD('...').",
+    });
+  }
+
+  private async authResult(plugin: string, scramble: Buffer): Promise<void> {
+    for (;;) {
+      const p = await this.read();
+      if (p[0] === 0x00) return; // OK
+      if (p[0] === 0xff) throw authError(parseErrorPacket(p), this.opts);
+      if (p[0] === 0xfe) {
+        // Auth switch request: plugin name, then new scramble.
+        const e = p.indexOf(0, 1);
+        plugin = p.toString('latin1', 1, e);
+        scramble = p.subarray(e + 1, p[p.length - 1] === 0 ? p.length - 1 : p.length);
+        this.write(this.authResponse(plugin, scramble));
+        continue;
+      }
+      if (p[0] === 0x01 && plugin === 'caching_sha2_password') {
+        if (p[1] === 0x03) continue; // fast auth succeeded; OK follows
+        if (p[1] === 0x04) {
+          // Full authentication over a plain connection: ask for the server's RSA public key.
+          this.write(Buffer.of(0x02));
+          const keyPacket = await this.read();
+          if (keyPacket[0] === 0xff) throw authError(parseErrorPacket(keyPacket), this.opts);
+          const key = keyPacket.subarray(1).toString('latin1');
+          const pw = xor(Buffer.from(this.opts.password + '\0', 'utf8'), scramble.subarray(0, 20));
+          this.write(publicEncrypt({ key, padding: cryptoConstants.RSA_PKCS1_OAEP_PADDING }, pw));
+          continue;
+        }
+      }
+      throw new Error(`unexpected packet 0x${p[0].toString(16)} during authentication`);
+    }
+  }
+
+  /** Runs a statement; returns rows (as string|null arrays with column names) or [] for OK. */
+  async query(sql: string): Promise<Record<string, string | null>[]> {
+    this.write(Buffer.concat([Buffer.of(0x03), Buffer.from(sql, 'utf8')]), true);
+    const first = await this.read();
+    if (first[0] === 0x00) return [];
+    if (first[0] === 0xff) throw parseErrorPacket(first);
+    const [count] = readLenenc(first, 0);
+    const names: string[] = [];
+    for (let i = 0; i < (count ?? 0); i++) {
+      const def = await this.read();
+      let off = 0;
+      let name = '';
+      for (let k = 0; k < 5; k++) {
+        const [len, next] = readLenenc(def, off);
+        if (k === 4) name = def.toString('utf8', next, next + (len ?? 0));
+        off = next + (len ?? 0);
+      }
+      names.push(name);
+    }
+    let p = await this.read();
+    if (p[0] === 0xfe && p.length < 9) p = await this.read(); // EOF after column definitions
+    const rows: Record<string, string | null>[] = [];
+    while (!(p[0] === 0xfe && p.length < 9)) {
+      if (p[0] === 0xff) throw parseErrorPacket(p);
+      const row: Record<string, string | null> = {};
+      let off = 0;
+      for (const name of names) {
+        const [len, next] = readLenenc(p, off);
+        row[name] = len === null ? null : p.toString('utf8', next, next + len);
+        off = next + (len ?? 0);
+      }
+      rows.push(row);
+      p = await this.read();
+    }
+    return rows;
+  }
+}
+
+function authError(e: ServerError, o: ConnectOptions): Error {
+  if (e.errno === 1045) {
+    return new DMError({
+      code: 11011,
+      class: 'binlog',
+      scope: 'upstream',
+      message: `access denied for user '${o.user}' to ${o.host}:${o.port}: ${e.message}`,
+      workaround: "Check 'from.user' and 'from.password' in the source config (an encrypted password must come from 'dmctl encrypt').",
+      cause: e,
+    });
+  }
+  return e;
+}
