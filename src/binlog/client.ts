@@ -53,6 +53,11 @@ export class BinlogClient {
   committedPosition: BinlogPosition;
   /** GTID set of the complete transactions (undefined when the start point did not give one). */
   gtidSet?: GtidSet;
+  /** Bytes received from the server and not yet decoded (bounded by highWaterMark). */
+  get bufferedBytes(): number {
+    return this.conn?.buffered ?? 0;
+  }
+
   /** Reconnects so far. */
   reconnects = 0;
 

@@ -408,7 +408,10 @@ function readImage(
   const values: (Value | undefined)[] = new Array(n);
   let k = 0;
   for (let i = 0; i < n; i++) {
-    if (!(present[i >> 3] & (1 << (i & 7)))) continue;
+    if (!(present[i >> 3] & (1 << (i & 7)))) {
+      values[i] = undefined;
+      continue;
+    }
     if (buf[start + (k >> 3)] & (1 << (k & 7))) values[i] = null;
     else {
       const [v, len] = decodeValue(buf, off, end, columns[i]);
