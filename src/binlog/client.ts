@@ -360,7 +360,8 @@ export class BinlogClient {
         cause: e,
       });
     }
-    if (e.errno === 1227 || e.errno === 1142 || e.errno === 1044) {
+    // After a successful login, MariaDB answers COM_REGISTER_SLAVE without the privilege with 1045.
+    if (e.errno === 1227 || e.errno === 1142 || e.errno === 1044 || e.errno === 1045) {
       return new DMError({
         code: 11021,
         class: 'binlog',
