@@ -50,7 +50,8 @@ export class BinlogDecodeError extends DMError {
       class: 'binlog',
       scope: 'upstream',
       message: `binlog event at (${file}, ${pos})${eventType === undefined ? '' : ` of type ${eventType}`}: ${message}`,
-      workaround: 'Check the upstream binlog with mariadb-binlog/mysqlbinlog at this position; report it if the binlog is valid.',
+      workaround:
+        'Check the upstream binlog with mariadb-binlog/mysqlbinlog at this position; report it if the binlog is valid.',
     });
     this.name = 'BinlogDecodeError';
   }

@@ -13,7 +13,13 @@ import {
   type GtidSet,
   type MariadbGtid,
 } from './gtid.js';
-import { ConnectionLost, PacketConnection, parseErrorPacket, ServerError, type ConnectOptions } from './protocol.js';
+import {
+  ConnectionLost,
+  PacketConnection,
+  parseErrorPacket,
+  ServerError,
+  type ConnectOptions,
+} from './protocol.js';
 import { DMError } from '../errors.js';
 
 export type StartPoint = { file: string; pos: number } | { gtid: string };
@@ -139,7 +145,8 @@ export class BinlogClient {
             class: 'binlog',
             scope: 'upstream',
             message: `lost the binlog stream from ${this.opts.host}:${this.opts.port} and could not reconnect for ${Math.round(limit / 1000)} s: ${e.message}`,
-            workaround: 'Check that the upstream server is running and reachable; the task resumes from its checkpoint.',
+            workaround:
+              'Check that the upstream server is running and reachable; the task resumes from its checkpoint.',
             retryable: true,
             cause: e,
           });
@@ -164,7 +171,8 @@ export class BinlogClient {
           class: 'binlog',
           scope: 'upstream',
           message: `${e.message}`,
-          workaround: "Check 'from.host' and 'from.port' in the source config and that the server is running.",
+          workaround:
+            "Check 'from.host' and 'from.port' in the source config and that the server is running.",
           retryable: true,
           cause: e,
         });
@@ -176,7 +184,9 @@ export class BinlogClient {
     this.serverVersion = conn.handshake.serverVersion;
     const rows = await conn.query('SELECT @@global.binlog_checksum AS c');
     const checksum = String(rows[0]?.c ?? 'NONE').toUpperCase() === 'CRC32' ? 'CRC32' : 'NONE';
-    await conn.query(`SET @master_binlog_checksum = @@global.binlog_checksum, @source_binlog_checksum = @@global.binlog_checksum`);
+    await conn.query(
+      `SET @master_binlog_checksum = @@global.binlog_checksum, @source_binlog_checksum = @@global.binlog_checksum`,
+    );
     const hb = this.opts.heartbeatMs ?? 5000;
     await conn.query(`SET @master_heartbeat_period = ${BigInt(hb) * 1_000_000n}`);
     conn.setIdleTimeout(hb * 3 + 2000);
@@ -189,7 +199,11 @@ export class BinlogClient {
     this.inTrx = false;
     const resumeFile = this.committedPosition;
     this.position = { ...resumeFile };
-    this.decoder = new BinlogDecoder({ checksum, verifyChecksum: this.opts.verifyChecksum, file: resumeFile.file });
+    this.decoder = new BinlogDecoder({
+      checksum,
+      verifyChecksum: this.opts.verifyChecksum,
+      file: resumeFile.file,
+    });
 
     this.registerReplica(conn);
     const reg = await conn.read();
@@ -316,7 +330,13 @@ export class BinlogClient {
           this.explicitEnd = true;
           return;
         }
-        if (!this.inTrx || !this.explicitEnd || q.startsWith('COMMIT') || q.startsWith('ROLLBACK') || q.startsWith('XA ')) {
+        if (
+          !this.inTrx ||
+          !this.explicitEnd ||
+          q.startsWith('COMMIT') ||
+          q.startsWith('ROLLBACK') ||
+          q.startsWith('XA ')
+        ) {
           this.endTrx(here);
         }
         return;
@@ -349,7 +369,9 @@ export class BinlogClient {
 
   private dumpError(e: ServerError): Error {
     if (e.errno === 1236) {
-      const where = this.gtidMode ? `GTID set '${this.gtidText}'` : `position ${formatPosition(this.committedPosition)}`;
+      const where = this.gtidMode
+        ? `GTID set '${this.gtidText}'`
+        : `position ${formatPosition(this.committedPosition)}`;
       return new DMError({
         code: 11020,
         class: 'binlog',

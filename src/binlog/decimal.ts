@@ -17,9 +17,7 @@ function pad(n: number, width: number): string {
 /** Bytes a NEWDECIMAL(precision, scale) occupies. */
 export function decimalSize(precision: number, scale: number): number {
   const intg = precision - scale;
-  return (
-    Math.floor(intg / 9) * 4 + DIG2BYTES[intg % 9] + Math.floor(scale / 9) * 4 + DIG2BYTES[scale % 9]
-  );
+  return Math.floor(intg / 9) * 4 + DIG2BYTES[intg % 9] + Math.floor(scale / 9) * 4 + DIG2BYTES[scale % 9];
 }
 
 /** Decodes MySQL's binary DECIMAL into its exact text, e.g. `-1234.5600`. */
@@ -59,4 +57,3 @@ export function decodeDecimal(src: Buffer, off: number, precision: number, scale
   const text = scale > 0 ? `${intPart}.${fracPart}` : intPart;
   return negative ? `-${text}` : text;
 }
-

@@ -49,7 +49,11 @@ export class BinlogDecoder {
 
   constructor(opts: DecoderOptions = {}) {
     this.checksumAlg =
-      opts.checksum === 'CRC32' ? ChecksumAlg.CRC32 : opts.checksum === 'NONE' ? ChecksumAlg.OFF : ChecksumAlg.UNDEF;
+      opts.checksum === 'CRC32'
+        ? ChecksumAlg.CRC32
+        : opts.checksum === 'NONE'
+          ? ChecksumAlg.OFF
+          : ChecksumAlg.UNDEF;
     this.verify = opts.verifyChecksum ?? true;
     this.file = opts.file ?? '';
   }
@@ -341,7 +345,8 @@ export class BinlogDecoder {
       const real = resolveColumnType(mapType, meta);
       columns.push({ type: real.type, mapType, meta: real.meta, nullable: false, unsigned: false });
     }
-    if (c.off !== metaEnd) throw new Error(`column metadata length ${metaLen} does not match the column types`);
+    if (c.off !== metaEnd)
+      throw new Error(`column metadata length ${metaLen} does not match the column types`);
     const nullBits = c.bytes((count + 7) >> 3);
     for (let i = 0; i < count; i++) columns[i].nullable = (nullBits[i >> 3] & (1 << (i & 7))) !== 0;
     const ev: TableMapEvent = { kind: 'table_map', header, tableId, flags, schema, table, columns };
@@ -552,7 +557,8 @@ function fdeChecksumAlg(buf: Buffer, start: number, end: number): number {
   const vStart = start + EVENT_HEADER_LEN + 2;
   const version = buf.toString('latin1', vStart, vStart + 50).replace(/\0.*$/s, '');
   if (!versionHasChecksum(version)) return ChecksumAlg.UNDEF;
-  if (end - start < EVENT_HEADER_LEN + FDE_FIXED + 5) throw new RangeError('truncated FORMAT_DESCRIPTION event');
+  if (end - start < EVENT_HEADER_LEN + FDE_FIXED + 5)
+    throw new RangeError('truncated FORMAT_DESCRIPTION event');
   return buf[end - 5];
 }
 

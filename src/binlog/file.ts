@@ -39,9 +39,16 @@ export async function* readBinlogFile(
       }
       if (filePos >= size) break;
       const rest = buf.subarray(off);
-      const next = Buffer.alloc(Math.max(chunk, rest.length + 19, rest.length >= 19 ? rest.readUInt32LE(9) : 0));
+      const next = Buffer.alloc(
+        Math.max(chunk, rest.length + 19, rest.length >= 19 ? rest.readUInt32LE(9) : 0),
+      );
       rest.copy(next, 0);
-      const { bytesRead } = await fh.read(next, rest.length, next.length - rest.length, filePos + rest.length);
+      const { bytesRead } = await fh.read(
+        next,
+        rest.length,
+        next.length - rest.length,
+        filePos + rest.length,
+      );
       if (bytesRead === 0) break;
       buf = next.subarray(0, rest.length + bytesRead);
       bufPos = filePos;

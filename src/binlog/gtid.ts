@@ -74,7 +74,8 @@ export class MysqlGtidSet implements GtidSet {
       if (part === '') continue;
       const [uuidRaw, ...ranges] = part.split(':');
       const uuid = uuidRaw.toLowerCase();
-      if (!UUID_RE.test(uuid)) throw new Error(`invalid MySQL GTID set '${text}': bad server UUID '${uuidRaw}'`);
+      if (!UUID_RE.test(uuid))
+        throw new Error(`invalid MySQL GTID set '${text}': bad server UUID '${uuidRaw}'`);
       if (ranges.length === 0) throw new Error(`invalid MySQL GTID set '${text}': '${part}' has no interval`);
       const list: Interval[] = [];
       for (const r of ranges) {
@@ -101,7 +102,8 @@ export class MysqlGtidSet implements GtidSet {
       return this;
     }
     const last = list[list.length - 1];
-    if (gno === last[1] + 1) last[1] = gno; // the common case: the next transaction
+    if (gno === last[1] + 1)
+      last[1] = gno; // the common case: the next transaction
     else if (!this.has(key, gno)) this.sets.set(key, normalizeIntervals([...list, [gno, gno]]));
     return this;
   }
@@ -115,13 +117,23 @@ export class MysqlGtidSet implements GtidSet {
     return [...this.sets.keys()]
       .sort()
       .filter((u) => this.sets.get(u)!.length > 0)
-      .map((u) => `${u}:${this.sets.get(u)!.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(':')}`)
+      .map(
+        (u) =>
+          `${u}:${this.sets
+            .get(u)!
+            .map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`))
+            .join(':')}`,
+      )
       .join(',');
   }
 
   clone(): MysqlGtidSet {
     const c = new MysqlGtidSet();
-    for (const [u, list] of this.sets) c.sets.set(u, list.map((i) => [i[0], i[1]] as Interval));
+    for (const [u, list] of this.sets)
+      c.sets.set(
+        u,
+        list.map((i) => [i[0], i[1]] as Interval),
+      );
     return c;
   }
 

@@ -147,9 +147,7 @@ export class PacketConnection {
       const s = connect({ host, port });
       const timer = setTimeout(() => {
         s.destroy();
-        reject(
-          new ConnectionLost(`cannot connect to ${host}:${port}: no answer within ${timeoutMs} ms`),
-        );
+        reject(new ConnectionLost(`cannot connect to ${host}:${port}: no answer within ${timeoutMs} ms`));
       }, timeoutMs);
       s.once('connect', () => {
         clearTimeout(timer);
@@ -163,8 +161,12 @@ export class PacketConnection {
     this.socket.setNoDelay(true);
     this.socket.setKeepAlive(true, 10_000);
     this.socket.on('data', (d) => this.onData(d));
-    this.socket.on('error', (e) => this.fail(new ConnectionLost(`connection to ${host}:${port} failed: ${e.message}`)));
-    this.socket.on('close', () => this.fail(new ConnectionLost(`connection to ${host}:${port} closed by the server`)));
+    this.socket.on('error', (e) =>
+      this.fail(new ConnectionLost(`connection to ${host}:${port} failed: ${e.message}`)),
+    );
+    this.socket.on('close', () =>
+      this.fail(new ConnectionLost(`connection to ${host}:${port} closed by the server`)),
+    );
     await this.authenticate();
   }
 
@@ -177,7 +179,11 @@ export class PacketConnection {
   /** Sets an idle timeout: no bytes for `ms` closes the connection as lost (0 disables). */
   setIdleTimeout(ms: number): void {
     this.socket.setTimeout(ms, () =>
-      this.fail(new ConnectionLost(`no data from ${this.opts.host}:${this.opts.port} for ${ms} ms (heartbeat missed)`)),
+      this.fail(
+        new ConnectionLost(
+          `no data from ${this.opts.host}:${this.opts.port} for ${ms} ms (heartbeat missed)`,
+        ),
+      ),
     );
   }
 
@@ -352,7 +358,8 @@ export class PacketConnection {
       class: 'binlog',
       scope: 'upstream',
       message: `the upstream user '${this.opts.user}' authenticates with '${plugin}', which the replication client does not support`,
-      workaround: "Use a user with mysql_native_password or caching_sha2_password: ALTER USER ... IDENTIFIED VIA mysql_native_password USING PASSWORD('...').",
+      workaround:
+        "Use a user with mysql_native_password or caching_sha2_password: ALTER USER ... IDENTIFIED VIA mysql_native_password USING PASSWORD('...').",
     });
   }
 
@@ -431,7 +438,8 @@ function authError(e: ServerError, o: ConnectOptions): Error {
       class: 'binlog',
       scope: 'upstream',
       message: `access denied for user '${o.user}' to ${o.host}:${o.port}: ${e.message}`,
-      workaround: "Check 'from.user' and 'from.password' in the source config (an encrypted password must come from 'dmctl encrypt').",
+      workaround:
+        "Check 'from.user' and 'from.password' in the source config (an encrypted password must come from 'dmctl encrypt').",
       cause: e,
     });
   }

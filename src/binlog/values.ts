@@ -16,7 +16,6 @@ function fracDigits(micro: number, fsp: number): string {
   return fsp > 0 ? '.' + pad(micro, 6).slice(0, fsp) : '';
 }
 
-
 /** TIME2 (MySQL 5.6+ format) → `[-]HH:MM:SS[.f]`. */
 function decodeTime2(buf: Buffer, off: number, fsp: number): string {
   const intpart0 = readBE(buf, off, 3) - 0x800000;
@@ -261,7 +260,8 @@ export function decodeValue(buf: Buffer, off: number, end: number, col: ColumnIn
       const start = off + meta;
       let v: Value;
       if (col.type === T.JSON) v = decodeJson(buf.subarray(start, start + len));
-      else if (col.type === T.GEOMETRY || col.type === T.VECTOR) v = Buffer.from(buf.subarray(start, start + len));
+      else if (col.type === T.GEOMETRY || col.type === T.VECTOR)
+        v = Buffer.from(buf.subarray(start, start + len));
       else v = text(buf, start, start + len, col);
       return [v, meta + len];
     }

@@ -23,6 +23,10 @@ export async function masterStatus(s: MariaDBSandbox): Promise<{ file: string; p
 
 let nextReplicaId = 100_000;
 
-export function client(s: MariaDBSandbox, start: BinlogClientOptions['start'], extra: Partial<BinlogClientOptions> = {}): BinlogClient {
+export function client(
+  s: MariaDBSandbox,
+  start: BinlogClientOptions['start'],
+  extra: Partial<BinlogClientOptions> = {},
+): BinlogClient {
   return new BinlogClient({ ...s.connectionOptions(), serverId: nextReplicaId++, start, ...extra });
 }

@@ -27,7 +27,9 @@ async function drain(c: BinlogClient, stopAfter?: number): Promise<string[]> {
 
 /** Insert ids seen in rows events, in order. */
 function insertedIds(evs: BinlogEvent[]): number[] {
-  return evs.flatMap((e) => (e.kind === 'rows' && e.action === 'insert' ? e.rows.map((r) => r.after![0] as number) : []));
+  return evs.flatMap((e) =>
+    e.kind === 'rows' && e.action === 'insert' ? e.rows.map((r) => r.after![0] as number) : [],
+  );
 }
 
 test('resume from a saved position, and from a saved GTID set, yields exactly the remaining events', async () => {
@@ -35,7 +37,9 @@ test('resume from a saved position, and from a saved GTID set, yields exactly th
   const start = await masterStatus(s);
   await s.exec('CREATE DATABASE r; CREATE TABLE r.t (id INT PRIMARY KEY, v VARCHAR(20))');
   for (let i = 0; i < 30; i++) {
-    await s.exec(`INSERT INTO r.t (id, v) VALUES (${i * 2}, 'a'), (${i * 2 + 1}, 'b'); UPDATE r.t SET v = 'c' WHERE id = ${i}`);
+    await s.exec(
+      `INSERT INTO r.t (id, v) VALUES (${i * 2}, 'a'), (${i * 2 + 1}, 'b'); UPDATE r.t SET v = 'c' WHERE id = ${i}`,
+    );
     if (i === 10) await s.exec('FLUSH BINARY LOGS');
     if (i === 20) await s.exec('ALTER TABLE r.t ADD COLUMN w INT');
   }
@@ -57,8 +61,12 @@ test('resume from a saved position, and from a saved GTID set, yields exactly th
     const fromPos = await drain(client(s, savedPos, { nonBlocking: true }));
     const fromGtid = await drain(client(s, { gtid: savedGtid }, { nonBlocking: true }));
     const boundary = full.findIndex((e) => e.startsWith(`${savedPos.file}:${savedPos.pos}:`));
-    const expected = savedPos.pos === 4 ? full.slice(full.findIndex((e) => e.startsWith(`${savedPos.file}:`))) : full.slice(boundary + 1);
-    const data = (l: string[]): string[] => l.filter((e) => !/format_description|gtid_list|binlog_checkpoint|rotate/.test(e));
+    const expected =
+      savedPos.pos === 4
+        ? full.slice(full.findIndex((e) => e.startsWith(`${savedPos.file}:`)))
+        : full.slice(boundary + 1);
+    const data = (l: string[]): string[] =>
+      l.filter((e) => !/format_description|gtid_list|binlog_checkpoint|rotate/.test(e));
     assert.deepEqual(data(fromPos), data(expected), `resume by position at cut ${cut}`);
     assert.deepEqual(data(fromGtid), data(expected), `resume by GTID '${savedGtid}' at cut ${cut}`);
   }
@@ -95,7 +103,10 @@ test('a lost connection mid-transaction reconnects and delivers every event exac
   assert.ok(c.reconnects >= kills - 1, `kills: ${kills}, reconnects: ${c.reconnects}`);
   const ids = insertedIds(events);
   assert.equal(ids.length, 20_000);
-  assert.deepEqual(ids, Array.from({ length: 20_000 }, (_, i) => i));
+  assert.deepEqual(
+    ids,
+    Array.from({ length: 20_000 }, (_, i) => i),
+  );
   assert.equal(events.filter((e) => e.kind === 'xid').length, 40);
 });
 
@@ -118,7 +129,10 @@ test('server restart mid-stream: the client reconnects and loses nothing', async
   await s.restart();
   for (let i = 200; i < 300; i++) await s.exec(`INSERT INTO rs.t VALUES (${i})`);
   await reading;
-  assert.deepEqual(seen, Array.from({ length: 300 }, (_, i) => i));
+  assert.deepEqual(
+    seen,
+    Array.from({ length: 300 }, (_, i) => i),
+  );
   assert.ok(c.reconnects >= 2);
   const end = await masterStatus(s);
   assert.equal(c.gtidText, end.gtid);

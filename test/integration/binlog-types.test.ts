@@ -83,7 +83,9 @@ function normalize(v: Value | undefined): unknown {
 test('every column type decodes to what SELECT returns', async () => {
   const s = await server();
   const start = await masterStatus(s);
-  await s.exec(`CREATE DATABASE types; CREATE TABLE types.t (${COLUMNS.map(([n, t]) => `\`${n}\` ${t}`).join(', ')})`);
+  await s.exec(
+    `CREATE DATABASE types; CREATE TABLE types.t (${COLUMNS.map(([n, t]) => `\`${n}\` ${t}`).join(', ')})`,
+  );
   for (const r of ROWS) await s.exec(`INSERT INTO types.t VALUES ${r}`);
   await s.exec('UPDATE types.t SET i = i + 1 WHERE id = 1; DELETE FROM types.t WHERE id = 3');
   const end = await masterStatus(s);
@@ -114,7 +116,9 @@ test('every column type decodes to what SELECT returns', async () => {
           ? `CONCAT(\`${n}\`) AS \`${n}\``
           : `\`${n}\``,
   );
-  const [rows] = (await conn.query(`SELECT ${exprs.join(', ')} FROM types.t ORDER BY id`)) as unknown as [Record<string, unknown>[]];
+  const [rows] = (await conn.query(`SELECT ${exprs.join(', ')} FROM types.t ORDER BY id`)) as unknown as [
+    Record<string, unknown>[],
+  ];
   await conn.end();
 
   // the final state upstream: row 1 updated, row 2 as inserted (row 3 deleted)
@@ -125,7 +129,8 @@ test('every column type decodes to what SELECT returns', async () => {
       const [name, type] = COLUMNS[i];
       let want = rows[r][name];
       let got = normalize(finalRows[r][i]);
-      if (typeof want === 'string' && /BINARY|BLOB|GEOMETRY|POINT|latin1/.test(type)) want = want.toLowerCase();
+      if (typeof want === 'string' && /BINARY|BLOB|GEOMETRY|POINT|latin1/.test(type))
+        want = want.toLowerCase();
       if (/BIT/.test(type) && typeof got === 'string') got = BigInt('0x' + got).toString();
       if (typeof want === 'number' && typeof got === 'string') got = Number(got);
       if (type === 'YEAR' && got !== null) got = Number(got);

@@ -64,8 +64,18 @@ test('FORMAT_DESCRIPTION: version, checksum on and off', () => {
 
 test('ROTATE: real and artificial; file name is tracked', () => {
   const d = decoder();
-  const fake = d.decode(event(E.ROTATE, Buffer.concat([u64(4), Buffer.from('mysql-bin.000007')]), { logPos: 0, timestamp: 0, flags: 0x20 }));
-  assert.deepEqual(fake.kind === 'rotate' && [fake.nextFile, fake.position, fake.artificial], ['mysql-bin.000007', 4, true]);
+  const fake = d.decode(
+    event(E.ROTATE, Buffer.concat([u64(4), Buffer.from('mysql-bin.000007')]), {
+      logPos: 0,
+      timestamp: 0,
+      flags: 0x20,
+    }),
+  );
+  assert.deepEqual(fake.kind === 'rotate' && [fake.nextFile, fake.position, fake.artificial], [
+    'mysql-bin.000007',
+    4,
+    true,
+  ]);
   assert.equal(d.file, 'mysql-bin.000007');
   const real = d.decode(event(E.ROTATE, Buffer.concat([u64(4), Buffer.from('mysql-bin.000008')])));
   assert.equal(real.kind === 'rotate' && real.artificial, false);
@@ -77,12 +87,24 @@ test('QUERY, XID, STOP, HEARTBEAT, ANNOTATE_ROWS, ROWS_QUERY, BINLOG_CHECKPOINT'
   const q = d.decode(
     event(
       E.QUERY,
-      Buffer.concat([u32(42), u32(3), Buffer.of(4), u16(0), u16(status.length), status, Buffer.from('shop\0'), Buffer.from('ALTER TABLE t ADD c INT')]),
+      Buffer.concat([
+        u32(42),
+        u32(3),
+        Buffer.of(4),
+        u16(0),
+        u16(status.length),
+        status,
+        Buffer.from('shop\0'),
+        Buffer.from('ALTER TABLE t ADD c INT'),
+      ]),
     ),
   );
   assert.ok(q.kind === 'query');
   if (q.kind === 'query') {
-    assert.deepEqual([q.threadId, q.execTime, q.schema, q.query, q.errorCode], [42, 3, 'shop', 'ALTER TABLE t ADD c INT', 0]);
+    assert.deepEqual(
+      [q.threadId, q.execTime, q.schema, q.query, q.errorCode],
+      [42, 3, 'shop', 'ALTER TABLE t ADD c INT', 0],
+    );
   }
   const x = d.decode(event(E.XID, u64(123456789012345n)));
   assert.equal(x.kind === 'xid' && x.xid, 123456789012345n);
@@ -93,14 +115,18 @@ test('QUERY, XID, STOP, HEARTBEAT, ANNOTATE_ROWS, ROWS_QUERY, BINLOG_CHECKPOINT'
   assert.equal(an.kind === 'rows_query' && an.query, 'INSERT INTO t VALUES (1)');
   const rq = d.decode(event(E.ROWS_QUERY, Buffer.concat([Buffer.of(5), Buffer.from('DELETE')])));
   assert.equal(rq.kind === 'rows_query' && rq.query, 'DELETE');
-  const cp = d.decode(event(E.MARIADB_BINLOG_CHECKPOINT, Buffer.concat([u32(16), Buffer.from('mysql-bin.000001')])));
+  const cp = d.decode(
+    event(E.MARIADB_BINLOG_CHECKPOINT, Buffer.concat([u32(16), Buffer.from('mysql-bin.000001')])),
+  );
   assert.equal(cp.kind === 'binlog_checkpoint' && cp.file, 'mysql-bin.000001');
 });
 
 test('MySQL GTID, ANONYMOUS_GTID and PREVIOUS_GTIDS', () => {
   const d = decoder('8.0.36');
   const uuid = Buffer.from('3e11fa4771ca11e19e33c80aa9429562', 'hex');
-  const g = d.decode(event(E.GTID, Buffer.concat([Buffer.of(1), uuid, u64(77), Buffer.of(2), u64(10), u64(11)])));
+  const g = d.decode(
+    event(E.GTID, Buffer.concat([Buffer.of(1), uuid, u64(77), Buffer.of(2), u64(10), u64(11)])),
+  );
   assert.ok(g.kind === 'gtid');
   if (g.kind === 'gtid') {
     assert.deepEqual(
@@ -113,17 +139,23 @@ test('MySQL GTID, ANONYMOUS_GTID and PREVIOUS_GTIDS', () => {
   const p = d.decode(
     event(E.PREVIOUS_GTIDS, Buffer.concat([u64(1), uuid, u64(2), u64(1), u64(6), u64(8), u64(10)])),
   );
-  assert.equal(p.kind === 'previous_gtids' && p.gtidSet.toString(), '3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:8-9');
+  assert.equal(
+    p.kind === 'previous_gtids' && p.gtidSet.toString(),
+    '3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:8-9',
+  );
 });
 
 test('MariaDB GTID (standalone, with commit id) and GTID_LIST', () => {
   const d = decoder();
   const g = d.decode(event(E.MARIADB_GTID, Buffer.concat([u64(55), u32(2), Buffer.of(1)]), { serverId: 9 }));
   assert.ok(g.kind === 'mariadb_gtid');
-  if (g.kind === 'mariadb_gtid') assert.deepEqual([g.gtid, g.standalone], [{ domain: 2, server: 9, seq: 55 }, true]);
+  if (g.kind === 'mariadb_gtid')
+    assert.deepEqual([g.gtid, g.standalone], [{ domain: 2, server: 9, seq: 55 }, true]);
   const g2 = d.decode(event(E.MARIADB_GTID, Buffer.concat([u64(56), u32(0), Buffer.of(2 | 8), u64(999)])));
   assert.ok(g2.kind === 'mariadb_gtid' && g2.commitId === 999n && !g2.standalone);
-  const l = d.decode(event(E.MARIADB_GTID_LIST, Buffer.concat([u32(2), u32(0), u32(1), u64(100), u32(1), u32(2), u64(5)])));
+  const l = d.decode(
+    event(E.MARIADB_GTID_LIST, Buffer.concat([u32(2), u32(0), u32(1), u64(100), u32(1), u32(2), u64(5)])),
+  );
   assert.deepEqual(l.kind === 'gtid_list' && l.gtids, [
     { domain: 0, server: 1, seq: 100 },
     { domain: 1, server: 2, seq: 5 },
@@ -161,10 +193,27 @@ const cases: Case[] = [
   { name: 'SHORT', col: { type: T.SHORT }, bytes: u16(0x8000), expect: -32768 },
   { name: 'SHORT UNSIGNED', col: { type: T.SHORT }, bytes: u16(0xffff), expect: 65535, unsigned: true },
   { name: 'INT24', col: { type: T.INT24 }, bytes: Buffer.of(0xff, 0xff, 0xff), expect: -1 },
-  { name: 'INT24 UNSIGNED', col: { type: T.INT24 }, bytes: Buffer.of(0xff, 0xff, 0xff), expect: 16777215, unsigned: true },
+  {
+    name: 'INT24 UNSIGNED',
+    col: { type: T.INT24 },
+    bytes: Buffer.of(0xff, 0xff, 0xff),
+    expect: 16777215,
+    unsigned: true,
+  },
   { name: 'LONG', col: { type: T.LONG }, bytes: u32(0x80000000), expect: -2147483648 },
-  { name: 'LONG UNSIGNED', col: { type: T.LONG }, bytes: u32(0xffffffff), expect: 4294967295, unsigned: true },
-  { name: 'LONGLONG', col: { type: T.LONGLONG }, bytes: u64(0x8000000000000000n), expect: -9223372036854775808n },
+  {
+    name: 'LONG UNSIGNED',
+    col: { type: T.LONG },
+    bytes: u32(0xffffffff),
+    expect: 4294967295,
+    unsigned: true,
+  },
+  {
+    name: 'LONGLONG',
+    col: { type: T.LONGLONG },
+    bytes: u64(0x8000000000000000n),
+    expect: -9223372036854775808n,
+  },
   {
     name: 'LONGLONG UNSIGNED',
     col: { type: T.LONGLONG },
@@ -172,8 +221,18 @@ const cases: Case[] = [
     expect: 18446744073709551615n,
     unsigned: true,
   },
-  { name: 'FLOAT', col: { type: T.FLOAT, meta: Buffer.of(4) }, bytes: Buffer.from(new Float32Array([1.5]).buffer), expect: 1.5 },
-  { name: 'DOUBLE', col: { type: T.DOUBLE, meta: Buffer.of(8) }, bytes: Buffer.from(new Float64Array([-2.25e100]).buffer), expect: -2.25e100 },
+  {
+    name: 'FLOAT',
+    col: { type: T.FLOAT, meta: Buffer.of(4) },
+    bytes: Buffer.from(new Float32Array([1.5]).buffer),
+    expect: 1.5,
+  },
+  {
+    name: 'DOUBLE',
+    col: { type: T.DOUBLE, meta: Buffer.of(8) },
+    bytes: Buffer.from(new Float64Array([-2.25e100]).buffer),
+    expect: -2.25e100,
+  },
   {
     name: 'DECIMAL(14,4) positive',
     col: { type: T.NEWDECIMAL, meta: Buffer.of(14, 4) },
@@ -192,14 +251,39 @@ const cases: Case[] = [
     bytes: Buffer.of(0x80, 0x07, 0x05), // 7.05: intg 3 digits in 2 bytes, frac 2 digits in 1 byte
     expect: '7.05',
   },
-  { name: 'DECIMAL(10,0) zero', col: { type: T.NEWDECIMAL, meta: Buffer.of(10, 0) }, bytes: Buffer.of(0x80, 0, 0, 0, 0), expect: '0' },
+  {
+    name: 'DECIMAL(10,0) zero',
+    col: { type: T.NEWDECIMAL, meta: Buffer.of(10, 0) },
+    bytes: Buffer.of(0x80, 0, 0, 0, 0),
+    expect: '0',
+  },
   { name: 'YEAR', col: { type: T.YEAR }, bytes: Buffer.of(124), expect: 2024 },
   { name: 'YEAR zero', col: { type: T.YEAR }, bytes: Buffer.of(0), expect: 0 },
-  { name: 'DATE', col: { type: T.DATE }, bytes: u48((2024 << 9) | (2 << 5) | 29).subarray(0, 3), expect: '2024-02-29' },
+  {
+    name: 'DATE',
+    col: { type: T.DATE },
+    bytes: u48((2024 << 9) | (2 << 5) | 29).subarray(0, 3),
+    expect: '2024-02-29',
+  },
   { name: 'DATE zero', col: { type: T.DATE }, bytes: Buffer.alloc(3), expect: '0000-00-00' },
-  { name: 'TIME (old)', col: { type: T.TIME }, bytes: Buffer.from(new Int32Array([-123456]).buffer).subarray(0, 3), expect: '-12:34:56' },
-  { name: 'TIME2(0)', col: { type: T.TIME2, meta: Buffer.of(0) }, bytes: be(BigInt((12 << 12) | (34 << 6) | 56) + 0x800000n, 3), expect: '12:34:56' },
-  { name: 'TIME2(0) negative', col: { type: T.TIME2, meta: Buffer.of(0) }, bytes: be(0x800000n - BigInt(1 << 12), 3), expect: '-01:00:00' },
+  {
+    name: 'TIME (old)',
+    col: { type: T.TIME },
+    bytes: Buffer.from(new Int32Array([-123456]).buffer).subarray(0, 3),
+    expect: '-12:34:56',
+  },
+  {
+    name: 'TIME2(0)',
+    col: { type: T.TIME2, meta: Buffer.of(0) },
+    bytes: be(BigInt((12 << 12) | (34 << 6) | 56) + 0x800000n, 3),
+    expect: '12:34:56',
+  },
+  {
+    name: 'TIME2(0) negative',
+    col: { type: T.TIME2, meta: Buffer.of(0) },
+    bytes: be(0x800000n - BigInt(1 << 12), 3),
+    expect: '-01:00:00',
+  },
   {
     name: 'TIME2(3)',
     col: { type: T.TIME2, meta: Buffer.of(3) },
@@ -218,7 +302,12 @@ const cases: Case[] = [
     bytes: u64(20200102030405n),
     expect: '2020-01-02 03:04:05',
   },
-  { name: 'DATETIME2(0)', col: { type: T.DATETIME2, meta: Buffer.of(0) }, bytes: be(datetime2(2020, 1, 2, 3, 4, 5), 5), expect: '2020-01-02 03:04:05' },
+  {
+    name: 'DATETIME2(0)',
+    col: { type: T.DATETIME2, meta: Buffer.of(0) },
+    bytes: be(datetime2(2020, 1, 2, 3, 4, 5), 5),
+    expect: '2020-01-02 03:04:05',
+  },
   {
     name: 'DATETIME2(2)',
     col: { type: T.DATETIME2, meta: Buffer.of(2) },
@@ -231,14 +320,24 @@ const cases: Case[] = [
     bytes: Buffer.concat([be(datetime2(1000, 1, 1, 0, 0, 0), 5), be(123456n, 3)]),
     expect: '1000-01-01 00:00:00.123456',
   },
-  { name: 'TIMESTAMP (old)', col: { type: T.TIMESTAMP }, bytes: u32(1700000000), expect: '2023-11-14 22:13:20' },
+  {
+    name: 'TIMESTAMP (old)',
+    col: { type: T.TIMESTAMP },
+    bytes: u32(1700000000),
+    expect: '2023-11-14 22:13:20',
+  },
   {
     name: 'TIMESTAMP2(2)',
     col: { type: T.TIMESTAMP2, meta: Buffer.of(2) },
     bytes: Buffer.concat([be(1700000000n, 4), Buffer.of(12)]),
     expect: '2023-11-14 22:13:20.12',
   },
-  { name: 'TIMESTAMP2 zero', col: { type: T.TIMESTAMP2, meta: Buffer.of(0) }, bytes: Buffer.alloc(4), expect: '0000-00-00 00:00:00' },
+  {
+    name: 'TIMESTAMP2 zero',
+    col: { type: T.TIMESTAMP2, meta: Buffer.of(0) },
+    bytes: Buffer.alloc(4),
+    expect: '0000-00-00 00:00:00',
+  },
   {
     name: 'VARCHAR utf8mb4',
     col: { type: T.VARCHAR, meta: u16(80) },
@@ -280,16 +379,36 @@ const cases: Case[] = [
     expect: Buffer.from([0x61, 0x62, 0, 0]),
     charset: 63,
   },
-  { name: 'ENUM (index without metadata)', col: { type: T.STRING, meta: Buffer.of(T.ENUM, 1) }, bytes: Buffer.of(2), expect: 2 },
-  { name: 'SET (bitmask without metadata)', col: { type: T.STRING, meta: Buffer.of(T.SET, 1) }, bytes: Buffer.of(5), expect: 5 },
+  {
+    name: 'ENUM (index without metadata)',
+    col: { type: T.STRING, meta: Buffer.of(T.ENUM, 1) },
+    bytes: Buffer.of(2),
+    expect: 2,
+  },
+  {
+    name: 'SET (bitmask without metadata)',
+    col: { type: T.STRING, meta: Buffer.of(T.SET, 1) },
+    bytes: Buffer.of(5),
+    expect: 5,
+  },
   {
     name: 'SET of 64 members',
     col: { type: T.STRING, meta: Buffer.of(T.SET, 8) },
     bytes: u64(0x8000000000000001n),
     expect: 0x8000000000000001n,
   },
-  { name: 'BIT(10)', col: { type: T.BIT, meta: Buffer.of(2, 1) }, bytes: Buffer.of(0x02, 0xaa), expect: Buffer.of(0x02, 0xaa) },
-  { name: 'BIT(64)', col: { type: T.BIT, meta: Buffer.of(0, 8) }, bytes: Buffer.alloc(8, 0xff), expect: Buffer.alloc(8, 0xff) },
+  {
+    name: 'BIT(10)',
+    col: { type: T.BIT, meta: Buffer.of(2, 1) },
+    bytes: Buffer.of(0x02, 0xaa),
+    expect: Buffer.of(0x02, 0xaa),
+  },
+  {
+    name: 'BIT(64)',
+    col: { type: T.BIT, meta: Buffer.of(0, 8) },
+    bytes: Buffer.alloc(8, 0xff),
+    expect: Buffer.alloc(8, 0xff),
+  },
   {
     name: 'BLOB',
     col: { type: T.BLOB, meta: Buffer.of(2) },
@@ -314,7 +433,10 @@ const cases: Case[] = [
     name: 'JSON (MySQL binary)',
     col: { type: T.JSON, meta: Buffer.of(4) },
     bytes: (() => {
-      const j = Buffer.from('0001001600' + '0b000100' + '020c00' + '61' + '02000a00' + '050100' + '040100', 'hex');
+      const j = Buffer.from(
+        '0001001600' + '0b000100' + '020c00' + '61' + '02000a00' + '050100' + '040100',
+        'hex',
+      );
       return Buffer.concat([u32(j.length), j]);
     })(),
     expect: '{"a": [1, true]}',
@@ -381,7 +503,16 @@ test('TABLE_MAP optional metadata: names, signedness, charsets, enum/set values,
   assert.deepEqual(tm.columns[5].setValues, ['p', 'q', 'r']);
   assert.equal(tm.columns[6].geometryType, 1);
   assert.deepEqual(tm.primaryKey, [0]);
-  const row = image([u32(1), Buffer.of(124), u64(5), Buffer.concat([Buffer.of(3), Buffer.from('abc')]), Buffer.of(2), Buffer.of(5), null, null]);
+  const row = image([
+    u32(1),
+    Buffer.of(124),
+    u64(5),
+    Buffer.concat([Buffer.of(3), Buffer.from('abc')]),
+    Buffer.of(2),
+    Buffer.of(5),
+    null,
+    null,
+  ]);
   const ev = d.decode(rowsEvent(E.WRITE_ROWS_V1, 70000, cols.length, [row])) as RowsEvent;
   assert.deepEqual(ev.rows[0].after, [1, 2024, 5n, 'abc', 'y', 'p,r', null, null]);
 });
@@ -397,7 +528,9 @@ test('rows events v1 and v2: insert, update (two images), delete, several rows, 
     assert.deepEqual(ins.rows, [{ after: [1, 10] }, { after: [2, null] }]);
     assert.equal(ins.action, 'insert');
     assert.equal(ins.table.table, 't');
-    const upd = d.decode(rowsEvent(U, 1, 2, [image([u32(1), u32(10)]), image([u32(1), u32(11)])])) as RowsEvent;
+    const upd = d.decode(
+      rowsEvent(U, 1, 2, [image([u32(1), u32(10)]), image([u32(1), u32(11)])]),
+    ) as RowsEvent;
     assert.deepEqual(upd.rows, [{ before: [1, 10], after: [1, 11] }]);
     const del = d.decode(rowsEvent(D, 1, 2, [image([u32(2), null])])) as RowsEvent;
     assert.deepEqual(del.rows, [{ before: [2, null] }]);
@@ -409,7 +542,10 @@ test('partial row images (binlog_row_image=MINIMAL): absent columns are undefine
   d.decode(tableMap(1, 'db', 't', [{ type: T.LONG }, { type: T.LONG }, { type: T.LONG }]));
   // before image: only column 0 (the key); after image: only column 2
   const upd = d.decode(
-    rowsEvent(E.UPDATE_ROWS, 1, 3, [image([u32(7)]), image([u32(99)])], { present: Buffer.of(0b001), present2: Buffer.of(0b100) }),
+    rowsEvent(E.UPDATE_ROWS, 1, 3, [image([u32(7)]), image([u32(99)])], {
+      present: Buffer.of(0b001),
+      present2: Buffer.of(0b100),
+    }),
   ) as RowsEvent;
   assert.deepEqual(upd.rows[0].before, [7, undefined, undefined]);
   assert.deepEqual(upd.rows[0].after, [undefined, undefined, 99]);
@@ -418,7 +554,16 @@ test('partial row images (binlog_row_image=MINIMAL): absent columns are undefine
 test('MySQL binary JSON: nested, strings, numbers, literals, large containers, opaque decimal', () => {
   // ["x", 1.5, -3, 4294967296, null, false, {"k": "v"}]
   const str = (s: string): Buffer => Buffer.concat([Buffer.of(s.length), Buffer.from(s)]);
-  const obj = Buffer.concat([u16(1), u16(0), u16(11), u16(1), Buffer.of(0x0c), u16(12), Buffer.from('k'), str('v')]);
+  const obj = Buffer.concat([
+    u16(1),
+    u16(0),
+    u16(11),
+    u16(1),
+    Buffer.of(0x0c),
+    u16(12),
+    Buffer.from('k'),
+    str('v'),
+  ]);
   obj.writeUInt16LE(obj.length, 2);
   const values: [number, Buffer | null, Buffer | null][] = [
     [0x0c, null, str('x')],
@@ -442,7 +587,10 @@ test('MySQL binary JSON: nested, strings, numbers, literals, large containers, o
     }
   }
   const arr = Buffer.concat([u16(values.length), u16(dataOff), ...entries, ...data]);
-  assert.equal(decodeJson(Buffer.concat([Buffer.of(0x02), arr])), '["x", 1.5, -3, 4294967296, null, false, {"k": "v"}]');
+  assert.equal(
+    decodeJson(Buffer.concat([Buffer.of(0x02), arr])),
+    '["x", 1.5, -3, 4294967296, null, false, {"k": "v"}]',
+  );
   // large array with one inlined int32
   const large = Buffer.concat([Buffer.of(0x03), u32(1), u32(13), Buffer.of(0x07), u32(0xffffffff)]);
   assert.equal(decodeJson(large), '[-1]');
@@ -491,24 +639,45 @@ test('malformed: bad checksum', () => {
 
 test('malformed: rows without table map, truncated row image, column count mismatch', () => {
   const d = decoder();
-  expectDecodeError(() => d.decode(rowsEvent(E.WRITE_ROWS, 42, 1, [image([u32(1)])])), /without a preceding TABLE_MAP/);
+  expectDecodeError(
+    () => d.decode(rowsEvent(E.WRITE_ROWS, 42, 1, [image([u32(1)])])),
+    /without a preceding TABLE_MAP/,
+  );
   d.decode(tableMap(1, 'db', 't', [{ type: T.LONG }, { type: T.VARCHAR, meta: u16(10) }]));
   expectDecodeError(
-    () => d.decode(rowsEvent(E.WRITE_ROWS, 1, 2, [image([u32(1), Buffer.concat([Buffer.of(9), Buffer.from('ab')])])])),
+    () =>
+      d.decode(
+        rowsEvent(E.WRITE_ROWS, 1, 2, [image([u32(1), Buffer.concat([Buffer.of(9), Buffer.from('ab')])])]),
+      ),
     /truncated value/,
   );
-  expectDecodeError(() => d.decode(rowsEvent(E.WRITE_ROWS, 1, 3, [image([u32(1), u32(1), u32(1)])])), /has 3 columns but table map/);
+  expectDecodeError(
+    () => d.decode(rowsEvent(E.WRITE_ROWS, 1, 3, [image([u32(1), u32(1), u32(1)])])),
+    /has 3 columns but table map/,
+  );
 });
 
 test('malformed: truncated body fields and unsupported features give typed errors', () => {
   const d = decoder();
   expectDecodeError(() => d.decode(event(E.XID, Buffer.of(1, 2))), /truncated/);
   expectDecodeError(() => d.decode(event(E.ROTATE, Buffer.of(1))), /truncated/);
-  expectDecodeError(() => d.decode(event(E.MARIADB_WRITE_ROWS_COMPRESSED_V1, Buffer.alloc(10))), /log_bin_compress=OFF/);
-  expectDecodeError(() => d.decode(event(E.TRANSACTION_PAYLOAD, Buffer.alloc(10))), /binlog_transaction_compression=OFF/);
-  expectDecodeError(() => d.decode(event(E.PARTIAL_UPDATE_ROWS, Buffer.alloc(10))), /binlog_row_value_options/);
+  expectDecodeError(
+    () => d.decode(event(E.MARIADB_WRITE_ROWS_COMPRESSED_V1, Buffer.alloc(10))),
+    /log_bin_compress=OFF/,
+  );
+  expectDecodeError(
+    () => d.decode(event(E.TRANSACTION_PAYLOAD, Buffer.alloc(10))),
+    /binlog_transaction_compression=OFF/,
+  );
+  expectDecodeError(
+    () => d.decode(event(E.PARTIAL_UPDATE_ROWS, Buffer.alloc(10))),
+    /binlog_row_value_options/,
+  );
   d.decode(tableMap(3, 'db', 't', [{ type: 200 }]));
-  expectDecodeError(() => d.decode(rowsEvent(E.WRITE_ROWS, 3, 1, [image([Buffer.of(1)])])), /unsupported column type 200/);
+  expectDecodeError(
+    () => d.decode(rowsEvent(E.WRITE_ROWS, 3, 1, [image([Buffer.of(1)])])),
+    /unsupported column type 200/,
+  );
   expectDecodeError(
     () => d.decode(tableMap(4, 'db', 't', [{ type: T.VARCHAR, meta: u16(10) }]).subarray(0, 40)),
     /truncated or corrupt/,

@@ -78,7 +78,13 @@ export interface ColSpec {
 }
 
 /** TABLE_MAP with optional-metadata TLVs. */
-export function tableMap(tableId: number, db: string, table: string, cols: ColSpec[], optional: Buffer[] = []): Buffer {
+export function tableMap(
+  tableId: number,
+  db: string,
+  table: string,
+  cols: ColSpec[],
+  optional: Buffer[] = [],
+): Buffer {
   const meta = Buffer.concat(cols.map((c) => c.meta ?? Buffer.alloc(0)));
   const nulls = Buffer.alloc((cols.length + 7) >> 3);
   cols.forEach((c, i) => {

@@ -8,7 +8,12 @@ import {
   parseGtidSet,
   parseMariadbGtid,
 } from '../../src/binlog/gtid.js';
-import { comparePosition, formatPosition, parsePosition, splitBinlogName } from '../../src/binlog/position.js';
+import {
+  comparePosition,
+  formatPosition,
+  parsePosition,
+  splitBinlogName,
+} from '../../src/binlog/position.js';
 
 const U1 = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
 const U2 = '4e11fa47-71ca-11e1-9e33-c80aa9429562';
@@ -42,7 +47,10 @@ test('MySQL GTID set: add, has, contains, merge, compare', () => {
   assert.ok(Number.isNaN(compareGtidSets(MysqlGtidSet.parse(`${U1}:1`), MysqlGtidSet.parse(`${U2}:1`))));
   const m = MysqlGtidSet.parse(`${U1}:1-3`).merge(MysqlGtidSet.parse(`${U1}:4-8,${U2}:2`));
   assert.equal(m.toString(), `${U1}:1-8,${U2}:2`);
-  assert.throws(() => m.merge(MariadbGtidSet.parse('0-1-2')), /cannot combine a mysql GTID set with a mariadb one/);
+  assert.throws(
+    () => m.merge(MariadbGtidSet.parse('0-1-2')),
+    /cannot combine a mysql GTID set with a mariadb one/,
+  );
 });
 
 test('MySQL GTID set: binary encoding has end-exclusive intervals', () => {

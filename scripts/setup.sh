@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh Debian machine: MariaDB server binaries (the tests and
+# the playground start their own servers from them; no system service is used), optionally sysbench
+# for the benchmarks, and the npm dependencies.
+#   bash scripts/setup.sh           # for tests and the playground
+#   bash scripts/setup.sh --bench   # also sysbench, for npm run bench
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "setup: need root to run: $*" >&2; exit 1
+  fi
+}
+
+need_apt=()
+if ! command -v mariadbd >/dev/null && [ ! -x /usr/sbin/mariadbd ]; then need_apt+=(mariadb-server mariadb-client); fi
+if [ "${1:-}" = "--bench" ] && ! command -v sysbench >/dev/null; then need_apt+=(sysbench); fi
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]}"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need_apt[@]}"
+fi
+
+if ! command -v node >/dev/null; then
+  echo "setup: Node.js 20 or newer is required (apt-get install nodejs npm, or from nodejs.org)" >&2
+  exit 1
+fi
+node -e 'if (+process.versions.node.split(".")[0] < 20) { console.error("setup: Node.js >= 20 required, found " + process.version); process.exit(1) }'
+
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
