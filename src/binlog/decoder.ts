@@ -23,7 +23,7 @@ import type {
   Value,
 } from './events.js';
 import { formatUuid, MysqlGtidSet, type MariadbGtid } from './gtid.js';
-import { decodeValue, resolveColumnType } from './values.js';
+import { decodeValue, resolveColumnType, valueWidth } from './values.js';
 
 export interface DecoderOptions {
   /** Checksum algorithm in force before the first FORMAT_DESCRIPTION arrives (the replica
@@ -419,9 +419,8 @@ function readImage(
     }
     if (buf[start + (k >> 3)] & (1 << (k & 7))) values[i] = null;
     else {
-      const [v, len] = decodeValue(buf, off, end, columns[i]);
-      values[i] = v;
-      off += len;
+      values[i] = decodeValue(buf, off, end, columns[i]);
+      off += valueWidth;
     }
     k++;
   }

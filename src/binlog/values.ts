@@ -121,68 +121,80 @@ export function resolveColumnType(mapType: number, meta: number): { type: number
   return { type: mapType, meta };
 }
 
+/** Bytes the last decodeValue call consumed (a live binding: no tuple allocated per value). */
+export let valueWidth = 0;
+
 /**
- * Decodes the value of `col` at `off`; returns [value, bytes consumed]. `end` bounds the read.
- * Throws RangeError when the image is truncated.
+ * Decodes the value of `col` at `off` and sets `valueWidth` to the bytes it took. `end` bounds the
+ * read; throws RangeError when the image is truncated.
  */
-export function decodeValue(buf: Buffer, off: number, end: number, col: ColumnInfo): [Value, number] {
-  const need = (n: number): void => {
-    if (off + n > end) throw new RangeError(`truncated value of column ${col.name ?? ''} (type ${col.type})`);
-  };
+export function decodeValue(buf: Buffer, off: number, end: number, col: ColumnInfo): Value {
   const meta = col.meta;
   switch (col.type) {
     case T.TINY:
-      need(1);
-      return [col.unsigned ? buf[off] : buf.readInt8(off), 1];
+      if (off + 1 > end) truncated(col);
+      valueWidth = 1;
+      return col.unsigned ? buf[off] : buf.readInt8(off);
     case T.SHORT:
-      need(2);
-      return [col.unsigned ? buf.readUInt16LE(off) : buf.readInt16LE(off), 2];
+      if (off + 2 > end) truncated(col);
+      valueWidth = 2;
+      return col.unsigned ? buf.readUInt16LE(off) : buf.readInt16LE(off);
     case T.INT24:
-      need(3);
-      return [col.unsigned ? buf.readUIntLE(off, 3) : buf.readIntLE(off, 3), 3];
+      if (off + 3 > end) truncated(col);
+      valueWidth = 3;
+      return col.unsigned ? buf.readUIntLE(off, 3) : buf.readIntLE(off, 3);
     case T.LONG:
-      need(4);
-      return [col.unsigned ? buf.readUInt32LE(off) : buf.readInt32LE(off), 4];
+      if (off + 4 > end) truncated(col);
+      valueWidth = 4;
+      return col.unsigned ? buf.readUInt32LE(off) : buf.readInt32LE(off);
     case T.LONGLONG:
-      need(8);
-      return [col.unsigned ? buf.readBigUInt64LE(off) : buf.readBigInt64LE(off), 8];
+      if (off + 8 > end) truncated(col);
+      valueWidth = 8;
+      return col.unsigned ? buf.readBigUInt64LE(off) : buf.readBigInt64LE(off);
     case T.FLOAT:
-      need(4);
-      return [buf.readFloatLE(off), 4];
+      if (off + 4 > end) truncated(col);
+      valueWidth = 4;
+      return buf.readFloatLE(off);
     case T.DOUBLE:
-      need(8);
-      return [buf.readDoubleLE(off), 8];
+      if (off + 8 > end) truncated(col);
+      valueWidth = 8;
+      return buf.readDoubleLE(off);
     case T.NEWDECIMAL: {
       const precision = meta >> 8;
       const scale = meta & 0xff;
       const n = decimalSize(precision, scale);
-      need(n);
-      return [decodeDecimal(buf, off, precision, scale), n];
+      if (off + n > end) truncated(col);
+      valueWidth = n;
+      return decodeDecimal(buf, off, precision, scale);
     }
     case T.YEAR:
-      need(1);
-      return [buf[off] === 0 ? 0 : 1900 + buf[off], 1];
+      if (off + 1 > end) truncated(col);
+      valueWidth = 1;
+      return buf[off] === 0 ? 0 : 1900 + buf[off];
     case T.DATE:
     case T.NEWDATE: {
-      need(3);
+      if (off + 3 > end) truncated(col);
       const v = buf.readUIntLE(off, 3);
-      return [`${pad(v >> 9, 4)}-${pad((v >> 5) & 15, 2)}-${pad(v & 31, 2)}`, 3];
+      valueWidth = 3;
+      return `${pad(v >> 9, 4)}-${pad((v >> 5) & 15, 2)}-${pad(v & 31, 2)}`;
     }
     case T.TIME: {
-      need(3);
+      if (off + 3 > end) truncated(col);
       let v = buf.readIntLE(off, 3);
       const neg = v < 0;
       if (neg) v = -v;
       const s = `${neg ? '-' : ''}${pad(Math.floor(v / 10000), 2)}:${pad(Math.floor(v / 100) % 100, 2)}:${pad(v % 100, 2)}`;
-      return [s, 3];
+      valueWidth = 3;
+      return s;
     }
     case T.TIME2: {
       const n = 3 + fracSize(meta);
-      need(n);
-      return [decodeTime2(buf, off, meta), n];
+      if (off + n > end) truncated(col);
+      valueWidth = n;
+      return decodeTime2(buf, off, meta);
     }
     case T.DATETIME: {
-      need(8);
+      if (off + 8 > end) truncated(col);
       const v = buf.readBigUInt64LE(off);
       const d = v / 1000000n;
       const t = v % 1000000n;
@@ -191,45 +203,52 @@ export function decodeValue(buf: Buffer, off: number, end: number, col: ColumnIn
       const s =
         `${pad(Math.floor(date / 10000), 4)}-${pad(Math.floor(date / 100) % 100, 2)}-${pad(date % 100, 2)} ` +
         `${pad(Math.floor(time / 10000), 2)}:${pad(Math.floor(time / 100) % 100, 2)}:${pad(time % 100, 2)}`;
-      return [s, 8];
+      valueWidth = 8;
+      return s;
     }
     case T.DATETIME2: {
       const n = 5 + fracSize(meta);
-      need(n);
-      return [decodeDatetime2(buf, off, meta), n];
+      if (off + n > end) truncated(col);
+      valueWidth = n;
+      return decodeDatetime2(buf, off, meta);
     }
     case T.TIMESTAMP:
-      need(4);
-      return [formatTimestamp(buf.readUInt32LE(off), 0, 0), 4];
+      if (off + 4 > end) truncated(col);
+      valueWidth = 4;
+      return formatTimestamp(buf.readUInt32LE(off), 0, 0);
     case T.TIMESTAMP2: {
       const n = 4 + fracSize(meta);
-      need(n);
-      return [formatTimestamp(buf.readUInt32BE(off), readFrac(buf, off + 4, meta), meta), n];
+      if (off + n > end) truncated(col);
+      valueWidth = n;
+      return formatTimestamp(buf.readUInt32BE(off), readFrac(buf, off + 4, meta), meta);
     }
     case T.VARCHAR:
     case T.VAR_STRING:
     case T.STRING: {
       const lenBytes = meta > 255 ? 2 : 1;
-      need(lenBytes);
+      if (off + lenBytes > end) truncated(col);
       const len = lenBytes === 1 ? buf[off] : buf.readUInt16LE(off);
-      need(lenBytes + len);
+      if (off + (lenBytes + len) > end) truncated(col);
       const start = off + lenBytes;
       if (col.type === T.STRING && col.charset === BINARY_COLLATION && len < meta) {
         // BINARY(n): the binlog drops the trailing zero padding that the column (and SELECT) has.
         const v = Buffer.alloc(meta);
         buf.copy(v, 0, start, start + len);
-        return [v, lenBytes + len];
+        valueWidth = lenBytes + len;
+        return v;
       }
-      return [text(buf, start, start + len, col), lenBytes + len];
+      valueWidth = lenBytes + len;
+      return text(buf, start, start + len, col);
     }
     case T.ENUM: {
-      need(meta);
+      if (off + meta > end) truncated(col);
       const idx = meta === 1 ? buf[off] : buf.readUInt16LE(off);
       const v = col.enumValues ? (idx === 0 ? '' : (col.enumValues[idx - 1] ?? idx)) : idx;
-      return [v, meta];
+      valueWidth = meta;
+      return v;
     }
     case T.SET: {
-      need(meta);
+      if (off + meta > end) truncated(col);
       let bits = 0n;
       for (let i = meta - 1; i >= 0; i--) bits = (bits << 8n) | BigInt(buf[off + i]);
       if (col.setValues) {
@@ -237,15 +256,18 @@ export function decodeValue(buf: Buffer, off: number, end: number, col: ColumnIn
         col.setValues.forEach((name, i) => {
           if (bits & (1n << BigInt(i))) names.push(name);
         });
-        return [names.join(','), meta];
+        valueWidth = meta;
+        return names.join(',');
       }
-      return [meta <= 4 ? Number(bits) : bits, meta];
+      valueWidth = meta;
+      return meta <= 4 ? Number(bits) : bits;
     }
     case T.BIT: {
       const nbits = (meta >> 8) * 8 + (meta & 0xff);
       const n = (nbits + 7) >> 3;
-      need(n);
-      return [Buffer.from(buf.subarray(off, off + n)), n];
+      if (off + n > end) truncated(col);
+      valueWidth = n;
+      return Buffer.from(buf.subarray(off, off + n));
     }
     case T.BLOB:
     case T.TINY_BLOB:
@@ -254,25 +276,34 @@ export function decodeValue(buf: Buffer, off: number, end: number, col: ColumnIn
     case T.GEOMETRY:
     case T.JSON:
     case T.VECTOR: {
-      need(meta);
+      if (off + meta > end) truncated(col);
       const len = buf.readUIntLE(off, meta);
-      need(meta + len);
+      if (off + (meta + len) > end) truncated(col);
       const start = off + meta;
       let v: Value;
       if (col.type === T.JSON) v = decodeJson(buf.subarray(start, start + len));
       else if (col.type === T.GEOMETRY || col.type === T.VECTOR)
         v = Buffer.from(buf.subarray(start, start + len));
       else v = text(buf, start, start + len, col);
-      return [v, meta + len];
+      valueWidth = meta + len;
+      return v;
     }
     case T.NULL:
-      return [null, 0];
+      valueWidth = 0;
+      return null;
     default:
       throw new RangeError(`unsupported column type ${col.type}`);
   }
 }
 
+function truncated(col: ColumnInfo): never {
+  throw new RangeError(`truncated value of column ${col.name ?? ''} (type ${col.type})`);
+}
+
+// Buffer's own utf8Slice skips toString's argument checks: measurably faster on the hot path.
+const utf8Slice = (Buffer.prototype as unknown as { utf8Slice: (s: number, e: number) => string }).utf8Slice;
+
 function text(buf: Buffer, start: number, end: number, col: ColumnInfo): Value {
-  if (col.charset !== undefined && isStringCharset(col.charset)) return buf.toString('utf8', start, end);
+  if (col.charset !== undefined && isStringCharset(col.charset)) return utf8Slice.call(buf, start, end);
   return Buffer.from(buf.subarray(start, end));
 }
