@@ -22,7 +22,8 @@ const MB = 1024 * 1024;
 
 async function sysbench(server: MariaDBSandbox, transactions: number): Promise<void> {
   const bin = findExecutable(['sysbench']);
-  if (!bin) throw new Error("sysbench not found: run 'bash scripts/setup.sh --bench' (apt-get install -y sysbench)");
+  if (!bin)
+    throw new Error("sysbench not found: run 'bash scripts/setup.sh --bench' (apt-get install -y sysbench)");
   await server.exec('CREATE DATABASE sbtest');
   const common = [
     'oltp_write_only',
@@ -79,7 +80,13 @@ async function ours(server: MariaDBSandbox): Promise<Result> {
       }
     }
   }
-  return { name: 'dm-ts BinlogClient (network, decode all columns)', rowEvents, rows, seconds: (performance.now() - t0) / 1000, maxRssMb: rss.stop() };
+  return {
+    name: 'dm-ts BinlogClient (network, decode all columns)',
+    rowEvents,
+    rows,
+    seconds: (performance.now() - t0) / 1000,
+    maxRssMb: rss.stop(),
+  };
 }
 
 async function oursFromFiles(server: MariaDBSandbox, files: string[]): Promise<Result> {
@@ -97,7 +104,13 @@ async function oursFromFiles(server: MariaDBSandbox, files: string[]): Promise<R
       }
     }
   }
-  return { name: 'dm-ts BinlogDecoder (local files)', rowEvents, rows, seconds: (performance.now() - t0) / 1000, maxRssMb: rss.stop() };
+  return {
+    name: 'dm-ts BinlogDecoder (local files)',
+    rowEvents,
+    rows,
+    seconds: (performance.now() - t0) / 1000,
+    maxRssMb: rss.stop(),
+  };
 }
 
 async function zongji(server: MariaDBSandbox, expectRowEvents: number): Promise<Result> {
@@ -149,10 +162,17 @@ async function mariadbBinlog(server: MariaDBSandbox, rowEvents: number, rows: nu
       { stdio: ['ignore', devnull, 'inherit'] },
     );
     p.on('error', reject);
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mariadb-binlog exited with ${code}`))));
+    p.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`mariadb-binlog exited with ${code}`)),
+    );
   });
   closeSync(devnull);
-  return { name: 'mariadb-binlog --base64-output=decode-rows -v (network)', rowEvents, rows, seconds: (performance.now() - t0) / 1000 };
+  return {
+    name: 'mariadb-binlog --base64-output=decode-rows -v (network)',
+    rowEvents,
+    rows,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
 async function main(): Promise<void> {
@@ -160,17 +180,26 @@ async function main(): Promise<void> {
   const server = new MariaDBSandbox({ extraArgs: ['--max-binlog-size=256M'] });
   await server.start();
   try {
-    console.log(`sandbox mariadbd on 127.0.0.1:${server.port}; sysbench oltp_write_only, ${transactions} transactions …`);
+    console.log(
+      `sandbox mariadbd on 127.0.0.1:${server.port}; sysbench oltp_write_only, ${transactions} transactions …`,
+    );
     const t = performance.now();
     await sysbench(server, transactions);
     const logs = (await server.exec('SHOW BINARY LOGS')) as { Log_name: string; File_size: string }[];
     const bytes = logs.reduce((a, l) => a + Number(l.File_size), 0);
-    console.log(`binlog: ${logs.length} file(s), ${(bytes / MB).toFixed(1)} MB, written in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+    console.log(
+      `binlog: ${logs.length} file(s), ${(bytes / MB).toFixed(1)} MB, written in ${((performance.now() - t) / 1000).toFixed(1)} s\n`,
+    );
 
     const results: Result[] = [];
     const a = await ours(server);
     results.push(a);
-    results.push(await oursFromFiles(server, logs.map((l) => l.Log_name)));
+    results.push(
+      await oursFromFiles(
+        server,
+        logs.map((l) => l.Log_name),
+      ),
+    );
     results.push(await zongji(server, a.rowEvents));
     results.push(await mariadbBinlog(server, a.rowEvents, a.rows));
     if (a.rowEvents < 500_000) console.log(`note: only ${a.rowEvents} row events (< 500k); raise --events`);
@@ -183,8 +212,12 @@ async function main(): Promise<void> {
       );
     }
     const rate = (r: Result): number => r.rowEvents / r.seconds;
-    console.log(`\nratio dm-ts / zongji:          ${(rate(results[0]) / rate(results[2])).toFixed(2)}× (target ≥ 5×)`);
-    console.log(`ratio dm-ts / mariadb-binlog:  ${(rate(results[0]) / rate(results[3])).toFixed(2)}× (target ≥ 0.5×)`);
+    console.log(
+      `\nratio dm-ts / zongji:          ${(rate(results[0]) / rate(results[2])).toFixed(2)}× (target ≥ 5×)`,
+    );
+    console.log(
+      `ratio dm-ts / mariadb-binlog:  ${(rate(results[0]) / rate(results[3])).toFixed(2)}× (target ≥ 0.5×)`,
+    );
     console.log(`ratio dm-ts files / mariadb-binlog: ${(rate(results[1]) / rate(results[3])).toFixed(2)}×`);
   } finally {
     await server.destroy();

@@ -33,7 +33,8 @@ function describe(ev: BinlogEvent): string | undefined {
     case 'rows': {
       const t = `${ev.table.schema}.${ev.table.table}`;
       const names = ev.table.columns.map((c, i) => c.name ?? `@${i + 1}`);
-      const img = (vals: (Value | undefined)[]): string => vals.map((v, i) => `${names[i]}=${show(v)}`).join(' ');
+      const img = (vals: (Value | undefined)[]): string =>
+        vals.map((v, i) => `${names[i]}=${show(v)}`).join(' ');
       return ev.rows
         .map((r) =>
           ev.action === 'update'
