@@ -2,7 +2,7 @@
 // and stopped by its PID. Used by the test harness, the benchmarks and the playground.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, rm, cp, readFile, access } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -87,9 +87,7 @@ function template(): Promise<string> {
     } catch (e) {
       throw new Error(`mariadb-install-db failed: ${(e as Error).message}`);
     }
-    process.once('exit', () => {
-      void rm(dir, { recursive: true, force: true });
-    });
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     return dir;
   })();
   return templateDir;
@@ -188,6 +186,7 @@ export class MariaDBSandbox {
           socketPath: join(this.datadir, 'mysqld.sock'),
           user: 'root',
         });
+        await conn.query('SET sql_log_bin = 0'); // keep the harness's own setup out of the binlog
         // root over TCP from 127.0.0.1 (skip-name-resolve does not map it to 'localhost').
         await conn.query("CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ''");
         await conn.query("GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION");
