@@ -215,6 +215,7 @@ export class BinlogClient {
       if (this.gtidMode) {
         const set = this.gtidSet!;
         if (set.flavor !== 'mariadb') throw flavorMismatch(set.flavor, 'MariaDB');
+        await this.checkNotAhead(conn, set as MariadbGtidSet);
         await conn.query(`SET @slave_connect_state = '${set.toString()}'`);
         await conn.query('SET @slave_gtid_strict_mode = 1');
         await conn.query('SET @slave_gtid_ignore_duplicates = 0');
@@ -229,6 +230,30 @@ export class BinlogClient {
       this.sendDumpGtid(conn, set as MysqlGtidSet, flags);
     } else {
       this.sendDump(conn, resumeFile.file, resumeFile.pos, flags);
+    }
+  }
+
+  /** MariaDB waits, rather than failing, for a GTID beyond its binlog (e.g. a domain it never had):
+   * refuse such a start point up front instead of hanging. */
+  private async checkNotAhead(conn: PacketConnection, set: MariadbGtidSet): Promise<void> {
+    const rows = await conn.query('SELECT @@global.gtid_binlog_state AS s');
+    const have = new Map<number, number>();
+    for (const part of (rows[0]?.s ?? '').split(',').filter(Boolean)) {
+      const [domain, , seq] = part.split('-').map(Number);
+      have.set(domain, Math.max(have.get(domain) ?? 0, seq));
+    }
+    for (const g of set.domains.values()) {
+      const top = have.get(g.domain);
+      if (g.seq > 0 && (top === undefined || g.seq > top)) {
+        throw new DMError({
+          code: 11020,
+          class: 'binlog',
+          scope: 'upstream',
+          message: `the requested GTID ${g.domain}-${g.server}-${g.seq} is beyond the upstream binlog (its state is '${rows[0]?.s ?? ''}')`,
+          workaround:
+            'Check that binlog-gtid belongs to this upstream; start from a GTID set the upstream has written.',
+        });
+      }
     }
   }
 

@@ -206,6 +206,10 @@ test('bad inputs give clear errors: wrong password, unreachable server, purged b
 
   const future = await failure(client(s, { gtid: `0-${s.serverId}-999999` }));
   assert.equal(future.code, 11020);
+  // a domain the upstream never wrote: MariaDB would wait forever; the client refuses at once
+  const otherDomain = await failure(client(s, { gtid: '7-1-5' }));
+  assert.equal(otherDomain.code, 11020);
+  assert.match(otherDomain.message, /7-1-5 is beyond the upstream binlog/);
 
   await s.exec("CREATE USER 'norepl'@'127.0.0.1' IDENTIFIED BY 'pw'");
   const noPriv = await failure(client(s, st, { user: 'norepl', password: 'pw' }));
