@@ -10,7 +10,8 @@ export function readBE(buf: Buffer, off: number, n: number): number {
 
 const DIG2BYTES = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4];
 
-function pad(n: number, width: number): string {
+/** Zero-padded decimal digits (shared by the value decoders). */
+export function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }
 

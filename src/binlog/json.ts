@@ -1,6 +1,6 @@
 // MySQL's binary JSON format (JSON columns in MySQL 5.7+ binlogs) → JSON text as MySQL prints it
 // (`{"a": 1, "b": [true, null]}`). MariaDB stores JSON as text and never uses this.
-import { decodeDecimal } from './decimal.js';
+import { decodeDecimal, pad } from './decimal.js';
 
 const SMALL_OBJECT = 0x00;
 const LARGE_OBJECT = 0x01;
@@ -139,10 +139,6 @@ function container(buf: Buffer, start: number, end: number, large: boolean, isOb
     p += 1 + w;
   }
   return isObject ? `{${items.join(', ')}}` : `[${items.join(', ')}]`;
-}
-
-function pad(n: number, w: number): string {
-  return String(n).padStart(w, '0');
 }
 
 function opaque(buf: Buffer, off: number, end: number): string {

@@ -3,13 +3,9 @@ import { ColumnType as T } from './constants.js';
 import type { ColumnInfo, Value } from './events.js';
 import { isStringCharset } from './charset.js';
 import { decodeJson } from './json.js';
-import { decimalSize, decodeDecimal, readBE } from './decimal.js';
+import { decimalSize, decodeDecimal, pad, readBE } from './decimal.js';
 
 const BINARY_COLLATION = 63;
-
-function pad(n: number, width: number): string {
-  return String(n).padStart(width, '0');
-}
 
 /** Microseconds → fractional digits for `fsp` (0 → ''). */
 function fracDigits(micro: number, fsp: number): string {
@@ -115,8 +111,7 @@ export function resolveColumnType(mapType: number, meta: number): { type: number
       // CHAR longer than 255 bytes: length bits folded into byte0
       return { type: byte0 | 0x30, meta: byte1 | (((byte0 & 0x30) ^ 0x30) << 4) };
     }
-    if (byte0 === T.ENUM || byte0 === T.SET) return { type: byte0, meta: byte1 };
-    return { type: byte0, meta: byte1 };
+    return { type: byte0, meta: byte1 }; // ENUM/SET (meta: pack length) or a short CHAR
   }
   return { type: mapType, meta };
 }
