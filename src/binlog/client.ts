@@ -19,7 +19,7 @@ import {
   parseErrorPacket,
   ServerError,
   type ConnectOptions,
-} from './protocol.js';
+} from '../mysql/protocol.js';
 import { DMError } from '../errors.js';
 
 export type StartPoint = { file: string; pos: number } | { gtid: string };

@@ -1,9 +1,10 @@
-// A minimal MySQL client-server protocol connection for replication: handshake and authentication
-// (mysql_native_password, caching_sha2_password), text queries, and a packet stream with
-// backpressure for the binlog dump. Ordinary SQL work uses mysql2; the dump needs raw packets.
+// A minimal MySQL client-server protocol connection: handshake and authentication
+// (mysql_native_password, caching_sha2_password), text queries on raw bytes, streamed result sets,
+// and a packet stream with backpressure. The binlog client, the dumper and the loader use it where
+// they need bytes exactly as the server sends or takes them; other SQL work uses mysql2.
 import { connect, type Socket } from 'node:net';
 import { createHash, publicEncrypt, constants as cryptoConstants } from 'node:crypto';
-import { DMError } from '../errors.js';
+import { DMError, type ErrorScope } from '../errors.js';
 
 const MAX_PAYLOAD = 0xffffff;
 
@@ -25,7 +26,22 @@ export interface ConnectOptions {
   connectTimeoutMs?: number;
   /** Pause the socket when this many bytes of packets wait unread (default 64 MiB). */
   highWaterMark?: number;
+  /** Who uses the connection, for error messages (default: the binlog client on the upstream). */
+  role?: ConnectionRole;
 }
+
+export interface ConnectionRole {
+  class: string;
+  scope: ErrorScope;
+  /** Where the operator sets the credentials, e.g. "'from' in the source config". */
+  configHint: string;
+}
+
+const DEFAULT_ROLE: ConnectionRole = {
+  class: 'binlog',
+  scope: 'upstream',
+  configHint: "'from.user' and 'from.password' in the source config",
+};
 
 export class ServerError extends Error {
   constructor(
@@ -273,20 +289,99 @@ export class PacketConnection {
     return out;
   }
 
-  /** Writes one packet (a new command when `reset`, i.e. sequence id 0). */
-  write(payload: Buffer, reset = false): void {
+  /** Writes one packet (a new command when `reset`, i.e. sequence id 0). Returns false when the
+   * socket's write buffer is full (wait for `drained()`). */
+  write(payload: Buffer, reset = false): boolean {
     if (reset) this.seq = 0;
     let off = 0;
+    let ok = true;
+    this.socket.cork();
     do {
       const len = Math.min(MAX_PAYLOAD, payload.length - off);
-      const header = Buffer.alloc(4);
+      const header = Buffer.allocUnsafe(4);
       header.writeUIntLE(len, 0, 3);
       header[3] = this.seq;
       this.seq = (this.seq + 1) & 0xff;
-      this.socket.write(Buffer.concat([header, payload.subarray(off, off + len)]));
+      this.socket.write(header);
+      ok = this.socket.write(
+        off === 0 && len === payload.length ? payload : payload.subarray(off, off + len),
+      );
       off += len;
       if (len < MAX_PAYLOAD) break;
     } while (true);
+    this.socket.uncork();
+    return ok;
+  }
+
+  /** Sends a COM_QUERY whose text is the given bytes (sent as they are: no charset conversion). */
+  private sendQuery(sql: string | Buffer): void {
+    const body = typeof sql === 'string' ? Buffer.from(sql, 'utf8') : sql;
+    const payload = Buffer.allocUnsafe(body.length + 1);
+    payload[0] = 0x03;
+    body.copy(payload, 1);
+    this.write(payload, true);
+  }
+
+  /** Runs statements that return no rows (several when the server allows multi-statements are not
+   * used here: one statement per call). Resolves with the affected-row count; a result set is an error. */
+  async exec(sql: string | Buffer): Promise<OkInfo> {
+    this.sendQuery(sql);
+    const p = await this.read();
+    if (p[0] === 0x00) return parseOk(p);
+    if (p[0] === 0xff) throw parseErrorPacket(p);
+    // A result set where none was expected: drain it so the connection stays usable.
+    await this.drainResultSet(p);
+    return { affectedRows: 0, lastInsertId: 0, warnings: 0 };
+  }
+
+  private async drainResultSet(first: Buffer): Promise<void> {
+    const [count] = readLenenc(first, 0);
+    for (let i = 0; i < (count ?? 0); i++) await this.read();
+    let p = await this.read();
+    if (isEof(p)) p = await this.read();
+    while (!isEof(p)) {
+      if (p[0] === 0xff) throw parseErrorPacket(p);
+      p = await this.read();
+    }
+  }
+
+  /** Runs a query and streams its rows: `onColumns` once with the column definitions, then
+   * `onRows` with batches of raw text-protocol row packets (one await per batch, so the socket is
+   * paused while the consumer is slow). */
+  async stream(
+    sql: string | Buffer,
+    onColumns: (cols: ColumnDef[]) => void,
+    onRows: (rows: Buffer[]) => void | Promise<void>,
+  ): Promise<void> {
+    this.sendQuery(sql);
+    const first = await this.read();
+    if (first[0] === 0x00) {
+      onColumns([]);
+      return;
+    }
+    if (first[0] === 0xff) throw parseErrorPacket(first);
+    const [count] = readLenenc(first, 0);
+    const cols: ColumnDef[] = [];
+    for (let i = 0; i < (count ?? 0); i++) cols.push(parseColumnDef(await this.read()));
+    let p = await this.read();
+    if (isEof(p)) p = await this.read();
+    onColumns(cols);
+    let batch: Buffer[] = [p];
+    for (;;) {
+      let end = -1;
+      for (let i = 0; i < batch.length; i++) {
+        const r = batch[i];
+        if (r[0] === 0xff) throw parseErrorPacket(r);
+        if (isEof(r)) {
+          end = i;
+          break;
+        }
+      }
+      const rows = end < 0 ? batch : batch.slice(0, end);
+      if (rows.length) await onRows(rows);
+      if (end >= 0) return;
+      batch = await this.readBatch();
+    }
   }
 
   private async authenticate(): Promise<void> {
@@ -355,9 +450,9 @@ export class PacketConnection {
     if (plugin === 'mysql_clear_password') return Buffer.from(this.opts.password + '\0', 'utf8');
     throw new DMError({
       code: 11010,
-      class: 'binlog',
-      scope: 'upstream',
-      message: `the upstream user '${this.opts.user}' authenticates with '${plugin}', which the replication client does not support`,
+      class: (this.opts.role ?? DEFAULT_ROLE).class,
+      scope: (this.opts.role ?? DEFAULT_ROLE).scope,
+      message: `the user '${this.opts.user}' authenticates with '${plugin}', which the replication client does not support`,
       workaround:
         "Use a user with mysql_native_password or caching_sha2_password: ALTER USER ... IDENTIFIED VIA mysql_native_password USING PASSWORD('...').",
     });
@@ -393,53 +488,91 @@ export class PacketConnection {
     }
   }
 
-  /** Runs a statement; returns rows (as string|null arrays with column names) or [] for OK. */
+  /** Runs a statement; returns rows (values as UTF-8 strings or null, by column name) or [] for OK. */
   async query(sql: string): Promise<Record<string, string | null>[]> {
-    this.write(Buffer.concat([Buffer.of(0x03), Buffer.from(sql, 'utf8')]), true);
-    const first = await this.read();
-    if (first[0] === 0x00) return [];
-    if (first[0] === 0xff) throw parseErrorPacket(first);
-    const [count] = readLenenc(first, 0);
-    const names: string[] = [];
-    for (let i = 0; i < (count ?? 0); i++) {
-      const def = await this.read();
-      let off = 0;
-      let name = '';
-      for (let k = 0; k < 5; k++) {
-        const [len, next] = readLenenc(def, off);
-        if (k === 4) name = def.toString('utf8', next, next + (len ?? 0));
-        off = next + (len ?? 0);
-      }
-      names.push(name);
-    }
-    let p = await this.read();
-    if (p[0] === 0xfe && p.length < 9) p = await this.read(); // EOF after column definitions
-    const rows: Record<string, string | null>[] = [];
-    while (!(p[0] === 0xfe && p.length < 9)) {
-      if (p[0] === 0xff) throw parseErrorPacket(p);
-      const row: Record<string, string | null> = {};
-      let off = 0;
-      for (const name of names) {
-        const [len, next] = readLenenc(p, off);
-        row[name] = len === null ? null : p.toString('utf8', next, next + len);
-        off = next + (len ?? 0);
-      }
-      rows.push(row);
-      p = await this.read();
-    }
-    return rows;
+    const out: Record<string, string | null>[] = [];
+    let names: string[] = [];
+    await this.stream(
+      sql,
+      (cols) => (names = cols.map((c) => c.name)),
+      (rows) => {
+        for (const p of rows) {
+          const row: Record<string, string | null> = {};
+          let off = 0;
+          for (const name of names) {
+            const [len, next] = readLenenc(p, off);
+            row[name] = len === null ? null : p.toString('utf8', next, next + len);
+            off = next + (len ?? 0);
+          }
+          out.push(row);
+        }
+      },
+    );
+    return out;
   }
 }
 
+export interface OkInfo {
+  affectedRows: number;
+  lastInsertId: number;
+  warnings: number;
+}
+
+function parseOk(p: Buffer): OkInfo {
+  const [affectedRows, o1] = readLenenc(p, 1);
+  const [lastInsertId, o2] = readLenenc(p, o1);
+  return {
+    affectedRows: affectedRows ?? 0,
+    lastInsertId: lastInsertId ?? 0,
+    warnings: p.readUInt16LE(o2 + 2),
+  };
+}
+
+function isEof(p: Buffer): boolean {
+  return p[0] === 0xfe && p.length < 9;
+}
+
+/** A result-set column: its name, wire type, character set id (63 = binary) and flags. */
+export interface ColumnDef {
+  name: string;
+  table: string;
+  type: number;
+  charset: number;
+  flags: number;
+  decimals: number;
+}
+
+function parseColumnDef(def: Buffer): ColumnDef {
+  let off = 0;
+  const str: string[] = [];
+  for (let k = 0; k < 6; k++) {
+    const [len, next] = readLenenc(def, off);
+    str.push(def.toString('utf8', next, next + (len ?? 0)));
+    off = next + (len ?? 0);
+  }
+  off += 1; // length of the fixed fields (0x0c)
+  return {
+    name: str[4],
+    table: str[2],
+    charset: def.readUInt16LE(off),
+    type: def[off + 6],
+    flags: def.readUInt16LE(off + 7),
+    decimals: def[off + 9],
+  };
+}
+
+/** Reads a length-encoded integer; null for the NULL marker (0xfb). */
+export { readLenenc };
+
 function authError(e: ServerError, o: ConnectOptions): Error {
+  const role = o.role ?? DEFAULT_ROLE;
   if (e.errno === 1045) {
     return new DMError({
       code: 11011,
-      class: 'binlog',
-      scope: 'upstream',
+      class: role.class,
+      scope: role.scope,
       message: `access denied for user '${o.user}' to ${o.host}:${o.port}: ${e.message}`,
-      workaround:
-        "Check 'from.user' and 'from.password' in the source config (an encrypted password must come from 'dmctl encrypt').",
+      workaround: `Check ${role.configHint} (an encrypted password must come from 'dmctl encrypt').`,
       cause: e,
     });
   }

@@ -1,0 +1,90 @@
+// Runs one task's subtasks inside this process, for a single machine: reads the task file and the
+// source files, runs every subtask, shows progress, and writes query-status to a file. It exits 0
+// when every subtask finished, 1 when one is paused by an error that needs the operator.
+//   run-task --task task.yaml --source source1.yaml [--source source2.yaml]
+//            [--status-file status.json] [--status-interval-ms 500]
+import { rename, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { DMError } from '../errors.js';
+import { log } from '../log.js';
+import { loadSourceFile, loadTaskFile, subTaskConfigs } from '../task/config.js';
+import type { QueryStatus } from '../task/status.js';
+import { SubTask } from '../worker/subtask.js';
+import { progressLine } from './progress.js';
+
+const USAGE =
+  'usage: run-task --task task.yaml --source source.yaml [--source …] [--status-file F] [--status-interval-ms N]';
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      task: { type: 'string' },
+      source: { type: 'string', multiple: true },
+      'status-file': { type: 'string' },
+      'status-interval-ms': { type: 'string', default: '500' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help || !values.task || !values.source?.length) {
+    process.stderr.write(USAGE + '\n');
+    return values.help ? 0 : 2;
+  }
+  const task = await loadTaskFile(values.task);
+  const sources = await Promise.all(values.source.map(loadSourceFile));
+  const subtasks = subTaskConfigs(task, sources).map((cfg) => new SubTask(cfg, { log }));
+
+  const status = (): QueryStatus => ({
+    result: true,
+    msg: '',
+    workers: subtasks.map((st) => ({
+      result: true,
+      worker: `local/${st.cfg.instance.sourceId}`,
+      msg: '',
+      subTaskStatus: [st.status()],
+    })),
+  });
+  const tty = process.stderr.isTTY;
+  const statusFile = values['status-file'];
+  const report = async () => {
+    const s = status();
+    if (statusFile) {
+      await writeFile(statusFile + '.tmp', JSON.stringify(s, null, 2));
+      await rename(statusFile + '.tmp', statusFile);
+    }
+    if (tty)
+      process.stderr.write(
+        '\r' + s.workers.map((w) => progressLine(w.subTaskStatus[0])).join(' | ') + '\x1b[K',
+      );
+  };
+  const timer = setInterval(() => void report(), Number(values['status-interval-ms']));
+  const stop = async () => {
+    await Promise.all(
+      subtasks.map((s) => (s.stage === 'Running' || s.stage === 'Paused' ? s.stop() : undefined)),
+    );
+    await report();
+    process.exit(130);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+
+  for (const st of subtasks) st.start();
+  const needsOperator = (st: SubTask) =>
+    st.stage === 'Paused' && !!st.result?.errors.some((e) => !e.retryable);
+  while (!subtasks.every((st) => st.stage === 'Finished') && !subtasks.some(needsOperator)) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  clearInterval(timer);
+  await report();
+  if (tty) process.stderr.write('\n');
+  const s = status();
+  process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+  return subtasks.every((st) => st.stage === 'Finished') ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`${e instanceof DMError ? e.toString() : (e as Error).stack}\n`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,88 @@
+// Opening raw protocol connections to an upstream or the target for a unit, with the errors an
+// operator can act on: unreachable (retryable), wrong credentials, missing privileges.
+import { DMError } from '../errors.js';
+import { ConnectionLost, PacketConnection, ServerError, type ConnectionRole } from './protocol.js';
+
+export interface Endpoint {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  session?: Record<string, string>;
+}
+
+export function upstreamRole(unit: string): ConnectionRole {
+  return {
+    class: unit,
+    scope: 'upstream',
+    configHint: "'from.host', 'from.user' and 'from.password' in the source config",
+  };
+}
+
+export function downstreamRole(unit: string): ConnectionRole {
+  return { class: unit, scope: 'downstream', configHint: "'target-database' in the task config" };
+}
+
+/** Opens and authenticates a connection, then applies the configured session variables. */
+export async function openConnection(ep: Endpoint, role: ConnectionRole): Promise<PacketConnection> {
+  const conn = new PacketConnection({ ...ep, role });
+  try {
+    await conn.open();
+  } catch (e) {
+    if (e instanceof ConnectionLost) {
+      throw new DMError({
+        code: role.scope === 'upstream' ? 11013 : 31013,
+        class: role.class,
+        scope: role.scope,
+        message: `${role.scope} ${e.message}`,
+        workaround: `Check ${role.configHint} and that the server is running.`,
+        retryable: true,
+        cause: e,
+      });
+    }
+    throw e;
+  }
+  for (const [k, v] of Object.entries(ep.session ?? {})) {
+    await conn.exec(`SET SESSION ${k.replace(/[^A-Za-z0-9_]/g, '')} = ${quoteValue(v)}`);
+  }
+  return conn;
+}
+
+function quoteValue(v: string): string {
+  return /^-?\d+(\.\d+)?$/.test(v) ? v : `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** A privilege error from the server, turned into an error naming the GRANT that fixes it. */
+export function privilegeError(
+  e: unknown,
+  role: ConnectionRole,
+  user: string,
+  what: string,
+  grant: string,
+): unknown {
+  if (e instanceof ServerError && [1044, 1142, 1143, 1227, 1045, 1370].includes(e.errno)) {
+    return new DMError({
+      code: role.scope === 'upstream' ? 32001 : 32002,
+      class: role.class,
+      scope: role.scope,
+      message: `the ${role.scope} user '${user}' may not ${what}: ${e.message}`,
+      workaround: `Grant it, e.g. ${grant.replace('{user}', `'${user}'@'%'`)}, or use a user that has it.`,
+      cause: e,
+    });
+  }
+  return e;
+}
+
+/** Quotes an identifier with backticks. */
+export function quoteId(name: string): string {
+  return '`' + name.replace(/`/g, '``') + '`';
+}
+
+export function quoteTable(db: string, table: string): string {
+  return `${quoteId(db)}.${quoteId(table)}`;
+}
+
+/** A SQL string literal (backslash escapes; for UTF-8 text used in our own statements). */
+export function quoteString(s: string): string {
+  return `'${s.replace(/[\0\n\r\\'"\x1a]/g, (c) => ({ '\0': '\\0', '\n': '\\n', '\r': '\\r', '\x1a': '\\Z' })[c] ?? '\\' + c)}'`;
+}

@@ -1,0 +1,489 @@
+// DM's task and source files (YAML, DM v2 format), read into validated plain objects, and the
+// per-source subtask config the worker runs. Field names and defaults follow DM so a DM user's
+// files work unchanged.
+import { readFile } from 'node:fs/promises';
+import { configError, parseYaml, type Reader } from './yaml.js';
+
+export type TaskMode = 'full' | 'incremental' | 'all' | 'dump' | 'load';
+export type OnDuplicate = 'replace' | 'error' | 'ignore';
+
+export interface DBConfig {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** Session variables set on every connection (DM's `session`). */
+  session: Record<string, string>;
+}
+
+export interface SourceConfig {
+  sourceId: string;
+  enableGtid: boolean;
+  enableRelay: boolean;
+  relayBinlogName: string;
+  relayBinlogGtid: string;
+  relayDir: string;
+  flavor: '' | 'mysql' | 'mariadb';
+  serverId: number;
+  from: DBConfig;
+}
+
+export interface BinlogMeta {
+  binlogName: string;
+  binlogPos: number;
+  binlogGtid: string;
+}
+
+export interface MydumperConfig {
+  threads: number;
+  /** Data file size limit in MB. */
+  chunkFilesize: number;
+  /** Rows per chunk when splitting a table (0: split by size only). */
+  rows: number;
+  where: string;
+  skipTzUtc: boolean;
+  /** Upper bound of one INSERT statement in bytes. */
+  statementSize: number;
+  extraArgs: string;
+}
+
+export interface LoaderConfig {
+  poolSize: number;
+  dir: string;
+  importMode: 'sql' | 'logical';
+  onDuplicate: OnDuplicate;
+}
+
+export interface SyncerConfig {
+  workerCount: number;
+  batch: number;
+  safeMode: boolean;
+  compact: boolean;
+  multipleRows: boolean;
+}
+
+export interface RouteRule {
+  schemaPattern: string;
+  tablePattern: string;
+  targetSchema: string;
+  targetTable: string;
+}
+
+export interface FilterRule {
+  schemaPattern: string;
+  tablePattern: string;
+  events: string[];
+  sqlPattern: string[];
+  action: 'Ignore' | 'Do';
+}
+
+export interface TableRef {
+  dbName: string;
+  tblName: string;
+}
+
+export interface BAList {
+  doDbs: string[];
+  ignoreDbs: string[];
+  doTables: TableRef[];
+  ignoreTables: TableRef[];
+}
+
+export interface InstanceConfig {
+  sourceId: string;
+  meta?: BinlogMeta;
+  routeRules: string[];
+  filterRules: string[];
+  blockAllowList: string;
+  mydumper: MydumperConfig;
+  loader: LoaderConfig;
+  syncer: SyncerConfig;
+}
+
+export interface TaskConfig {
+  name: string;
+  taskMode: TaskMode;
+  shardMode: '' | 'pessimistic' | 'optimistic';
+  metaSchema: string;
+  caseSensitive: boolean;
+  cleanDumpFile: boolean;
+  timezone: string;
+  targetDatabase: DBConfig;
+  mysqlInstances: InstanceConfig[];
+  routes: Map<string, RouteRule>;
+  filters: Map<string, FilterRule>;
+  blockAllowList: Map<string, BAList>;
+}
+
+/** What one worker runs for one task: the task's settings resolved for one source. */
+export interface SubTaskConfig extends Omit<TaskConfig, 'mysqlInstances'> {
+  instance: InstanceConfig;
+  source: SourceConfig;
+}
+
+// Keys DM accepts that we read but do not act on (yet); accepted so DM files load unchanged.
+const TASK_IGNORED = [
+  'online-ddl',
+  'online-ddl-scheme',
+  'ignore-checking-items',
+  'enable-heartbeat',
+  'heartbeat-update-interval',
+  'heartbeat-report-interval',
+  'collation_compatible',
+  'remove-meta',
+  'enable-ansi-quotes',
+  'column-mappings',
+  'expression-filter',
+  'validators',
+  'experimental',
+  'strict-optimistic-shard-mode',
+  'shadow-table-rules',
+  'trash-table-rules',
+  'qps',
+];
+const INSTANCE_IGNORED = [
+  'column-mapping-rules',
+  'expression-filters',
+  'validator-config-name',
+  'continuous-validator-config-name',
+];
+const DB_IGNORED = ['security', 'max-allowed-packet'];
+
+function readDB(r: Reader, defaultPort: number): DBConfig {
+  const session: Record<string, string> = {};
+  const s = r.map('session');
+  if (s) {
+    for (const k of s.keys()) session[k] = s.string(k);
+  }
+  const db = {
+    host: r.string('host'),
+    port: r.int('port', defaultPort, 1, 65535),
+    user: r.string('user'),
+    password: r.string('password', ''),
+    session,
+  };
+  r.done(DB_IGNORED);
+  return db;
+}
+
+function parseSize(r: Reader, key: string, def: number): number {
+  if (!r.has(key)) return def;
+  const s = r.string(key).trim();
+  const m = /^(\d+)\s*(m|mb|mib)?$/i.exec(s);
+  if (!m || Number(m[1]) <= 0) {
+    throw configError(r.file, `'${r.path}.${key}' is '${s}'`, `Write a size in MB, e.g. '${key}: 64'.`);
+  }
+  return Number(m[1]);
+}
+
+function readMydumper(r: Reader | undefined, base: MydumperConfig): MydumperConfig {
+  if (!r) return base;
+  const c: MydumperConfig = {
+    threads: r.int('threads', base.threads, 1, 1024),
+    chunkFilesize: parseSize(r, 'chunk-filesize', base.chunkFilesize),
+    rows: r.int('rows', base.rows, 0),
+    where: r.string('where', base.where),
+    skipTzUtc: r.bool('skip-tz-utc', base.skipTzUtc),
+    statementSize: r.int('statement-size', base.statementSize, 4096, 256 << 20),
+    extraArgs: r.string('extra-args', base.extraArgs),
+  };
+  r.done(['mydumper-path']);
+  return c;
+}
+
+function readLoader(r: Reader | undefined, base: LoaderConfig): LoaderConfig {
+  if (!r) return base;
+  const dup: readonly OnDuplicate[] = ['replace', 'error', 'ignore'];
+  const onDuplicate = r.has('on-duplicate-logical')
+    ? r.oneOf('on-duplicate-logical', dup)
+    : r.oneOf('on-duplicate', dup, base.onDuplicate);
+  const importMode = r.oneOf('import-mode', ['sql', 'logical', 'loader'] as const, base.importMode);
+  const c: LoaderConfig = {
+    poolSize: r.int('pool-size', base.poolSize, 1, 512),
+    dir: r.string('dir', base.dir),
+    importMode: importMode === 'loader' ? 'sql' : importMode,
+    onDuplicate,
+  };
+  r.done([
+    'on-duplicate-physical',
+    'disk-quota-physical',
+    'checksum-physical',
+    'analyze',
+    'range-concurrency',
+    'compress-kv-pairs',
+    'pd-addr',
+    'sorting-dir-physical',
+  ]);
+  return c;
+}
+
+function readSyncer(r: Reader | undefined, base: SyncerConfig): SyncerConfig {
+  if (!r) return base;
+  const c: SyncerConfig = {
+    workerCount: r.int('worker-count', base.workerCount, 1, 1024),
+    batch: r.int('batch', base.batch, 1, 100_000),
+    safeMode: r.bool('safe-mode', base.safeMode),
+    compact: r.bool('compact', base.compact),
+    multipleRows: r.bool('multiple-rows', base.multipleRows),
+  };
+  r.done([
+    'enable-ansi-quotes',
+    'queue-size',
+    'checkpoint-flush-interval',
+    'max-retry',
+    'auto-fix-gtid',
+    'enable-gtid',
+    'disable-detect',
+    'safe-mode-duration',
+  ]);
+  return c;
+}
+
+export const DEFAULT_MYDUMPER: MydumperConfig = {
+  threads: 4,
+  chunkFilesize: 64,
+  rows: 0,
+  where: '',
+  skipTzUtc: false,
+  statementSize: 1_000_000,
+  extraArgs: '',
+};
+export const DEFAULT_LOADER: LoaderConfig = {
+  poolSize: 16,
+  dir: './dumped_data',
+  importMode: 'sql',
+  onDuplicate: 'replace',
+};
+export const DEFAULT_SYNCER: SyncerConfig = {
+  workerCount: 16,
+  batch: 100,
+  safeMode: false,
+  compact: false,
+  multipleRows: false,
+};
+
+function named<T>(r: Reader, key: string, read: (m: Reader, name: string) => T): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const [name, m] of r.namedMaps(key)) out.set(name, read(m, name));
+  return out;
+}
+
+function tableRefs(r: Reader, key: string): TableRef[] {
+  return r.mapList(key).map((t) => {
+    const ref = { dbName: t.string('db-name'), tblName: t.string('tbl-name') };
+    t.done([]);
+    return ref;
+  });
+}
+
+function refCheck(r: Reader, kind: string, name: string, known: Map<string, unknown>, where: string): void {
+  if (name && !known.has(name)) {
+    throw configError(
+      r.file,
+      `${where} names ${kind} '${name}', which is not defined`,
+      known.size
+        ? `Define it under '${kind}', or use one of: ${[...known.keys()].join(', ')}.`
+        : `Define it under '${kind}'.`,
+    );
+  }
+}
+
+/** Parses and validates a task file's text. */
+export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
+  const r = parseYaml(text, file);
+  const name = r.string('name');
+  if (!/^[A-Za-z0-9_-]{1,60}$/.test(name)) {
+    throw configError(
+      file,
+      `'name' is '${name}'`,
+      'Use 1-60 letters, digits, "_" or "-" (it names checkpoint tables).',
+    );
+  }
+  let shardMode = r.oneOf('shard-mode', ['', 'pessimistic', 'optimistic'] as const, '');
+  if (!shardMode && r.bool('is-sharding', false)) shardMode = 'pessimistic';
+  const target = r.map('target-database');
+  if (!target)
+    throw configError(
+      file,
+      "'target-database' is required",
+      'Add target-database: {host, port, user, password}.',
+    );
+
+  const mydumpers = named(r, 'mydumpers', (m) => readMydumper(m, DEFAULT_MYDUMPER));
+  const loaders = named(r, 'loaders', (m) => readLoader(m, DEFAULT_LOADER));
+  const syncers = named(r, 'syncers', (m) => readSyncer(m, DEFAULT_SYNCER));
+  const routes = named(r, 'routes', (m): RouteRule => {
+    const rule = {
+      schemaPattern: m.string('schema-pattern'),
+      tablePattern: m.string('table-pattern', ''),
+      targetSchema: m.string('target-schema'),
+      targetTable: m.string('target-table', ''),
+    };
+    m.done(['extract-table', 'extract-schema', 'extract-source']);
+    return rule;
+  });
+  const filters = named(r, 'filters', (m): FilterRule => {
+    const rule = {
+      schemaPattern: m.string('schema-pattern'),
+      tablePattern: m.string('table-pattern', ''),
+      events: m.stringList('events'),
+      sqlPattern: m.stringList('sql-pattern'),
+      action: m.oneOf('action', ['Ignore', 'Do'] as const),
+    };
+    m.done([]);
+    return rule;
+  });
+  const balKey = r.has('block-allow-list') ? 'block-allow-list' : 'black-white-list';
+  const blockAllowList = named(r, balKey, (m): BAList => {
+    const l = {
+      doDbs: m.stringList('do-dbs'),
+      ignoreDbs: m.stringList('ignore-dbs'),
+      doTables: tableRefs(m, 'do-tables'),
+      ignoreTables: tableRefs(m, 'ignore-tables'),
+    };
+    m.done([]);
+    return l;
+  });
+
+  const instances = r.mapList('mysql-instances');
+  if (!instances.length) {
+    throw configError(
+      file,
+      "'mysql-instances' is empty",
+      'List at least one source: mysql-instances: [{source-id: ...}].',
+    );
+  }
+  const seen = new Set<string>();
+  const mysqlInstances = instances.map((m): InstanceConfig => {
+    const sourceId = m.string('source-id');
+    if (seen.has(sourceId)) {
+      throw configError(
+        file,
+        `source '${sourceId}' is listed twice in 'mysql-instances'`,
+        'List each source once.',
+      );
+    }
+    seen.add(sourceId);
+    const metaR = m.map('meta');
+    let meta: BinlogMeta | undefined;
+    if (metaR) {
+      meta = {
+        binlogName: metaR.string('binlog-name', ''),
+        binlogPos: metaR.int('binlog-pos', 4, 4),
+        binlogGtid: metaR.string('binlog-gtid', ''),
+      };
+      metaR.done([]);
+    }
+    const pick = <T>(
+      nameKey: string,
+      inlineKey: string,
+      pool: Map<string, T>,
+      read: (x: Reader | undefined, b: T) => T,
+      def: T,
+    ): T => {
+      const n = m.optionalString(nameKey);
+      if (n !== undefined) {
+        refCheck(m, nameKey.replace('-config-name', 's'), n, pool, `'${m.path}.${nameKey}'`);
+        return pool.get(n)!;
+      }
+      return read(m.map(inlineKey), def);
+    };
+    const inst: InstanceConfig = {
+      sourceId,
+      meta,
+      routeRules: m.stringList('route-rules'),
+      filterRules: m.stringList('filter-rules'),
+      blockAllowList: m.has('block-allow-list')
+        ? m.string('block-allow-list')
+        : m.string('black-white-list', ''),
+      mydumper: pick('mydumper-config-name', 'mydumper', mydumpers, readMydumper, DEFAULT_MYDUMPER),
+      loader: pick('loader-config-name', 'loader', loaders, readLoader, DEFAULT_LOADER),
+      syncer: pick('syncer-config-name', 'syncer', syncers, readSyncer, DEFAULT_SYNCER),
+    };
+    if (m.has('mydumper-thread'))
+      inst.mydumper = { ...inst.mydumper, threads: m.int('mydumper-thread', 4, 1, 1024) };
+    if (m.has('loader-thread'))
+      inst.loader = { ...inst.loader, poolSize: m.int('loader-thread', 16, 1, 512) };
+    if (m.has('syncer-thread'))
+      inst.syncer = { ...inst.syncer, workerCount: m.int('syncer-thread', 16, 1, 1024) };
+    for (const rr of inst.routeRules) refCheck(m, 'routes', rr, routes, `'${m.path}.route-rules'`);
+    for (const fr of inst.filterRules) refCheck(m, 'filters', fr, filters, `'${m.path}.filter-rules'`);
+    refCheck(m, 'block-allow-list', inst.blockAllowList, blockAllowList, `'${m.path}.block-allow-list'`);
+    m.done(INSTANCE_IGNORED);
+    return inst;
+  });
+
+  const cfg: TaskConfig = {
+    name,
+    taskMode: r.oneOf('task-mode', ['full', 'incremental', 'all', 'dump', 'load'] as const),
+    shardMode,
+    metaSchema: r.string('meta-schema', 'dm_meta'),
+    caseSensitive: r.bool('case-sensitive', false),
+    cleanDumpFile: r.bool('clean-dump-file', true),
+    timezone: r.string('timezone', ''),
+    targetDatabase: readDB(target, 3306),
+    mysqlInstances,
+    routes,
+    filters,
+    blockAllowList,
+  };
+  r.done(TASK_IGNORED);
+  return cfg;
+}
+
+/** Parses and validates a source file's text. */
+export function parseSourceConfig(text: string, file = 'source.yaml'): SourceConfig {
+  const r = parseYaml(text, file);
+  const from = r.map('from');
+  if (!from)
+    throw configError(
+      file,
+      "'from' is required",
+      'Add from: {host, port, user, password} for the upstream server.',
+    );
+  const cfg: SourceConfig = {
+    sourceId: r.string('source-id'),
+    enableGtid: r.bool('enable-gtid', false),
+    enableRelay: r.bool('enable-relay', false),
+    relayBinlogName: r.string('relay-binlog-name', ''),
+    relayBinlogGtid: r.string('relay-binlog-gtid', ''),
+    relayDir: r.string('relay-dir', './relay_log'),
+    flavor: r.oneOf('flavor', ['', 'mysql', 'mariadb'] as const, ''),
+    serverId: r.int('server-id', 0, 0, 0xffffffff),
+    from: readDB(from, 3306),
+  };
+  r.done(['purge', 'checker', 'filters', 'case-sensitive', 'enable', 'meta-dir']);
+  return cfg;
+}
+
+/** The subtask config of each source of a task; every source of the task must be given. */
+export function subTaskConfigs(task: TaskConfig, sources: SourceConfig[]): SubTaskConfig[] {
+  const { mysqlInstances, ...rest } = task;
+  return mysqlInstances.map((instance) => {
+    const source = sources.find((s) => s.sourceId === instance.sourceId);
+    if (!source) {
+      throw configError(
+        'task',
+        `task '${task.name}' uses source '${instance.sourceId}', which is not known`,
+        `Create it first (dmctl operate-source create source.yaml) or fix 'source-id'. Known: ${sources.map((s) => s.sourceId).join(', ') || 'none'}.`,
+      );
+    }
+    return { ...rest, instance, source };
+  });
+}
+
+export async function loadTaskFile(path: string): Promise<TaskConfig> {
+  return parseTaskConfig(await readConfigFile(path), path);
+}
+
+export async function loadSourceFile(path: string): Promise<SourceConfig> {
+  return parseSourceConfig(await readConfigFile(path), path);
+}
+
+async function readConfigFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw configError(path, `cannot be read: ${(e as Error).message}`, 'Check the path.');
+  }
+}

@@ -1,0 +1,48 @@
+// The shape of `query-status`, field for field as the seed specifies (numbers as strings).
+import type { Stage } from './stage.js';
+import type { ProcessResult, UnitName } from '../units/unit.js';
+
+export interface LoadStatus {
+  finishedBytes: string;
+  totalBytes: string;
+  progress: string;
+  metaBinlog: string;
+  metaBinlogGTID: string;
+}
+
+export interface SubTaskStatus {
+  name: string;
+  stage: Stage;
+  unit: UnitName;
+  result: ProcessResult | null;
+  unresolvedDDLLockID: string;
+  load?: LoadStatus;
+  dump?: Record<string, string>;
+  sync?: Record<string, unknown>;
+  check?: Record<string, unknown>;
+}
+
+export interface RelayStatus {
+  masterBinlog: string;
+  masterBinlogGtid: string;
+  relaySubDir: string;
+  relayBinlog: string;
+  relayBinlogGtid: string;
+  relayCatchUpMaster: boolean;
+  stage: Stage;
+  result: ProcessResult | null;
+}
+
+export interface WorkerStatus {
+  result: boolean;
+  worker: string;
+  msg: string;
+  subTaskStatus: SubTaskStatus[];
+  relayStatus?: RelayStatus;
+}
+
+export interface QueryStatus {
+  result: boolean;
+  msg: string;
+  workers: WorkerStatus[];
+}

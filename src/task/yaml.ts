@@ -1,0 +1,215 @@
+// Reading DM's YAML config files: parse with line numbers, then read fields with their types
+// checked and every error naming the file, the key path and the fix. Unknown keys are errors (as
+// in DM, which decodes strictly) with the closest known key suggested.
+import { parseDocument, isMap, isScalar, isSeq, LineCounter, type Node, type Document } from 'yaml';
+import { DMError } from '../errors.js';
+
+export function configError(file: string, message: string, workaround: string): DMError {
+  return new DMError({
+    code: 20001,
+    class: 'config',
+    scope: 'config',
+    message: `${file}: ${message}`,
+    workaround,
+  });
+}
+
+/** Parses YAML text; syntax errors name the line and column. */
+export function parseYaml(text: string, file: string): Reader {
+  const lineCounter = new LineCounter();
+  const doc: Document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    const at = e.pos ? lineCounter.linePos(e.pos[0]) : undefined;
+    throw configError(
+      file,
+      `invalid YAML${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${e.message.split('\n')[0]}`,
+      'Fix the YAML syntax (indentation with spaces, quotes around values with ":" or "#").',
+    );
+  }
+  const root = doc.contents;
+  if (!root || !isMap(root)) {
+    throw configError(
+      file,
+      'expected a mapping of keys at the top level',
+      'See the DM task/source file examples.',
+    );
+  }
+  return new Reader(file, '', root, lineCounter);
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** A mapping node being read: typed getters, and `done()` to reject keys nobody asked for. */
+export class Reader {
+  private readonly asked = new Set<string>();
+
+  constructor(
+    readonly file: string,
+    readonly path: string,
+    private readonly node: Node,
+    private readonly lines: LineCounter,
+  ) {}
+
+  private where(key: string, node?: Node | null): string {
+    const p = this.path ? `${this.path}.${key}` : key;
+    const at = node?.range ? this.lines.linePos(node.range[0]) : undefined;
+    return at ? `'${p}' (line ${at.line})` : `'${p}'`;
+  }
+
+  private get(key: string): Node | undefined {
+    this.asked.add(key);
+    if (!isMap(this.node)) return undefined;
+    const v = this.node.get(key, true) as Node | null | undefined;
+    if (v === null || v === undefined) return undefined;
+    if (isScalar(v) && v.value === null) return undefined;
+    return v;
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  keys(): string[] {
+    if (!isMap(this.node)) return [];
+    return this.node.items.map((p) => String(isScalar(p.key) ? p.key.value : p.key));
+  }
+
+  private fail(key: string, node: Node | undefined, what: string, fix: string): never {
+    throw configError(this.file, `${this.where(key, node)} ${what}`, fix);
+  }
+
+  string(key: string, def?: string): string {
+    const v = this.get(key);
+    if (v === undefined) {
+      if (def === undefined) this.fail(key, v, 'is required', `Add '${key}: <value>'.`);
+      return def;
+    }
+    if (!isScalar(v) || typeof v.value === 'object')
+      this.fail(key, v, 'must be a string', `Write '${key}: <text>'.`);
+    return String(v.value);
+  }
+
+  optionalString(key: string): string | undefined {
+    return this.has(key) ? this.string(key) : undefined;
+  }
+
+  oneOf<T extends string>(key: string, allowed: readonly T[], def?: T): T {
+    const s = this.string(key, def);
+    if (!(allowed as readonly string[]).includes(s)) {
+      this.fail(key, this.get(key), `is '${s}'`, `Use one of: ${allowed.map((a) => `'${a}'`).join(', ')}.`);
+    }
+    return s as T;
+  }
+
+  int(key: string, def?: number, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+    const v = this.get(key);
+    if (v === undefined) {
+      if (def === undefined) this.fail(key, v, 'is required', `Add '${key}: <number>'.`);
+      return def;
+    }
+    const raw = isScalar(v) ? v.value : undefined;
+    const n =
+      typeof raw === 'number'
+        ? raw
+        : typeof raw === 'string' && /^-?\d+$/.test(raw.trim())
+          ? Number(raw)
+          : NaN;
+    if (!Number.isInteger(n))
+      this.fail(key, v, `must be a whole number, not '${String(raw)}'`, `Write '${key}: 4'.`);
+    if (n < min || n > max) this.fail(key, v, `is ${n}, out of range`, `Use a value from ${min} to ${max}.`);
+    return n;
+  }
+
+  bool(key: string, def: boolean): boolean {
+    const v = this.get(key);
+    if (v === undefined) return def;
+    const raw = isScalar(v) ? v.value : undefined;
+    if (typeof raw === 'boolean') return raw;
+    if (raw === 'true' || raw === 'false') return raw === 'true';
+    this.fail(
+      key,
+      v,
+      `must be true or false, not '${String(raw)}'`,
+      `Write '${key}: true' or '${key}: false'.`,
+    );
+  }
+
+  stringList(key: string): string[] {
+    const v = this.get(key);
+    if (v === undefined) return [];
+    if (!isSeq(v)) this.fail(key, v, 'must be a list', `Write '${key}: ["a", "b"]'.`);
+    return v.items.map((item, i) => {
+      if (!isScalar(item) || item.value === null || typeof item.value === 'object') {
+        this.fail(`${key}[${i}]`, item as Node, 'must be a string', 'List plain values.');
+      }
+      return String(item.value);
+    });
+  }
+
+  /** A nested mapping, or undefined when absent. */
+  map(key: string): Reader | undefined {
+    const v = this.get(key);
+    if (v === undefined) return undefined;
+    if (!isMap(v)) this.fail(key, v, 'must be a mapping', `Indent the keys of '${key}' under it.`);
+    return new Reader(this.file, this.path ? `${this.path}.${key}` : key, v, this.lines);
+  }
+
+  /** A mapping of name → mapping (e.g. `routes`). */
+  namedMaps(key: string): Map<string, Reader> {
+    const m = this.map(key);
+    const out = new Map<string, Reader>();
+    if (!m) return out;
+    for (const k of m.keys()) {
+      const r = m.map(k);
+      if (r) out.set(k, r);
+    }
+    m.done([]);
+    return out;
+  }
+
+  /** A list of mappings (e.g. `mysql-instances`). */
+  mapList(key: string): Reader[] {
+    const v = this.get(key);
+    if (v === undefined) return [];
+    if (!isSeq(v))
+      this.fail(key, v, 'must be a list', `Write each entry of '${key}' on a line starting with '- '.`);
+    return v.items.map((item, i) => {
+      if (!isMap(item))
+        this.fail(`${key}[${i}]`, item as Node, 'must be a mapping', 'Write keys under the "- ".');
+      return new Reader(
+        this.file,
+        `${this.path ? `${this.path}.` : ''}${key}[${i}]`,
+        item as Node,
+        this.lines,
+      );
+    });
+  }
+
+  /** Rejects keys that were not read, except those in `ignored` (accepted DM keys we don't use). */
+  done(ignored: readonly string[]): void {
+    for (const k of this.keys()) {
+      if (this.asked.has(k) || ignored.includes(k)) continue;
+      const known = [...this.asked, ...ignored];
+      const best = known
+        .map((c) => [c, editDistance(k, c)] as const)
+        .sort((a, b) => a[1] - b[1])
+        .find(([, d]) => d <= Math.max(2, k.length / 3));
+      this.fail(
+        k,
+        isMap(this.node) ? ((this.node.get(k, true) as Node | undefined) ?? undefined) : undefined,
+        'is not a known key',
+        best ? `Did you mean '${best[0]}'?` : 'Remove it, or check the key against the DM documentation.',
+      );
+    }
+  }
+}

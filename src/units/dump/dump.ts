@@ -1,0 +1,324 @@
+// The Dump unit: exports every selected table of the upstream into a dump directory from one
+// consistent snapshot, in parallel chunks, as mydumper-style SQL files, then writes `metadata`
+// (the snapshot's binlog position) last. A dump that did not finish is started over.
+import { mkdir, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../../log.js';
+import { privilegeError, quoteId, quoteTable, upstreamRole } from '../../mysql/connect.js';
+import type { PacketConnection } from '../../mysql/protocol.js';
+import { blockAllowFilter } from '../../rules/balist.js';
+import type { SubTaskConfig } from '../../task/config.js';
+import { errorResult, okResult, percent, type ProcessResult, type Unit } from '../unit.js';
+import { chunkConditions } from './chunks.js';
+import { dataFile, METADATA_FILE, schemaCreateFile, tableSchemaFile } from './files.js';
+import { formatMetadata } from './metadata.js';
+import { ByteBuf, encodeRow, valueKind, type ValueKind } from './rowsql.js';
+import { takeSnapshot } from './snapshot.js';
+
+const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigint']);
+const FLUSH_BYTES = 4 << 20;
+
+interface TableInfo {
+  db: string;
+  table: string;
+  estimatedRows: number;
+  dataBytes: number;
+  /** The SELECT list: every stored column (FLOAT as exact doubles), and the INSERT column list. */
+  selectList: string;
+  insertHead: Buffer;
+  splitColumn?: string;
+  splitIsPrimary: boolean;
+  nextFile: number;
+  pendingChunks: number;
+}
+
+interface Chunk {
+  t: TableInfo;
+  where?: string;
+}
+
+export class DumpUnit implements Unit {
+  readonly name = 'Dump' as const;
+  private tables: TableInfo[] = [];
+  private finishedRows = 0;
+  private finishedBytes = 0;
+  private completedTables = 0;
+  private startedAt = 0;
+
+  constructor(
+    private readonly cfg: SubTaskConfig,
+    /** The dump directory of this subtask. */
+    readonly dir: string,
+    private readonly log: Logger,
+  ) {}
+
+  async init(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  status(): Record<string, unknown> {
+    const est = this.tables.reduce((s, t) => s + t.estimatedRows, 0);
+    const secs = this.startedAt ? (Date.now() - this.startedAt) / 1000 : 0;
+    return {
+      totalTables: String(this.tables.length),
+      completedTables: String(this.completedTables),
+      finishedBytes: String(this.finishedBytes),
+      finishedRows: String(this.finishedRows),
+      estimateTotalRows: String(est),
+      progress: percent(this.completedTables, this.tables.length),
+      bps: String(secs > 0 ? Math.round(this.finishedBytes / secs) : 0),
+    };
+  }
+
+  async process(signal: AbortSignal): Promise<ProcessResult> {
+    const conns: PacketConnection[] = [];
+    const onAbort = () => conns.forEach((c) => c.close());
+    signal.addEventListener('abort', onAbort);
+    try {
+      this.startedAt = Date.now();
+      this.finishedRows = this.finishedBytes = this.completedTables = 0;
+      await rm(this.dir, { recursive: true, force: true });
+      await mkdir(this.dir, { recursive: true });
+      const md = this.cfg.instance.mydumper;
+      const startedAt = new Date();
+      const snap = await takeSnapshot(
+        { ...this.cfg.source.from },
+        md.threads,
+        !md.skipTzUtc,
+        this.log,
+        async (c) => {
+          conns.push(c);
+          await this.discover(c);
+        },
+      );
+      conns.push(...snap.conns.filter((c) => !conns.includes(c)));
+      if (signal.aborted) return okResult(true);
+      this.log.info(
+        {
+          tables: this.tables.length,
+          binlog: `(${snap.binlogName}, ${snap.binlogPos})`,
+          gtid: snap.gtid,
+          threads: snap.conns.length,
+        },
+        'dump: snapshot taken',
+      );
+      const chunks = await this.plan(snap.conns[0]);
+      await Promise.all(snap.conns.map((c) => this.worker(c, chunks)));
+      for (const c of snap.conns) c.close();
+      const meta = formatMetadata({
+        startedAt,
+        finishedAt: new Date(),
+        binlogName: snap.binlogName,
+        binlogPos: snap.binlogPos,
+        gtid: snap.gtid,
+      });
+      await writeFile(join(this.dir, METADATA_FILE + '.tmp'), meta);
+      await rename(join(this.dir, METADATA_FILE + '.tmp'), join(this.dir, METADATA_FILE));
+      this.log.info(
+        { rows: this.finishedRows, bytes: this.finishedBytes, ms: Date.now() - this.startedAt },
+        'dump: finished',
+      );
+      return okResult();
+    } catch (e) {
+      if (signal.aborted) return okResult(true);
+      return errorResult(e);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      conns.forEach((c) => c.close());
+    }
+  }
+
+  /** Lists the selected tables, their columns and keys, and writes the schema files. */
+  private async discover(c: PacketConnection): Promise<void> {
+    const bal = this.cfg.instance.blockAllowList
+      ? this.cfg.blockAllowList.get(this.cfg.instance.blockAllowList)
+      : undefined;
+    const filter = blockAllowFilter(bal, this.cfg.caseSensitive);
+    const user = this.cfg.source.from.user;
+    const q = async (sql: string) => {
+      try {
+        return await c.query(sql);
+      } catch (e) {
+        throw privilegeError(
+          e,
+          upstreamRole('dump'),
+          user,
+          'read the table list',
+          'GRANT SELECT ON db.* TO {user}',
+        );
+      }
+    };
+    const tables = (
+      await q(
+        "SELECT TABLE_SCHEMA s, TABLE_NAME t, TABLE_ROWS r, DATA_LENGTH d FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, TABLE_NAME",
+      )
+    ).filter((r) => filter.table(r.s!, r.t!));
+    const dbs = [...new Set(tables.map((r) => r.s!))];
+    const cols = await q(
+      'SELECT TABLE_SCHEMA s, TABLE_NAME t, COLUMN_NAME c, DATA_TYPE dt, EXTRA x, IS_NULLABLE n FROM information_schema.COLUMNS ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION',
+    );
+    const keys = await q(
+      "SELECT TABLE_SCHEMA s, TABLE_NAME t, INDEX_NAME i, COLUMN_NAME c FROM information_schema.STATISTICS WHERE NON_UNIQUE = 0 AND SEQ_IN_INDEX = 1 ORDER BY INDEX_NAME <> 'PRIMARY', INDEX_NAME",
+    );
+    const key = (s: string, t: string) => `${s}\0${t}`;
+    const colsOf = new Map<string, Record<string, string | null>[]>();
+    for (const r of cols) {
+      const k = key(r.s!, r.t!);
+      if (!colsOf.has(k)) colsOf.set(k, []);
+      colsOf.get(k)!.push(r);
+    }
+    for (const db of dbs) {
+      const rows = await q(`SHOW CREATE DATABASE ${quoteId(db)}`);
+      await writeFile(join(this.dir, schemaCreateFile(db)), `${rows[0]['Create Database']};\n`);
+    }
+    this.tables = [];
+    for (const r of tables) {
+      const db = r.s!;
+      const table = r.t!;
+      const create = (await q(`SHOW CREATE TABLE ${quoteTable(db, table)}`))[0]['Create Table'];
+      await writeFile(join(this.dir, tableSchemaFile(db, table)), `${create};\n`);
+      const columns = (colsOf.get(key(db, table)) ?? []).filter((col) => !/GENERATED/i.test(col.x ?? ''));
+      const byName = new Map(columns.map((col) => [col.c!, col]));
+      let splitColumn: string | undefined;
+      let splitIsPrimary = false;
+      for (const k of keys) {
+        if (k.s !== db || k.t !== table) continue;
+        const col = byName.get(k.c!);
+        if (col && INTEGER_TYPES.has(col.dt!.toLowerCase()) && col.n === 'NO') {
+          splitColumn = col.c!;
+          splitIsPrimary = k.i === 'PRIMARY';
+          break;
+        }
+      }
+      const selectList = columns
+        .map((col) => (col.dt!.toLowerCase() === 'float' ? `${quoteId(col.c!)}+0e0` : quoteId(col.c!)))
+        .join(',');
+      this.tables.push({
+        db,
+        table,
+        estimatedRows: Number(r.r ?? 0),
+        dataBytes: Number(r.d ?? 0),
+        selectList,
+        insertHead: Buffer.from(
+          `INSERT INTO ${quoteId(table)} (${columns.map((col) => quoteId(col.c!)).join(',')}) VALUES\n`,
+          'utf8',
+        ),
+        splitColumn,
+        splitIsPrimary,
+        nextFile: 1,
+        pendingChunks: 0,
+      });
+    }
+  }
+
+  /** Splits tables into chunks (in the snapshot), biggest tables first. */
+  private async plan(c: PacketConnection): Promise<Chunk[]> {
+    const md = this.cfg.instance.mydumper;
+    const chunks: Chunk[] = [];
+    const order = [...this.tables].sort((a, b) => b.dataBytes - a.dataBytes);
+    for (const t of order) {
+      let min: bigint | undefined;
+      let max: bigint | undefined;
+      if (t.splitColumn) {
+        const col = quoteId(t.splitColumn);
+        const r = await c.query(`SELECT MIN(${col}) lo, MAX(${col}) hi FROM ${quoteTable(t.db, t.table)}`);
+        if (r[0].lo !== null && r[0].hi !== null) {
+          min = BigInt(r[0].lo);
+          max = BigInt(r[0].hi);
+        }
+      }
+      const conds = chunkConditions(
+        { splitColumn: t.splitColumn, min, max, estimatedRows: t.estimatedRows, dataBytes: t.dataBytes },
+        { threads: md.threads, rows: md.rows, chunkBytes: md.chunkFilesize << 20 },
+      );
+      t.pendingChunks = conds.length;
+      for (const where of conds) chunks.push({ t, where });
+    }
+    return chunks;
+  }
+
+  private async worker(c: PacketConnection, queue: Chunk[]): Promise<void> {
+    for (let chunk = queue.shift(); chunk; chunk = queue.shift()) {
+      try {
+        await this.dumpChunk(c, chunk);
+      } catch (e) {
+        const { db, table } = chunk.t;
+        throw privilegeError(
+          e,
+          upstreamRole('dump'),
+          this.cfg.source.from.user,
+          `read ${quoteTable(db, table)}`,
+          `GRANT SELECT ON ${quoteId(db)}.* TO {user}`,
+        );
+      }
+      if (--chunk.t.pendingChunks === 0) this.completedTables++;
+    }
+  }
+
+  private async dumpChunk(c: PacketConnection, { t, where }: Chunk): Promise<void> {
+    const md = this.cfg.instance.mydumper;
+    const conds = [where, md.where ? `(${md.where})` : undefined].filter(Boolean);
+    const sql =
+      `SELECT ${t.selectList} FROM ${quoteTable(t.db, t.table)}` +
+      (conds.length ? ` WHERE ${conds.join(' AND ')}` : '') +
+      (t.splitIsPrimary && t.splitColumn ? ` ORDER BY ${quoteId(t.splitColumn)}` : '');
+    const out = new ByteBuf(FLUSH_BYTES + (1 << 20));
+    const chunkBytes = md.chunkFilesize << 20;
+    let file: FileHandle | undefined;
+    let fileBytes = 0;
+    let stmtStart = -1; // offset in `out` of the open statement's first byte, or -1
+    let stmtBytes = 0;
+    let kinds: ValueKind[] = [];
+    const flush = async () => {
+      if (!out.len) return;
+      const n = out.len;
+      await file!.write(out.buf, 0, n);
+      this.finishedBytes += n;
+      fileBytes += n;
+      out.reset();
+      if (stmtStart >= 0) stmtStart = 0;
+    };
+    const endStatement = () => {
+      out.ascii(';\n');
+      stmtStart = -1;
+    };
+    const closeFile = async () => {
+      if (stmtStart >= 0) endStatement();
+      await flush();
+      await file?.close();
+      file = undefined;
+    };
+    try {
+      await c.stream(
+        sql,
+        (cols) => (kinds = cols.map(valueKind)),
+        async (rows) => {
+          for (const p of rows) {
+            if (!file) {
+              file = await open(join(this.dir, dataFile(t.db, t.table, t.nextFile++)), 'w');
+              fileBytes = 0;
+              out.ascii('/*!40101 SET NAMES binary*/;\n/*!40014 SET FOREIGN_KEY_CHECKS=0*/;\n');
+            }
+            if (stmtStart < 0) {
+              stmtStart = out.len;
+              stmtBytes = 0;
+              out.bytes(t.insertHead);
+            } else out.ascii(',\n');
+            const before = out.len;
+            encodeRow(p, kinds, out);
+            stmtBytes += out.len - before + 2;
+            this.finishedRows++;
+            if (stmtBytes + t.insertHead.length >= md.statementSize) {
+              endStatement();
+              if (fileBytes + out.len >= chunkBytes) await closeFile();
+            }
+            if (out.len >= FLUSH_BYTES) await flush();
+          }
+        },
+      );
+      await closeFile();
+    } finally {
+      await file?.close().catch(() => undefined);
+    }
+  }
+}

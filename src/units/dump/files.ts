@@ -1,0 +1,48 @@
+// The dump directory's file names (mydumper's layout, shared by Dump and Load):
+//   metadata                      snapshot position, written last (its presence marks a whole dump)
+//   <db>-schema-create.sql        CREATE DATABASE
+//   <db>.<table>-schema.sql       CREATE TABLE
+//   <db>.<table>.<NNNNNN>.sql     data: multi-row INSERTs
+// Names are percent-encoded where they hold '.', '/', '%' or control characters, so every file
+// name parses back to exactly one (db, table).
+
+export type DumpFile =
+  | { kind: 'schema-create'; db: string }
+  | { kind: 'table-schema'; db: string; table: string }
+  | { kind: 'data'; db: string; table: string; index: number };
+
+export const METADATA_FILE = 'metadata';
+
+export function encodeName(name: string): string {
+  return name.replace(
+    /[\x00-\x1f%./\\]/g,
+    (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'),
+  );
+}
+
+export function decodeName(enc: string): string {
+  return enc.replace(/%([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+}
+
+export function schemaCreateFile(db: string): string {
+  return `${encodeName(db)}-schema-create.sql`;
+}
+
+export function tableSchemaFile(db: string, table: string): string {
+  return `${encodeName(db)}.${encodeName(table)}-schema.sql`;
+}
+
+export function dataFile(db: string, table: string, index: number): string {
+  return `${encodeName(db)}.${encodeName(table)}.${String(index).padStart(6, '0')}.sql`;
+}
+
+/** What a file in a dump directory is, or undefined for files that are not part of a dump. */
+export function parseDumpFile(name: string): DumpFile | undefined {
+  let m = /^([^.]+)-schema-create\.sql$/.exec(name);
+  if (m) return { kind: 'schema-create', db: decodeName(m[1]) };
+  m = /^([^.]+)\.([^.]+)-schema\.sql$/.exec(name);
+  if (m) return { kind: 'table-schema', db: decodeName(m[1]), table: decodeName(m[2]) };
+  m = /^([^.]+)\.([^.]+)\.(\d+)\.sql$/.exec(name);
+  if (m) return { kind: 'data', db: decodeName(m[1]), table: decodeName(m[2]), index: Number(m[3]) };
+  return undefined;
+}

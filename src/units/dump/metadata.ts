@@ -1,0 +1,47 @@
+// The dump's `metadata` file, in mydumper's format (which DM reads): when the dump started and
+// finished and the binlog position and GTID set of the snapshot.
+
+export interface DumpMetadata {
+  startedAt: Date;
+  finishedAt?: Date;
+  binlogName: string;
+  binlogPos: number;
+  gtid: string;
+}
+
+function stamp(d: Date): string {
+  return d
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, '');
+}
+
+export function formatMetadata(m: DumpMetadata): string {
+  return (
+    `Started dump at: ${stamp(m.startedAt)}\n` +
+    `SHOW MASTER STATUS:\n\tLog: ${m.binlogName}\n\tPos: ${m.binlogPos}\n\tGTID:${m.gtid}\n\n` +
+    (m.finishedAt ? `Finished dump at: ${stamp(m.finishedAt)}\n` : '')
+  );
+}
+
+/** Parses a metadata file; `finishedAt` is absent when the dump did not finish. */
+export function parseMetadata(text: string): DumpMetadata {
+  const field = (re: RegExp) => re.exec(text)?.[1]?.trim();
+  const log = field(/SHOW MASTER STATUS:\s*\n\s*Log:\s*(\S+)/);
+  const pos = field(/SHOW MASTER STATUS:[\s\S]*?Pos:\s*(\d+)/);
+  if (!log || !pos) throw new Error('the metadata file has no SHOW MASTER STATUS position');
+  const started = field(/Started dump at:\s*(.+)/);
+  const finished = field(/Finished dump at:\s*(.+)/);
+  const date = (s: string) => new Date(s.replace(' ', 'T') + 'Z');
+  return {
+    startedAt: started ? date(started) : new Date(0),
+    finishedAt: finished ? date(finished) : undefined,
+    binlogName: log,
+    binlogPos: Number(pos),
+    // mydumper writes the GTID set on one line; a long MySQL set may wrap over several.
+    gtid: (/SHOW MASTER STATUS:[\s\S]*?GTID:([^\n]*(?:\n[^\n:]+,?)*)/.exec(text)?.[1] ?? '').replace(
+      /\s+/g,
+      '',
+    ),
+  };
+}

@@ -1,0 +1,80 @@
+// The loader checkpoint in the target: `<meta-schema>.<task>_loader_checkpoint`, DM's table. One
+// row per data file of a source; `offset = end_pos` once the file is imported. The row is
+// updated in the same transaction as the file's rows, so a file is either wholly imported and
+// marked, or not at all.
+import { quoteString, quoteTable } from '../../mysql/connect.js';
+import type { PacketConnection } from '../../mysql/protocol.js';
+
+export interface FileState {
+  filename: string;
+  offset: number;
+  endPos: number;
+}
+
+export class LoaderCheckpoint {
+  readonly table: string;
+
+  constructor(
+    readonly metaSchema: string,
+    task: string,
+    readonly sourceId: string,
+  ) {
+    this.table = quoteTable(metaSchema, `${task}_loader_checkpoint`);
+  }
+
+  async prepare(c: PacketConnection): Promise<void> {
+    await c.exec(`CREATE DATABASE IF NOT EXISTS \`${this.metaSchema.replace(/`/g, '``')}\``);
+    await c.exec(`CREATE TABLE IF NOT EXISTS ${this.table} (
+      id VARCHAR(128) NOT NULL COMMENT 'source-id',
+      filename VARCHAR(255) NOT NULL,
+      cp_schema VARCHAR(128) NOT NULL,
+      cp_table VARCHAR(128) NOT NULL,
+      \`offset\` BIGINT NOT NULL,
+      end_pos BIGINT NOT NULL,
+      create_time TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+      update_time TIMESTAMP DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+      UNIQUE KEY uk_id_f (id, filename)
+    ) DEFAULT CHARSET = utf8mb4`);
+  }
+
+  async load(c: PacketConnection): Promise<Map<string, FileState>> {
+    const rows = await c.query(
+      `SELECT filename, \`offset\`, end_pos FROM ${this.table} WHERE id = ${quoteString(this.sourceId)}`,
+    );
+    return new Map(
+      rows.map((r) => [
+        r.filename!,
+        { filename: r.filename!, offset: Number(r.offset), endPos: Number(r.end_pos) },
+      ]),
+    );
+  }
+
+  /** Records every file of the dump as not yet imported (only files not already recorded). */
+  async register(
+    c: PacketConnection,
+    files: { filename: string; db: string; table: string; size: number }[],
+  ): Promise<void> {
+    for (let i = 0; i < files.length; i += 500) {
+      const values = files
+        .slice(i, i + 500)
+        .map(
+          (f) =>
+            `(${quoteString(this.sourceId)},${quoteString(f.filename)},${quoteString(f.db)},${quoteString(f.table)},0,${f.size})`,
+        );
+      if (values.length) {
+        await c.exec(
+          `INSERT IGNORE INTO ${this.table} (id, filename, cp_schema, cp_table, \`offset\`, end_pos) VALUES ${values.join(',')}`,
+        );
+      }
+    }
+  }
+
+  /** The statement that marks a file imported; run inside the file's transaction. */
+  finishSQL(filename: string): string {
+    return `UPDATE ${this.table} SET \`offset\` = end_pos WHERE id = ${quoteString(this.sourceId)} AND filename = ${quoteString(filename)}`;
+  }
+
+  async clear(c: PacketConnection): Promise<void> {
+    await c.exec(`DELETE FROM ${this.table} WHERE id = ${quoteString(this.sourceId)}`);
+  }
+}

@@ -1,0 +1,273 @@
+// The Load unit: creates the dumped schemas and tables on the target and imports the data files
+// in parallel (`loaders.pool-size`), each file in one transaction together with its checkpoint
+// row, so a crash or a pause at any moment resumes without importing a file twice.
+import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DMError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { downstreamRole, openConnection, privilegeError, quoteId } from '../../mysql/connect.js';
+import type { PacketConnection } from '../../mysql/protocol.js';
+import type { SubTaskConfig } from '../../task/config.js';
+import { parseDumpFile, METADATA_FILE } from '../dump/files.js';
+import { parseMetadata, type DumpMetadata } from '../dump/metadata.js';
+import {
+  ExecSQLError,
+  errorResult,
+  isRetryableServerError,
+  okResult,
+  percent,
+  type ProcessResult,
+  type Unit,
+} from '../unit.js';
+import { LoaderCheckpoint } from './checkpoint.js';
+import { readStatements } from './statements.js';
+
+const ROLE = downstreamRole('load');
+
+interface DataFile {
+  filename: string;
+  db: string;
+  table: string;
+  size: number;
+}
+
+const INSERT_INTO = Buffer.from('INSERT INTO ', 'latin1');
+const HEADS = {
+  replace: Buffer.from('REPLACE INTO ', 'latin1'),
+  ignore: Buffer.from('INSERT IGNORE INTO ', 'latin1'),
+  error: INSERT_INTO,
+};
+
+/** Rewrites a dumped INSERT for the `on-duplicate` policy. */
+export function applyOnDuplicate(sql: Buffer, policy: 'replace' | 'error' | 'ignore'): Buffer {
+  if (policy === 'error' || sql.compare(INSERT_INTO, 0, INSERT_INTO.length, 0, INSERT_INTO.length) !== 0)
+    return sql;
+  return Buffer.concat([HEADS[policy], sql.subarray(INSERT_INTO.length)]);
+}
+
+export class LoadUnit implements Unit {
+  readonly name = 'Load' as const;
+  private readonly checkpoint: LoaderCheckpoint;
+  private totalBytes = 0;
+  private committedBytes = 0;
+  private readonly inFlight = new Map<string, number>();
+  /** Files imported by this process (for tests and logs). */
+  importedFiles = 0;
+  /** The dump's snapshot position, known once the dump directory was read. */
+  metadata?: DumpMetadata;
+
+  constructor(
+    private readonly cfg: SubTaskConfig,
+    readonly dir: string,
+    private readonly log: Logger,
+  ) {
+    this.checkpoint = new LoaderCheckpoint(cfg.metaSchema, cfg.name, cfg.instance.sourceId);
+  }
+
+  async init(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  status(): Record<string, unknown> {
+    let done = this.committedBytes;
+    for (const b of this.inFlight.values()) done += b;
+    return {
+      finishedBytes: String(done),
+      totalBytes: String(this.totalBytes),
+      progress: percent(done, this.totalBytes),
+      metaBinlog: this.metadata ? `(${this.metadata.binlogName}, ${this.metadata.binlogPos})` : '',
+      metaBinlogGTID: this.metadata?.gtid ?? '',
+    };
+  }
+
+  private async connect(): Promise<PacketConnection> {
+    const c = await openConnection(this.cfg.targetDatabase, ROLE);
+    const utc = !this.cfg.instance.mydumper.skipTzUtc;
+    await c.exec('SET NAMES binary');
+    await c.exec("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES'");
+    await c.exec('SET SESSION foreign_key_checks = 0');
+    if (utc) await c.exec("SET SESSION time_zone = '+00:00'");
+    return c;
+  }
+
+  /** Whether an earlier run already began importing (so its dump was complete). */
+  async started(): Promise<boolean> {
+    const c = await this.connect();
+    try {
+      return (await this.checkpoint.load(c)).size > 0;
+    } catch (e) {
+      if ((e as { errno?: number }).errno === 1146 || (e as { errno?: number }).errno === 1049) return false;
+      throw e;
+    } finally {
+      c.close();
+    }
+  }
+
+  /** Whether this subtask's dump is complete on disk (its `metadata` says it finished). */
+  static async dumpComplete(dir: string): Promise<DumpMetadata | undefined> {
+    try {
+      const m = parseMetadata(await readFile(join(dir, METADATA_FILE), 'utf8'));
+      return m.finishedAt ? m : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async process(signal: AbortSignal): Promise<ProcessResult> {
+    const conns: PacketConnection[] = [];
+    const onAbort = () => conns.forEach((c) => c.close());
+    signal.addEventListener('abort', onAbort);
+    try {
+      const setup = await this.connect();
+      conns.push(setup);
+      try {
+        await this.checkpoint.prepare(setup);
+      } catch (e) {
+        throw privilegeError(
+          e,
+          ROLE,
+          this.cfg.targetDatabase.user,
+          `create the checkpoint table ${this.checkpoint.table}`,
+          `GRANT ALL ON ${quoteId(this.cfg.metaSchema)}.* TO {user}`,
+        );
+      }
+      const state = await this.checkpoint.load(setup);
+      this.metadata = await LoadUnit.dumpComplete(this.dir);
+      if (!this.metadata) {
+        if (state.size && [...state.values()].every((f) => f.offset >= f.endPos)) {
+          this.totalBytes = this.committedBytes = [...state.values()].reduce((s, f) => s + f.endPos, 0);
+          return okResult(); // imported earlier; the dump files are already cleaned up
+        }
+        throw new DMError({
+          code: 34001,
+          class: 'load',
+          scope: 'internal',
+          message: `the dump directory ${this.dir} holds no finished dump (its 'metadata' file is missing or unfinished)`,
+          workaround:
+            'Restart the task so it dumps again (stop-task, then start-task), or point loaders.dir at a complete dump.',
+        });
+      }
+      const names = await readdir(this.dir);
+      const files: DataFile[] = [];
+      const schemas: { db: string; table?: string; filename: string }[] = [];
+      for (const filename of names.sort()) {
+        const f = parseDumpFile(filename);
+        if (!f) continue;
+        if (f.kind === 'data')
+          files.push({
+            filename,
+            db: f.db,
+            table: f.table,
+            size: (await stat(join(this.dir, filename))).size,
+          });
+        else schemas.push({ db: f.db, table: f.kind === 'table-schema' ? f.table : undefined, filename });
+      }
+      await this.checkpoint.register(
+        setup,
+        files.filter((f) => !state.has(f.filename)),
+      );
+      this.totalBytes = files.reduce((s, f) => s + f.size, 0);
+      const done = (f: DataFile) => {
+        const st = state.get(f.filename);
+        return st !== undefined && st.offset >= st.endPos;
+      };
+      this.committedBytes = files.filter(done).reduce((s, f) => s + f.size, 0);
+      await this.createSchemas(setup, schemas);
+      const queue = files.filter((f) => !done(f)).sort((a, b) => b.size - a.size);
+      this.log.info(
+        { files: files.length, remaining: queue.length, totalBytes: this.totalBytes },
+        'load: importing',
+      );
+      const workers = Math.min(this.cfg.instance.loader.poolSize, queue.length);
+      const pool: PacketConnection[] = [setup];
+      for (let i = 1; i < workers; i++) {
+        const c = await this.connect();
+        conns.push(c);
+        pool.push(c);
+      }
+      await Promise.all(pool.map((c) => this.worker(c, queue, signal)));
+      if (signal.aborted) return okResult(true);
+      await this.cleanDumpFiles(names);
+      return okResult();
+    } catch (e) {
+      if (signal.aborted) return okResult(true);
+      return errorResult(e);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      conns.forEach((c) => c.close());
+      this.inFlight.clear();
+    }
+  }
+
+  private async createSchemas(
+    c: PacketConnection,
+    schemas: { db: string; table?: string; filename: string }[],
+  ): Promise<void> {
+    // Databases first, then tables.
+    for (const s of [...schemas].sort(
+      (a, b) => Number(a.table !== undefined) - Number(b.table !== undefined),
+    )) {
+      let sql = (await readFile(join(this.dir, s.filename))).toString('utf8').trim().replace(/;$/, '');
+      sql =
+        s.table === undefined
+          ? sql.replace(/^CREATE DATABASE (?!IF NOT EXISTS)/i, 'CREATE DATABASE IF NOT EXISTS ')
+          : sql.replace(/^CREATE TABLE (?!IF NOT EXISTS)/i, 'CREATE TABLE IF NOT EXISTS ');
+      try {
+        if (s.table !== undefined) await c.exec(`USE ${quoteId(s.db)}`);
+        await c.exec(Buffer.from(sql, 'utf8'));
+      } catch (e) {
+        const p = privilegeError(
+          e,
+          ROLE,
+          this.cfg.targetDatabase.user,
+          `create ${s.table ?? s.db}`,
+          'GRANT CREATE, INSERT, UPDATE, DELETE, SELECT ON *.* TO {user}',
+        );
+        if (p !== e) throw p;
+        throw new ExecSQLError(e as Error, `file ${s.filename}`, isRetryableServerError(e));
+      }
+    }
+  }
+
+  private async worker(c: PacketConnection, queue: DataFile[], signal: AbortSignal): Promise<void> {
+    for (let f = queue.shift(); f && !signal.aborted; f = queue.shift()) await this.loadFile(c, f);
+  }
+
+  private async loadFile(c: PacketConnection, f: DataFile): Promise<void> {
+    const policy = this.cfg.instance.loader.onDuplicate;
+    const fh = await open(join(this.dir, f.filename), 'r');
+    this.inFlight.set(f.filename, 0);
+    try {
+      await c.exec(`USE ${quoteId(f.db)}`);
+      await c.exec('BEGIN');
+      for await (const { sql, end } of readStatements(fh)) {
+        await c.exec(applyOnDuplicate(sql, policy));
+        this.inFlight.set(f.filename, end);
+      }
+      await c.exec(this.checkpoint.finishSQL(f.filename));
+      await c.exec('COMMIT');
+      this.committedBytes += f.size;
+      this.importedFiles++;
+    } catch (e) {
+      await c.exec('ROLLBACK').catch(() => undefined);
+      if (e instanceof DMError) throw e;
+      throw new ExecSQLError(e as Error, `file ${f.filename}`, isRetryableServerError(e));
+    } finally {
+      this.inFlight.delete(f.filename);
+      await fh.close();
+    }
+  }
+
+  /** After a full import: `full` mode removes the dump directory; other modes keep `metadata`
+   * and the schema files (Sync starts from them) and remove the data files. */
+  private async cleanDumpFiles(names: string[]): Promise<void> {
+    if (!this.cfg.cleanDumpFile) return;
+    if (this.cfg.taskMode === 'full') {
+      await rm(this.dir, { recursive: true, force: true });
+      return;
+    }
+    for (const n of names) {
+      if (parseDumpFile(n)?.kind === 'data') await rm(join(this.dir, n), { force: true });
+    }
+  }
+}

@@ -1,0 +1,132 @@
+// A processing unit of a subtask (Check, Dump, Load, Sync) and the shape of its result. A unit
+// keeps its own progress in checkpoints, so `process` can be called again after a pause, an
+// error or a crash of the whole process and continues where the last committed work ended.
+import { DMError } from '../errors.js';
+import { ServerError } from '../mysql/protocol.js';
+
+export type UnitName = 'Check' | 'Dump' | 'Load' | 'Sync';
+
+/** One error of a unit, as `query-status` shows it: the seed's `Type` and `msg`, plus DM v2's
+ * code, class, scope and workaround. */
+export interface ProcessError {
+  Type: 'UnknownError' | 'ExecSQL' | 'CheckFailed' | 'ConfigError' | 'UpstreamError' | 'DownstreamError';
+  msg: string;
+  ErrCode: number;
+  ErrClass: string;
+  ErrScope: string;
+  Workaround: string;
+  /** Whether retrying can heal it (auto-resume only retries these). */
+  retryable: boolean;
+}
+
+export interface ProcessResult {
+  isCanceled: boolean;
+  errors: ProcessError[];
+  detail: unknown;
+}
+
+export interface Unit {
+  readonly name: UnitName;
+  /** Connects and prepares; an error here pauses the subtask like a processing error. */
+  init(): Promise<void>;
+  /** Runs until the unit's work is done, `signal` aborts it (pause/stop), or it fails. */
+  process(signal: AbortSignal): Promise<ProcessResult>;
+  /** Releases connections and files; the unit may be init'ed again later. */
+  close(): Promise<void>;
+  /** The unit's part of query-status (`load`, `dump`, `sync`…), numbers as strings. */
+  status(): Record<string, unknown>;
+}
+
+/** An error raised while executing SQL on the target: Type ExecSQL in the result. */
+export class ExecSQLError extends DMError {
+  constructor(
+    readonly sqlError: Error,
+    where: string,
+    retryable: boolean,
+  ) {
+    const base =
+      sqlError instanceof ServerError
+        ? `Error ${sqlError.errno}: ${serverMessage(sqlError)}`
+        : sqlError.message;
+    super({
+      code: 34019,
+      class: 'load',
+      scope: 'downstream',
+      message: `${base}\n${where}`,
+      workaround: retryable
+        ? 'The target will be retried automatically; check that it is up and reachable.'
+        : 'Fix the data or the target table, then resume-task; or set loaders.on-duplicate to replace/ignore for duplicate keys.',
+      retryable,
+      cause: sqlError,
+    });
+  }
+}
+
+function serverMessage(e: ServerError): string {
+  return e.message.replace(/^Error \d+ \([0-9A-Z]+\): /, '');
+}
+
+const NETWORK_ERRNOS = new Set([
+  1040, 1053, 1077, 1078, 1079, 1080, 1152, 1153, 1154, 1155, 1156, 1157, 1158, 1159, 1160, 1161, 1205, 1213,
+  2002, 2003, 2006, 2013,
+]);
+
+/** Whether a server error is transient (lost connection, lock wait, deadlock, server shutdown). */
+export function isRetryableServerError(e: unknown): boolean {
+  if (e instanceof ServerError) return NETWORK_ERRNOS.has(e.errno);
+  return (
+    e instanceof Error &&
+    (e.name === 'ConnectionLost' || /ECONNREFUSED|ECONNRESET|EPIPE|closed by the server/.test(e.message))
+  );
+}
+
+/** Turns any thrown value into the ProcessError query-status shows. */
+export function toProcessError(e: unknown): ProcessError {
+  if (e instanceof DMError) {
+    const Type: ProcessError['Type'] =
+      e instanceof ExecSQLError
+        ? 'ExecSQL'
+        : e.scope === 'config'
+          ? 'ConfigError'
+          : e.class === 'check'
+            ? 'CheckFailed'
+            : e.scope === 'upstream'
+              ? 'UpstreamError'
+              : e.scope === 'downstream'
+                ? 'DownstreamError'
+                : 'UnknownError';
+    return {
+      Type,
+      msg: e.message,
+      ErrCode: e.code,
+      ErrClass: e.class,
+      ErrScope: e.scope,
+      Workaround: e.workaround,
+      retryable: e.retryable,
+    };
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  return {
+    Type: 'UnknownError',
+    msg,
+    ErrCode: 10001,
+    ErrClass: 'unknown',
+    ErrScope: 'internal',
+    Workaround: 'Report this error with the worker log.',
+    retryable: isRetryableServerError(e),
+  };
+}
+
+export function okResult(isCanceled = false): ProcessResult {
+  return { isCanceled, errors: [], detail: null };
+}
+
+export function errorResult(e: unknown): ProcessResult {
+  return { isCanceled: false, errors: [toProcessError(e)], detail: null };
+}
+
+/** Percent with two decimals, as the seed shows it: "25.44 %". */
+export function percent(done: number, total: number): string {
+  const p = total > 0 ? (done / total) * 100 : 0;
+  return `${(Math.floor(p * 100) / 100).toFixed(2)} %`;
+}

@@ -1,0 +1,184 @@
+// A subtask: one task's work on one source. Runs its units in order (Dump → Load → Sync), keeps
+// the seed's stage machine, pauses on errors and resumes by itself after retryable ones (with
+// backoff), and continues after a restart from the first unit whose work is not done.
+import { join, resolve } from 'node:path';
+import { configError } from '../task/yaml.js';
+import type { Logger } from '../log.js';
+import type { SubTaskConfig } from '../task/config.js';
+import { transition, type Stage, type StageEvent } from '../task/stage.js';
+import type { SubTaskStatus } from '../task/status.js';
+import { DumpUnit } from '../units/dump/dump.js';
+import { LoadUnit } from '../units/load/load.js';
+import { errorResult, type ProcessResult, type Unit } from '../units/unit.js';
+
+export interface SubTaskOptions {
+  log: Logger;
+  /** Called after every stage change. */
+  onStage?: (st: SubTask) => void;
+  /** First auto-resume delay after a retryable error (doubles up to 60 s). */
+  autoResumeMs?: number;
+}
+
+/** Where a subtask keeps its dump: `<loaders.dir>/<task>.<source-id>`. */
+export function dumpDir(cfg: SubTaskConfig): string {
+  return resolve(join(cfg.instance.loader.dir, `${cfg.name}.${cfg.instance.sourceId}`));
+}
+
+export class SubTask {
+  stage: Stage = 'New';
+  result: ProcessResult | null = null;
+  private readonly units: Unit[];
+  private current = 0;
+  private abort?: AbortController;
+  private running?: Promise<void>;
+  private retryTimer?: NodeJS.Timeout;
+  private retryDelay: number;
+  private readonly load?: LoadUnit;
+
+  constructor(
+    readonly cfg: SubTaskConfig,
+    private readonly opts: SubTaskOptions,
+  ) {
+    this.retryDelay = opts.autoResumeMs ?? 1000;
+    const dir = dumpDir(cfg);
+    const log = opts.log.child({ task: cfg.name, source: cfg.instance.sourceId });
+    const mode = cfg.taskMode;
+    if (mode === 'all' || mode === 'incremental') {
+      throw configError(
+        cfg.name,
+        `task-mode '${mode}' needs the Sync unit, which this build does not include yet`,
+        "Use task-mode 'full' for now.",
+      );
+    }
+    this.units = [];
+    if (mode === 'full' || mode === 'dump') this.units.push(new DumpUnit(cfg, dir, log));
+    if (mode === 'full' || mode === 'load') {
+      this.load = new LoadUnit(cfg, dir, log);
+      this.units.push(this.load);
+    }
+  }
+
+  get name(): string {
+    return this.cfg.name;
+  }
+
+  get unit(): Unit {
+    return this.units[Math.min(this.current, this.units.length - 1)];
+  }
+
+  /** Starts (or, from Stopped, restarts) the subtask. */
+  start(): void {
+    if (this.stage === 'Stopped') this.current = 0;
+    this.launch(this.stage === 'New' ? 'run' : 'start');
+  }
+
+  pause(): void {
+    this.setStage('pause');
+    this.halt();
+  }
+
+  resume(): void {
+    this.result = null;
+    this.launch('resume');
+  }
+
+  async stop(): Promise<void> {
+    this.setStage('stop');
+    this.halt();
+    await this.running;
+  }
+
+  /** Resolves when the subtask reaches one of `stages`. */
+  async until(stages: Stage[], timeoutMs = 0): Promise<Stage> {
+    const started = Date.now();
+    while (!stages.includes(this.stage)) {
+      if (timeoutMs && Date.now() - started > timeoutMs)
+        throw new Error(`subtask ${this.name} still ${this.stage}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return this.stage;
+  }
+
+  status(): SubTaskStatus {
+    const u = this.unit;
+    return {
+      name: this.name,
+      stage: this.stage,
+      unit: u.name,
+      result: this.result,
+      unresolvedDDLLockID: '',
+      [u.name.toLowerCase()]: u.status(),
+    } as SubTaskStatus;
+  }
+
+  /** After a restart: a finished dump (on disk, or recorded by the loader) is not dumped again. */
+  private async skipFinishedUnits(): Promise<void> {
+    if (this.units[this.current] instanceof DumpUnit && this.load) {
+      const dump = this.units[this.current] as DumpUnit;
+      if ((await LoadUnit.dumpComplete(dump.dir)) || (await this.load.started())) this.current++;
+    }
+  }
+
+  private setStage(event: StageEvent): void {
+    this.stage = transition(this.stage, event);
+    this.opts.onStage?.(this);
+  }
+
+  private halt(): void {
+    clearTimeout(this.retryTimer);
+    this.abort?.abort();
+  }
+
+  private launch(event: StageEvent): void {
+    this.setStage(event);
+    this.running = this.runUnits();
+  }
+
+  private async runUnits(): Promise<void> {
+    try {
+      await this.skipFinishedUnits();
+    } catch (e) {
+      this.failed(errorResult(e), this.unit);
+      return;
+    }
+    while (this.current < this.units.length) {
+      const unit = this.units[this.current];
+      const abort = new AbortController();
+      this.abort = abort;
+      let r: ProcessResult;
+      try {
+        await unit.init();
+        r = await unit.process(abort.signal);
+      } catch (e) {
+        r = errorResult(e);
+      } finally {
+        await unit.close().catch(() => undefined);
+      }
+      if (r.isCanceled || abort.signal.aborted) return;
+      if (r.errors.length) {
+        this.failed(r, unit);
+        return;
+      }
+      this.retryDelay = this.opts.autoResumeMs ?? 1000;
+      this.current++;
+    }
+    this.current = this.units.length - 1;
+    this.setStage('finish');
+  }
+
+  private failed(r: ProcessResult, unit: Unit): void {
+    this.result = r;
+    this.opts.log.warn({ task: this.name, unit: unit.name, errors: r.errors }, 'subtask paused on error');
+    this.setStage('error');
+    if (r.errors.every((e) => e.retryable)) this.scheduleResume();
+  }
+
+  private scheduleResume(): void {
+    const delay = this.retryDelay;
+    this.retryDelay = Math.min(60_000, delay * 2);
+    this.opts.log.info({ task: this.name, delayMs: delay }, 'auto-resume scheduled after a retryable error');
+    this.retryTimer = setTimeout(() => {
+      if (this.stage === 'Paused') this.resume();
+    }, delay);
+  }
+}

@@ -1,0 +1,69 @@
+// Task and source files for tests, in DM's YAML format, pointing at sandbox servers.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MariaDBSandbox } from '../../src/sandbox/mariadb.js';
+
+export function sourceYaml(
+  id: string,
+  s: MariaDBSandbox,
+  user = s.connectionOptions().user,
+  password = s.connectionOptions().password,
+): string {
+  const o = s.connectionOptions();
+  return `source-id: "${id}"\nenable-gtid: true\nfrom:\n  host: "${o.host}"\n  port: ${o.port}\n  user: "${user}"\n  password: "${password}"\n`;
+}
+
+export interface TaskYamlOptions {
+  name: string;
+  mode?: string;
+  target: MariaDBSandbox;
+  sources: string[];
+  dir: string;
+  extra?: string;
+  mydumper?: string;
+  loader?: string;
+  targetUser?: string;
+  targetPassword?: string;
+}
+
+export function taskYaml(o: TaskYamlOptions): string {
+  const t = o.target.connectionOptions();
+  const indent = (s: string | undefined) =>
+    (s ?? '')
+      .split('\n')
+      .map((l) => (l ? '    ' + l : l))
+      .join('\n');
+  return `name: ${o.name}
+task-mode: ${o.mode ?? 'full'}
+target-database:
+  host: "${t.host}"
+  port: ${t.port}
+  user: "${o.targetUser ?? t.user}"
+  password: "${o.targetPassword ?? t.password}"
+mysql-instances:
+${o.sources.map((s) => `  - source-id: "${s}"\n    mydumper-config-name: global\n    loader-config-name: global`).join('\n')}
+mydumpers:
+  global:
+    threads: 4
+${indent(o.mydumper)}
+loaders:
+  global:
+    pool-size: 4
+    dir: "${o.dir}"
+${indent(o.loader)}
+${o.extra ?? ''}`;
+}
+
+/** Writes files into a fresh temp directory and returns their paths. */
+export async function writeTemp(
+  files: Record<string, string>,
+): Promise<Record<string, string> & { dir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'dm-ts-task-'));
+  const out: Record<string, string> & { dir: string } = { dir };
+  for (const [name, text] of Object.entries(files)) {
+    out[name] = join(dir, name);
+    await writeFile(out[name], text);
+  }
+  return out;
+}
