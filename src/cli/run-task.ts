@@ -45,7 +45,12 @@ async function main(): Promise<number> {
   });
   const tty = process.stderr.isTTY;
   const statusFile = values['status-file'];
-  const report = async () => {
+  let reporting: Promise<void> = Promise.resolve();
+  const report = () =>
+    (reporting = reporting
+      .then(writeReport)
+      .catch((e: Error) => log.warn({ err: e.message }, 'cannot write the status file')));
+  const writeReport = async () => {
     const s = status();
     if (statusFile) {
       await writeFile(statusFile + '.tmp', JSON.stringify(s, null, 2));

@@ -84,5 +84,6 @@ export function quoteTable(db: string, table: string): string {
 
 /** A SQL string literal (backslash escapes; for UTF-8 text used in our own statements). */
 export function quoteString(s: string): string {
+  // eslint-disable-next-line no-control-regex
   return `'${s.replace(/[\0\n\r\\'"\x1a]/g, (c) => ({ '\0': '\\0', '\n': '\\n', '\r': '\\r', '\x1a': '\\Z' })[c] ?? '\\' + c)}'`;
 }

@@ -1,5 +1,6 @@
 // Task and source files for tests, in DM's YAML format, pointing at sandbox servers.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { after } from 'node:test';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MariaDBSandbox } from '../../src/sandbox/mariadb.js';
@@ -60,6 +61,7 @@ export async function writeTemp(
   files: Record<string, string>,
 ): Promise<Record<string, string> & { dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'dm-ts-task-'));
+  after(() => rm(dir, { recursive: true, force: true }));
   const out: Record<string, string> & { dir: string } = { dir };
   for (const [name, text] of Object.entries(files)) {
     out[name] = join(dir, name);

@@ -15,6 +15,7 @@ export const METADATA_FILE = 'metadata';
 
 export function encodeName(name: string): string {
   return name.replace(
+    // eslint-disable-next-line no-control-regex
     /[\x00-\x1f%./\\]/g,
     (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'),
   );
