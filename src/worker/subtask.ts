@@ -135,16 +135,17 @@ export class SubTask {
   }
 
   private async runUnits(): Promise<void> {
+    const abort = new AbortController();
+    this.abort = abort;
     try {
       await this.skipFinishedUnits();
     } catch (e) {
-      this.failed(errorResult(e), this.unit);
+      if (!abort.signal.aborted) this.failed(errorResult(e), this.unit);
       return;
     }
     while (this.current < this.units.length) {
+      if (abort.signal.aborted) return;
       const unit = this.units[this.current];
-      const abort = new AbortController();
-      this.abort = abort;
       let r: ProcessResult;
       try {
         await unit.init();

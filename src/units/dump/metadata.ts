@@ -38,8 +38,8 @@ export function parseMetadata(text: string): DumpMetadata {
     finishedAt: finished ? date(finished) : undefined,
     binlogName: log,
     binlogPos: Number(pos),
-    // mydumper writes the GTID set on one line; a long MySQL set may wrap over several.
-    gtid: (/SHOW MASTER STATUS:[\s\S]*?GTID:([^\n]*(?:\n[^\n:]+,?)*)/.exec(text)?.[1] ?? '').replace(
+    // A long MySQL GTID set wraps over lines, each but the last ending with ','.
+    gtid: (/SHOW MASTER STATUS:[\s\S]*?GTID:((?:[^\n]*,\n)*[^\n]*)/.exec(text)?.[1] ?? '').replace(
       /\s+/g,
       '',
     ),

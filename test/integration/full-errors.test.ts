@@ -1,0 +1,117 @@
+// Full migration against misconfigured or unreachable servers: the subtask pauses with an error
+// that names the problem and the fix; retryable errors are retried, others wait for the operator.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { server, type MariaDBSandbox } from '../harness/index.js';
+import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
+import { assertTablesEqual } from '../harness/run.js';
+import { freePort } from '../../src/sandbox/mariadb.js';
+import { parseSourceConfig, parseTaskConfig, subTaskConfigs } from '../../src/task/config.js';
+import { SubTask } from '../../src/worker/subtask.js';
+
+const quiet = pino({ level: 'silent' });
+
+async function subtask(
+  up: MariaDBSandbox,
+  down: MariaDBSandbox,
+  o: { upUser?: string; upPassword?: string; upPort?: number; downUser?: string; downPassword?: string } = {},
+): Promise<SubTask> {
+  const f = await writeTemp({});
+  let src = sourceYaml('src', up, o.upUser, o.upPassword);
+  if (o.upPort) src = src.replace(/port: \d+/, `port: ${o.upPort}`);
+  const task = parseTaskConfig(
+    taskYaml({
+      name: 'errs',
+      target: down,
+      sources: ['src'],
+      dir: f.dir,
+      targetUser: o.downUser,
+      targetPassword: o.downPassword,
+    }),
+  );
+  const [cfg] = subTaskConfigs(task, [parseSourceConfig(src)]);
+  return new SubTask(cfg, { log: quiet, autoResumeMs: 200 });
+}
+
+async function pausedError(st: SubTask) {
+  st.start();
+  assert.equal(await st.until(['Paused', 'Finished'], 60_000), 'Paused');
+  const e = st.result!.errors[0];
+  await st.stop();
+  return e;
+}
+
+test('wrong upstream password: paused, not retried, names the config keys to fix', async () => {
+  const up = await server();
+  const down = await server();
+  const e = await pausedError(await subtask(up, down, { upPassword: 'wrong' }));
+  assert.equal(e.ErrCode, 11011);
+  assert.equal(e.ErrScope, 'upstream');
+  assert.match(e.msg, /access denied for user 'root'/);
+  assert.match(e.Workaround, /'from\.user'/);
+  assert.equal(e.retryable, false);
+});
+
+test('wrong target password: the error names target-database', async () => {
+  const up = await server();
+  const down = await server();
+  await up.exec('CREATE DATABASE a; CREATE TABLE a.t (id INT PRIMARY KEY)');
+  const e = await pausedError(await subtask(up, down, { downPassword: 'nope' }));
+  assert.equal(e.ErrCode, 11011);
+  assert.equal(e.ErrScope, 'downstream');
+  assert.match(e.Workaround, /target-database/);
+});
+
+test('unreachable upstream: retryable; the subtask keeps retrying on its own until stopped', async () => {
+  const up = await server();
+  const down = await server();
+  const st = await subtask(up, down, { upPort: await freePort() });
+  st.start();
+  await st.until(['Paused'], 30_000);
+  assert.equal(st.result!.errors[0].ErrCode, 11013);
+  assert.equal(st.result!.errors[0].retryable, true);
+  assert.match(st.result!.errors[0].msg, /cannot connect to 127\.0\.0\.1:\d+/);
+  // auto-resume: it runs again by itself
+  await st.until(['Running'], 10_000);
+  await st.stop();
+  assert.equal(st.stage, 'Stopped');
+});
+
+test('upstream user without REPLICATION CLIENT: a clear error naming the grant', async () => {
+  const up = await server();
+  const down = await server();
+  await up.exec(`CREATE USER 'nobinlog'@'127.0.0.1' IDENTIFIED BY 'pw';
+    GRANT SELECT, RELOAD ON *.* TO 'nobinlog'@'127.0.0.1'`);
+  const e = await pausedError(await subtask(up, down, { upUser: 'nobinlog', upPassword: 'pw' }));
+  assert.equal(e.ErrCode, 32001);
+  assert.match(e.msg, /may not read the binlog position/);
+  assert.match(e.Workaround, /GRANT REPLICATION CLIENT/);
+});
+
+test('upstream user without RELOAD: one consistent snapshot connection, data still equal', async () => {
+  const up = await server();
+  const down = await server();
+  await up.exec(`CREATE DATABASE r; CREATE TABLE r.t (id INT PRIMARY KEY, v INT);
+    INSERT INTO r.t SELECT seq, seq * 2 FROM mysql.seq_1_to_50000;
+    CREATE USER 'noreload'@'127.0.0.1' IDENTIFIED BY 'pw';
+    GRANT SELECT ON *.* TO 'noreload'@'127.0.0.1'`);
+  const st = await subtask(up, down, { upUser: 'noreload', upPassword: 'pw' });
+  st.start();
+  assert.equal(await st.until(['Paused', 'Finished'], 60_000), 'Finished', JSON.stringify(st.result));
+  await assertTablesEqual(up, down, ['r.t']);
+  assert.match(String(st.status().load?.metaBinlog), /^\(mysql-bin\.000001, \d+\)$/);
+});
+
+test('target user without CREATE: a clear error naming the grant', async () => {
+  const up = await server();
+  const down = await server();
+  await up.exec('CREATE DATABASE p; CREATE TABLE p.t (id INT PRIMARY KEY); INSERT INTO p.t VALUES (1)');
+  await down.exec(`CREATE USER 'weak'@'127.0.0.1' IDENTIFIED BY 'pw';
+    GRANT ALL ON dm_meta.* TO 'weak'@'127.0.0.1'`);
+  const e = await pausedError(await subtask(up, down, { downUser: 'weak', downPassword: 'pw' }));
+  assert.equal(e.ErrCode, 32002);
+  assert.equal(e.ErrScope, 'downstream');
+  assert.match(e.msg, /'weak' may not create p/);
+  assert.match(e.Workaround, /GRANT CREATE/);
+});

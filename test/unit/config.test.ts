@@ -1,0 +1,216 @@
+// Task and source files: DM's format parsed with defaults; every mistake a clear error.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseSourceConfig, parseTaskConfig, subTaskConfigs } from '../../src/task/config.js';
+import { DMError } from '../../src/errors.js';
+
+const TASK = `# a DM v2 task file
+name: test
+task-mode: all
+shard-mode: pessimistic
+meta-schema: "dm_meta"
+timezone: "Asia/Shanghai"
+online-ddl: true
+target-database:
+  host: "127.0.0.1"
+  port: 4000
+  user: "root"
+  password: ""
+  session:
+    tidb_txn_mode: optimistic
+mysql-instances:
+  - source-id: "mysql-replica-01"
+    meta:
+      binlog-name: binlog.000001
+      binlog-pos: 4
+      binlog-gtid: "03fc0263-28c7-11e7-a653-6c0b84d59f30:1-7041423"
+    block-allow-list: "instance"
+    route-rules: ["sharding-route-rules-table", "sharding-route-rules-schema"]
+    filter-rules: ["filter-rule-1"]
+    mydumper-config-name: "global"
+    loader-config-name: "global"
+    syncer-config-name: "global"
+  - source-id: "mysql-replica-02"
+    block-allow-list: "instance"
+    mydumper-thread: 2
+    loader:
+      pool-size: 3
+      on-duplicate: error
+    syncer-thread: 8
+routes:
+  sharding-route-rules-table:
+    schema-pattern: "test_*"
+    table-pattern: "t_*"
+    target-schema: "test"
+    target-table: "t"
+  sharding-route-rules-schema:
+    schema-pattern: "test_*"
+    target-schema: "test"
+filters:
+  filter-rule-1:
+    schema-pattern: "test_*"
+    table-pattern: "t_*"
+    events: ["truncate table", "drop table"]
+    action: Ignore
+block-allow-list:
+  instance:
+    do-dbs: ["~^test.*", "user"]
+    ignore-dbs: ["mysql", "account"]
+    do-tables:
+    - db-name: "~^test.*"
+      tbl-name: "~^t.*"
+    ignore-tables:
+    - db-name: "user"
+      tbl-name: "log"
+mydumpers:
+  global:
+    threads: 4
+    chunk-filesize: 64
+    skip-tz-utc: true
+    extra-args: "--consistency none"
+loaders:
+  global:
+    pool-size: 16
+    dir: "./dumped_data"
+syncers:
+  global:
+    worker-count: 16
+    batch: 100
+    safe-mode: false
+`;
+
+function configError(f: () => unknown, re: RegExp): DMError {
+  try {
+    f();
+  } catch (e) {
+    assert.ok(e instanceof DMError, String(e));
+    assert.match(e.message, re);
+    assert.equal(e.code, 20001);
+    return e;
+  }
+  assert.fail('expected a config error');
+}
+
+test('a DM v2 task file parses with its values and DM defaults', () => {
+  const t = parseTaskConfig(TASK);
+  assert.equal(t.name, 'test');
+  assert.equal(t.taskMode, 'all');
+  assert.equal(t.shardMode, 'pessimistic');
+  assert.deepEqual(t.targetDatabase, {
+    host: '127.0.0.1',
+    port: 4000,
+    user: 'root',
+    password: '',
+    session: { tidb_txn_mode: 'optimistic' },
+  });
+  const [a, b] = t.mysqlInstances;
+  assert.deepEqual(a.meta, {
+    binlogName: 'binlog.000001',
+    binlogPos: 4,
+    binlogGtid: '03fc0263-28c7-11e7-a653-6c0b84d59f30:1-7041423',
+  });
+  assert.equal(a.mydumper.threads, 4);
+  assert.equal(a.mydumper.skipTzUtc, true);
+  assert.equal(a.loader.onDuplicate, 'replace');
+  assert.equal(b.mydumper.threads, 2);
+  assert.equal(b.loader.poolSize, 3);
+  assert.equal(b.loader.onDuplicate, 'error');
+  assert.equal(b.syncer.workerCount, 8);
+  assert.equal(b.syncer.batch, 100);
+  assert.equal(t.cleanDumpFile, true);
+  assert.equal(t.metaSchema, 'dm_meta');
+  assert.equal(t.routes.get('sharding-route-rules-table')!.targetTable, 't');
+  assert.deepEqual(t.filters.get('filter-rule-1')!.events, ['truncate table', 'drop table']);
+  assert.deepEqual(t.blockAllowList.get('instance')!.ignoreTables, [{ dbName: 'user', tblName: 'log' }]);
+});
+
+test('the old black-white-list and is-sharding keys still work', () => {
+  const t = parseTaskConfig(
+    TASK.replace('shard-mode: pessimistic', 'is-sharding: true').replace(
+      /block-allow-list/g,
+      'black-white-list',
+    ),
+  );
+  assert.equal(t.shardMode, 'pessimistic');
+  assert.ok(t.blockAllowList.has('instance'));
+});
+
+test('YAML syntax errors name the line', () => {
+  configError(
+    () => parseTaskConfig('name: x\ntask-mode: [full\ntarget-database: {}', 'task.yaml'),
+    /^task\.yaml: invalid YAML at line \d+, column \d+/,
+  );
+});
+
+test('unknown keys are errors that suggest the right key', () => {
+  const e = configError(
+    () => parseTaskConfig(TASK.replace('task-mode: all', 'task-mod: all\ntask-mode: all')),
+    /'task-mod' \(line 3\) is not a known key/,
+  );
+  assert.match(e.workaround, /Did you mean 'task-mode'\?/);
+  const e2 = configError(
+    () => parseTaskConfig(TASK.replace('pool-size: 16', 'pool-sise: 16')),
+    /'loaders\.global\.pool-sise'/,
+  );
+  assert.match(e2.workaround, /pool-size/);
+});
+
+test('wrong values name the key and the allowed values', () => {
+  const e = configError(
+    () => parseTaskConfig(TASK.replace('task-mode: all', 'task-mode: everything')),
+    /'task-mode' \(line 3\) is 'everything'/,
+  );
+  assert.match(e.workaround, /'full', 'incremental', 'all'/);
+  configError(
+    () => parseTaskConfig(TASK.replace('threads: 4', 'threads: four')),
+    /'mydumpers\.global\.threads' \(line \d+\) must be a whole number, not 'four'/,
+  );
+  configError(
+    () => parseTaskConfig(TASK.replace('port: 4000', 'port: 70000')),
+    /'target-database\.port' .* out of range/,
+  );
+  configError(
+    () => parseTaskConfig(TASK.replace('on-duplicate: error', 'on-duplicate: overwrite')),
+    /on-duplicate/,
+  );
+  configError(
+    () => parseTaskConfig(TASK.replace('name: test', 'name: "bad name!"')),
+    /'name' is 'bad name!'/,
+  );
+});
+
+test('references to undefined rules and missing required keys are errors', () => {
+  configError(
+    () => parseTaskConfig(TASK.replace('["filter-rule-1"]', '["nope"]')),
+    /names filters 'nope', which is not defined/,
+  );
+  configError(
+    () => parseTaskConfig(TASK.replace('mydumper-config-name: "global"', 'mydumper-config-name: "fast"')),
+    /names mydumpers 'fast'/,
+  );
+  configError(
+    () => parseTaskConfig('name: x\ntask-mode: full\nmysql-instances: [{source-id: a}]\n'),
+    /'target-database' is required/,
+  );
+  configError(
+    () => parseTaskConfig(TASK.replace('source-id: "mysql-replica-02"', 'source-id: "mysql-replica-01"')),
+    /listed twice/,
+  );
+});
+
+test('source files parse; subtasks need every source the task names', () => {
+  const s = parseSourceConfig(
+    'source-id: "mysql-replica-01"\nenable-gtid: true\nfrom:\n  host: 127.0.0.1\n  user: root\n  password: "x"\n  port: 3307\n',
+  );
+  assert.equal(s.sourceId, 'mysql-replica-01');
+  assert.equal(s.enableGtid, true);
+  assert.equal(s.enableRelay, false);
+  assert.deepEqual(s.from, { host: '127.0.0.1', port: 3307, user: 'root', password: 'x', session: {} });
+  configError(() => parseSourceConfig('source-id: a\n'), /'from' is required/);
+  const t = parseTaskConfig(TASK);
+  configError(() => subTaskConfigs(t, [s]), /uses source 'mysql-replica-02', which is not known/);
+  const subs = subTaskConfigs(t, [s, { ...s, sourceId: 'mysql-replica-02' }]);
+  assert.equal(subs.length, 2);
+  assert.equal(subs[1].instance.loader.poolSize, 3);
+  assert.equal(subs[1].source.sourceId, 'mysql-replica-02');
+});
