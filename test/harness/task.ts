@@ -46,12 +46,10 @@ mysql-instances:
 ${o.sources.map((s) => `  - source-id: "${s}"\n    mydumper-config-name: global\n    loader-config-name: global`).join('\n')}
 mydumpers:
   global:
-    threads: 4
-${indent(o.mydumper)}
+${/threads:/.test(o.mydumper ?? '') ? '' : '    threads: 4\n'}${indent(o.mydumper)}
 loaders:
   global:
-    pool-size: 4
-    dir: "${o.dir}"
+${/pool-size:/.test(o.loader ?? '') ? '' : '    pool-size: 4\n'}    dir: "${o.dir}"
 ${indent(o.loader)}
 ${o.extra ?? ''}`;
 }

@@ -1,0 +1,186 @@
+// Full-migration benchmark: sysbench tables (default 4 x 250k rows) copied from one sandbox
+// MariaDB to fresh targets, by this project (run-task: Dump then Load) and by
+// `mariadb-dump --single-transaction | mariadb`, alternating in one run; prints rates and the ratio.
+//   npm run bench:full [-- --tables 4 --rows 250000 --rounds 2]
+import { spawn, execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MariaDBSandbox, findExecutable } from '../../src/sandbox/mariadb.js';
+
+const execFileP = promisify(execFile);
+const MB = 1024 * 1024;
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+async function sysbenchPrepare(s: MariaDBSandbox, tables: number, rows: number): Promise<void> {
+  const bin = findExecutable(['sysbench']);
+  if (!bin)
+    throw new Error("sysbench not found: run 'bash scripts/setup.sh --bench' (apt-get install -y sysbench)");
+  await s.exec('CREATE DATABASE sbtest');
+  await execFileP(
+    bin,
+    [
+      'oltp_write_only',
+      '--db-driver=mysql',
+      '--mysql-host=127.0.0.1',
+      `--mysql-port=${s.port}`,
+      '--mysql-user=root',
+      '--mysql-password=',
+      '--mysql-db=sbtest',
+      `--tables=${tables}`,
+      `--table-size=${rows}`,
+      `--threads=${Math.min(tables, 4)}`,
+      'prepare',
+    ],
+    { maxBuffer: 64 * MB },
+  );
+}
+
+/** Peak RSS of a child, sampled from /proc (VmHWM is the high-water mark). */
+function peakRss(pid: number): { stop: () => Promise<number> } {
+  let peak = 0;
+  const sample = async () => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
+      if (m) peak = Math.max(peak, Number(m[1]) / 1024);
+    } catch {
+      /* exited */
+    }
+  };
+  const t = setInterval(() => void sample(), 100);
+  return {
+    stop: async () => {
+      clearInterval(t);
+      return peak;
+    },
+  };
+}
+
+interface Run {
+  seconds: number;
+  bytes: number;
+  rssMb?: number;
+}
+
+async function ours(up: MariaDBSandbox, down: MariaDBSandbox, work: string, round: number): Promise<Run> {
+  const u = up.connectionOptions();
+  const d = down.connectionOptions();
+  const src = join(work, 'source.yaml');
+  const task = join(work, `task${round}.yaml`);
+  await writeFile(
+    src,
+    `source-id: up\nfrom:\n  host: ${u.host}\n  port: ${u.port}\n  user: ${u.user}\n  password: "${u.password}"\n`,
+  );
+  await writeFile(
+    task,
+    `name: bench${round}\ntask-mode: full\nclean-dump-file: false\ntarget-database:\n  host: ${d.host}\n  port: ${d.port}\n  user: ${d.user}\n  password: "${d.password}"\n` +
+      `mysql-instances:\n  - source-id: up\n    block-allow-list: only\n    mydumper:\n      threads: 4\n    loader:\n      pool-size: 4\n      dir: ${join(work, 'dump')}\n` +
+      `block-allow-list:\n  only:\n    do-dbs: ["sbtest"]\n`,
+  );
+  const started = process.hrtime.bigint();
+  const child = spawn(process.execPath, ['dist/cli/run-task.js', '--task', task, '--source', src], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, DM_LOG_LEVEL: 'warn' },
+  });
+  const rss = peakRss(child.pid!);
+  let out = '';
+  child.stdout.on('data', (x) => (out += x));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const rssMb = await rss.stop();
+  if (code !== 0) throw new Error(`run-task failed (${code}): ${out}`);
+  const st = JSON.parse(out).workers[0].subTaskStatus[0];
+  return { seconds, bytes: Number(st.load.totalBytes), rssMb };
+}
+
+async function pipe(up: MariaDBSandbox, down: MariaDBSandbox): Promise<Run> {
+  const dumpBin = findExecutable(['mariadb-dump', 'mysqldump'])!;
+  const clientBin = findExecutable(['mariadb', 'mysql'])!;
+  const started = process.hrtime.bigint();
+  const dump = spawn(
+    dumpBin,
+    [
+      '--no-defaults',
+      '-h127.0.0.1',
+      `-P${up.port}`,
+      '-uroot',
+      '--single-transaction',
+      '--databases',
+      'sbtest',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const load = spawn(clientBin, ['--no-defaults', '-h127.0.0.1', `-P${down.port}`, '-uroot'], {
+    stdio: ['pipe', 'inherit', 'inherit'],
+  });
+  let bytes = 0;
+  dump.stdout.on('data', (c: Buffer) => (bytes += c.length));
+  dump.stdout.pipe(load.stdin);
+  const codes = await Promise.all([
+    new Promise<number | null>((r) => dump.on('exit', r)),
+    new Promise<number | null>((r) => load.on('exit', r)),
+  ]);
+  if (codes.some((c) => c !== 0)) throw new Error(`mariadb-dump | mariadb failed: ${codes.join(', ')}`);
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, bytes };
+}
+
+async function checksum(s: MariaDBSandbox, tables: number): Promise<string> {
+  const names = Array.from({ length: tables }, (_, i) => `sbtest.sbtest${i + 1}`).join(', ');
+  const rows = (await s.exec(`CHECKSUM TABLE ${names}`)) as { Checksum: string }[];
+  return rows.map((r) => r.Checksum).join(',');
+}
+
+async function main(): Promise<void> {
+  const tables = arg('tables', 4);
+  const rows = arg('rows', 250_000);
+  const rounds = arg('rounds', 2);
+  const work = await mkdtemp(join(tmpdir(), 'dm-ts-bench-full-'));
+  const up = await new MariaDBSandbox().start();
+  const servers: MariaDBSandbox[] = [up];
+  try {
+    console.log(`sysbench prepare: ${tables} x ${rows} rows on 127.0.0.1:${up.port} …`);
+    await sysbenchPrepare(up, tables, rows);
+    const want = await checksum(up, tables);
+    const results: { name: string; run: Run }[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      for (const name of round % 2 ? ['dm-ts', 'pipe'] : ['pipe', 'dm-ts']) {
+        const down = await new MariaDBSandbox().start();
+        servers.push(down);
+        const run = name === 'dm-ts' ? await ours(up, down, work, round) : await pipe(up, down);
+        const got = await checksum(down, tables);
+        if (got !== want) throw new Error(`${name}: target checksum ${got} != upstream ${want}`);
+        results.push({ name, run });
+        console.log(
+          `round ${round} ${name.padEnd(6)} ${run.seconds.toFixed(2)} s  ${((tables * rows) / run.seconds).toFixed(0)} rows/s  ${(run.bytes / MB / run.seconds).toFixed(1)} MB/s of SQL` +
+            (run.rssMb ? `  peak RSS ${run.rssMb.toFixed(0)} MB` : ''),
+        );
+        await down.destroy();
+        servers.pop();
+      }
+    }
+    const best = (n: string) => Math.min(...results.filter((r) => r.name === n).map((r) => r.run.seconds));
+    const ratio = best('pipe') / best('dm-ts');
+    const rss = Math.max(...results.filter((r) => r.name === 'dm-ts').map((r) => r.run.rssMb ?? 0));
+    console.log(
+      `\nrows: ${tables * rows}; best of ${rounds}: dm-ts ${best('dm-ts').toFixed(2)} s, mariadb-dump | mariadb ${best('pipe').toFixed(2)} s`,
+    );
+    console.log(
+      `ratio (pipe time / dm-ts time): ${ratio.toFixed(2)}x  (target >= 3x)   dm-ts peak RSS ${rss.toFixed(0)} MB (target < 300 MB)`,
+    );
+  } finally {
+    for (const s of servers) await s.destroy();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
