@@ -1,115 +1,137 @@
-// The playground: starts a sandbox MariaDB server on 127.0.0.1, writes a small workload into it, and
-// streams the decoded binlog events as they happen. (It grows into the full playground migration:
-// sandbox upstream and target, a task, live status.)
-//   npm run playground [-- --seconds N]
+// The playground: a migration between two sandbox MariaDB servers on 127.0.0.1. Fills the upstream
+// with a small shop schema and sysbench-shaped tables, writes a DM task file and source file, runs
+// the task (Dump → Load) with a live progress line, prints query-status, and checks every table
+// with CHECKSUM TABLE on both sides. (Incremental sync joins it with the Sync unit.)
+//   npm run playground [-- --rows 100000]
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
 import { MariaDBSandbox } from '../sandbox/mariadb.js';
-import { BinlogClient } from '../binlog/client.js';
-import type { BinlogEvent, Value } from '../binlog/events.js';
-import { formatPosition } from '../binlog/position.js';
+import { sysbenchTables } from '../sandbox/workload.js';
+import { loadSourceFile, loadTaskFile, subTaskConfigs } from '../task/config.js';
+import { SubTask } from '../worker/subtask.js';
+import { progressLine } from './progress.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 }
 
-function show(v: Value | undefined): string {
-  if (v === undefined) return '∅';
-  if (v === null) return 'NULL';
-  if (Buffer.isBuffer(v)) return `0x${v.toString('hex').slice(0, 32)}${v.length > 16 ? '…' : ''}`;
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
-  return String(v);
-}
-
-function describe(ev: BinlogEvent): string | undefined {
-  switch (ev.kind) {
-    case 'mariadb_gtid':
-      return `GTID ${ev.gtid.domain}-${ev.gtid.server}-${ev.gtid.seq}${ev.standalone ? ' (DDL)' : ''}`;
-    case 'gtid':
-      return `GTID ${ev.uuid}:${ev.gno}`;
-    case 'query':
-      return `QUERY [${ev.schema}] ${ev.query}`;
-    case 'xid':
-      return `COMMIT xid=${ev.xid}`;
-    case 'rows': {
-      const t = `${ev.table.schema}.${ev.table.table}`;
-      const names = ev.table.columns.map((c, i) => c.name ?? `@${i + 1}`);
-      const img = (vals: (Value | undefined)[]): string =>
-        vals.map((v, i) => `${names[i]}=${show(v)}`).join(' ');
-      return ev.rows
-        .map((r) =>
-          ev.action === 'update'
-            ? `UPDATE ${t}: ${img(r.before!)}  →  ${img(r.after!)}`
-            : ev.action === 'insert'
-              ? `INSERT ${t}: ${img(r.after!)}`
-              : `DELETE ${t}: ${img(r.before!)}`,
-        )
-        .join('\n    ');
-    }
-    case 'rotate':
-      return ev.artificial ? undefined : `ROTATE to ${ev.nextFile}`;
-    default:
-      return undefined;
-  }
-}
-
 async function main(): Promise<void> {
-  const seconds = arg('seconds', 8);
-  console.log('Starting a sandbox MariaDB server on 127.0.0.1 …');
-  const server = new MariaDBSandbox();
-  await server.start();
-  const cleanup = async (): Promise<void> => {
-    await server.destroy();
+  const rows = arg('rows', 100_000);
+  const work = await mkdtemp(join(tmpdir(), 'dm-ts-playground-'));
+  console.log('Starting two sandbox MariaDB servers (upstream and target) on 127.0.0.1 …');
+  const [up, down] = await Promise.all([new MariaDBSandbox().start(), new MariaDBSandbox().start()]);
+  const cleanup = async () => {
+    await Promise.all([up.destroy(), down.destroy()]);
+    await rm(work, { recursive: true, force: true });
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
-  console.log(`  mariadbd pid ${server.pid}, port ${server.port}, datadir ${server.datadir}`);
-  const [status] = (await server.exec('SHOW MASTER STATUS')) as { File: string; Position: string }[];
-  const client = new BinlogClient({
-    ...server.connectionOptions(),
-    serverId: 4242,
-    start: { file: status.File, pos: Number(status.Position) },
-    heartbeatMs: 1000,
-  });
-  console.log(`Streaming its binlog from ${formatPosition(client.position)} for ${seconds} s:\n`);
-
-  const writer = (async () => {
-    await server.exec(`CREATE DATABASE shop;
-      CREATE TABLE shop.orders (id INT PRIMARY KEY AUTO_INCREMENT, customer VARCHAR(40), amount DECIMAL(10,2),
-        placed DATETIME(3), status ENUM('new','paid','shipped'), note JSON)`);
-    const names = ['Ada', 'Grace', 'Linus', 'Zoë', 'Mårten', '李雷'];
-    for (let i = 0; i < seconds * 2; i++) {
-      const who = names[i % names.length];
-      await server.exec(
-        `INSERT INTO shop.orders (customer, amount, placed, status, note) VALUES ('${who}', ${(i * 7.31).toFixed(2)}, NOW(3), 'new', '{"gift": ${i % 2 === 0}}')`,
-      );
-      if (i % 3 === 2) await server.exec(`UPDATE shop.orders SET status = 'paid' WHERE id = ${i}`);
-      if (i === 6) await server.exec('ALTER TABLE shop.orders ADD COLUMN coupon VARCHAR(10) NULL');
-      if (i % 5 === 4) await server.exec(`DELETE FROM shop.orders WHERE id = ${i - 3}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  })();
-
-  let count = 0;
-  const stopAt = Date.now() + seconds * 1000 + 1500;
-  const timer = setInterval(() => {
-    if (Date.now() > stopAt) client.close();
-  }, 200);
   try {
-    for await (const batch of client.batches()) {
-      for (const ev of batch) {
-        count++;
-        const text = describe(ev);
-        if (text) console.log(`  end ${String(ev.header.logPos).padStart(6)}  ${text}`);
-      }
+    console.log(
+      `  upstream 127.0.0.1:${up.port} (pid ${up.pid}), target 127.0.0.1:${down.port} (pid ${down.pid})`,
+    );
+    console.log(
+      `Filling the upstream: shop.orders, shop.customers and sbtest.sbtest1..4 (${rows} rows each) …`,
+    );
+    await up.exec(`CREATE DATABASE shop;
+      CREATE TABLE shop.customers (id INT PRIMARY KEY, name VARCHAR(40) CHARACTER SET utf8mb4, email VARCHAR(80) UNIQUE);
+      CREATE TABLE shop.orders (id BIGINT PRIMARY KEY AUTO_INCREMENT, customer INT, amount DECIMAL(10,2),
+        placed DATETIME(3), status ENUM('new','paid','shipped'), note JSON, KEY (customer));
+      INSERT INTO shop.customers VALUES (1, 'Ada', 'ada@example.com'), (2, 'Zoë', 'zoe@example.com'), (3, '李雷', 'li@example.com');
+      INSERT INTO shop.orders (customer, amount, placed, status, note)
+        SELECT 1 + seq % 3, seq * 1.25, NOW(3) - INTERVAL seq MINUTE, ELT(1 + seq % 3, 'new', 'paid', 'shipped'),
+               CONCAT('{"gift": ', IF(seq % 2, 'true', 'false'), '}')
+        FROM mysql.seq_1_to_5000;`);
+    await sysbenchTables(up, 'sbtest', 4, rows);
+
+    const u = up.connectionOptions();
+    const d = down.connectionOptions();
+    const sourceFile = join(work, 'source.yaml');
+    const taskFile = join(work, 'task.yaml');
+    await writeFile(
+      sourceFile,
+      `source-id: "playground-01"\nfrom:\n  host: "${u.host}"\n  port: ${u.port}\n  user: "${u.user}"\n  password: ""\n`,
+    );
+    await writeFile(
+      taskFile,
+      `name: playground
+task-mode: full
+target-database:
+  host: "${d.host}"
+  port: ${d.port}
+  user: "${d.user}"
+  password: ""
+mysql-instances:
+  - source-id: "playground-01"
+    block-allow-list: "shop-and-sbtest"
+    mydumper-config-name: "global"
+    loader-config-name: "global"
+block-allow-list:
+  shop-and-sbtest:
+    do-dbs: ["shop", "sbtest"]
+mydumpers:
+  global:
+    threads: 4
+loaders:
+  global:
+    pool-size: 4
+    dir: "${join(work, 'dumped_data')}"
+`,
+    );
+    console.log(`\nThe task file (DM format), ${taskFile}:\n`);
+    console.log((await import('node:fs')).readFileSync(taskFile, 'utf8').replace(/^/gm, '  '));
+
+    const [cfg] = subTaskConfigs(await loadTaskFile(taskFile), [await loadSourceFile(sourceFile)]);
+    const st = new SubTask(cfg, { log: pino({ level: 'warn' }) });
+    const started = Date.now();
+    st.start();
+    const timer = setInterval(() => process.stdout.write('\r  ' + progressLine(st.status()) + '\x1b[K'), 200);
+    const stage = await st.until(['Finished', 'Paused']);
+    clearInterval(timer);
+    process.stdout.write('\r  ' + progressLine(st.status()) + '\x1b[K\n');
+    console.log(`\n${stage} in ${((Date.now() - started) / 1000).toFixed(1)} s. query-status:\n`);
+    console.log(
+      JSON.stringify(
+        {
+          result: true,
+          msg: '',
+          workers: [{ result: true, worker: 'local', msg: '', subTaskStatus: [st.status()] }],
+        },
+        null,
+        2,
+      ),
+    );
+    if (stage !== 'Finished') process.exitCode = 1;
+
+    console.log('\nCHECKSUM TABLE, upstream vs target:');
+    const tables = [
+      'shop.customers',
+      'shop.orders',
+      'sbtest.sbtest1',
+      'sbtest.sbtest2',
+      'sbtest.sbtest3',
+      'sbtest.sbtest4',
+    ];
+    for (const t of tables) {
+      const [a, b] = (await Promise.all([
+        up.exec(`CHECKSUM TABLE ${t}`),
+        down.exec(`CHECKSUM TABLE ${t}`),
+      ])) as { Checksum: string }[][];
+      const same = a[0].Checksum === b[0].Checksum;
+      if (!same) process.exitCode = 1;
+      console.log(
+        `  ${t.padEnd(16)} ${String(a[0].Checksum).padStart(11)} ${String(b[0].Checksum).padStart(11)}  ${same ? 'equal' : 'DIFFERENT'}`,
+      );
     }
   } finally {
-    clearInterval(timer);
-    await writer.catch(() => undefined);
+    console.log('\nStopping the sandbox servers.');
+    await cleanup();
   }
-  console.log(`\n${count} events decoded; GTID position ${client.gtidText}; stopping the sandbox server.`);
-  await cleanup();
 }
 
-main().catch((e) => {
+main().catch((e: unknown) => {
   console.error(String(e));
   process.exit(1);
 });
