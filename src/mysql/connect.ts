@@ -25,7 +25,8 @@ export function downstreamRole(unit: string): ConnectionRole {
 
 /** Opens and authenticates a connection, then applies the configured session variables. */
 export async function openConnection(ep: Endpoint, role: ConnectionRole): Promise<PacketConnection> {
-  const conn = new PacketConnection({ ...ep, role });
+  // A small read buffer per connection keeps a parallel dump's memory bounded whatever the table size.
+  const conn = new PacketConnection({ ...ep, role, highWaterMark: 8 << 20 });
   try {
     await conn.open();
   } catch (e) {
