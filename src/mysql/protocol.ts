@@ -14,7 +14,9 @@ const CLIENT_LONG_FLAG = 0x4;
 const CLIENT_PROTOCOL_41 = 0x200;
 const CLIENT_TRANSACTIONS = 0x2000;
 const CLIENT_SECURE_CONNECTION = 0x8000;
+const CLIENT_MULTI_STATEMENTS = 0x10000;
 const CLIENT_MULTI_RESULTS = 0x20000;
+const SERVER_MORE_RESULTS_EXISTS = 0x0008;
 const CLIENT_PLUGIN_AUTH = 0x80000;
 const CLIENT_PLUGIN_AUTH_LENENC_DATA = 0x200000;
 
@@ -322,19 +324,31 @@ export class PacketConnection {
     this.write(payload, true);
   }
 
-  /** Runs statements that return no rows (several when the server allows multi-statements are not
-   * used here: one statement per call). Resolves with the affected-row count; a result set is an error. */
+  /** Runs statements that return no rows; several separated by ';' run in one round trip (the
+   * server stops at the first error, which is thrown). Resolves with the summed affected-row count. */
   async exec(sql: string | Buffer): Promise<OkInfo> {
     this.sendQuery(sql);
-    const p = await this.read();
-    if (p[0] === 0x00) return parseOk(p);
-    if (p[0] === 0xff) throw parseErrorPacket(p);
-    // A result set where none was expected: drain it so the connection stays usable.
-    await this.drainResultSet(p);
-    return { affectedRows: 0, lastInsertId: 0, warnings: 0 };
+    const total: OkInfo = { affectedRows: 0, lastInsertId: 0, warnings: 0 };
+    for (;;) {
+      const p = await this.read();
+      if (p[0] === 0xff) throw parseErrorPacket(p);
+      let more: boolean;
+      if (p[0] === 0x00) {
+        const ok = parseOk(p);
+        total.affectedRows += ok.affectedRows;
+        total.lastInsertId = ok.lastInsertId || total.lastInsertId;
+        total.warnings += ok.warnings;
+        more = (ok.status & SERVER_MORE_RESULTS_EXISTS) !== 0;
+      } else {
+        // A result set where none was expected: drain it so the connection stays usable.
+        more = ((await this.drainResultSet(p)) & SERVER_MORE_RESULTS_EXISTS) !== 0;
+      }
+      if (!more) return total;
+    }
   }
 
-  private async drainResultSet(first: Buffer): Promise<void> {
+  /** Reads past a result set; returns the status flags of its final EOF packet. */
+  private async drainResultSet(first: Buffer): Promise<number> {
     const [count] = readLenenc(first, 0);
     for (let i = 0; i < (count ?? 0); i++) await this.read();
     let p = await this.read();
@@ -343,6 +357,7 @@ export class PacketConnection {
       if (p[0] === 0xff) throw parseErrorPacket(p);
       p = await this.read();
     }
+    return p.length >= 5 ? p.readUInt16LE(3) : 0;
   }
 
   /** Runs a query and streams its rows: `onColumns` once with the column definitions, then
@@ -423,6 +438,7 @@ export class PacketConnection {
       CLIENT_PROTOCOL_41 |
       CLIENT_TRANSACTIONS |
       CLIENT_SECURE_CONNECTION |
+      CLIENT_MULTI_STATEMENTS |
       CLIENT_MULTI_RESULTS |
       CLIENT_PLUGIN_AUTH |
       CLIENT_PLUGIN_AUTH_LENENC_DATA;
@@ -518,12 +534,13 @@ export interface OkInfo {
   warnings: number;
 }
 
-function parseOk(p: Buffer): OkInfo {
+function parseOk(p: Buffer): OkInfo & { status: number } {
   const [affectedRows, o1] = readLenenc(p, 1);
   const [lastInsertId, o2] = readLenenc(p, o1);
   return {
     affectedRows: affectedRows ?? 0,
     lastInsertId: lastInsertId ?? 0,
+    status: p.readUInt16LE(o2),
     warnings: p.readUInt16LE(o2 + 2),
   };
 }

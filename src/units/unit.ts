@@ -35,6 +35,8 @@ export interface Unit {
   close(): Promise<void>;
   /** The unit's part of query-status (`load`, `dump`, `sync`…), numbers as strings. */
   status(): Record<string, unknown>;
+  /** Whether the unit has not begun its work in an earlier run (no output or checkpoint yet). */
+  isFresh(): Promise<boolean>;
 }
 
 /** An error raised while executing SQL on the target: Type ExecSQL in the result. */

@@ -9,6 +9,7 @@ import { transition, type Stage, type StageEvent } from '../task/stage.js';
 import type { SubTaskStatus } from '../task/status.js';
 import { DumpUnit } from '../units/dump/dump.js';
 import { LoadUnit } from '../units/load/load.js';
+import { SyncUnit } from '../units/sync/sync.js';
 import { errorResult, type ProcessResult, type Unit } from '../units/unit.js';
 
 export interface SubTaskOptions {
@@ -33,7 +34,6 @@ export class SubTask {
   private running?: Promise<void>;
   private retryTimer?: NodeJS.Timeout;
   private retryDelay: number;
-  private readonly load?: LoadUnit;
 
   constructor(
     readonly cfg: SubTaskConfig,
@@ -43,18 +43,23 @@ export class SubTask {
     const dir = dumpDir(cfg);
     const log = opts.log.child({ task: cfg.name, source: cfg.instance.sourceId });
     const mode = cfg.taskMode;
-    if (mode === 'all' || mode === 'incremental') {
-      throw configError(
-        cfg.name,
-        `task-mode '${mode}' needs the Sync unit, which this build does not include yet`,
-        "Use task-mode 'full' for now.",
-      );
-    }
     this.units = [];
-    if (mode === 'full' || mode === 'dump') this.units.push(new DumpUnit(cfg, dir, log));
-    if (mode === 'full' || mode === 'load') {
-      this.load = new LoadUnit(cfg, dir, log);
-      this.units.push(this.load);
+    if (mode === 'full' || mode === 'all' || mode === 'dump') this.units.push(new DumpUnit(cfg, dir, log));
+    if (mode === 'full' || mode === 'all' || mode === 'load') this.units.push(new LoadUnit(cfg, dir, log));
+    if (mode === 'all' || mode === 'incremental') {
+      const hint = async () => {
+        if (mode !== 'all') return undefined;
+        const m = await LoadUnit.dumpComplete(dir);
+        if (!m) {
+          throw configError(
+            cfg.name,
+            `the dump's metadata file in ${dir} is gone, so Sync does not know where the dump's snapshot was taken`,
+            'Restore the metadata file, or restart the task from scratch (drop the target tables and the dm_meta checkpoints).',
+          );
+        }
+        return { pos: { file: m.binlogName, pos: m.binlogPos }, gtid: m.gtid };
+      };
+      this.units.push(new SyncUnit(cfg, hint, log));
     }
   }
 
@@ -111,11 +116,15 @@ export class SubTask {
     } as SubTaskStatus;
   }
 
-  /** After a restart: a finished dump (on disk, or recorded by the loader) is not dumped again. */
+  /** After a restart: continue with the last unit that has begun its work (the ones before it
+   * finished theirs), e.g. Sync once it has a checkpoint, Load once the dump is complete. */
   private async skipFinishedUnits(): Promise<void> {
-    if (this.units[this.current] instanceof DumpUnit && this.load) {
-      const dump = this.units[this.current] as DumpUnit;
-      if ((await LoadUnit.dumpComplete(dump.dir)) || (await this.load.started())) this.current++;
+    for (let i = this.units.length - 1; i >= this.current; i--) {
+      if (!(await this.units[i].isFresh())) {
+        // A dump that is not fresh is complete: go on with what follows it.
+        this.current = this.units[i] instanceof DumpUnit ? i + 1 : i;
+        return;
+      }
     }
   }
 
@@ -145,6 +154,7 @@ export class SubTask {
     }
     while (this.current < this.units.length) {
       if (abort.signal.aborted) return;
+      this.opts.log.info({ task: this.name, unit: this.units[this.current].name }, 'unit starting');
       const unit = this.units[this.current];
       let r: ProcessResult;
       try {

@@ -14,6 +14,7 @@ import { dataFile, METADATA_FILE, schemaCreateFile, tableSchemaFile } from './fi
 import { formatMetadata } from './metadata.js';
 import { ByteBuf, encodeRow, valueKind, type ValueKind } from './rowsql.js';
 import { takeSnapshot } from './snapshot.js';
+import { LoadUnit } from '../load/load.js';
 
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigint']);
 const FLUSH_BYTES = 4 << 20;
@@ -53,6 +54,10 @@ export class DumpUnit implements Unit {
   ) {}
 
   async init(): Promise<void> {}
+
+  async isFresh(): Promise<boolean> {
+    return !(await LoadUnit.dumpComplete(this.dir));
+  }
 
   async close(): Promise<void> {}
 

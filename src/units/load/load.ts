@@ -90,13 +90,13 @@ export class LoadUnit implements Unit {
     return c;
   }
 
-  /** Whether an earlier run already began importing (so its dump was complete). */
-  async started(): Promise<boolean> {
+  /** Whether no earlier run began importing (which it does only from a complete dump). */
+  async isFresh(): Promise<boolean> {
     const c = await this.connect();
     try {
-      return (await this.checkpoint.load(c)).size > 0;
+      return (await this.checkpoint.load(c)).size === 0;
     } catch (e) {
-      if ((e as { errno?: number }).errno === 1146 || (e as { errno?: number }).errno === 1049) return false;
+      if ((e as { errno?: number }).errno === 1146 || (e as { errno?: number }).errno === 1049) return true;
       throw e;
     } finally {
       c.close();

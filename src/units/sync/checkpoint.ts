@@ -1,0 +1,98 @@
+// Sync's checkpoint in the target, `<meta-schema>.<task>_syncer_checkpoint` (DM's table name and
+// columns). Several appliers commit in parallel, so each keeps its own row, written in the same
+// transaction as the rows it applies: the low-water mark it knew (every upstream transaction up
+// to there is applied) and the end positions of the transactions it applied beyond it. After a
+// crash, Sync restarts from the highest low-water mark and skips the transactions listed beyond
+// it: nothing is applied twice and nothing is skipped.
+import {
+  comparePosition,
+  formatPosition,
+  parsePosition,
+  type BinlogPosition,
+} from '../../binlog/position.js';
+import { quoteString, quoteTable } from '../../mysql/connect.js';
+import type { PacketConnection } from '../../mysql/protocol.js';
+
+export interface Mark {
+  pos: BinlogPosition;
+  gtid: string;
+}
+
+export interface ApplierState {
+  lwm: Mark;
+  applied: string[];
+}
+
+export interface Recovery {
+  start: Mark;
+  /** End positions (formatted) of transactions beyond `start` that are already applied. */
+  skip: Set<string>;
+}
+
+/** The restart point from every row's state (pure). */
+export function recover(rows: ApplierState[]): Recovery | undefined {
+  if (!rows.length) return undefined;
+  let start = rows[0].lwm;
+  for (const r of rows) if (comparePosition(r.lwm.pos, start.pos) > 0) start = r.lwm;
+  const skip = new Set<string>();
+  for (const r of rows) {
+    for (const a of r.applied) if (comparePosition(parsePosition(a), start.pos) > 0) skip.add(a);
+  }
+  return { start, skip };
+}
+
+export class SyncCheckpoint {
+  readonly table: string;
+
+  constructor(
+    private readonly metaSchema: string,
+    task: string,
+    private readonly sourceId: string,
+  ) {
+    this.table = quoteTable(metaSchema, `${task}_syncer_checkpoint`);
+  }
+
+  async prepare(c: PacketConnection): Promise<void> {
+    await c.exec(`CREATE DATABASE IF NOT EXISTS \`${this.metaSchema.replace(/`/g, '``')}\``);
+    await c.exec(`CREATE TABLE IF NOT EXISTS ${this.table} (
+      id VARCHAR(128) NOT NULL,
+      cp_schema VARCHAR(128) NOT NULL,
+      cp_table VARCHAR(128) NOT NULL,
+      binlog_name VARCHAR(128),
+      binlog_pos INT UNSIGNED,
+      binlog_gtid TEXT,
+      exit_safe_binlog_name VARCHAR(128) DEFAULT '',
+      exit_safe_binlog_pos INT UNSIGNED DEFAULT 0,
+      exit_safe_binlog_gtid TEXT,
+      table_info JSON NOT NULL,
+      is_global BOOLEAN,
+      create_time TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+      update_time TIMESTAMP DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+      UNIQUE KEY uk_id_schema_table (id, cp_schema, cp_table)
+    ) DEFAULT CHARSET = utf8mb4`);
+  }
+
+  async load(c: PacketConnection): Promise<Recovery | undefined> {
+    const rows = await c.query(
+      `SELECT binlog_name, binlog_pos, binlog_gtid, table_info FROM ${this.table} WHERE id = ${quoteString(this.sourceId)}`,
+    );
+    return recover(
+      rows.map((r) => ({
+        lwm: { pos: { file: r.binlog_name ?? '', pos: Number(r.binlog_pos) }, gtid: r.binlog_gtid ?? '' },
+        applied: (JSON.parse(r.table_info ?? '{}') as { applied?: string[] }).applied ?? [],
+      })),
+    );
+  }
+
+  /** The statement that records an applier's state (the global row is applier ''). */
+  saveSQL(applier: string, state: ApplierState): string {
+    const info = quoteString(JSON.stringify({ applied: state.applied }));
+    return (
+      `INSERT INTO ${this.table} (id, cp_schema, cp_table, binlog_name, binlog_pos, binlog_gtid, table_info, is_global) VALUES (` +
+      `${quoteString(this.sourceId)}, '', ${quoteString(applier)}, ${quoteString(state.lwm.pos.file)}, ${state.lwm.pos.pos}, ${quoteString(state.lwm.gtid)}, ${info}, ${applier === '' ? 1 : 0}) ` +
+      `ON DUPLICATE KEY UPDATE binlog_name = VALUES(binlog_name), binlog_pos = VALUES(binlog_pos), binlog_gtid = VALUES(binlog_gtid), table_info = VALUES(table_info)`
+    );
+  }
+}
+
+export { formatPosition };

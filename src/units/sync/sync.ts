@@ -1,0 +1,474 @@
+// The Sync unit: follows the upstream binlog from its checkpoint (or the dump's position, or the
+// task's `meta`), turns row changes into SQL, and applies whole upstream transactions on
+// `syncers.worker-count` appliers in parallel where causality allows, each commit carrying its
+// checkpoint. DDLs are barriers, applied alone in binlog order.
+import { BinlogClient } from '../../binlog/client.js';
+import { parseGtidSet, type GtidSet } from '../../binlog/gtid.js';
+import {
+  comparePosition,
+  formatPosition,
+  parsePosition,
+  type BinlogPosition,
+} from '../../binlog/position.js';
+import { DMError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import {
+  downstreamRole,
+  openConnection,
+  privilegeError,
+  quoteId,
+  quoteString,
+  upstreamRole,
+} from '../../mysql/connect.js';
+import { ServerError, type PacketConnection } from '../../mysql/protocol.js';
+import { blockAllowFilter, type TableFilter } from '../../rules/balist.js';
+import { SchemaTracker } from '../../schema/tracker.js';
+import type { SubTaskConfig } from '../../task/config.js';
+import { errorResult, isRetryableServerError, okResult, type ProcessResult, type Unit } from '../unit.js';
+import { Applier, type CompiledTxn } from './applier.js';
+import { Causality } from './causality.js';
+import { SyncCheckpoint, type Mark } from './checkpoint.js';
+import { deleteSQL, insertSQL, rowKeys, targetTable, updateSQL, type TargetTable } from './dml.js';
+import { TxnAssembler, type Txn } from './txn.js';
+
+/** DDL errors that mean "already done" when a DDL is replayed right after a restart. */
+const REPLAYED_DDL_ERRNOS = new Set([1007, 1008, 1050, 1051, 1054, 1060, 1061, 1091, 1146, 1176]);
+const MAX_QUEUED_TXNS = 20_000;
+const MAX_ROWS_PER_INSERT = 1000;
+
+export class SyncError extends DMError {
+  constructor(message: string, workaround: string, retryable: boolean, cause?: unknown) {
+    super({ code: 36001, class: 'sync', scope: 'downstream', message, workaround, retryable, cause });
+  }
+}
+
+export class SyncUnit implements Unit {
+  readonly name = 'Sync' as const;
+  private readonly checkpoint: SyncCheckpoint;
+  private readonly filter: TableFilter;
+  private totalEvents = 0;
+  private startedAt = 0;
+  private recent: { t: number; events: number }[] = [];
+  private lwm?: Mark;
+  private lwmGtid?: GtidSet;
+  private master?: { pos: BinlogPosition; gtid: string };
+  private pending: Txn[] = [];
+  private done = new Set<number>();
+  private lastRead = 0;
+
+  constructor(
+    private readonly cfg: SubTaskConfig,
+    /** Where to start when there is no checkpoint yet (the dump's position in `all` mode). */
+    private readonly startHint: () => Promise<Mark | undefined>,
+    private readonly log: Logger,
+  ) {
+    this.checkpoint = new SyncCheckpoint(cfg.metaSchema, cfg.name, cfg.instance.sourceId);
+    const bal = cfg.instance.blockAllowList ? cfg.blockAllowList.get(cfg.instance.blockAllowList) : undefined;
+    this.filter = blockAllowFilter(bal, cfg.caseSensitive);
+  }
+
+  async init(): Promise<void> {}
+
+  /** Whether no checkpoint exists yet (nothing synced by an earlier run). */
+  async isFresh(): Promise<boolean> {
+    const c = await this.connectTarget();
+    try {
+      return (await this.checkpoint.load(c)) === undefined;
+    } catch (e) {
+      if (e instanceof ServerError && (e.errno === 1146 || e.errno === 1049)) return true;
+      throw e;
+    } finally {
+      c.close();
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  status(): Record<string, unknown> {
+    const now = Date.now();
+    const secs = this.startedAt ? (now - this.startedAt) / 1000 : 0;
+    const old = this.recent.find((r) => r.t >= now - 1500) ?? { t: now, events: this.totalEvents };
+    const recentSecs = Math.max(1, (now - old.t) / 1000);
+    const synced =
+      !!this.master &&
+      !!this.lwm &&
+      comparePosition(this.lwm.pos, this.master.pos) >= 0 &&
+      !this.pending.length;
+    const behind = synced
+      ? 0
+      : this.pending.length
+        ? now / 1000 - this.pending[0].timestamp
+        : this.lastRead
+          ? now / 1000 - this.lastRead
+          : 0;
+    return {
+      totalEvents: String(this.totalEvents),
+      totalTps: String(secs > 0 ? Math.round(this.totalEvents / secs) : 0),
+      recentTps: String(Math.round((this.totalEvents - old.events) / recentSecs)),
+      masterBinlog: this.master ? formatPosition(this.master.pos) : '',
+      masterBinlogGtid: this.master?.gtid ?? '',
+      syncerBinlog: this.lwm ? formatPosition(this.lwm.pos) : '',
+      syncerBinlogGtid: this.lwmGtid?.toString() ?? this.lwm?.gtid ?? '',
+      blockingDDLs: [],
+      unresolvedGroups: [],
+      synced,
+      secondsBehindMaster: String(Math.max(0, Math.round(behind))),
+    };
+  }
+
+  private get safeMode(): boolean {
+    return this.cfg.instance.syncer.safeMode || this.autoSafeUntil !== undefined;
+  }
+
+  private autoSafeUntil?: BinlogPosition;
+
+  async process(signal: AbortSignal): Promise<ProcessResult> {
+    const conns: PacketConnection[] = [];
+    let client: BinlogClient | undefined;
+    const appliers: Applier[] = [];
+    let failure: unknown;
+    const fail = (e: unknown) => {
+      failure ??= e;
+      client?.close();
+    };
+    const onAbort = () => client?.close();
+    signal.addEventListener('abort', onAbort);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      this.startedAt = Date.now();
+      this.pending = [];
+      this.done.clear();
+      const target = await this.connectTarget();
+      conns.push(target);
+      const serial = serialize(target);
+      try {
+        await this.checkpoint.prepare(target);
+      } catch (e) {
+        throw privilegeError(
+          e,
+          downstreamRole('sync'),
+          this.cfg.targetDatabase.user,
+          `create ${this.checkpoint.table}`,
+          `GRANT ALL ON ${quoteId(this.cfg.metaSchema)}.* TO {user}`,
+        );
+      }
+      const upstream = await openConnection(this.cfg.source.from, upstreamRole('sync'));
+      conns.push(upstream);
+      await this.pollMaster(upstream);
+      const flavor = upstream.flavor;
+
+      // Where to start: own checkpoint, else the dump's position, else the task's meta.
+      const rec = await this.checkpoint.load(target);
+      let start: Mark | undefined = rec?.start;
+      const skip = rec?.skip ?? new Set<string>();
+      this.autoSafeUntil = undefined;
+      if (!start) start = await this.startHint();
+      if (!start) {
+        const meta = this.cfg.instance.meta;
+        if (!meta || (!meta.binlogName && !meta.binlogGtid)) {
+          throw new DMError({
+            code: 36002,
+            class: 'sync',
+            scope: 'config',
+            message: `incremental task '${this.cfg.name}' has no start position for source '${this.cfg.instance.sourceId}' and no checkpoint`,
+            workaround:
+              "Set mysql-instances[].meta (binlog-name/binlog-pos, or binlog-gtid) in the task file, or use task-mode 'all'.",
+          });
+        }
+        start = { pos: { file: meta.binlogName, pos: meta.binlogPos }, gtid: meta.binlogGtid };
+        // The data may already hold changes after a user-given position: idempotent SQL until the
+        // position the upstream had when we started.
+        this.autoSafeUntil = this.master?.pos;
+      }
+      if (!start.pos.file && start.gtid && flavor === 'mariadb') {
+        const r = await upstream.query(`SELECT @@global.gtid_binlog_pos g`);
+        this.log.info({ gtid: start.gtid, upstream: r[0]?.g }, 'sync: starting from a GTID set');
+      }
+      if (start.pos.file && !start.gtid && flavor === 'mariadb') {
+        const r = await upstream.query(
+          `SELECT BINLOG_GTID_POS(${quoteString(start.pos.file)}, ${start.pos.pos}) g`,
+        );
+        start = { ...start, gtid: r[0]?.g ?? '' };
+      }
+      this.lwm = start;
+      this.lwmGtid = start.gtid ? parseGtidSet(flavor, start.gtid) : undefined;
+      this.log.info(
+        { from: formatPosition(start.pos), gtid: start.gtid, skip: skip.size, safeMode: this.safeMode },
+        'sync: starting',
+      );
+      // Keep the recovered "already applied" list until the low-water mark passes it.
+      await serial(() => target.exec(this.checkpoint.saveSQL('', { lwm: start!, applied: [...skip] })));
+
+      const tracker = new SchemaTracker((sql) => serial(() => target.query(sql)));
+      const causality = new Causality(this.cfg.instance.syncer.workerCount);
+      const lwmNow = () => this.lwm!;
+      for (let i = 0; i < this.cfg.instance.syncer.workerCount; i++) {
+        const c = await this.connectTarget();
+        conns.push(c);
+        const a: Applier = new Applier(
+          i,
+          c,
+          this.cfg.instance.syncer.batch,
+          lwmNow,
+          (state) => this.checkpoint.saveSQL(`applier-${i}`, state),
+          (pos, lwm) => comparePosition(pos, lwm.pos) > 0,
+          (ap, txns) => {
+            for (const t of txns) this.complete(t);
+            causality.commit(ap.index, txns[txns.length - 1].seq);
+          },
+          (e, t, sql) => fail(this.applyError(e, t, sql)),
+        );
+        appliers.push(a);
+        void a.run();
+      }
+
+      // The global row follows the low-water mark once a second (it matters when no applier commits,
+      // e.g. for transactions of filtered tables), and the master position is refreshed.
+      let saved = formatPosition(start.pos);
+      let skipLeft = [...skip];
+      timer = setInterval(() => {
+        void (async () => {
+          const l = this.lwm!;
+          if (formatPosition(l.pos) !== saved) {
+            saved = formatPosition(l.pos);
+            skipLeft = skipLeft.filter((s) => comparePosition(parsePosition(s), l.pos) > 0);
+            await serial(() =>
+              target.exec(this.checkpoint.saveSQL('', { lwm: this.mark(), applied: skipLeft })),
+            );
+          }
+          await this.pollMaster(upstream);
+        })().catch((e) => fail(e));
+      }, 1000);
+
+      const useGtid = this.cfg.source.enableGtid && !!start.gtid && !rec;
+      client = new BinlogClient({
+        ...this.cfg.source.from,
+        serverId: this.cfg.source.serverId || 1_000_000 + Math.floor(Math.random() * 1_000_000_000),
+        start: useGtid ? { gtid: start.gtid } : { file: start.pos.file, pos: start.pos.pos },
+        heartbeatMs: 1000,
+      });
+      const asm = new TxnAssembler(start.pos.file);
+      let firstTxn = true;
+      for await (const batch of client.batches()) {
+        if (failure) break;
+        for (const ev of batch) {
+          this.totalEvents++;
+          const txn = asm.feed(ev);
+          if (!txn) continue;
+          this.lastRead = txn.timestamp;
+          this.pending.push(txn);
+          if (skip.has(txn.endText)) {
+            this.complete(txn);
+            continue;
+          }
+          if (this.autoSafeUntil && comparePosition(txn.end, this.autoSafeUntil) >= 0)
+            this.autoSafeUntil = undefined;
+          if (txn.ddl) {
+            await Promise.all(appliers.map((a) => a.idle()));
+            if (failure) break;
+            await serial(() => this.applyDDL(target, tracker, txn, firstTxn));
+            this.complete(txn);
+            saved = formatPosition(txn.end);
+            await serial(() => target.exec(this.checkpoint.saveSQL('', { lwm: this.mark(), applied: [] })));
+          } else {
+            const compiled = await this.compile(txn, tracker);
+            if (!compiled) this.complete(txn);
+            else {
+              let a = causality.assign(compiled.keys, txn.seq);
+              while ('waitFor' in a) {
+                await Promise.all(a.waitFor.map((i) => appliers[i].idle()));
+                if (failure) break;
+                a = causality.assign(compiled.keys, txn.seq);
+              }
+              if ('applier' in a) appliers[a.applier].enqueue({ txn, sql: compiled.sql });
+            }
+          }
+          firstTxn = false;
+          while (this.pending.length > MAX_QUEUED_TXNS && !failure)
+            await Promise.race(appliers.map((x) => x.idle()));
+          if (failure) break;
+        }
+        this.recent.push({ t: Date.now(), events: this.totalEvents });
+        if (this.recent.length > 64) this.recent.splice(0, 32);
+        if (failure) break;
+      }
+      if (failure) throw failure;
+      return okResult(true);
+    } catch (e) {
+      if (signal.aborted && !failure) return okResult(true);
+      return errorResult(failure ?? e);
+    } finally {
+      clearInterval(timer);
+      signal.removeEventListener('abort', onAbort);
+      client?.close();
+      for (const a of appliers) a.stop();
+      conns.forEach((c) => c.close());
+    }
+  }
+
+  private mark(): Mark {
+    return { pos: this.lwm!.pos, gtid: this.lwmGtid?.toString() ?? this.lwm!.gtid };
+  }
+
+  /** A transaction is applied (or needs nothing): advance the low-water mark over the done prefix. */
+  private complete(t: Txn): void {
+    this.done.add(t.seq);
+    let n = 0;
+    while (n < this.pending.length && this.done.has(this.pending[n].seq)) {
+      const head = this.pending[n];
+      this.done.delete(head.seq);
+      if (head.gtid && this.lwmGtid) addGtid(this.lwmGtid, head.gtid);
+      this.lwm = { pos: head.end, gtid: '' };
+      n++;
+    }
+    if (n) {
+      this.pending.splice(0, n);
+      this.lwm = this.mark();
+    }
+  }
+
+  private async connectTarget(): Promise<PacketConnection> {
+    const c = await openConnection(this.cfg.targetDatabase, downstreamRole('sync'));
+    await c.exec('SET NAMES utf8mb4');
+    await c.exec("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES'");
+    await c.exec('SET SESSION foreign_key_checks = 0');
+    await c.exec("SET SESSION time_zone = '+00:00'");
+    return c;
+  }
+
+  private async pollMaster(upstream: PacketConnection): Promise<void> {
+    const rows = await upstream.query('SHOW MASTER STATUS');
+    const g = await upstream.query(
+      upstream.flavor === 'mariadb' ? 'SELECT @@global.gtid_binlog_pos g' : 'SELECT @@global.gtid_executed g',
+    );
+    if (rows[0])
+      this.master = {
+        pos: { file: rows[0].File!, pos: Number(rows[0].Position) },
+        gtid: (g[0]?.g ?? '').replace(/\s+/g, ''),
+      };
+  }
+
+  private readonly tables = new Map<string, { map: unknown; t: TargetTable | null }>();
+
+  /** Compiles a transaction's rows; undefined when nothing in it is replicated. */
+  private async compile(
+    txn: Txn,
+    tracker: SchemaTracker,
+  ): Promise<{ sql: string[]; keys: string[] } | undefined> {
+    const sql: string[] = [];
+    const keys: string[] = [];
+    const safe = this.safeMode;
+    for (const ev of txn.rows) {
+      const { schema: db, table } = ev.table;
+      if (!this.filter.table(db, table)) continue;
+      const cacheKey = `${db}\0${table}`;
+      let entry = this.tables.get(cacheKey);
+      if (!entry || entry.map !== ev.table) {
+        const schema = await tracker.get(db, table);
+        if (!schema) {
+          throw new SyncError(
+            `table ${quoteId(db)}.${quoteId(table)} does not exist on the target (binlog ${txn.endText})`,
+            'Create it on the target (or let the dump create it), or exclude it with block-allow-list; then resume-task.',
+            false,
+          );
+        }
+        entry = { map: ev.table, t: targetTable(ev.table, schema, db, table) };
+        this.tables.set(cacheKey, entry);
+      }
+      const t = entry.t!;
+      if (ev.action === 'insert') {
+        for (let i = 0; i < ev.rows.length; i += MAX_ROWS_PER_INSERT) {
+          const rows = ev.rows.slice(i, i + MAX_ROWS_PER_INSERT);
+          sql.push(insertSQL(t, rows, safe));
+          for (const r of rows) rowKeys(t, r.after, keys);
+        }
+      } else if (ev.action === 'update') {
+        for (const r of ev.rows) {
+          sql.push(...updateSQL(t, r, safe));
+          rowKeys(t, r.before, keys);
+          rowKeys(t, r.after, keys);
+        }
+      } else {
+        for (const r of ev.rows) {
+          sql.push(deleteSQL(t, r));
+          rowKeys(t, r.before, keys);
+        }
+      }
+    }
+    return sql.length ? { sql, keys } : undefined;
+  }
+
+  private async applyDDL(
+    target: PacketConnection,
+    tracker: SchemaTracker,
+    txn: Txn,
+    replay: boolean,
+  ): Promise<void> {
+    const { schema, query, info } = txn.ddl!;
+    const allowed = info.tables.length
+      ? info.tables.some((t) => this.filter.table(t.db, t.table))
+      : info.dbs.some((d) => this.filter.schema(d));
+    if (!allowed) return;
+    for (const t of info.tables) tracker.invalidate(t.db, t.table);
+    for (const d of info.dbs) tracker.invalidate(d);
+    for (const k of [...this.tables.keys()]) {
+      const [db, table] = k.split('\0');
+      if (info.dbs.includes(db) || info.tables.some((t) => t.db === db && t.table === table))
+        this.tables.delete(k);
+    }
+    try {
+      if (schema) await target.exec(`USE ${quoteId(schema)}`);
+      await target.exec(query);
+      this.log.info({ ddl: query, at: txn.endText }, 'sync: DDL applied');
+    } catch (e) {
+      if (replay && e instanceof ServerError && REPLAYED_DDL_ERRNOS.has(e.errno)) {
+        this.log.warn({ ddl: query, err: e.message }, 'sync: DDL at the restart point was already applied');
+        return;
+      }
+      if (e instanceof ServerError && e.errno === 1049 && schema) {
+        // The default schema is not replicated (filtered): run the DDL without it.
+        await target.exec(query);
+        return;
+      }
+      throw this.applyError(e, { txn, sql: [query] }, query);
+    }
+  }
+
+  private applyError(e: unknown, t: CompiledTxn, sql?: string): unknown {
+    if (e instanceof DMError) return e;
+    const retryable = isRetryableServerError(e);
+    const msg =
+      e instanceof ServerError
+        ? `Error ${e.errno}: ${e.message.replace(/^Error \d+ \([0-9A-Z]+\): /, '')}`
+        : (e as Error).message;
+    const stmt = sql ?? t.sql[0] ?? '';
+    return new SyncError(
+      `${msg}\nbinlog ${t.txn.endText}${t.txn.gtid ? ` (GTID ${t.txn.gtid})` : ''}\nSQL: ${stmt.length > 500 ? stmt.slice(0, 500) + '…' : stmt}`,
+      retryable
+        ? 'The target is retried automatically; check that it is up and reachable.'
+        : "Fix the target (schema, data or privileges) and resume-task; or skip this event with 'binlog skip', or replace it with 'binlog replace <sql>'.",
+      retryable,
+      e,
+    );
+  }
+}
+
+function addGtid(set: GtidSet, gtid: string): void {
+  const m = /^(\d+)-(\d+)-(\d+)$/.exec(gtid);
+  const s = set as unknown as { add: (...a: unknown[]) => void };
+  if (m) s.add({ domain: Number(m[1]), server: Number(m[2]), seq: Number(m[3]) });
+  else {
+    const i = gtid.lastIndexOf(':');
+    s.add(gtid.slice(0, i), Number(gtid.slice(i + 1)));
+  }
+}
+
+/** Runs uses of one connection one after another. */
+function serialize(_c: PacketConnection): <T>(f: () => Promise<T>) => Promise<T> {
+  let chain: Promise<unknown> = Promise.resolve();
+  return <T>(f: () => Promise<T>) => {
+    const p = chain.then(f, f);
+    chain = p.catch(() => undefined);
+    return p;
+  };
+}

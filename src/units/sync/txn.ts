@@ -1,0 +1,101 @@
+// Groups binlog events into upstream transactions: rows between a GTID/BEGIN and the XID/COMMIT,
+// or one DDL. Each transaction ends at the position after its last event, which is where a
+// restart may resume. Pure.
+import type { BinlogEvent, RowsEvent } from '../../binlog/events.js';
+import { formatPosition, type BinlogPosition } from '../../binlog/position.js';
+import { DMError } from '../../errors.js';
+import { classifyQuery, type QueryKind } from '../../schema/ddl.js';
+
+export interface Txn {
+  seq: number;
+  end: BinlogPosition;
+  endText: string;
+  gtid?: string;
+  /** Upstream commit time (seconds since the epoch). */
+  timestamp: number;
+  rows: RowsEvent[];
+  ddl?: { schema: string; query: string; info: Extract<QueryKind, { kind: 'ddl' }> };
+  /** Binlog events the transaction is made of. */
+  events: number;
+}
+
+export class TxnAssembler {
+  private cur?: Txn;
+  private seq = 0;
+  private standalone = false;
+
+  constructor(public file: string) {}
+
+  private open(gtid?: string): Txn {
+    this.cur = { seq: 0, end: { file: '', pos: 0 }, endText: '', gtid, timestamp: 0, rows: [], events: 0 };
+    return this.cur;
+  }
+
+  private finish(pos: number, timestamp: number, dropRows = false): Txn {
+    const t = this.cur ?? this.open();
+    this.cur = undefined;
+    this.standalone = false;
+    t.seq = ++this.seq;
+    t.end = { file: this.file, pos };
+    t.endText = formatPosition(t.end);
+    t.timestamp = timestamp;
+    if (dropRows) t.rows = [];
+    return t;
+  }
+
+  /** Feeds one event; returns the transaction it completes, if any. */
+  feed(ev: BinlogEvent): Txn | undefined {
+    if (ev.kind === 'rotate') {
+      this.file = ev.nextFile;
+      return undefined;
+    }
+    if (ev.kind === 'heartbeat') return undefined;
+    if (this.cur) this.cur.events++;
+    switch (ev.kind) {
+      case 'gtid':
+        this.open(ev.anonymous ? undefined : `${ev.uuid}:${ev.gno}`).events = 1;
+        return undefined;
+      case 'mariadb_gtid':
+        this.open(`${ev.gtid.domain}-${ev.gtid.server}-${ev.gtid.seq}`).events = 1;
+        this.standalone = ev.standalone;
+        return undefined;
+      case 'rows':
+        (this.cur ?? this.open()).rows.push(ev);
+        return undefined;
+      case 'xid':
+        return this.finish(ev.header.logPos, ev.header.timestamp);
+      case 'query': {
+        const q = classifyQuery(ev.schema, ev.query);
+        switch (q.kind) {
+          case 'begin':
+            if (!this.cur) this.open().events = 1;
+            return undefined;
+          case 'commit':
+            return this.finish(ev.header.logPos, ev.header.timestamp);
+          case 'rollback':
+            return this.finish(ev.header.logPos, ev.header.timestamp, true);
+          case 'dml':
+            throw new DMError({
+              code: 36010,
+              class: 'sync',
+              scope: 'upstream',
+              message: `statement-based DML in the binlog at (${this.file}, ${ev.header.logPos}): ${ev.query.slice(0, 200)}`,
+              workaround:
+                'Set binlog_format=ROW (and binlog_row_image=FULL) on the upstream; events written before that cannot be replicated row by row.',
+            });
+          case 'ddl': {
+            const t = this.cur ?? this.open();
+            t.ddl = { schema: ev.schema, query: ev.query, info: q };
+            return this.finish(ev.header.logPos, ev.header.timestamp);
+          }
+          case 'ignore':
+            if (!this.cur || this.standalone) return this.finish(ev.header.logPos, ev.header.timestamp);
+            return undefined;
+        }
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+}
