@@ -28,3 +28,54 @@ export async function sysbenchTables(
   }
   return names;
 }
+
+export interface OltpOptions {
+  tables: number;
+  rows: number;
+  /** Transactions per connection (0: until `signal` aborts). */
+  txns: number;
+  concurrency: number;
+  signal?: AbortSignal;
+}
+
+/** sysbench oltp_write_only's transaction, from `concurrency` connections: UPDATE by index, UPDATE
+ * by key, DELETE then INSERT of the same id. Returns the number of committed transactions. */
+export async function oltpWriteOnly(s: MariaDBSandbox, db: string, o: OltpOptions): Promise<number> {
+  let committed = 0;
+  const worker = async (w: number) => {
+    const c = await s.connect(db);
+    try {
+      let rnd = 12345 + w * 7919;
+      const next = (n: number) => {
+        rnd = (rnd * 1103515245 + 12345) & 0x7fffffff;
+        return 1 + (rnd % n);
+      };
+      for (let i = 0; (o.txns === 0 || i < o.txns) && !o.signal?.aborted; i++) {
+        const t = `sbtest${next(o.tables)}`;
+        const id = next(o.rows);
+        const c120 = `${id}-${i}-${w}`.padEnd(119, 'x');
+        try {
+          await c.query('BEGIN');
+          await c.query(`UPDATE ${t} SET k = k + 1 WHERE id = ?`, [next(o.rows)]);
+          await c.query(`UPDATE ${t} SET c = ? WHERE id = ?`, [c120, next(o.rows)]);
+          await c.query(`DELETE FROM ${t} WHERE id = ?`, [id]);
+          await c.query(`INSERT INTO ${t} (id, k, c, pad) VALUES (?, ?, ?, ?)`, [
+            id,
+            next(o.rows),
+            c120,
+            'p'.repeat(59),
+          ]);
+          await c.query('COMMIT');
+          committed++;
+        } catch (e) {
+          await c.query('ROLLBACK').catch(() => undefined);
+          if ((e as { errno?: number }).errno !== 1213) throw e; // deadlocks are retried as new transactions
+        }
+      }
+    } finally {
+      await c.end();
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency }, (_, w) => worker(w)));
+  return committed;
+}

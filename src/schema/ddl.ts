@@ -59,7 +59,7 @@ export function stripLeadingComments(sql: string): string {
 /** Every `[db.]table` in a comma-separated list starting at `s`. */
 function nameList(defaultDb: string, s: string): TableName[] {
   const out: TableName[] = [];
-  const re = new RegExp(`^\\s*${NAME}\\s*(,|$|;)`, 'u');
+  const re = new RegExp(`^\\s*${NAME}\\s*(,|$|;|/\\*|RESTRICT|CASCADE)`, 'iu');
   let rest = s;
   for (;;) {
     const m = re.exec(rest);

@@ -85,6 +85,10 @@ export class SyncUnit implements Unit {
   async close(): Promise<void> {}
 
   status(): Record<string, unknown> {
+    // The upstream is at least where Sync has read: a master position polled earlier is stale.
+    if (this.lwm && (!this.master || comparePosition(this.lwm.pos, this.master.pos) > 0)) {
+      this.master = { pos: this.lwm.pos, gtid: this.mark().gtid };
+    }
     const now = Date.now();
     const secs = this.startedAt ? (now - this.startedAt) / 1000 : 0;
     const old = this.recent.find((r) => r.t >= now - 1500) ?? { t: now, events: this.totalEvents };
@@ -405,9 +409,12 @@ export class SyncUnit implements Unit {
     replay: boolean,
   ): Promise<void> {
     const { schema, query, info } = txn.ddl!;
+    // A DDL whose names could not be read is applied rather than silently dropped.
     const allowed = info.tables.length
       ? info.tables.some((t) => this.filter.table(t.db, t.table))
-      : info.dbs.some((d) => this.filter.schema(d));
+      : info.dbs.length
+        ? info.dbs.some((d) => this.filter.schema(d))
+        : true;
     if (!allowed) return;
     for (const t of info.tables) tracker.invalidate(t.db, t.table);
     for (const d of info.dbs) tracker.invalidate(d);

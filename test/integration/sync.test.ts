@@ -1,0 +1,201 @@
+// Incremental replication between real MariaDB servers: a write workload with every column type,
+// key-changing updates, a 100k-row transaction and DDL while writing; SIGKILL under load; the
+// target down for a while. At the end every table is equal (CHECKSUM TABLE and row counts).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { masterStatus, server, type MariaDBSandbox } from '../harness/index.js';
+import { allTypesTable, ROWS } from '../harness/all-types.js';
+import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
+import { assertTablesEqual, readStatus, runTask } from '../harness/run.js';
+import { oltpWriteOnly, sysbenchTables } from '../../src/sandbox/workload.js';
+import { parseSourceConfig, parseTaskConfig, subTaskConfigs } from '../../src/task/config.js';
+import { SubTask } from '../../src/worker/subtask.js';
+import type { SubTaskStatus } from '../../src/task/status.js';
+
+const quiet = pino({ level: 'silent' });
+const DOWN_SECONDS = Number(process.env.DM_TEST_TARGET_DOWN_S ?? 30);
+
+async function subtask(up: MariaDBSandbox, down: MariaDBSandbox, name: string, extra = ''): Promise<SubTask> {
+  const f = await writeTemp({});
+  const task = parseTaskConfig(
+    taskYaml({ name, mode: 'all', target: down, sources: ['src'], dir: f.dir, extra }),
+  );
+  const [cfg] = subTaskConfigs(task, [parseSourceConfig(sourceYaml('src', up))]);
+  return new SubTask(cfg, { log: quiet, autoResumeMs: 500 });
+}
+
+/** Waits until Sync has applied everything the upstream has written so far. */
+async function caughtUp(
+  up: MariaDBSandbox,
+  status: () => Promise<SubTaskStatus | undefined>,
+  timeoutMs = 120_000,
+): Promise<SubTaskStatus> {
+  const target = await masterStatus(up);
+  const want = `(${target.file}, ${target.pos})`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const st = await status();
+    if (st?.stage === 'Paused' && st.result?.errors.some((e) => !e.retryable))
+      assert.fail(`paused: ${JSON.stringify(st.result)}`);
+    const sync = st?.sync as { syncerBinlog?: string } | undefined;
+    if (sync?.syncerBinlog === want) return st!;
+    if (Date.now() > deadline)
+      assert.fail(`not caught up with ${want} within ${timeoutMs} ms: ${JSON.stringify(st)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function userTables(s: MariaDBSandbox): Promise<string[]> {
+  const rows = (await s.exec(
+    "SELECT CONCAT('`', TABLE_SCHEMA, '`.`', TABLE_NAME, '`') t FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN ('mysql','information_schema','performance_schema','sys','dm_meta') AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1",
+  )) as { t: string }[];
+  return rows.map((r) => r.t);
+}
+
+test('all mode: dump, load, then every kind of change replicated while writing; tables equal', async () => {
+  const up = await server();
+  const down = await server();
+  await sysbenchTables(up, 'sb', 4, 10_000);
+  await up.exec(`CREATE DATABASE types; ${allTypesTable('types', 'all')};
+    CREATE TABLE types.uk (code VARCHAR(20) NOT NULL, v INT, UNIQUE KEY (code));
+    INSERT INTO types.uk SELECT CONCAT('c', seq), seq FROM mysql.seq_1_to_1000;
+    CREATE TABLE types.nokey (a INT, b VARCHAR(10));
+    INSERT INTO types.nokey VALUES (1, 'x'), (1, 'x'), (2, NULL)`);
+  const st = await subtask(up, down, 'sync_all');
+  st.start();
+  await caughtUp(up, async () => st.status());
+  assert.equal(st.status().unit, 'Sync');
+
+  const oltp = oltpWriteOnly(up, 'sb', { tables: 4, rows: 10_000, txns: 400, concurrency: 4 });
+  // every column type: inserts, updates of every column, deletes
+  for (const r of ROWS) await up.exec(`INSERT INTO types.all VALUES ${r}`);
+  await up.exec(`UPDATE types.all SET ti = ti + 1, vc = CONCAT(vc, '✓'), j = '{"x": 1}', bl = x'00ff', e = 'b' WHERE id = 1;
+    UPDATE types.all SET id = id + 10 WHERE id = 2;
+    DELETE FROM types.all WHERE id = 3;
+    INSERT INTO types.all (id) VALUES (100)`);
+  // key changes, deletes by unique key, duplicate rows without a key
+  await up.exec(`UPDATE sb.sbtest1 SET id = id + 1000000 WHERE id % 97 = 0;
+    UPDATE types.uk SET code = CONCAT(code, '-moved') WHERE v % 10 = 0;
+    DELETE FROM types.uk WHERE code IN ('c1', 'c2', 'c3');
+    DELETE FROM types.nokey WHERE a = 1 LIMIT 1;
+    UPDATE types.nokey SET b = 'y' WHERE a = 2`);
+  // a 100k-row transaction
+  await up.exec(`CREATE TABLE sb.big (id INT PRIMARY KEY, v VARCHAR(40));
+    BEGIN; INSERT INTO sb.big SELECT seq, MD5(seq) FROM mysql.seq_1_to_100000; UPDATE sb.big SET v = 'changed' WHERE id <= 1000; COMMIT`);
+  // DDL while the workload writes
+  await up.exec(`ALTER TABLE sb.sbtest2 ADD COLUMN note VARCHAR(20) DEFAULT 'n';
+    ALTER TABLE sb.sbtest3 MODIFY pad VARCHAR(80) NOT NULL DEFAULT '';
+    ALTER TABLE sb.sbtest2 DROP COLUMN note;
+    CREATE TABLE sb.tmp1 (id INT PRIMARY KEY, s TEXT); INSERT INTO sb.tmp1 VALUES (1, 'a'), (2, 'b');
+    RENAME TABLE sb.tmp1 TO sb.tmp2; INSERT INTO sb.tmp2 VALUES (3, 'c');
+    CREATE TABLE sb.gone (id INT); INSERT INTO sb.gone VALUES (1); DROP TABLE sb.gone;
+    CREATE TABLE sb.trunc (id INT PRIMARY KEY); INSERT INTO sb.trunc VALUES (1), (2); TRUNCATE TABLE sb.trunc; INSERT INTO sb.trunc VALUES (3);
+    CREATE DATABASE extra; CREATE TABLE extra.t (id INT PRIMARY KEY, v INT); INSERT INTO extra.t VALUES (1, 1);
+    CREATE DATABASE dropped; CREATE TABLE dropped.t (id INT); DROP DATABASE dropped;
+    ALTER TABLE types.all ADD COLUMN added INT DEFAULT 5 AFTER id, DROP COLUMN tt;
+    UPDATE types.all SET added = 6 WHERE id = 1`);
+  assert.ok((await oltp) > 300);
+  const final = await caughtUp(up, async () => st.status());
+  const sync = final.sync as Record<string, unknown>;
+  assert.equal(sync.synced, true);
+  assert.equal(sync.secondsBehindMaster, '0');
+  assert.equal(sync.syncerBinlogGtid, sync.masterBinlogGtid);
+  assert.ok(Number(sync.totalEvents) > 1000);
+  const tables = await userTables(up);
+  assert.deepEqual(await userTables(down), tables);
+  await assertTablesEqual(up, down, tables);
+  await st.stop();
+  assert.equal(st.stage, 'Stopped');
+});
+
+test('SIGKILL 10 times under load: after restarts every table is equal, nothing applied twice or skipped', async () => {
+  const up = await server();
+  const down = await server();
+  await sysbenchTables(up, 'sb', 2, 5_000);
+  // A table whose rows count their own applications: a change applied twice or skipped shows.
+  await up.exec(`CREATE TABLE sb.counters (id INT PRIMARY KEY, n INT NOT NULL);
+    INSERT INTO sb.counters SELECT seq, 0 FROM mysql.seq_1_to_50`);
+  const f = await writeTemp({ 'source.yaml': sourceYaml('src', up), 'task.yaml': '' });
+  await writeFile(
+    f['task.yaml'],
+    taskYaml({ name: 'kill10', mode: 'all', target: down, sources: ['src'], dir: join(f.dir, 'dump') }),
+  );
+  const statusFile = join(f.dir, 'status.json');
+  const stopWriting = new AbortController();
+  let bumps = 0;
+  const counters = (async () => {
+    const c = await up.connect('sb');
+    try {
+      for (let i = 0; !stopWriting.signal.aborted; i++) {
+        await c.query(`BEGIN`);
+        await c.query(`UPDATE counters SET n = n + 1 WHERE id = ?`, [1 + (i % 50)]);
+        await c.query(`UPDATE counters SET n = n + 1 WHERE id = ?`, [1 + ((i * 7) % 50)]);
+        await c.query(`COMMIT`);
+        bumps += 2;
+      }
+    } finally {
+      await c.end();
+    }
+  })();
+  const oltp = oltpWriteOnly(up, 'sb', {
+    tables: 2,
+    rows: 5_000,
+    txns: 0,
+    concurrency: 2,
+    signal: stopWriting.signal,
+  });
+  let rnd = 42;
+  for (let k = 0; k < 10; k++) {
+    const run = runTask(f['task.yaml'], [f['source.yaml']], statusFile);
+    rnd = (rnd * 1103515245 + 12345) & 0x7fffffff;
+    await new Promise((r) => setTimeout(r, 400 + (rnd % 1600)));
+    if (run.child.exitCode !== null) assert.fail(`run-task ended by itself: ${(await run.done).stderr}`);
+    run.child.kill('SIGKILL');
+    assert.equal((await run.done).signal, 'SIGKILL');
+  }
+  stopWriting.abort();
+  await Promise.all([counters, oltp]);
+  const run = runTask(f['task.yaml'], [f['source.yaml']], statusFile);
+  try {
+    await caughtUp(up, async () => (await readStatus(statusFile))?.workers[0].subTaskStatus[0], 180_000);
+  } finally {
+    run.child.kill('SIGTERM');
+    await run.done;
+  }
+  const n = (await down.exec('SELECT SUM(n) s FROM sb.counters')) as { s: string }[];
+  assert.equal(Number(n[0].s), bumps, 'every counter increment applied exactly once');
+  await assertTablesEqual(up, down, await userTables(up));
+});
+
+test(`target down for ${DOWN_SECONDS} s: the subtask pauses with a retryable error, resumes by itself and catches up`, async () => {
+  const up = await server();
+  const down = await server();
+  await sysbenchTables(up, 'sb', 2, 2_000);
+  const st = await subtask(up, down, 'down30');
+  st.start();
+  await caughtUp(up, async () => st.status());
+  const writing = new AbortController();
+  const oltp = oltpWriteOnly(up, 'sb', {
+    tables: 2,
+    rows: 2_000,
+    txns: 0,
+    concurrency: 2,
+    signal: writing.signal,
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  await down.stop();
+  await st.until(['Paused'], 30_000);
+  const e = st.result!.errors[0];
+  assert.equal(e.retryable, true, JSON.stringify(e));
+  await new Promise((r) => setTimeout(r, DOWN_SECONDS * 1000));
+  await down.start();
+  writing.abort();
+  await oltp;
+  await caughtUp(up, async () => st.status(), 120_000);
+  assert.equal(st.stage, 'Running');
+  await assertTablesEqual(up, down, await userTables(up));
+  await st.stop();
+});
