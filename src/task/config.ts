@@ -58,6 +58,9 @@ export interface SyncerConfig {
   workerCount: number;
   batch: number;
   safeMode: boolean;
+  /** Automatic safe mode after starting from an unsure position, in seconds (DM's
+   * `safe-mode-duration`; "0s" turns it off). */
+  safeModeDuration: number;
   compact: boolean;
   multipleRows: boolean;
 }
@@ -217,12 +220,27 @@ function readLoader(r: Reader | undefined, base: LoaderConfig): LoaderConfig {
   return c;
 }
 
+function readDuration(r: Reader, key: string, def: number): number {
+  if (!r.has(key)) return def;
+  const v = r.string(key).trim();
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v);
+  if (!m)
+    throw configError(
+      r.file,
+      `'${r.path}.${key}' is '${v}'`,
+      `Write a duration such as '60s', '2m' or '0s'.`,
+    );
+  const unit = { ms: 0.001, s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * unit;
+}
+
 function readSyncer(r: Reader | undefined, base: SyncerConfig): SyncerConfig {
   if (!r) return base;
   const c: SyncerConfig = {
     workerCount: r.int('worker-count', base.workerCount, 1, 1024),
     batch: r.int('batch', base.batch, 1, 100_000),
     safeMode: r.bool('safe-mode', base.safeMode),
+    safeModeDuration: readDuration(r, 'safe-mode-duration', base.safeModeDuration),
     compact: r.bool('compact', base.compact),
     multipleRows: r.bool('multiple-rows', base.multipleRows),
   };
@@ -234,7 +252,6 @@ function readSyncer(r: Reader | undefined, base: SyncerConfig): SyncerConfig {
     'auto-fix-gtid',
     'enable-gtid',
     'disable-detect',
-    'safe-mode-duration',
   ]);
   return c;
 }
@@ -258,6 +275,7 @@ export const DEFAULT_SYNCER: SyncerConfig = {
   workerCount: 16,
   batch: 100,
   safeMode: false,
+  safeModeDuration: 60,
   compact: false,
   multipleRows: false,
 };

@@ -182,7 +182,7 @@ export class SyncUnit implements Unit {
         start = { pos: { file: meta.binlogName, pos: meta.binlogPos }, gtid: meta.binlogGtid };
         // The data may already hold changes after a user-given position: idempotent SQL until the
         // position the upstream had when we started.
-        this.autoSafeUntil = this.master?.pos;
+        if (this.cfg.instance.syncer.safeModeDuration > 0) this.autoSafeUntil = this.master?.pos;
       }
       if (!start.pos.file && start.gtid && flavor === 'mariadb') {
         const r = await upstream.query(`SELECT @@global.gtid_binlog_pos g`);

@@ -1,0 +1,265 @@
+// Incremental-apply benchmark: a backlog of sysbench oltp_write_only row changes on a sandbox
+// upstream, applied from the same start position to identical targets by this project (run-task,
+// task-mode incremental) and by native MariaDB replication with slave_parallel_threads 0 and 4, in
+// one run; prints row changes/s and the ratios. Then a steady phase at a fixed rate measures the
+// lag of this project.
+//   npm run bench:incremental [-- --txns 60000 --rate 1250 --seconds 20]
+import { spawn, execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MariaDBSandbox, findExecutable } from '../../src/sandbox/mariadb.js';
+import { comparePosition, parsePosition, type BinlogPosition } from '../../src/binlog/position.js';
+
+const execFileP = promisify(execFile);
+const MB = 1024 * 1024;
+const TABLES = 4;
+const ROWS = 25_000;
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+function sysbench(s: MariaDBSandbox, cmd: string, extra: string[] = []): Promise<unknown> {
+  const bin = findExecutable(['sysbench']);
+  if (!bin)
+    throw new Error("sysbench not found: run 'bash scripts/setup.sh --bench' (apt-get install -y sysbench)");
+  return execFileP(
+    bin,
+    [
+      'oltp_write_only',
+      '--db-driver=mysql',
+      '--mysql-host=127.0.0.1',
+      `--mysql-port=${s.port}`,
+      '--mysql-user=root',
+      '--mysql-password=',
+      '--mysql-db=sbtest',
+      `--tables=${TABLES}`,
+      `--table-size=${ROWS}`,
+      ...extra,
+      cmd,
+    ],
+    { maxBuffer: 64 * MB },
+  );
+}
+
+async function masterPos(s: MariaDBSandbox): Promise<BinlogPosition> {
+  const [r] = (await s.exec('SHOW MASTER STATUS')) as { File: string; Position: string }[];
+  return { file: r.File, pos: Number(r.Position) };
+}
+
+/** Copies the upstream's sbtest schema into a target (the state at the backlog's start). */
+async function seed(up: MariaDBSandbox, down: MariaDBSandbox): Promise<void> {
+  const dump = spawn(
+    findExecutable(['mariadb-dump', 'mysqldump'])!,
+    [
+      '--no-defaults',
+      '-h127.0.0.1',
+      `-P${up.port}`,
+      '-uroot',
+      '--single-transaction',
+      '--databases',
+      'sbtest',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const load = spawn(
+    findExecutable(['mariadb', 'mysql'])!,
+    ['--no-defaults', '-h127.0.0.1', `-P${down.port}`, '-uroot'],
+    { stdio: ['pipe', 'inherit', 'inherit'] },
+  );
+  dump.stdout.pipe(load.stdin);
+  await Promise.all([new Promise((r) => dump.on('exit', r)), new Promise((r) => load.on('exit', r))]);
+}
+
+async function checksum(s: MariaDBSandbox): Promise<string> {
+  const names = Array.from({ length: TABLES }, (_, i) => `sbtest.sbtest${i + 1}`).join(', ');
+  return ((await s.exec(`CHECKSUM TABLE ${names}`)) as { Checksum: string }[])
+    .map((r) => r.Checksum)
+    .join(',');
+}
+
+async function native(
+  up: MariaDBSandbox,
+  down: MariaDBSandbox,
+  from: BinlogPosition,
+  to: BinlogPosition,
+  threads: number,
+): Promise<number> {
+  await down.exec(`SET GLOBAL slave_parallel_threads = ${threads}; SET GLOBAL slave_parallel_mode = 'optimistic';
+    CHANGE MASTER TO master_host = '127.0.0.1', master_port = ${up.port}, master_user = 'root', master_password = '',
+      master_log_file = '${from.file}', master_log_pos = ${from.pos}, master_use_gtid = no`);
+  const started = Date.now();
+  await down.exec('START SLAVE');
+  for (;;) {
+    const [st] = (await down.exec('SHOW SLAVE STATUS')) as Record<string, string>[];
+    if (st.Last_SQL_Error || st.Last_IO_Error)
+      throw new Error(`native replication failed: ${st.Last_SQL_Error || st.Last_IO_Error}`);
+    if (comparePosition({ file: st.Relay_Master_Log_File, pos: Number(st.Exec_Master_Log_Pos) }, to) >= 0)
+      break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const seconds = (Date.now() - started) / 1000;
+  await down.exec('STOP SLAVE');
+  return seconds;
+}
+
+interface Ours {
+  child: ReturnType<typeof spawn>;
+  statusFile: string;
+}
+
+function startOurs(
+  up: MariaDBSandbox,
+  down: MariaDBSandbox,
+  work: string,
+  from: BinlogPosition,
+): Promise<Ours> {
+  const u = up.connectionOptions();
+  const d = down.connectionOptions();
+  const src = join(work, 'source.yaml');
+  const task = join(work, 'task.yaml');
+  const statusFile = join(work, 'status.json');
+  return (async () => {
+    await writeFile(
+      src,
+      `source-id: up\nfrom:\n  host: ${u.host}\n  port: ${u.port}\n  user: ${u.user}\n  password: ""\n`,
+    );
+    await writeFile(
+      task,
+      `name: benchinc\ntask-mode: incremental\ntarget-database:\n  host: ${d.host}\n  port: ${d.port}\n  user: ${d.user}\n  password: ""\n` +
+        `mysql-instances:\n  - source-id: up\n    meta:\n      binlog-name: ${from.file}\n      binlog-pos: ${from.pos}\n` +
+        `    syncer:\n      worker-count: ${arg('workers', 16)}\n      batch: ${arg('batch', 100)}\n      safe-mode-duration: 0s\n`,
+    );
+    const prof = process.env.DM_CPU_PROFILE_DIR
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.DM_CPU_PROFILE_DIR}`]
+      : [];
+    const child = spawn(
+      process.execPath,
+      [
+        ...prof,
+        'dist/cli/run-task.js',
+        '--task',
+        task,
+        '--source',
+        src,
+        '--status-file',
+        statusFile,
+        '--status-interval-ms',
+        '20',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, DM_LOG_LEVEL: 'warn' },
+      },
+    );
+    return { child, statusFile };
+  })();
+}
+
+async function oursAt(o: Ours): Promise<BinlogPosition | undefined> {
+  try {
+    const s = JSON.parse(await readFile(o.statusFile, 'utf8'));
+    const st = s.workers[0].subTaskStatus[0];
+    if (st.result?.errors?.length && !st.result.errors[0].retryable)
+      throw new Error(`dm-ts paused: ${st.result.errors[0].msg}`);
+    return st.sync?.syncerBinlog ? parsePosition(st.sync.syncerBinlog) : undefined;
+  } catch (e) {
+    if (e instanceof SyntaxError || (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+async function main(): Promise<void> {
+  const txns = arg('txns', 60_000);
+  const rate = arg('rate', 1250);
+  const steadySeconds = arg('seconds', 20);
+  const work = await mkdtemp(join(tmpdir(), 'dm-ts-bench-inc-'));
+  const up = await new MariaDBSandbox().start();
+  const targets = await Promise.all([0, 1, 2].map(() => new MariaDBSandbox().start()));
+  try {
+    console.log(`sysbench prepare ${TABLES} x ${ROWS} rows; seeding 3 targets …`);
+    await up.exec('CREATE DATABASE sbtest');
+    await sysbench(up, 'prepare', [`--threads=${TABLES}`]);
+    for (const t of targets) await seed(up, t);
+    const from = await masterPos(up);
+    console.log(`backlog: sysbench oltp_write_only, ${txns} transactions (4 row changes each) …`);
+    await sysbench(up, 'run', ['--threads=4', '--time=0', `--events=${txns}`]);
+    const to = await masterPos(up);
+    const changes = txns * 4;
+    const want = await checksum(up);
+
+    const results: [string, number][] = [];
+    // this project
+    const started = Date.now();
+    const ours = await startOurs(up, targets[0], work, from);
+    let firstProgress = 0;
+    for (;;) {
+      const at = await oursAt(ours);
+      if (at && !firstProgress && comparePosition(at, from) > 0) firstProgress = Date.now();
+      if (at && comparePosition(at, to) >= 0) break;
+      if (ours.child.exitCode !== null) throw new Error('run-task exited');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    results.push([`dm-ts (${arg('workers', 16)} appliers)`, (Date.now() - started) / 1000]);
+    console.log(`  (dm-ts started applying after ${((firstProgress - started) / 1000).toFixed(2)} s)`);
+    results.push(['native, slave_parallel_threads=0', await native(up, targets[1], from, to, 0)]);
+    results.push(['native, slave_parallel_threads=4', await native(up, targets[2], from, to, 4)]);
+    for (const [i, t] of targets.entries()) {
+      const got = await checksum(t);
+      if (got !== want) throw new Error(`target ${i}: checksum ${got} != upstream ${want}`);
+    }
+    console.log(`\nbacklog of ${changes} row changes (${from.file}:${from.pos} → ${to.file}:${to.pos}):`);
+    for (const [name, s] of results)
+      console.log(`  ${name.padEnd(34)} ${s.toFixed(2)} s  ${(changes / s).toFixed(0)} row changes/s`);
+    const ourRate = changes / results[0][1];
+    console.log(
+      `ratio vs native parallel (4): ${(ourRate / (changes / results[2][1])).toFixed(2)}x; vs native serial: ${(ourRate / (changes / results[1][1])).toFixed(2)}x (target: faster than native parallel)`,
+    );
+
+    // Steady state: a fixed rate, lag sampled (an upper bound at 50 ms resolution).
+    console.log(`\nsteady state: ${rate} txn/s (${rate * 4} row changes/s) for ${steadySeconds} s …`);
+    const samples: { t: number; pos: BinlogPosition }[] = [];
+    let maxLag = 0;
+    let sumLag = 0;
+    let n = 0;
+    let done = false;
+    const load = sysbench(up, 'run', [
+      '--threads=4',
+      `--time=${steadySeconds}`,
+      `--rate=${rate}`,
+      '--events=0',
+    ]).finally(() => (done = true));
+    while (!done) {
+      const now = Date.now();
+      samples.push({ t: now, pos: await masterPos(up) });
+      const at = await oursAt(ours);
+      if (at) {
+        const firstAhead = samples.find((s) => comparePosition(s.pos, at) > 0);
+        const lag = firstAhead ? (Date.now() - firstAhead.t) / 1000 : 0;
+        maxLag = Math.max(maxLag, lag);
+        sumLag += lag;
+        n++;
+      }
+      while (samples.length > 2 && comparePosition(samples[1].pos, at ?? samples[0].pos) <= 0)
+        samples.shift();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await load;
+    console.log(
+      `dm-ts lag: mean ${(sumLag / Math.max(1, n)).toFixed(3)} s, max ${maxLag.toFixed(3)} s (target < 1 s)`,
+    );
+    ours.child.kill('SIGTERM');
+    await new Promise((r) => ours.child.on('exit', r));
+  } finally {
+    for (const s of [up, ...targets]) await s.destroy();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
