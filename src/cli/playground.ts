@@ -1,17 +1,27 @@
 // The playground: a migration between two sandbox MariaDB servers on 127.0.0.1. Fills the upstream
 // with a small shop schema and sysbench-shaped tables, writes a DM task file and source file, runs
-// the task (Dump → Load) with a live progress line, prints query-status, and checks every table
-// with CHECKSUM TABLE on both sides. (Incremental sync joins it with the Sync unit.)
+// the task (task-mode all: Dump → Load → Sync) with a live progress line, then writes to the
+// upstream for a few seconds (sysbench-style transactions and a DDL) while Sync follows, prints
+// query-status, and checks every table with CHECKSUM TABLE on both sides.
 //   npm run playground [-- --rows 100000]
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { MariaDBSandbox } from '../sandbox/mariadb.js';
-import { sysbenchTables } from '../sandbox/workload.js';
+import { oltpWriteOnly, sysbenchTables } from '../sandbox/workload.js';
 import { loadSourceFile, loadTaskFile, subTaskConfigs } from '../task/config.js';
 import { SubTask } from '../worker/subtask.js';
 import { progressLine } from './progress.js';
+
+/** Resolves when the subtask pauses, or runs its Sync unit (Dump and Load are done). */
+async function waitFor(st: SubTask): Promise<string> {
+  for (;;) {
+    if (st.stage === 'Paused') return 'Paused';
+    if (st.stage === 'Running' && st.unit.name === 'Sync') return 'Running';
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -57,7 +67,7 @@ async function main(): Promise<void> {
     await writeFile(
       taskFile,
       `name: playground
-task-mode: full
+task-mode: all
 target-database:
   host: "${d.host}"
   port: ${d.port}
@@ -88,10 +98,43 @@ loaders:
     const started = Date.now();
     st.start();
     const timer = setInterval(() => process.stdout.write('\r  ' + progressLine(st.status()) + '\x1b[K'), 200);
-    const stage = await st.until(['Finished', 'Paused']);
-    clearInterval(timer);
-    process.stdout.write('\r  ' + progressLine(st.status()) + '\x1b[K\n');
-    console.log(`\n${stage} in ${((Date.now() - started) / 1000).toFixed(1)} s. query-status:\n`);
+    try {
+      const stage = await waitFor(st);
+      if (stage === 'Paused') throw new Error(`the task paused: ${JSON.stringify(st.result)}`);
+      process.stdout.write('\r  ' + progressLine(st.status()) + '\x1b[K\n');
+      console.log(
+        `\nDump and Load done in ${((Date.now() - started) / 1000).toFixed(1)} s; Sync follows the binlog.`,
+      );
+      console.log(
+        'Writing to the upstream for 5 s (sysbench-style transactions, an ALTER TABLE, new orders) …',
+      );
+      const stop = new AbortController();
+      const writes = oltpWriteOnly(up, 'sbtest', {
+        tables: 4,
+        rows,
+        txns: 0,
+        concurrency: 4,
+        signal: stop.signal,
+      });
+      await up.exec(`ALTER TABLE shop.orders ADD COLUMN coupon VARCHAR(10) NULL;
+        INSERT INTO shop.orders (customer, amount, placed, status, coupon) VALUES (2, 9.99, NOW(3), 'new', 'WELCOME');
+        UPDATE shop.customers SET name = 'Zoë Ä.' WHERE id = 2`);
+      await new Promise((r) => setTimeout(r, 5000));
+      stop.abort();
+      const txns = await writes;
+      const [m] = (await up.exec('SHOW MASTER STATUS')) as { File: string; Position: string }[];
+      const want = `(${m.File}, ${m.Position})`;
+      while ((st.status().sync as { syncerBinlog?: string } | undefined)?.syncerBinlog !== want) {
+        if (st.stage === 'Paused') throw new Error(`the task paused: ${JSON.stringify(st.result)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      process.stdout.write('\r  ' + progressLine(st.status()) + '\x1b[K\n');
+      console.log(
+        `\n${txns} upstream transactions replicated; Sync is at ${want}, like the upstream. query-status:\n`,
+      );
+    } finally {
+      clearInterval(timer);
+    }
     console.log(
       JSON.stringify(
         {
@@ -103,7 +146,7 @@ loaders:
         2,
       ),
     );
-    if (stage !== 'Finished') process.exitCode = 1;
+    await st.stop();
 
     console.log('\nCHECKSUM TABLE, upstream vs target:');
     const tables = [

@@ -23,5 +23,9 @@ export function progressLine(s: SubTaskStatus): string {
     const done = Number(s.dump.completedTables);
     return `${head} ${bar(total ? done / total : 0)} ${s.dump.completedTables}/${s.dump.totalTables} tables, ${s.dump.finishedRows} rows, ${mb(s.dump.finishedBytes)}`;
   }
+  if (s.sync) {
+    const y = s.sync as Record<string, string | boolean>;
+    return `${head} at ${y.syncerBinlog} of ${y.masterBinlog}, ${y.synced ? 'synced' : `${y.secondsBehindMaster} s behind`}, ${y.totalEvents} events, ${y.recentTps} events/s`;
+  }
   return head;
 }

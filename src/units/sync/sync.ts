@@ -91,8 +91,9 @@ export class SyncUnit implements Unit {
     }
     const now = Date.now();
     const secs = this.startedAt ? (now - this.startedAt) / 1000 : 0;
-    const old = this.recent.find((r) => r.t >= now - 1500) ?? { t: now, events: this.totalEvents };
-    const recentSecs = Math.max(1, (now - old.t) / 1000);
+    // events per second over about the last second
+    const old = this.recent.find((r) => r.t >= now - 1100) ?? { t: now, events: this.totalEvents };
+    const recentSecs = Math.max(0.1, (now - old.t) / 1000);
     const synced =
       !!this.master &&
       !!this.lwm &&
@@ -292,8 +293,11 @@ export class SyncUnit implements Unit {
             await Promise.race(appliers.map((x) => x.idle()));
           if (failure) break;
         }
-        this.recent.push({ t: Date.now(), events: this.totalEvents });
-        if (this.recent.length > 64) this.recent.splice(0, 32);
+        const now = Date.now();
+        if (!this.recent.length || now - this.recent[this.recent.length - 1].t >= 100) {
+          this.recent.push({ t: now, events: this.totalEvents });
+          if (this.recent.length > 40) this.recent.splice(0, 20);
+        }
         if (failure) break;
       }
       if (failure) throw failure;
