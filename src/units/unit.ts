@@ -86,7 +86,7 @@ export function isRetryableServerError(e: unknown): boolean {
 export function toProcessError(e: unknown): ProcessError {
   if (e instanceof DMError) {
     const Type: ProcessError['Type'] =
-      e instanceof ExecSQLError
+      e instanceof ExecSQLError || e.cause instanceof ServerError
         ? 'ExecSQL'
         : e.scope === 'config'
           ? 'ConfigError'

@@ -199,3 +199,53 @@ test(`target down for ${DOWN_SECONDS} s: the subtask pauses with a retryable err
   await assertTablesEqual(up, down, await userTables(up));
   await st.stop();
 });
+
+test('a change the target refuses pauses Sync with position and SQL; binlog skip and binlog replace continue', async () => {
+  const up = await server();
+  const down = await server();
+  await up.exec(
+    "CREATE DATABASE d; CREATE TABLE d.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO d.t VALUES (1, 'a')",
+  );
+  const st = await subtask(up, down, 'handle');
+  st.start();
+  await caughtUp(up, async () => st.status());
+  assert.throws(() => st.handleError('skip'), /binlog skip applies to a Sync unit paused by an error/);
+
+  // A duplicate key: the row already exists on the target.
+  await down.exec("INSERT INTO d.t VALUES (100, 'target')");
+  await up.exec("INSERT INTO d.t VALUES (100, 'up')");
+  await st.until(['Paused'], 30_000);
+  const e = st.result!.errors[0];
+  assert.equal(e.Type, 'ExecSQL');
+  assert.equal(e.retryable, false);
+  assert.match(
+    e.msg,
+    /^Error 1062: Duplicate entry '100' for key 'PRIMARY'\nbinlog \(mysql-bin\.000001, \d+\) \(GTID 0-\d+-\d+\)\nSQL: INSERT INTO `d`\.`t` \(`id`,`v`\) VALUES \(100,'up'\)$/,
+  );
+  assert.match(e.Workaround, /binlog skip/);
+  const at = /binlog (\(mysql-bin\.\d+, \d+\))/.exec(e.msg)![1];
+  assert.equal(st.handleError('skip'), at);
+  st.resume();
+  await up.exec("INSERT INTO d.t VALUES (101, 'x')");
+  await caughtUp(up, async () => st.status());
+  assert.deepEqual(await down.exec('SELECT id, v FROM d.t ORDER BY id'), [
+    { id: 1, v: 'a' },
+    { id: 100, v: 'target' },
+    { id: 101, v: 'x' },
+  ]);
+
+  // A DDL the target rejects, replaced by the operator's statement.
+  await down.exec('ALTER TABLE d.t ADD COLUMN c INT');
+  await up.exec('ALTER TABLE d.t ADD COLUMN c INT DEFAULT 1');
+  await st.until(['Paused'], 30_000);
+  assert.match(
+    st.result!.errors[0].msg,
+    /^Error 1060: Duplicate column name 'c'\nbinlog .*\nSQL: ALTER TABLE d\.t ADD COLUMN c INT DEFAULT 1$/,
+  );
+  st.handleError('replace', ['ALTER TABLE d.t MODIFY c INT DEFAULT 1']);
+  st.resume();
+  await up.exec("INSERT INTO d.t (id, v) VALUES (102, 'y')");
+  await caughtUp(up, async () => st.status());
+  assert.deepEqual(await down.exec('SELECT id, c FROM d.t WHERE id = 102'), [{ id: 102, c: 1 }]);
+  await st.stop();
+});

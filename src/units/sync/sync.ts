@@ -126,6 +126,36 @@ export class SyncUnit implements Unit {
   }
 
   private autoSafeUntil?: BinlogPosition;
+  /** Where the last apply error happened (the end position of the transaction). */
+  private errorAt?: string;
+  /** Operator decisions for failing transactions: skip them, or apply other SQL instead. */
+  private readonly errorOps = new Map<string, { op: 'skip' | 'replace'; sqls: string[] }>();
+
+  /** DM's `binlog skip` / `binlog replace`: for the transaction at `position` (default: the one
+   * that failed last), skip it or run `sqls` instead, when the unit runs again. */
+  handleError(op: 'skip' | 'replace', sqls: string[] = [], position?: string): string {
+    const pos = position ?? this.errorAt;
+    if (!pos) {
+      throw new DMError({
+        code: 36020,
+        class: 'sync',
+        scope: 'internal',
+        message: 'there is no failed binlog event to skip or replace',
+        workaround: 'Give the position explicitly, e.g. --binlog-pos "(mysql-bin.000001, 1234)".',
+      });
+    }
+    if (op === 'replace' && !sqls.length) {
+      throw new DMError({
+        code: 36021,
+        class: 'sync',
+        scope: 'internal',
+        message: 'binlog replace needs the SQL to run instead',
+        workaround: 'Give one or more statements.',
+      });
+    }
+    this.errorOps.set(formatPosition(parsePosition(pos)), { op, sqls });
+    return pos;
+  }
 
   async process(signal: AbortSignal): Promise<ProcessResult> {
     const conns: PacketConnection[] = [];
@@ -264,6 +294,27 @@ export class SyncUnit implements Unit {
           this.pending.push(txn);
           if (skip.has(txn.endText)) {
             this.complete(txn);
+            continue;
+          }
+          const op = this.errorOps.get(txn.endText);
+          if (op) {
+            await Promise.all(appliers.map((a) => a.idle()));
+            if (failure) break;
+            for (const sql of op.sqls) {
+              try {
+                await serial(() => target.exec(sql));
+              } catch (e) {
+                throw this.applyError(e, { txn, sql: [sql] }, sql);
+              }
+            }
+            this.log.warn(
+              { at: txn.endText, op: op.op, sqls: op.sqls },
+              `sync: binlog ${op.op} by the operator`,
+            );
+            this.errorOps.delete(txn.endText);
+            this.complete(txn);
+            saved = formatPosition(txn.end);
+            await serial(() => target.exec(this.checkpoint.saveSQL('', { lwm: this.mark(), applied: [] })));
             continue;
           }
           if (this.autoSafeUntil && comparePosition(txn.end, this.autoSafeUntil) >= 0)
@@ -446,6 +497,7 @@ export class SyncUnit implements Unit {
   }
 
   private applyError(e: unknown, t: CompiledTxn, sql?: string): unknown {
+    this.errorAt = t.txn.endText;
     if (e instanceof DMError) return e;
     const retryable = isRetryableServerError(e);
     const msg =
