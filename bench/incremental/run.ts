@@ -180,7 +180,9 @@ async function main(): Promise<void> {
   const up = await new MariaDBSandbox().start();
   // Every target writes what it applies to its own binlog (native replicas need log_slave_updates
   // for that), so all do the same work.
-  const targets = await Promise.all([0, 1, 2].map(() => new MariaDBSandbox({ extraArgs: ['--log-slave-updates=ON'] }).start()));
+  const targets = await Promise.all(
+    [0, 1, 2].map(() => new MariaDBSandbox({ extraArgs: ['--log-slave-updates=ON'] }).start()),
+  );
   try {
     console.log(`sysbench prepare ${TABLES} x ${ROWS} rows; seeding 3 targets …`);
     await up.exec('CREATE DATABASE sbtest');

@@ -106,6 +106,14 @@ test('DML compiles by key, else all columns; generated columns left out; safe mo
     'DELETE FROM `d`.`t` WHERE `id` = 1 LIMIT 1',
     "REPLACE INTO `d`.`t` (`id`,`v`) VALUES (5,'y')",
   ]);
+  // only the columns that changed are set
+  assert.deepEqual(updateSQL(t, { before: [1, 'x', 9], after: [1, 'y', 9] }, false), [
+    "UPDATE `d`.`t` SET `v` = 'y' WHERE `id` = 1 LIMIT 1",
+  ]);
+  assert.deepEqual(
+    updateSQL(t, { before: [1, Buffer.from('a'), 9], after: [1, Buffer.from('a'), 9] }, false),
+    ['UPDATE `d`.`t` SET `id` = 1, `v` = 0x61 WHERE `id` = 1 LIMIT 1'],
+  );
   // no key: every column, NULL-safe
   const nk = targetTable(map(['id', 'v', 'g']), schema(undefined), 'd', 't');
   assert.equal(

@@ -93,15 +93,14 @@ export function updateSQL(t: TargetTable, row: Row, safe: boolean): string[] {
   // Only the columns that changed (all of them when nothing seems to: the statement stays valid).
   let changed = t.cols.filter((c) => after[c.idx] !== undefined && !sameValue(before[c.idx], after[c.idx]));
   if (!changed.length) changed = t.cols.filter((c) => after[c.idx] !== undefined);
-  const set = changed
-    .map((c) => `${quoteId(c.name)} = ${literal(after[c.idx])}`)
-    .join(', ');
+  const set = changed.map((c) => `${quoteId(c.name)} = ${literal(after[c.idx])}`).join(', ');
   return [`UPDATE ${t.quoted} SET ${set} WHERE ${whereClause(t, row.before!)} LIMIT 1`];
 }
 
 function sameValue(a: Value | undefined, b: Value | undefined): boolean {
   if (a === undefined || b === undefined) return false;
-  if (Buffer.isBuffer(a) || Buffer.isBuffer(b)) return Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b);
+  if (Buffer.isBuffer(a) || Buffer.isBuffer(b))
+    return Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b);
   return a === b;
 }
 
