@@ -231,6 +231,13 @@ export class SyncUnit implements Unit {
         { from: formatPosition(start.pos), gtid: start.gtid, skip: skip.size, safeMode: this.safeMode },
         'sync: starting',
       );
+      const sy = this.cfg.instance.syncer;
+      if (sy.compact || sy.multipleRows) {
+        this.log.warn(
+          { compact: sy.compact, multipleRows: sy.multipleRows },
+          'sync: syncers.compact and syncers.multiple-rows are not implemented yet; changes are applied one statement per row',
+        );
+      }
       // Keep the recovered "already applied" list until the low-water mark passes it.
       await serial(() => target.exec(this.checkpoint.saveSQL('', { lwm: start!, applied: [...skip] })));
 
