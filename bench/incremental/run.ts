@@ -131,7 +131,8 @@ function startOurs(
       task,
       `name: benchinc\ntask-mode: incremental\ntarget-database:\n  host: ${d.host}\n  port: ${d.port}\n  user: ${d.user}\n  password: ""\n` +
         `mysql-instances:\n  - source-id: up\n    meta:\n      binlog-name: ${from.file}\n      binlog-pos: ${from.pos}\n` +
-        `    syncer:\n      worker-count: ${arg('workers', 16)}\n      batch: ${arg('batch', 100)}\n      safe-mode-duration: 0s\n`,
+        `    syncer:\n      worker-count: ${arg('workers', 16)}\n      batch: ${arg('batch', 100)}\n      safe-mode-duration: 0s\n` +
+        (arg('compact', 0) ? `      compact: true\n      multiple-rows: true\n` : ''),
     );
     const prof = process.env.DM_CPU_PROFILE_DIR
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.DM_CPU_PROFILE_DIR}`]
@@ -207,7 +208,10 @@ async function main(): Promise<void> {
       if (ours.child.exitCode !== null) throw new Error('run-task exited');
       await new Promise((r) => setTimeout(r, 20));
     }
-    results.push([`dm-ts (${arg('workers', 16)} appliers)`, (Date.now() - started) / 1000]);
+    results.push([
+      `dm-ts (${arg('workers', 16)} appliers${arg('compact', 0) ? ', compact' : ''})`,
+      (Date.now() - started) / 1000,
+    ]);
     console.log(`  (dm-ts started applying after ${((firstProgress - started) / 1000).toFixed(2)} s)`);
     results.push(['native, slave_parallel_threads=0', await native(up, targets[1], from, to, 0)]);
     results.push(['native, slave_parallel_threads=4', await native(up, targets[2], from, to, 4)]);

@@ -24,6 +24,8 @@ export interface TaskYamlOptions {
   extra?: string;
   mydumper?: string;
   loader?: string;
+  /** syncers.global settings (YAML lines); the instances use them when given. */
+  syncer?: string;
   targetUser?: string;
   targetPassword?: string;
 }
@@ -43,7 +45,7 @@ target-database:
   user: "${o.targetUser ?? t.user}"
   password: "${o.targetPassword ?? t.password}"
 mysql-instances:
-${o.sources.map((s) => `  - source-id: "${s}"\n    mydumper-config-name: global\n    loader-config-name: global`).join('\n')}
+${o.sources.map((s) => `  - source-id: "${s}"\n    mydumper-config-name: global\n    loader-config-name: global${o.syncer ? '\n    syncer-config-name: global' : ''}`).join('\n')}
 mydumpers:
   global:
 ${/threads:/.test(o.mydumper ?? '') ? '' : '    threads: 4\n'}${indent(o.mydumper)}
@@ -51,7 +53,7 @@ loaders:
   global:
 ${/pool-size:/.test(o.loader ?? '') ? '' : '    pool-size: 4\n'}    dir: "${o.dir}"
 ${indent(o.loader)}
-${o.extra ?? ''}`;
+${o.syncer ? `syncers:\n  global:\n${indent(o.syncer)}\n` : ''}${o.extra ?? ''}`;
 }
 
 /** Writes files into a fresh temp directory and returns their paths. */

@@ -18,10 +18,15 @@ import type { SubTaskStatus } from '../../src/task/status.js';
 const quiet = pino({ level: 'silent' });
 const DOWN_SECONDS = Number(process.env.DM_TEST_TARGET_DOWN_S ?? 30);
 
-async function subtask(up: MariaDBSandbox, down: MariaDBSandbox, name: string, extra = ''): Promise<SubTask> {
+async function subtask(
+  up: MariaDBSandbox,
+  down: MariaDBSandbox,
+  name: string,
+  syncer?: string,
+): Promise<SubTask> {
   const f = await writeTemp({});
   const task = parseTaskConfig(
-    taskYaml({ name, mode: 'all', target: down, sources: ['src'], dir: f.dir, extra }),
+    taskYaml({ name, mode: 'all', target: down, sources: ['src'], dir: f.dir, syncer }),
   );
   const [cfg] = subTaskConfigs(task, [parseSourceConfig(sourceYaml('src', up))]);
   return new SubTask(cfg, { log: quiet, autoResumeMs: 500 });
@@ -55,7 +60,15 @@ async function userTables(s: MariaDBSandbox): Promise<string[]> {
   return rows.map((r) => r.t);
 }
 
-test('all mode: dump, load, then every kind of change replicated while writing; tables equal', async () => {
+for (const [title, syncer] of [
+  ['', undefined],
+  [' (syncers.compact + multiple-rows)', 'compact: true\nmultiple-rows: true\nworker-count: 4'],
+] as const) {
+  test(`all mode${title}: dump, load, then every kind of change replicated while writing; tables equal`, () =>
+    allMode(syncer));
+}
+
+async function allMode(syncer: string | undefined): Promise<void> {
   const up = await server();
   const down = await server();
   await sysbenchTables(up, 'sb', 4, 10_000);
@@ -64,7 +77,7 @@ test('all mode: dump, load, then every kind of change replicated while writing; 
     INSERT INTO types.uk SELECT CONCAT('c', seq), seq FROM mysql.seq_1_to_1000;
     CREATE TABLE types.nokey (a INT, b VARCHAR(10));
     INSERT INTO types.nokey VALUES (1, 'x'), (1, 'x'), (2, NULL)`);
-  const st = await subtask(up, down, 'sync_all');
+  const st = await subtask(up, down, 'sync_all', syncer);
   st.start();
   await caughtUp(up, async () => st.status());
   assert.equal(st.status().unit, 'Sync');
@@ -109,7 +122,7 @@ test('all mode: dump, load, then every kind of change replicated while writing; 
   await assertTablesEqual(up, down, tables);
   await st.stop();
   assert.equal(st.stage, 'Stopped');
-});
+}
 
 test('SIGKILL 10 times under load: after restarts every table is equal, nothing applied twice or skipped', async () => {
   const up = await server();

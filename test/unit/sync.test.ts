@@ -3,7 +3,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyQuery, stripLeadingComments } from '../../src/schema/ddl.js';
-import { deleteSQL, insertSQL, literal, rowKeys, targetTable, updateSQL } from '../../src/units/sync/dml.js';
+import {
+  compactSQL,
+  deleteSQL,
+  insertSQL,
+  literal,
+  rowKeys,
+  targetTable,
+  updateSQL,
+  type RowChange,
+} from '../../src/units/sync/dml.js';
 import { Causality } from '../../src/units/sync/causality.js';
 import { recover } from '../../src/units/sync/checkpoint.js';
 import { TxnAssembler } from '../../src/units/sync/txn.js';
@@ -244,5 +253,72 @@ test('transactions: MariaDB GTID + rows + XID, standalone DDL, BEGIN…COMMIT, r
     () => feed({ kind: 'query', header: h(1100), schema: 'd', query: 'UPDATE t SET a = 1' }),
     (e: unknown) =>
       e instanceof DMError && /statement-based DML/.test(e.message) && /binlog_format=ROW/.test(e.workaround),
+  );
+});
+
+test('compact + multiple-rows: net change per row, grouped per table; unsafe tables keep their order', () => {
+  const t = targetTable(map(['id', 'v', 'g']), schema(['id']), 'd', 't');
+  const ch = (
+    op: RowChange['op'],
+    before?: (number | string | null)[],
+    after?: (number | string | null)[],
+  ): RowChange => ({ t, op, before, after });
+  assert.deepEqual(
+    compactSQL(
+      [
+        ch('insert', undefined, [1, 'a', 0]),
+        ch('update', [1, 'a', 0], [1, 'b', 0]), // insert + update = insert of the new row
+        ch('update', [2, 'x', 0], [2, 'y', 0]),
+        ch('update', [2, 'y', 0], [2, 'z', 0]), // update + update = one update
+        ch('delete', [3, 'q', 0]),
+        ch('insert', undefined, [3, 'r', 0]), // delete + insert = replace
+        ch('insert', undefined, [4, 's', 0]),
+        ch('delete', [4, 's', 0]), // insert + delete = nothing
+        ch('delete', [5, 'd', 0]),
+      ],
+      false,
+    ),
+    [
+      'DELETE FROM `d`.`t` WHERE `id` IN (5)',
+      "REPLACE INTO `d`.`t` (`id`,`v`,`g`) VALUES (3,'r',0)",
+      "INSERT INTO `d`.`t` (`id`,`v`,`g`) VALUES (1,'b',0)",
+      "INSERT INTO `d`.`t` (`id`,`v`,`g`) VALUES (2,'z',0) ON DUPLICATE KEY UPDATE `id` = VALUES(`id`), `v` = VALUES(`v`), `g` = VALUES(`g`)",
+    ],
+  );
+  // a key-changing update flushes what is pending and stays in order
+  assert.deepEqual(
+    compactSQL(
+      [
+        ch('insert', undefined, [1, 'a', 0]),
+        ch('update', [1, 'a', 0], [9, 'a', 0]),
+        ch('delete', [9, 'a', 0]),
+      ],
+      false,
+    ),
+    [
+      "INSERT INTO `d`.`t` (`id`,`v`,`g`) VALUES (1,'a',0)",
+      'UPDATE `d`.`t` SET `id` = 9 WHERE `id` = 1 LIMIT 1',
+      'DELETE FROM `d`.`t` WHERE `id` IN (9)',
+    ],
+  );
+  // tables without a key are never merged
+  const nk = targetTable(map(['id', 'v', 'g']), schema(undefined), 'd', 't');
+  assert.deepEqual(
+    compactSQL(
+      [
+        { t: nk, op: 'insert', after: [1, 'a', 0] },
+        { t: nk, op: 'delete', before: [1, 'a', 0] },
+      ],
+      false,
+    ),
+    [
+      "INSERT INTO `d`.`t` (`id`,`v`,`g`) VALUES (1,'a',0)",
+      "DELETE FROM `d`.`t` WHERE `id` = 1 AND `v` = 'a' AND `g` = 0 LIMIT 1",
+    ],
+  );
+  // safe mode: everything that leaves a row is a REPLACE
+  assert.deepEqual(
+    compactSQL([ch('update', [2, 'x', 0], [2, 'y', 0]), ch('insert', undefined, [7, 'n', 0])], true),
+    ["REPLACE INTO `d`.`t` (`id`,`v`,`g`) VALUES (2,'y',0),(7,'n',0)"],
   );
 });

@@ -3,10 +3,15 @@
 import { ServerError, type PacketConnection } from '../../mysql/protocol.js';
 import type { ApplierState, Mark } from './checkpoint.js';
 import type { Txn } from './txn.js';
+import { compactSQL, type RowChange } from './dml.js';
 
 export interface CompiledTxn {
   txn: Txn;
+  /** The transaction's statements, in order. */
   sql: string[];
+  /** Its row changes, when syncers.compact/multiple-rows merge them across the batch. */
+  changes?: RowChange[];
+  safe?: boolean;
 }
 
 /** Most SQL bytes sent in one round trip. */
@@ -115,8 +120,14 @@ export class Applier {
       return;
     }
     let buf = 'BEGIN';
-    for (const g of group) {
-      for (const s of g.sql) {
+    const statements = group[0].changes
+      ? compactSQL(
+          group.flatMap((g) => g.changes!),
+          group.some((g) => g.safe),
+        )
+      : group.flatMap((g) => g.sql);
+    {
+      for (const s of statements) {
         if (buf.length + s.length > ROUND_TRIP_BYTES) {
           await this.conn.exec(buf);
           buf = s;

@@ -132,3 +132,121 @@ export function rowKeys(t: TargetTable, img: (Value | undefined)[] | undefined, 
     out.push(key);
   }
 }
+
+/** One row change, kept structured for compaction (syncers.compact / multiple-rows). */
+export interface RowChange {
+  t: TargetTable;
+  op: 'insert' | 'update' | 'delete';
+  before?: (Value | undefined)[];
+  after?: (Value | undefined)[];
+}
+
+type Net = {
+  op: 'insert' | 'update' | 'delete' | 'replace';
+  before?: (Value | undefined)[];
+  after?: (Value | undefined)[];
+};
+
+function keyOf(t: TargetTable, img: (Value | undefined)[]): string {
+  return t.where.map((c) => literal(img[c.idx])).join('\0');
+}
+
+/** Whether a table's changes may be merged and regrouped: rows identified by a key that is its
+ * only unique key (so changes to different rows commute). */
+function compactable(t: TargetTable): boolean {
+  return t.hasKey && t.uniques.length <= 1;
+}
+
+function merge(prev: Net | undefined, c: RowChange): Net | null | undefined {
+  if (!prev) return { op: c.op, before: c.before, after: c.after };
+  if (prev.op === 'insert' && c.op === 'update') return { op: 'insert', after: c.after };
+  if (prev.op === 'insert' && c.op === 'delete') return null; // nothing left
+  if (prev.op === 'update' && c.op === 'update') return { op: 'update', before: prev.before, after: c.after };
+  if (prev.op === 'update' && c.op === 'delete') return { op: 'delete', before: prev.before };
+  if (prev.op === 'delete' && c.op === 'insert') return { op: 'replace', after: c.after };
+  if (prev.op === 'replace' && c.op === 'update') return { op: 'replace', after: c.after };
+  if (prev.op === 'replace' && c.op === 'delete') return { op: 'delete', before: c.before };
+  return undefined; // not mergeable: flush first
+}
+
+/** SQL for a sequence of row changes with syncers.compact + multiple-rows: the changes to each
+ * row are merged into one net change, then grouped per table into multi-row DELETE … IN,
+ * INSERT/REPLACE and INSERT … ON DUPLICATE KEY UPDATE statements. Tables without a single key,
+ * and key-changing updates, are not merged: they flush what is pending and keep their order. */
+export function compactSQL(changes: RowChange[], safe: boolean): string[] {
+  const out: string[] = [];
+  const pending = new Map<TargetTable, Map<string, Net>>();
+  const flush = () => {
+    for (const [t, rows] of pending) emitGroups(t, [...rows.values()], safe, out);
+    pending.clear();
+  };
+  for (const c of changes) {
+    const keyChange = c.op === 'update' && keyOf(c.t, c.before!) !== keyOf(c.t, c.after!);
+    const partial = c.after?.includes(undefined) || c.before?.includes(undefined);
+    if (!compactable(c.t) || keyChange || partial) {
+      flush();
+      if (c.op === 'insert') out.push(insertSQL(c.t, [{ after: c.after }], safe));
+      else if (c.op === 'update') out.push(...updateSQL(c.t, { before: c.before, after: c.after }, safe));
+      else out.push(deleteSQL(c.t, { before: c.before }));
+      continue;
+    }
+    const key = keyOf(c.t, (c.after ?? c.before)!);
+    let rows = pending.get(c.t);
+    if (!rows) pending.set(c.t, (rows = new Map()));
+    let next = merge(rows.get(key), c);
+    if (next === undefined) {
+      flush();
+      rows = new Map();
+      pending.set(c.t, rows);
+      next = merge(undefined, c);
+    }
+    if (next === null) rows.delete(key);
+    else rows.set(key, next!);
+  }
+  flush();
+  return out;
+}
+
+function emitGroups(t: TargetTable, nets: Net[], safe: boolean, out: string[]): void {
+  const chunks = <T>(a: T[]) =>
+    Array.from({ length: Math.ceil(a.length / 1000) }, (_, i) => a.slice(i * 1000, i * 1000 + 1000));
+  const deletes = nets.filter((n) => n.op === 'delete');
+  for (const part of chunks(deletes)) {
+    const cols = t.where.map((c) => quoteId(c.name));
+    const tuple = (img: (Value | undefined)[]) => {
+      const vs = t.where.map((c) => literal(img[c.idx]));
+      return vs.length === 1 ? vs[0] : `(${vs.join(',')})`;
+    };
+    const lhs = cols.length === 1 ? cols[0] : `(${cols.join(',')})`;
+    out.push(`DELETE FROM ${t.quoted} WHERE ${lhs} IN (${part.map((n) => tuple(n.before!)).join(',')})`);
+  }
+  const replaces = nets.filter((n) => n.op === 'replace' || (safe && n.op !== 'delete'));
+  for (const part of chunks(replaces))
+    out.push(
+      insertSQL(
+        t,
+        part.map((n) => ({ after: n.after })),
+        true,
+      ),
+    );
+  if (safe) return;
+  for (const part of chunks(nets.filter((n) => n.op === 'insert')))
+    out.push(
+      insertSQL(
+        t,
+        part.map((n) => ({ after: n.after })),
+        false,
+      ),
+    );
+  const updates = nets.filter((n) => n.op === 'update');
+  for (const part of chunks(updates)) {
+    const set = t.cols.map((c) => `${quoteId(c.name)} = VALUES(${quoteId(c.name)})`).join(', ');
+    out.push(
+      `${insertSQL(
+        t,
+        part.map((n) => ({ after: n.after })),
+        false,
+      )} ON DUPLICATE KEY UPDATE ${set}`,
+    );
+  }
+}

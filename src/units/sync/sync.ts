@@ -28,7 +28,15 @@ import { errorResult, isRetryableServerError, okResult, type ProcessResult, type
 import { Applier, type CompiledTxn } from './applier.js';
 import { Causality } from './causality.js';
 import { SyncCheckpoint, type Mark } from './checkpoint.js';
-import { deleteSQL, insertSQL, rowKeys, targetTable, updateSQL, type TargetTable } from './dml.js';
+import {
+  deleteSQL,
+  insertSQL,
+  rowKeys,
+  targetTable,
+  updateSQL,
+  type RowChange,
+  type TargetTable,
+} from './dml.js';
 import { TxnAssembler, type Txn } from './txn.js';
 
 /** DDL errors that mean "already done" when a DDL is replayed right after a restart. */
@@ -231,13 +239,6 @@ export class SyncUnit implements Unit {
         { from: formatPosition(start.pos), gtid: start.gtid, skip: skip.size, safeMode: this.safeMode },
         'sync: starting',
       );
-      const sy = this.cfg.instance.syncer;
-      if (sy.compact || sy.multipleRows) {
-        this.log.warn(
-          { compact: sy.compact, multipleRows: sy.multipleRows },
-          'sync: syncers.compact and syncers.multiple-rows are not implemented yet; changes are applied one statement per row',
-        );
-      }
       // Keep the recovered "already applied" list until the low-water mark passes it.
       await serial(() => target.exec(this.checkpoint.saveSQL('', { lwm: start!, applied: [...skip] })));
 
@@ -343,7 +344,14 @@ export class SyncUnit implements Unit {
                 if (failure) break;
                 a = causality.assign(compiled.keys, txn.seq);
               }
-              if ('applier' in a) appliers[a.applier].enqueue({ txn, sql: compiled.sql });
+              if ('applier' in a) {
+                appliers[a.applier].enqueue({
+                  txn,
+                  sql: compiled.sql,
+                  changes: compiled.changes,
+                  safe: compiled.safe,
+                });
+              }
             }
           }
           firstTxn = false;
@@ -422,10 +430,12 @@ export class SyncUnit implements Unit {
   private async compile(
     txn: Txn,
     tracker: SchemaTracker,
-  ): Promise<{ sql: string[]; keys: string[] } | undefined> {
+  ): Promise<{ sql: string[]; keys: string[]; changes?: RowChange[]; safe: boolean } | undefined> {
     const sql: string[] = [];
     const keys: string[] = [];
     const safe = this.safeMode;
+    const sy = this.cfg.instance.syncer;
+    const changes: RowChange[] | undefined = sy.compact || sy.multipleRows ? [] : undefined;
     for (const ev of txn.rows) {
       const { schema: db, table } = ev.table;
       if (!this.filter.table(db, table)) continue;
@@ -444,6 +454,9 @@ export class SyncUnit implements Unit {
         this.tables.set(cacheKey, entry);
       }
       const t = entry.t!;
+      if (changes) {
+        for (const r of ev.rows) changes.push({ t, op: ev.action, before: r.before, after: r.after });
+      }
       if (ev.action === 'insert') {
         for (let i = 0; i < ev.rows.length; i += MAX_ROWS_PER_INSERT) {
           const rows = ev.rows.slice(i, i + MAX_ROWS_PER_INSERT);
@@ -463,7 +476,7 @@ export class SyncUnit implements Unit {
         }
       }
     }
-    return sql.length ? { sql, keys } : undefined;
+    return sql.length ? { sql, keys, changes, safe } : undefined;
   }
 
   private async applyDDL(
