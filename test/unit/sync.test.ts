@@ -279,10 +279,9 @@ test('compact + multiple-rows: net change per row, grouped per table; unsafe tab
       false,
     ),
     [
-      'DELETE FROM `d`.`t` WHERE `id` IN (5)',
-      "REPLACE INTO `d`.`t` (`id`,`v`,`g`) VALUES (3,'r',0)",
-      "INSERT INTO `d`.`t` (`id`,`v`,`g`) VALUES (1,'b',0)",
-      "INSERT INTO `d`.`t` (`id`,`v`,`g`) VALUES (2,'z',0) ON DUPLICATE KEY UPDATE `id` = VALUES(`id`), `v` = VALUES(`v`), `g` = VALUES(`g`)",
+      'DELETE FROM `d`.`t` WHERE `id` IN (3,5)',
+      "INSERT INTO `d`.`t` (`id`,`v`,`g`) VALUES (1,'b',0),(3,'r',0)",
+      "UPDATE `d`.`t` SET `v` = 'z' WHERE `id` = 2 LIMIT 1",
     ],
   );
   // a key-changing update flushes what is pending and stays in order

@@ -210,27 +210,33 @@ export function compactSQL(changes: RowChange[], safe: boolean): string[] {
 function emitGroups(t: TargetTable, nets: Net[], safe: boolean, out: string[]): void {
   const chunks = <T>(a: T[]) =>
     Array.from({ length: Math.ceil(a.length / 1000) }, (_, i) => a.slice(i * 1000, i * 1000 + 1000));
-  const deletes = nets.filter((n) => n.op === 'delete');
-  for (const part of chunks(deletes)) {
-    const cols = t.where.map((c) => quoteId(c.name));
-    const tuple = (img: (Value | undefined)[]) => {
-      const vs = t.where.map((c) => literal(img[c.idx]));
-      return vs.length === 1 ? vs[0] : `(${vs.join(',')})`;
-    };
-    const lhs = cols.length === 1 ? cols[0] : `(${cols.join(',')})`;
-    out.push(`DELETE FROM ${t.quoted} WHERE ${lhs} IN (${part.map((n) => tuple(n.before!)).join(',')})`);
-  }
-  const replaces = nets.filter((n) => n.op === 'replace' || (safe && n.op !== 'delete'));
-  for (const part of chunks(replaces))
+  const cols = t.where.map((c) => quoteId(c.name));
+  const lhs = cols.length === 1 ? cols[0] : `(${cols.join(',')})`;
+  const tuple = (img: (Value | undefined)[]) => {
+    const vs = t.where.map((c) => literal(img[c.idx]));
+    return vs.length === 1 ? vs[0] : `(${vs.join(',')})`;
+  };
+  // Rows that end deleted, or replaced (deleted, then inserted below): one DELETE … IN.
+  const gone = nets.filter((n) => n.op === 'delete' || (n.op === 'replace' && !safe));
+  for (const part of chunks(gone)) {
     out.push(
-      insertSQL(
-        t,
-        part.map((n) => ({ after: n.after })),
-        true,
-      ),
+      `DELETE FROM ${t.quoted} WHERE ${lhs} IN (${part.map((n) => tuple((n.before ?? n.after)!)).join(',')})`,
     );
-  if (safe) return;
-  for (const part of chunks(nets.filter((n) => n.op === 'insert')))
+  }
+  if (safe) {
+    const rows = nets.filter((n) => n.op !== 'delete');
+    for (const part of chunks(rows))
+      out.push(
+        insertSQL(
+          t,
+          part.map((n) => ({ after: n.after })),
+          true,
+        ),
+      );
+    return;
+  }
+  const inserted = nets.filter((n) => n.op === 'insert' || n.op === 'replace');
+  for (const part of chunks(inserted))
     out.push(
       insertSQL(
         t,
@@ -238,15 +244,7 @@ function emitGroups(t: TargetTable, nets: Net[], safe: boolean, out: string[]): 
         false,
       ),
     );
-  const updates = nets.filter((n) => n.op === 'update');
-  for (const part of chunks(updates)) {
-    const set = t.cols.map((c) => `${quoteId(c.name)} = VALUES(${quoteId(c.name)})`).join(', ');
-    out.push(
-      `${insertSQL(
-        t,
-        part.map((n) => ({ after: n.after })),
-        false,
-      )} ON DUPLICATE KEY UPDATE ${set}`,
-    );
-  }
+  // Updates by key, one statement each (cheaper for the server than INSERT … ON DUPLICATE KEY UPDATE).
+  for (const n of nets)
+    if (n.op === 'update') out.push(...updateSQL(t, { before: n.before, after: n.after }, false));
 }
