@@ -149,7 +149,7 @@ function startOurs(
         '--status-file',
         statusFile,
         '--status-interval-ms',
-        '20',
+        '100',
       ],
       {
         stdio: ['ignore', 'ignore', 'inherit'],
@@ -206,7 +206,7 @@ async function main(): Promise<void> {
       if (at && !firstProgress && comparePosition(at, from) > 0) firstProgress = Date.now();
       if (at && comparePosition(at, to) >= 0) break;
       if (ours.child.exitCode !== null) throw new Error('run-task exited');
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 100));
     }
     results.push([
       `dm-ts (${arg('workers', 16)} appliers${arg('compact', 0) ? ', compact' : ''})`,
