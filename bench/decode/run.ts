@@ -1,16 +1,15 @@
 // bench/decode: decode speed of this project's binlog client vs @vlasky/zongji vs mariadb-binlog,
 // on the same sysbench binlog from the same sandbox server, in one run; prints rates and ratios.
 //   bash scripts/setup.sh --bench && npm run bench:decode [-- --events 130000]
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { MariaDBSandbox, findExecutable } from '../../src/sandbox/mariadb.js';
+import { sysbench } from '../sysbench.js';
 import { BinlogClient } from '../../src/binlog/client.js';
 import { BinlogDecoder } from '../../src/binlog/decoder.js';
 import { readBinlogFile } from '../../src/binlog/file.js';
 
-const execFileP = promisify(execFile);
 const require = createRequire(import.meta.url);
 
 function arg(name: string, dflt: number): number {
@@ -19,28 +18,6 @@ function arg(name: string, dflt: number): number {
 }
 
 const MB = 1024 * 1024;
-
-async function sysbench(server: MariaDBSandbox, transactions: number): Promise<void> {
-  const bin = findExecutable(['sysbench']);
-  if (!bin)
-    throw new Error("sysbench not found: run 'bash scripts/setup.sh --bench' (apt-get install -y sysbench)");
-  await server.exec('CREATE DATABASE sbtest');
-  const common = [
-    'oltp_write_only',
-    '--db-driver=mysql',
-    '--mysql-host=127.0.0.1',
-    `--mysql-port=${server.port}`,
-    '--mysql-user=root',
-    '--mysql-password=',
-    '--mysql-db=sbtest',
-    '--tables=4',
-    '--table-size=25000',
-  ];
-  await execFileP(bin, [...common, 'prepare'], { maxBuffer: 64 * MB });
-  await execFileP(bin, [...common, '--threads=4', '--time=0', `--events=${transactions}`, 'run'], {
-    maxBuffer: 64 * MB,
-  });
-}
 
 interface Result {
   name: string;
@@ -184,7 +161,12 @@ async function main(): Promise<void> {
       `sandbox mariadbd on 127.0.0.1:${server.port}; sysbench oltp_write_only, ${transactions} transactions …`,
     );
     const t = performance.now();
-    await sysbench(server, transactions);
+    await sysbench(server, 'prepare', { tables: 4, rows: 25_000 });
+    await sysbench(server, 'run', { tables: 4, rows: 25_000 }, [
+      '--threads=4',
+      '--time=0',
+      `--events=${transactions}`,
+    ]);
     const logs = (await server.exec('SHOW BINARY LOGS')) as { Log_name: string; File_size: string }[];
     const bytes = logs.reduce((a, l) => a + Number(l.File_size), 0);
     console.log(

@@ -2,43 +2,18 @@
 // MariaDB to fresh targets, by this project (run-task: Dump then Load) and by
 // `mariadb-dump --single-transaction | mariadb`, alternating in one run; prints rates and the ratio.
 //   npm run bench:full [-- --tables 4 --rows 250000 --rounds 2]
-import { spawn, execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MariaDBSandbox, findExecutable } from '../../src/sandbox/mariadb.js';
+import { sysbench } from '../sysbench.js';
 
-const execFileP = promisify(execFile);
 const MB = 1024 * 1024;
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
-}
-
-async function sysbenchPrepare(s: MariaDBSandbox, tables: number, rows: number): Promise<void> {
-  const bin = findExecutable(['sysbench']);
-  if (!bin)
-    throw new Error("sysbench not found: run 'bash scripts/setup.sh --bench' (apt-get install -y sysbench)");
-  await s.exec('CREATE DATABASE sbtest');
-  await execFileP(
-    bin,
-    [
-      'oltp_write_only',
-      '--db-driver=mysql',
-      '--mysql-host=127.0.0.1',
-      `--mysql-port=${s.port}`,
-      '--mysql-user=root',
-      '--mysql-password=',
-      '--mysql-db=sbtest',
-      `--tables=${tables}`,
-      `--table-size=${rows}`,
-      `--threads=${Math.min(tables, 4)}`,
-      'prepare',
-    ],
-    { maxBuffer: 64 * MB },
-  );
 }
 
 /** Peak RSS of a child, sampled from /proc (VmHWM is the high-water mark). */
@@ -146,7 +121,7 @@ async function main(): Promise<void> {
   const servers: MariaDBSandbox[] = [up];
   try {
     console.log(`sysbench prepare: ${tables} x ${rows} rows on 127.0.0.1:${up.port} …`);
-    await sysbenchPrepare(up, tables, rows);
+    await sysbench(up, 'prepare', { tables, rows }, [`--threads=${Math.min(tables, 4)}`]);
     const want = await checksum(up, tables);
     const results: { name: string; run: Run }[] = [];
     for (let round = 1; round <= rounds; round++) {

@@ -4,45 +4,21 @@
 // one run; prints row changes/s and the ratios. Then a steady phase at a fixed rate measures the
 // lag of this project.
 //   npm run bench:incremental [-- --txns 60000 --rate 1250 --seconds 20]
-import { spawn, execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MariaDBSandbox, findExecutable } from '../../src/sandbox/mariadb.js';
+import { sysbench } from '../sysbench.js';
 import { comparePosition, parsePosition, type BinlogPosition } from '../../src/binlog/position.js';
 
-const execFileP = promisify(execFile);
-const MB = 1024 * 1024;
 const TABLES = 4;
 const ROWS = 25_000;
+const SB = { tables: TABLES, rows: ROWS };
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
-}
-
-function sysbench(s: MariaDBSandbox, cmd: string, extra: string[] = []): Promise<unknown> {
-  const bin = findExecutable(['sysbench']);
-  if (!bin)
-    throw new Error("sysbench not found: run 'bash scripts/setup.sh --bench' (apt-get install -y sysbench)");
-  return execFileP(
-    bin,
-    [
-      'oltp_write_only',
-      '--db-driver=mysql',
-      '--mysql-host=127.0.0.1',
-      `--mysql-port=${s.port}`,
-      '--mysql-user=root',
-      '--mysql-password=',
-      '--mysql-db=sbtest',
-      `--tables=${TABLES}`,
-      `--table-size=${ROWS}`,
-      ...extra,
-      cmd,
-    ],
-    { maxBuffer: 64 * MB },
-  );
 }
 
 async function masterPos(s: MariaDBSandbox): Promise<BinlogPosition> {
@@ -186,12 +162,11 @@ async function main(): Promise<void> {
   );
   try {
     console.log(`sysbench prepare ${TABLES} x ${ROWS} rows; seeding 3 targets …`);
-    await up.exec('CREATE DATABASE sbtest');
-    await sysbench(up, 'prepare', [`--threads=${TABLES}`]);
+    await sysbench(up, 'prepare', SB, [`--threads=${TABLES}`]);
     for (const t of targets) await seed(up, t);
     const from = await masterPos(up);
     console.log(`backlog: sysbench oltp_write_only, ${txns} transactions (4 row changes each) …`);
-    await sysbench(up, 'run', ['--threads=4', '--time=0', `--events=${txns}`]);
+    await sysbench(up, 'run', SB, ['--threads=4', '--time=0', `--events=${txns}`]);
     const to = await masterPos(up);
     const changes = txns * 4;
     const want = await checksum(up);
@@ -234,7 +209,7 @@ async function main(): Promise<void> {
     let sumLag = 0;
     let n = 0;
     let done = false;
-    const load = sysbench(up, 'run', [
+    const load = sysbench(up, 'run', SB, [
       '--threads=4',
       `--time=${steadySeconds}`,
       `--rate=${rate}`,

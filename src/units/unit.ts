@@ -132,3 +132,22 @@ export function percent(done: number, total: number): string {
   const p = total > 0 ? (done / total) * 100 : 0;
   return `${(Math.floor(p * 100) / 100).toFixed(2)} %`;
 }
+
+/** Runs a unit's work: aborting (pause/stop) closes its connections, which ends the work; an
+ * error after an abort is a cancel, any other error the unit's result. */
+export async function runCancellable(
+  signal: AbortSignal,
+  conns: { close(): void }[],
+  work: () => Promise<ProcessResult>,
+): Promise<ProcessResult> {
+  const onAbort = () => conns.forEach((c) => c.close());
+  signal.addEventListener('abort', onAbort);
+  try {
+    return await work();
+  } catch (e) {
+    return signal.aborted ? okResult(true) : errorResult(e);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    conns.forEach((c) => c.close());
+  }
+}

@@ -8,7 +8,7 @@ import { privilegeError, quoteId, quoteTable, upstreamRole } from '../../mysql/c
 import type { PacketConnection } from '../../mysql/protocol.js';
 import { blockAllowFilter } from '../../rules/balist.js';
 import type { SubTaskConfig } from '../../task/config.js';
-import { errorResult, okResult, percent, type ProcessResult, type Unit } from '../unit.js';
+import { okResult, runCancellable, percent, type ProcessResult, type Unit } from '../unit.js';
 import { chunkConditions } from './chunks.js';
 import { dataFile, METADATA_FILE, schemaCreateFile, tableSchemaFile } from './files.js';
 import { formatMetadata } from './metadata.js';
@@ -77,9 +77,7 @@ export class DumpUnit implements Unit {
 
   async process(signal: AbortSignal): Promise<ProcessResult> {
     const conns: PacketConnection[] = [];
-    const onAbort = () => conns.forEach((c) => c.close());
-    signal.addEventListener('abort', onAbort);
-    try {
+    return runCancellable(signal, conns, async () => {
       this.startedAt = Date.now();
       this.finishedRows = this.finishedBytes = this.completedTables = 0;
       await rm(this.dir, { recursive: true, force: true });
@@ -124,13 +122,7 @@ export class DumpUnit implements Unit {
         'dump: finished',
       );
       return okResult();
-    } catch (e) {
-      if (signal.aborted) return okResult(true);
-      return errorResult(e);
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      conns.forEach((c) => c.close());
-    }
+    });
   }
 
   /** Lists the selected tables, their columns and keys, and writes the schema files. */

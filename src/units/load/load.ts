@@ -12,7 +12,7 @@ import { parseDumpFile, METADATA_FILE } from '../dump/files.js';
 import { parseMetadata, type DumpMetadata } from '../dump/metadata.js';
 import {
   ExecSQLError,
-  errorResult,
+  runCancellable,
   isRetryableServerError,
   okResult,
   percent,
@@ -115,9 +115,7 @@ export class LoadUnit implements Unit {
 
   async process(signal: AbortSignal): Promise<ProcessResult> {
     const conns: PacketConnection[] = [];
-    const onAbort = () => conns.forEach((c) => c.close());
-    signal.addEventListener('abort', onAbort);
-    try {
+    return runCancellable(signal, conns, async () => {
       const setup = await this.connect();
       conns.push(setup);
       try {
@@ -189,14 +187,9 @@ export class LoadUnit implements Unit {
       if (signal.aborted) return okResult(true);
       await this.cleanDumpFiles(names);
       return okResult();
-    } catch (e) {
-      if (signal.aborted) return okResult(true);
-      return errorResult(e);
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      conns.forEach((c) => c.close());
+    }).finally(() => {
       this.inFlight.clear();
-    }
+    });
   }
 
   private async createSchemas(
