@@ -179,6 +179,11 @@ export class BinlogClient {
       }
       throw e;
     }
+    if (this.closed) {
+      // close() ran while this connection was opening: it must not start streaming.
+      conn.close();
+      throw new ConnectionLost('the client was closed');
+    }
     this.conn = conn;
     this.flavor = conn.flavor;
     this.serverVersion = conn.handshake.serverVersion;

@@ -63,6 +63,11 @@ async function main(): Promise<number> {
   };
   const timer = setInterval(() => void report(), Number(values['status-interval-ms']));
   const stop = async () => {
+    // Checkpoints make any moment safe to stop at; do not wait forever for a unit to wind down.
+    setTimeout(() => {
+      log.warn('subtasks did not stop within 10 s; exiting anyway (they resume from their checkpoints)');
+      process.exit(130);
+    }, 10_000).unref();
     await Promise.all(
       subtasks.map((s) => (s.stage === 'Running' || s.stage === 'Paused' ? s.stop() : undefined)),
     );

@@ -290,6 +290,7 @@ export class SyncUnit implements Unit {
         start: useGtid ? { gtid: start.gtid } : { file: start.pos.file, pos: start.pos.pos },
         heartbeatMs: 1000,
       });
+      if (signal.aborted) client.close();
       const asm = new TxnAssembler(start.pos.file);
       let firstTxn = true;
       for await (const batch of client.batches()) {
