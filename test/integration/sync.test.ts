@@ -262,4 +262,16 @@ test('a change the target refuses pauses Sync with position and SQL; binlog skip
   await caughtUp(up, async () => st.status());
   assert.deepEqual(await down.exec('SELECT id, c FROM d.t WHERE id = 102'), [{ id: 102, c: 1 }]);
   await st.stop();
+  // start-task after stop-task continues from the checkpoint; a stop while Sync is still starting ends it
+  st.start();
+  assert.equal(st.stage, 'Running');
+  const stopped = Date.now();
+  await st.stop();
+  assert.equal(st.stage, 'Stopped');
+  assert.ok(Date.now() - stopped < 10_000, 'stop returned promptly');
+  st.start();
+  await up.exec("INSERT INTO d.t (id, v) VALUES (103, 'z')");
+  await caughtUp(up, async () => st.status());
+  assert.equal(st.status().unit, 'Sync');
+  await st.stop();
 });
