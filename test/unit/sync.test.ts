@@ -142,6 +142,19 @@ test('DML compiles by key, else all columns; generated columns left out; safe mo
   );
 });
 
+test('a binlog row that does not fit the target table is an error, not a silent mismatch', () => {
+  assert.throws(
+    () => targetTable(map([undefined, undefined]), schema(['id']), 'd', 't'),
+    /2 columns upstream, 3 on the target/,
+  );
+  assert.throws(
+    () => targetTable(map(['id', 'v', 'g', 'extra']), schema(['id']), 'd', 't'),
+    /column\(s\) `extra` are missing on the target/,
+  );
+  // a target column the binlog lacks keeps its default: allowed
+  assert.equal(targetTable(map(['id', 'v']), schema(['id']), 'd', 't').cols.length, 2);
+});
+
 test('literals: exact numbers, escaped text, bytes as hex', () => {
   assert.equal(literal(null), 'NULL');
   assert.equal(literal(undefined), 'DEFAULT');

@@ -5,6 +5,7 @@
 import type { Row, TableMapEvent, Value } from '../../binlog/events.js';
 import { quoteId, quoteString, quoteTable } from '../../mysql/connect.js';
 import type { TableSchema } from '../../schema/tracker.js';
+import { DMError } from '../../errors.js';
 
 export interface Col {
   name: string;
@@ -30,6 +31,24 @@ export interface TargetTable {
  * (binlog_row_metadata=FULL), else by position. */
 export function targetTable(map: TableMapEvent, schema: TableSchema, db: string, table: string): TargetTable {
   const named = map.columns.every((c) => c.name !== undefined);
+  const missing = named
+    ? map.columns.filter((c) => !schema.columns.some((t) => t.name.toLowerCase() === c.name!.toLowerCase()))
+    : [];
+  if ((!named && map.columns.length !== schema.columns.length) || missing.length) {
+    // Mapping the row onto the wrong columns, or dropping a value, would corrupt data silently.
+    throw new DMError({
+      code: 36030,
+      class: 'sync',
+      scope: 'downstream',
+      message:
+        `the binlog row of ${quoteTable(map.schema, map.table)} does not match ${quoteTable(db, table)} on the target: ` +
+        (missing.length
+          ? `column(s) ${missing.map((c) => quoteId(c.name!)).join(', ')} are missing on the target`
+          : `${map.columns.length} columns upstream, ${schema.columns.length} on the target`),
+      workaround:
+        'Make the target table match the upstream one (a DDL may have been skipped or changed by hand), then resume-task.',
+    });
+  }
   const byName = new Map<string, number>();
   map.columns.forEach((c, i) => byName.set((c.name ?? '').toLowerCase(), i));
   const all: (Col & { generated: boolean })[] = [];
