@@ -14,7 +14,7 @@ import {
   type RowChange,
 } from '../../src/units/sync/dml.js';
 import { Causality } from '../../src/units/sync/causality.js';
-import { recover } from '../../src/units/sync/checkpoint.js';
+import { decodeApplied, encodeApplied, recover } from '../../src/units/sync/checkpoint.js';
 import { TxnAssembler } from '../../src/units/sync/txn.js';
 import type {
   BinlogEvent,
@@ -203,6 +203,9 @@ test('checkpoint recovery: the highest low-water mark, and what was applied beyo
     { lwm: m(120), applied: ['(b.000001, 130)'] },
   ])!;
   assert.deepEqual(r.start, m(200));
+  const list = ['(b.000001, 150)', '(b.000001, 300)', '(b.000002, 4)'];
+  assert.deepEqual(encodeApplied(list), { 'b.000001': [150, 300], 'b.000002': [4] });
+  assert.deepEqual(decodeApplied({ applied: encodeApplied(list) }), list);
   assert.deepEqual([...r.skip].sort(), ['(b.000001, 250)', '(b.000001, 300)', '(b.000002, 4)']);
 });
 

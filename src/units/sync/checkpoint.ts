@@ -41,6 +41,25 @@ export function recover(rows: ApplierState[]): Recovery | undefined {
   return { start, skip };
 }
 
+/** The applied list as stored: positions grouped by binlog file (small rows: every commit of
+ * an applier rewrites its row, and the target's binlog carries it). */
+export function encodeApplied(applied: string[]): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const a of applied) {
+    const p = parsePosition(a);
+    (out[p.file] ??= []).push(p.pos);
+  }
+  return out;
+}
+
+export function decodeApplied(info: { applied?: Record<string, number[]> }): string[] {
+  const out: string[] = [];
+  for (const [file, positions] of Object.entries(info.applied ?? {})) {
+    for (const pos of positions) out.push(formatPosition({ file, pos }));
+  }
+  return out;
+}
+
 export class SyncCheckpoint {
   readonly table: string;
 
@@ -79,14 +98,14 @@ export class SyncCheckpoint {
     return recover(
       rows.map((r) => ({
         lwm: { pos: { file: r.binlog_name ?? '', pos: Number(r.binlog_pos) }, gtid: r.binlog_gtid ?? '' },
-        applied: (JSON.parse(r.table_info ?? '{}') as { applied?: string[] }).applied ?? [],
+        applied: decodeApplied(JSON.parse(r.table_info ?? '{}') as { applied?: Record<string, number[]> }),
       })),
     );
   }
 
   /** The statement that records an applier's state (the global row is applier ''). */
   saveSQL(applier: string, state: ApplierState): string {
-    const info = quoteString(JSON.stringify({ applied: state.applied }));
+    const info = quoteString(JSON.stringify({ applied: encodeApplied(state.applied) }));
     return (
       `INSERT INTO ${this.table} (id, cp_schema, cp_table, binlog_name, binlog_pos, binlog_gtid, table_info, is_global) VALUES (` +
       `${quoteString(this.sourceId)}, '', ${quoteString(applier)}, ${quoteString(state.lwm.pos.file)}, ${state.lwm.pos.pos}, ${quoteString(state.lwm.gtid)}, ${info}, ${applier === '' ? 1 : 0}) ` +

@@ -425,7 +425,9 @@ export class SyncUnit implements Unit {
       };
   }
 
-  private readonly tables = new Map<string, { map: unknown; t: TargetTable | null }>();
+  /** Target tables by upstream name, valid while the table id and column count stay the same
+   * (a new table map object arrives with every transaction; DDLs drop the entries). */
+  private readonly tables = new Map<string, { tableId: number; columns: number; t: TargetTable }>();
 
   /** Compiles a transaction's rows; undefined when nothing in it is replicated. */
   private async compile(
@@ -442,7 +444,7 @@ export class SyncUnit implements Unit {
       if (!this.filter.table(db, table)) continue;
       const cacheKey = `${db}\0${table}`;
       let entry = this.tables.get(cacheKey);
-      if (!entry || entry.map !== ev.table) {
+      if (!entry || entry.tableId !== ev.table.tableId || entry.columns !== ev.table.columns.length) {
         const schema = await tracker.get(db, table);
         if (!schema) {
           throw new SyncError(
@@ -451,10 +453,14 @@ export class SyncUnit implements Unit {
             false,
           );
         }
-        entry = { map: ev.table, t: targetTable(ev.table, schema, db, table) };
+        entry = {
+          tableId: ev.table.tableId,
+          columns: ev.table.columns.length,
+          t: targetTable(ev.table, schema, db, table),
+        };
         this.tables.set(cacheKey, entry);
       }
-      const t = entry.t!;
+      const t = entry.t;
       if (changes) {
         for (const r of ev.rows) changes.push({ t, op: ev.action, before: r.before, after: r.after });
       }
