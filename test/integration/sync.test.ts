@@ -275,3 +275,36 @@ test('a change the target refuses pauses Sync with position and SQL; binlog skip
   assert.equal(st.status().unit, 'Sync');
   await st.stop();
 });
+
+for (const by of ['binlog-name/binlog-pos', 'binlog-gtid'] as const) {
+  test(`incremental mode from mysql-instances[].meta (${by}) applies what follows it`, async () => {
+    const up = await server();
+    const down = await server();
+    const schema = 'CREATE DATABASE inc; CREATE TABLE inc.t (id INT PRIMARY KEY, v INT)';
+    await up.exec(`${schema}; INSERT INTO inc.t VALUES (1, 1), (2, 2)`);
+    await down.exec(`${schema}; INSERT INTO inc.t VALUES (1, 1), (2, 2)`);
+    const at = await masterStatus(up);
+    await up.exec(
+      'INSERT INTO inc.t VALUES (3, 3); UPDATE inc.t SET v = 20 WHERE id = 2; DELETE FROM inc.t WHERE id = 1',
+    );
+    const meta =
+      by === 'binlog-gtid'
+        ? `binlog-gtid: "${at.gtid}"`
+        : `binlog-name: ${at.file}\n      binlog-pos: ${at.pos}`;
+    const f = await writeTemp({});
+    const yaml = taskYaml({
+      name: 'inc',
+      mode: 'incremental',
+      target: down,
+      sources: ['src'],
+      dir: f.dir,
+    }).replace('  - source-id: "src"\n', `  - source-id: "src"\n    meta:\n      ${meta}\n`);
+    const [cfg] = subTaskConfigs(parseTaskConfig(yaml), [parseSourceConfig(sourceYaml('src', up))]);
+    const st = new SubTask(cfg, { log: quiet });
+    st.start();
+    await caughtUp(up, async () => st.status());
+    assert.equal(st.status().unit, 'Sync');
+    await assertTablesEqual(up, down, ['inc.t']);
+    await st.stop();
+  });
+}

@@ -183,7 +183,7 @@ export class SyncUnit implements Unit {
       this.done.clear();
       const target = await this.connectTarget();
       conns.push(target);
-      const serial = serialize(target);
+      const serial = serialize();
       try {
         await this.checkpoint.prepare(target);
       } catch (e) {
@@ -222,10 +222,6 @@ export class SyncUnit implements Unit {
         // The data may already hold changes after a user-given position: idempotent SQL until the
         // position the upstream had when we started.
         if (this.cfg.instance.syncer.safeModeDuration > 0) this.autoSafeUntil = this.master?.pos;
-      }
-      if (!start.pos.file && start.gtid && flavor === 'mariadb') {
-        const r = await upstream.query(`SELECT @@global.gtid_binlog_pos g`);
-        this.log.info({ gtid: start.gtid, upstream: r[0]?.g }, 'sync: starting from a GTID set');
       }
       if (start.pos.file && !start.gtid && flavor === 'mariadb') {
         const r = await upstream.query(
@@ -283,7 +279,9 @@ export class SyncUnit implements Unit {
         })().catch((e) => fail(e));
       }, 1000);
 
-      const useGtid = this.cfg.source.enableGtid && !!start.gtid && !rec;
+      // By GTID when the source says so (first start only: a checkpoint's file/pos is exact), or
+      // when only a GTID set is known (meta with binlog-gtid alone).
+      const useGtid = !!start.gtid && (!start.pos.file || (this.cfg.source.enableGtid && !rec));
       client = new BinlogClient({
         ...this.cfg.source.from,
         serverId: this.cfg.source.serverId || 1_000_000 + Math.floor(Math.random() * 1_000_000_000),
@@ -556,7 +554,7 @@ function addGtid(set: GtidSet, gtid: string): void {
 }
 
 /** Runs uses of one connection one after another. */
-function serialize(_c: PacketConnection): <T>(f: () => Promise<T>) => Promise<T> {
+function serialize(): <T>(f: () => Promise<T>) => Promise<T> {
   let chain: Promise<unknown> = Promise.resolve();
   return <T>(f: () => Promise<T>) => {
     const p = chain.then(f, f);
