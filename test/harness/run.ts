@@ -1,5 +1,6 @@
 // Running the project's run-task CLI as a child process (so tests can SIGKILL it), and comparing
 // tables between servers.
+import { after } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import assert from 'node:assert/strict';
@@ -22,6 +23,10 @@ export function runTask(task: string, sources: string[], statusFile?: string): R
   ];
   if (statusFile) args.push('--status-file', statusFile, '--status-interval-ms', '50');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Never outlive the test file (a failed assertion may leave a child running).
+  after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));

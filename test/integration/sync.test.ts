@@ -1,7 +1,7 @@
 // Incremental replication between real MariaDB servers: a write workload with every column type,
 // key-changing updates, a 100k-row transaction and DDL while writing; SIGKILL under load; the
 // target down for a while. At the end every table is equal (CHECKSUM TABLE and row counts).
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,7 +29,16 @@ async function subtask(
     taskYaml({ name, mode: 'all', target: down, sources: ['src'], dir: f.dir, syncer }),
   );
   const [cfg] = subTaskConfigs(task, [parseSourceConfig(sourceYaml('src', up))]);
-  return new SubTask(cfg, { log: quiet, autoResumeMs: 500 });
+  return stopAtEnd(new SubTask(cfg, { log: quiet, autoResumeMs: 500 }));
+}
+
+/** Stops the subtask when the test file ends, also after a failed assertion (a running subtask
+ * would keep the test process alive). */
+function stopAtEnd(st: SubTask): SubTask {
+  after(async () => {
+    if (st.stage === 'Running' || st.stage === 'Paused') await st.stop();
+  });
+  return st;
 }
 
 /** Waits until Sync has applied everything the upstream has written so far. */
@@ -300,7 +309,7 @@ for (const by of ['binlog-name/binlog-pos', 'binlog-gtid'] as const) {
       dir: f.dir,
     }).replace('  - source-id: "src"\n', `  - source-id: "src"\n    meta:\n      ${meta}\n`);
     const [cfg] = subTaskConfigs(parseTaskConfig(yaml), [parseSourceConfig(sourceYaml('src', up))]);
-    const st = new SubTask(cfg, { log: quiet });
+    const st = stopAtEnd(new SubTask(cfg, { log: quiet }));
     st.start();
     await caughtUp(up, async () => st.status());
     assert.equal(st.status().unit, 'Sync');
