@@ -82,10 +82,17 @@ function template(): Promise<string> {
       ...INNODB_ARGS,
     ];
     if (process.getuid?.() === 0) args.push('--user=root');
-    try {
-      await execFileP(installer, args, { maxBuffer: 16 << 20 });
-    } catch (e) {
-      throw new Error(`mariadb-install-db failed: ${(e as Error).message}`);
+    // mariadbd's bootstrap has been seen to crash now and then (SIGSEGV in a temporary table's
+    // cleanup); a second attempt in a clean directory succeeds.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await execFileP(installer, args, { maxBuffer: 16 << 20 });
+        break;
+      } catch (e) {
+        if (attempt >= 3) throw new Error(`mariadb-install-db failed: ${(e as Error).message}`);
+        await rm(dir, { recursive: true, force: true });
+        await mkdir(dir, { recursive: true });
+      }
     }
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     return dir;
