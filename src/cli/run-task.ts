@@ -1,7 +1,9 @@
 // Runs one task's subtasks inside this process, for a single machine: reads the task file and the
 // source files, runs every subtask, shows progress, and writes query-status to a file. It exits 0
 // when every subtask finished, 1 when one is paused by an error that needs the operator.
-//   run-task --task task.yaml --source source1.yaml [--source source2.yaml]
+// Like DM's start-task, it runs the precheck first and refuses to start when an item fails
+// (`--check` only prints the precheck).
+//   run-task --task task.yaml --source source1.yaml [--source source2.yaml] [--check]
 //            [--status-file status.json] [--status-interval-ms 500]
 import { rename, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -11,6 +13,7 @@ import { loadSourceFile, loadTaskFile, subTaskConfigs } from '../task/config.js'
 import type { QueryStatus } from '../task/status.js';
 import { SubTask } from '../worker/subtask.js';
 import { progressLine } from './progress.js';
+import { precheck } from '../units/check/check.js';
 
 const USAGE =
   'usage: run-task --task task.yaml --source source.yaml [--source …] [--status-file F] [--status-interval-ms N]';
@@ -22,6 +25,7 @@ async function main(): Promise<number> {
       source: { type: 'string', multiple: true },
       'status-file': { type: 'string' },
       'status-interval-ms': { type: 'string', default: '500' },
+      check: { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -76,6 +80,30 @@ async function main(): Promise<number> {
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
+
+  const checks = await Promise.all(
+    subtasks.map(async (st) => ({ source: st.cfg.instance.sourceId, ...(await precheck(st.cfg)) })),
+  );
+  for (const c of checks) {
+    for (const r of c.results) {
+      if (r.state !== 'success')
+        log.warn(
+          { source: c.source, item: r.name, errors: r.errors, instruction: r.instruction },
+          `precheck: ${r.state}`,
+        );
+    }
+  }
+  const checkFailed = checks.some((c) => !c.passed);
+  if (values.check || checkFailed) {
+    const failedItems = checks.flatMap((c) =>
+      c.results
+        .filter((r) => r.state === 'fail')
+        .map((r) => `${c.source}: ${r.name} (${r.errors.map((e) => e.short_error).join('; ')})`),
+    );
+    const msg = checkFailed ? `precheck failed: ${failedItems.join(', ')}` : 'pre-check is passed. ';
+    process.stdout.write(JSON.stringify({ result: !checkFailed, msg, checkResult: checks }, null, 2) + '\n');
+    return checkFailed ? 1 : 0;
+  }
 
   for (const st of subtasks) st.start();
   const needsOperator = (st: SubTask) =>

@@ -111,6 +111,8 @@ export interface TaskConfig {
   caseSensitive: boolean;
   cleanDumpFile: boolean;
   timezone: string;
+  /** Precheck items to skip (DM's names; "all" skips the precheck). */
+  ignoreCheckingItems: string[];
   targetDatabase: DBConfig;
   mysqlInstances: InstanceConfig[];
   routes: Map<string, RouteRule>;
@@ -128,7 +130,6 @@ export interface SubTaskConfig extends Omit<TaskConfig, 'mysqlInstances'> {
 const TASK_IGNORED = [
   'online-ddl',
   'online-ddl-scheme',
-  'ignore-checking-items',
   'enable-heartbeat',
   'heartbeat-update-interval',
   'heartbeat-report-interval',
@@ -439,6 +440,7 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
     caseSensitive: r.bool('case-sensitive', false),
     cleanDumpFile: r.bool('clean-dump-file', true),
     timezone: r.string('timezone', ''),
+    ignoreCheckingItems: r.stringList('ignore-checking-items'),
     targetDatabase: readDB(target, 3306),
     mysqlInstances,
     routes,

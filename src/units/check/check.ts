@@ -1,0 +1,90 @@
+// The precheck (DM's check-task, run before a task starts): reads the facts off the upstream and
+// the target, then judges every item. The result is DM's shape: per-item state and a summary.
+import type { PacketConnection } from '../../mysql/protocol.js';
+import { downstreamRole, openConnection, upstreamRole } from '../../mysql/connect.js';
+import { blockAllowFilter } from '../../rules/balist.js';
+import type { SubTaskConfig } from '../../task/config.js';
+import { globalPrivileges, judge, type CheckItem, type Facts } from './items.js';
+
+export interface CheckResult {
+  passed: boolean;
+  summary: { passed: boolean; total: number; successful: number; failed: number; warning: number };
+  results: CheckItem[];
+}
+
+async function grants(c: PacketConnection): Promise<Set<string> | undefined> {
+  try {
+    const rows = await c.query('SHOW GRANTS');
+    return globalPrivileges(rows.map((r) => String(Object.values(r)[0] ?? '')));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads what the checks need from the upstream and the target of one subtask. */
+export async function gatherFacts(cfg: SubTaskConfig): Promise<Facts> {
+  const up = await openConnection(cfg.source.from, upstreamRole('check'));
+  try {
+    const [v] = await up.query(
+      'SELECT VERSION() v, @@server_id sid, @@log_bin lb, @@binlog_format bf, @@binlog_row_image bri',
+    );
+    const bal = cfg.instance.blockAllowList ? cfg.blockAllowList.get(cfg.instance.blockAllowList) : undefined;
+    const filter = blockAllowFilter(bal, cfg.caseSensitive);
+    const tables = (
+      await up.query(
+        "SELECT TABLE_SCHEMA s, TABLE_NAME t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'",
+      )
+    ).filter((r) => filter.table(r.s!, r.t!));
+    const keyed = new Set(
+      (
+        await up.query(
+          'SELECT DISTINCT TABLE_SCHEMA s, TABLE_NAME t FROM information_schema.STATISTICS WHERE NON_UNIQUE = 0',
+        )
+      ).map((r) => `${r.s}\0${r.t}`),
+    );
+    const target = await openConnection(cfg.targetDatabase, downstreamRole('check'));
+    let targetPrivileges: Set<string> | undefined;
+    try {
+      targetPrivileges = await grants(target);
+    } finally {
+      target.close();
+    }
+    return {
+      sourceId: cfg.instance.sourceId,
+      needsBinlog: cfg.taskMode === 'all' || cfg.taskMode === 'incremental',
+      version: v.v ?? '',
+      serverId: Number(v.sid),
+      logBin: v.lb === '1' || v.lb?.toUpperCase() === 'ON',
+      binlogFormat: v.bf ?? '',
+      binlogRowImage: v.bri ?? '',
+      upstreamPrivileges: await grants(up),
+      keylessTables: tables.filter((r) => !keyed.has(`${r.s}\0${r.t}`)).map((r) => `\`${r.s}\`.\`${r.t}\``),
+      targetPrivileges,
+    };
+  } finally {
+    up.close();
+  }
+}
+
+export function summarize(results: CheckItem[]): CheckResult {
+  const failed = results.filter((r) => r.state === 'fail').length;
+  const warning = results.filter((r) => r.state === 'warn').length;
+  const passed = failed === 0;
+  return {
+    passed,
+    summary: {
+      passed,
+      total: results.length,
+      successful: results.length - failed - warning,
+      failed,
+      warning,
+    },
+    results,
+  };
+}
+
+/** Checks one subtask's source and target. */
+export async function precheck(cfg: SubTaskConfig): Promise<CheckResult> {
+  if (cfg.ignoreCheckingItems.includes('all')) return summarize([]);
+  return summarize(judge(await gatherFacts(cfg), cfg.ignoreCheckingItems));
+}
