@@ -138,6 +138,8 @@ export class MariaDBSandbox {
       await rm(this.datadir, { recursive: true, force: true });
       await mkdir(base, { recursive: true });
       await cp(await template(), this.datadir, { recursive: true });
+      // A private directory for the server's internal temporary tables (each server its own).
+      await mkdir(join(base, 'tmp'), { recursive: true });
     }
     const args = [
       '--no-defaults',
@@ -147,6 +149,7 @@ export class MariaDBSandbox {
       `--socket=${join(this.datadir, 'mysqld.sock')}`,
       `--pid-file=${join(this.datadir, 'mysqld.pid')}`,
       `--log-error=${join(this.datadir, 'error.log')}`,
+      `--tmpdir=${join(this.datadir, '..', 'tmp')}`,
       `--server-id=${this.serverId}`,
       `--gtid-domain-id=${this.opts.gtidDomainId ?? 0}`,
       '--log-bin=mysql-bin',

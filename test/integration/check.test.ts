@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { server } from '../harness/index.js';
 import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
-import { runTask } from '../harness/run.js';
+import { runTaskToEnd } from '../harness/run.js';
 import type { QueryStatus } from '../../src/task/status.js';
 
 interface CheckOutput {
@@ -36,9 +36,8 @@ async function check(args: { extraTask?: string; statement?: boolean }) {
       extra: args.extraTask,
     }),
   );
-  const run = runTask(f['task.yaml'], [f['source.yaml']]);
-  const r = await run.done;
-  return { code: r.code, out: JSON.parse(r.stdout) as CheckOutput, stderr: r.stderr };
+  const r = await runTaskToEnd(f['task.yaml'], [f['source.yaml']], 120_000);
+  return { code: r.code, out: r.status as unknown as CheckOutput, stderr: r.stderr };
 }
 
 test('a task whose upstream logs statements and whose user cannot replicate is refused, naming the items', async () => {
