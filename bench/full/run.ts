@@ -6,8 +6,9 @@ import { spawn } from 'node:child_process';
 import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MariaDBSandbox, findExecutable } from '../../src/sandbox/mariadb.js';
+import { MariaDBSandbox } from '../../src/sandbox/mariadb.js';
 import { sysbench } from '../sysbench.js';
+import { dumpPipe } from '../dump-pipe.js';
 
 const MB = 1024 * 1024;
 
@@ -74,35 +75,8 @@ async function ours(up: MariaDBSandbox, down: MariaDBSandbox, work: string, roun
 }
 
 async function pipe(up: MariaDBSandbox, down: MariaDBSandbox): Promise<Run> {
-  const dumpBin = findExecutable(['mariadb-dump', 'mysqldump'])!;
-  const clientBin = findExecutable(['mariadb', 'mysql'])!;
   const started = process.hrtime.bigint();
-  const dump = spawn(
-    dumpBin,
-    [
-      '--no-defaults',
-      '-h127.0.0.1',
-      `-P${up.port}`,
-      '-uroot',
-      '--single-transaction',
-      '--databases',
-      'sbtest',
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const load = spawn(clientBin, ['--no-defaults', '-h127.0.0.1', `-P${down.port}`, '-uroot'], {
-    stdio: ['pipe', 'inherit', 'inherit'],
-  });
-  let bytes = 0;
-  dump.stdout.on('data', (c: Buffer) => (bytes += c.length));
-  dump.stdout.pipe(load.stdin);
-  const codes = await Promise.all([
-    new Promise<number | null>((r) => dump.on('exit', r)),
-    new Promise<number | null>((r) => load.on('exit', r)),
-  ]);
-  if (codes.some((c) => c !== 0)) throw new Error(`mariadb-dump | mariadb failed: ${codes.join(', ')}`);
+  const bytes = await dumpPipe(up, down);
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, bytes };
 }
 

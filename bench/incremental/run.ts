@@ -8,8 +8,9 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MariaDBSandbox, findExecutable } from '../../src/sandbox/mariadb.js';
+import { MariaDBSandbox } from '../../src/sandbox/mariadb.js';
 import { sysbench } from '../sysbench.js';
+import { dumpPipe } from '../dump-pipe.js';
 import { comparePosition, parsePosition, type BinlogPosition } from '../../src/binlog/position.js';
 
 const TABLES = 4;
@@ -24,30 +25,6 @@ function arg(name: string, dflt: number): number {
 async function masterPos(s: MariaDBSandbox): Promise<BinlogPosition> {
   const [r] = (await s.exec('SHOW MASTER STATUS')) as { File: string; Position: string }[];
   return { file: r.File, pos: Number(r.Position) };
-}
-
-/** Copies the upstream's sbtest schema into a target (the state at the backlog's start). */
-async function seed(up: MariaDBSandbox, down: MariaDBSandbox): Promise<void> {
-  const dump = spawn(
-    findExecutable(['mariadb-dump', 'mysqldump'])!,
-    [
-      '--no-defaults',
-      '-h127.0.0.1',
-      `-P${up.port}`,
-      '-uroot',
-      '--single-transaction',
-      '--databases',
-      'sbtest',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const load = spawn(
-    findExecutable(['mariadb', 'mysql'])!,
-    ['--no-defaults', '-h127.0.0.1', `-P${down.port}`, '-uroot'],
-    { stdio: ['pipe', 'inherit', 'inherit'] },
-  );
-  dump.stdout.pipe(load.stdin);
-  await Promise.all([new Promise((r) => dump.on('exit', r)), new Promise((r) => load.on('exit', r))]);
 }
 
 async function checksum(s: MariaDBSandbox): Promise<string> {
@@ -163,7 +140,7 @@ async function main(): Promise<void> {
   try {
     console.log(`sysbench prepare ${TABLES} x ${ROWS} rows; seeding 3 targets …`);
     await sysbench(up, 'prepare', SB, [`--threads=${TABLES}`]);
-    for (const t of targets) await seed(up, t);
+    for (const t of targets) await dumpPipe(up, t);
     const from = await masterPos(up);
     console.log(`backlog: sysbench oltp_write_only, ${txns} transactions (4 row changes each) …`);
     await sysbench(up, 'run', SB, ['--threads=4', '--time=0', `--events=${txns}`]);
