@@ -10,6 +10,7 @@ import { transition, type Stage, type StageEvent } from '../task/stage.js';
 import type { SubTaskStatus } from '../task/status.js';
 import { DumpUnit } from '../units/dump/dump.js';
 import { LoadUnit } from '../units/load/load.js';
+import { readFinishedDump } from '../units/dump/metadata.js';
 import { SyncUnit } from '../units/sync/sync.js';
 import { errorResult, type ProcessResult, type Unit } from '../units/unit.js';
 
@@ -50,7 +51,7 @@ export class SubTask {
     if (mode === 'all' || mode === 'incremental') {
       const hint = async () => {
         if (mode !== 'all') return undefined;
-        const m = await LoadUnit.dumpComplete(dir);
+        const m = await readFinishedDump(dir);
         if (!m) {
           throw configError(
             cfg.name,

@@ -222,29 +222,16 @@ test('transactions: MariaDB GTID + rows + XID, standalone DDL, BEGIN…COMMIT, r
     rows: [{ after: [1] }],
   } as RowsEvent;
   const feed = (ev: Partial<BinlogEvent> & { kind: string }) => a.feed(ev as BinlogEvent);
-  assert.equal(
-    feed({
-      kind: 'mariadb_gtid',
-      header: h(200),
-      gtid: { domain: 0, server: 1, seq: 7 },
-      flags: 0,
-      standalone: false,
-    }),
-    undefined,
-  );
+  const gtidEvent = (pos: number, seq: number, standalone: boolean) =>
+    feed({ kind: 'mariadb_gtid', header: h(pos), gtid: { domain: 0, server: 1, seq }, flags: 0, standalone });
+  assert.equal(gtidEvent(200, 7, false), undefined);
   assert.equal(a.feed(rows), undefined);
   const t1 = feed({ kind: 'xid', header: h(400), xid: 1n })!;
   assert.equal(t1.endText, '(mysql-bin.000001, 400)');
   assert.equal(t1.gtid, '0-1-7');
   assert.equal(t1.rows.length, 1);
   assert.equal(t1.events, 3);
-  feed({
-    kind: 'mariadb_gtid',
-    header: h(500),
-    gtid: { domain: 0, server: 1, seq: 8 },
-    flags: 0,
-    standalone: true,
-  });
+  gtidEvent(500, 8, true);
   const t2 = feed({ kind: 'query', header: h(600), schema: 'd', query: 'CREATE TABLE t (id INT)' })!;
   assert.equal(t2.ddl?.info.op, 'create table');
   assert.equal(t2.seq, t1.seq + 1);
@@ -255,13 +242,7 @@ test('transactions: MariaDB GTID + rows + XID, standalone DDL, BEGIN…COMMIT, r
   assert.equal(t3.endText, '(mysql-bin.000002, 900)');
   assert.equal(t3.rows.length, 1);
   // a standalone statement that needs no replication still ends a transaction (the position moves)
-  feed({
-    kind: 'mariadb_gtid',
-    header: h(950),
-    gtid: { domain: 0, server: 1, seq: 10 },
-    flags: 0,
-    standalone: true,
-  });
+  gtidEvent(950, 10, true);
   const t4 = feed({ kind: 'query', header: h(1000), schema: 'd', query: "GRANT SELECT ON *.* TO 'u'" })!;
   assert.equal(t4.rows.length, 0);
   assert.equal(t4.ddl, undefined);

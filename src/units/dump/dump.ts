@@ -11,10 +11,9 @@ import type { SubTaskConfig } from '../../task/config.js';
 import { okResult, runCancellable, percent, type ProcessResult, type Unit } from '../unit.js';
 import { chunkConditions } from './chunks.js';
 import { dataFile, METADATA_FILE, schemaCreateFile, tableSchemaFile } from './files.js';
-import { formatMetadata } from './metadata.js';
+import { formatMetadata, readFinishedDump } from './metadata.js';
 import { ByteBuf, encodeRow, valueKind, type ValueKind } from './rowsql.js';
 import { takeSnapshot } from './snapshot.js';
-import { LoadUnit } from '../load/load.js';
 
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigint']);
 const FLUSH_BYTES = 4 << 20;
@@ -56,7 +55,7 @@ export class DumpUnit implements Unit {
   async init(): Promise<void> {}
 
   async isFresh(): Promise<boolean> {
-    return !(await LoadUnit.dumpComplete(this.dir));
+    return !(await readFinishedDump(this.dir));
   }
 
   async close(): Promise<void> {}

@@ -1,5 +1,8 @@
 // The dump's `metadata` file, in mydumper's format (which DM reads): when the dump started and
 // finished and the binlog position and GTID set of the snapshot.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { METADATA_FILE } from './files.js';
 
 export interface DumpMetadata {
   startedAt: Date;
@@ -44,4 +47,14 @@ export function parseMetadata(text: string): DumpMetadata {
       '',
     ),
   };
+}
+
+/** The metadata of a finished dump in `dir`, or undefined when the dump is missing or unfinished. */
+export async function readFinishedDump(dir: string): Promise<DumpMetadata | undefined> {
+  try {
+    const m = parseMetadata(await readFile(join(dir, METADATA_FILE), 'utf8'));
+    return m.finishedAt ? m : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -8,8 +8,8 @@ import type { Logger } from '../../log.js';
 import { downstreamRole, openConnection, privilegeError, quoteId } from '../../mysql/connect.js';
 import type { PacketConnection } from '../../mysql/protocol.js';
 import type { SubTaskConfig } from '../../task/config.js';
-import { parseDumpFile, METADATA_FILE } from '../dump/files.js';
-import { parseMetadata, type DumpMetadata } from '../dump/metadata.js';
+import { parseDumpFile } from '../dump/files.js';
+import { readFinishedDump, type DumpMetadata } from '../dump/metadata.js';
 import {
   ExecSQLError,
   runCancellable,
@@ -103,16 +103,6 @@ export class LoadUnit implements Unit {
     }
   }
 
-  /** Whether this subtask's dump is complete on disk (its `metadata` says it finished). */
-  static async dumpComplete(dir: string): Promise<DumpMetadata | undefined> {
-    try {
-      const m = parseMetadata(await readFile(join(dir, METADATA_FILE), 'utf8'));
-      return m.finishedAt ? m : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
   async process(signal: AbortSignal): Promise<ProcessResult> {
     const conns: PacketConnection[] = [];
     return runCancellable(signal, conns, async () => {
@@ -130,7 +120,7 @@ export class LoadUnit implements Unit {
         );
       }
       const state = await this.checkpoint.load(setup);
-      this.metadata = await LoadUnit.dumpComplete(this.dir);
+      this.metadata = await readFinishedDump(this.dir);
       if (!this.metadata) {
         if (state.size && [...state.values()].every((f) => f.offset >= f.endPos)) {
           this.totalBytes = this.committedBytes = [...state.values()].reduce((s, f) => s + f.endPos, 0);

@@ -390,15 +390,14 @@ export class SyncUnit implements Unit {
     this.done.add(t.seq);
     let n = 0;
     while (n < this.pending.length && this.done.has(this.pending[n].seq)) {
-      const head = this.pending[n];
+      const head = this.pending[n++];
       this.done.delete(head.seq);
       if (head.gtid && this.lwmGtid) addGtid(this.lwmGtid, head.gtid);
-      this.lwm = { pos: head.end, gtid: '' };
-      n++;
     }
     if (n) {
+      const last = this.pending[n - 1];
       this.pending.splice(0, n);
-      this.lwm = this.mark();
+      this.lwm = { pos: last.end, gtid: this.lwmGtid?.toString() ?? '' };
     }
   }
 
