@@ -13,7 +13,7 @@ import { loadSourceFile, loadTaskFile, subTaskConfigs } from '../task/config.js'
 import type { QueryStatus } from '../task/status.js';
 import { SubTask } from '../worker/subtask.js';
 import { progressLine } from './progress.js';
-import { precheck } from '../units/check/check.js';
+import { checkTask } from '../units/check/check.js';
 
 const USAGE =
   'usage: run-task --task task.yaml --source source.yaml [--source …] [--status-file F] [--status-interval-ms N]';
@@ -81,10 +81,8 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
 
-  const checks = await Promise.all(
-    subtasks.map(async (st) => ({ source: st.cfg.instance.sourceId, ...(await precheck(st.cfg)) })),
-  );
-  for (const c of checks) {
+  const check = await checkTask(subtasks.map((st) => st.cfg));
+  for (const c of check.checkResult) {
     for (const r of c.results) {
       if (r.state !== 'success')
         log.warn(
@@ -93,16 +91,9 @@ async function main(): Promise<number> {
         );
     }
   }
-  const checkFailed = checks.some((c) => !c.passed);
-  if (values.check || checkFailed) {
-    const failedItems = checks.flatMap((c) =>
-      c.results
-        .filter((r) => r.state === 'fail')
-        .map((r) => `${c.source}: ${r.name} (${r.errors.map((e) => e.short_error).join('; ')})`),
-    );
-    const msg = checkFailed ? `precheck failed: ${failedItems.join(', ')}` : 'pre-check is passed. ';
-    process.stdout.write(JSON.stringify({ result: !checkFailed, msg, checkResult: checks }, null, 2) + '\n');
-    return checkFailed ? 1 : 0;
+  if (values.check || !check.result) {
+    process.stdout.write(JSON.stringify(check, null, 2) + '\n');
+    return check.result ? 0 : 1;
   }
 
   for (const st of subtasks) st.start();

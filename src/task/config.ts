@@ -2,6 +2,7 @@
 // per-source subtask config the worker runs. Field names and defaults follow DM so a DM user's
 // files work unchanged.
 import { readFile } from 'node:fs/promises';
+import { decryptOrPlain } from './encrypt.js';
 import { configError, parseYaml, type Reader } from './yaml.js';
 
 export type TaskMode = 'full' | 'incremental' | 'all' | 'dump' | 'load';
@@ -163,7 +164,7 @@ function readDB(r: Reader, defaultPort: number): DBConfig {
     host: r.string('host'),
     port: r.int('port', defaultPort, 1, 65535),
     user: r.string('user'),
-    password: r.string('password', ''),
+    password: decryptOrPlain(r.string('password', '')),
     session,
   };
   r.done(DB_IGNORED);
@@ -474,6 +475,14 @@ export function parseSourceConfig(text: string, file = 'source.yaml'): SourceCon
   };
   r.done(['purge', 'checker', 'filters', 'case-sensitive', 'enable', 'meta-dir']);
   return cfg;
+}
+
+/** The subtask config of one source of a task. */
+export function subTaskConfig(task: TaskConfig, source: SourceConfig): SubTaskConfig {
+  return subTaskConfigs(
+    { ...task, mysqlInstances: task.mysqlInstances.filter((i) => i.sourceId === source.sourceId) },
+    [source],
+  )[0];
 }
 
 /** The subtask config of each source of a task; every source of the task must be given. */

@@ -37,12 +37,28 @@ export interface WorkerStatus {
   result: boolean;
   worker: string;
   msg: string;
+  /** The source this worker runs (an addition to the seed's shape: DM v2 shows it too). */
+  source?: string;
   subTaskStatus: SubTaskStatus[];
-  relayStatus?: RelayStatus;
+  /** null while the source has no relay unit (as DM v2 shows it). */
+  relayStatus?: RelayStatus | null;
 }
 
 export interface QueryStatus {
   result: boolean;
   msg: string;
   workers: WorkerStatus[];
+}
+
+/** One task of `query-status` without a task name (DM v2's list). */
+export interface TaskListEntry {
+  taskName: string;
+  taskStatus: string;
+  sources: string[];
+}
+
+export interface TaskList {
+  result: boolean;
+  msg: string;
+  tasks: TaskListEntry[];
 }

@@ -49,6 +49,14 @@ function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
+/** The known word nearest to a mistyped one, if it is near enough to be what was meant. */
+export function closest(word: string, known: readonly string[]): string | undefined {
+  return known
+    .map((c) => [c, editDistance(word, c)] as const)
+    .sort((a, b) => a[1] - b[1])
+    .find(([, d]) => d <= Math.max(2, word.length / 3))?.[0];
+}
+
 /** A mapping node being read: typed getters, and `done()` to reject keys nobody asked for. */
 export class Reader {
   private readonly asked = new Set<string>();
@@ -199,16 +207,12 @@ export class Reader {
   done(ignored: readonly string[]): void {
     for (const k of this.keys()) {
       if (this.asked.has(k) || ignored.includes(k)) continue;
-      const known = [...this.asked, ...ignored];
-      const best = known
-        .map((c) => [c, editDistance(k, c)] as const)
-        .sort((a, b) => a[1] - b[1])
-        .find(([, d]) => d <= Math.max(2, k.length / 3));
+      const best = closest(k, [...this.asked, ...ignored]);
       this.fail(
         k,
         isMap(this.node) ? ((this.node.get(k, true) as Node | undefined) ?? undefined) : undefined,
         'is not a known key',
-        best ? `Did you mean '${best[0]}'?` : 'Remove it, or check the key against the DM documentation.',
+        best ? `Did you mean '${best}'?` : 'Remove it, or check the key against the DM documentation.',
       );
     }
   }

@@ -37,6 +37,8 @@ export interface Unit {
   status(): Record<string, unknown>;
   /** Whether the unit has not begun its work in an earlier run (no output or checkpoint yet). */
   isFresh(): Promise<boolean>;
+  /** Forgets the unit's earlier work (its checkpoint or output), for start-task --remove-meta. */
+  removeMeta(): Promise<void>;
 }
 
 /** An error raised while executing SQL on the target: Type ExecSQL in the result. */

@@ -79,6 +79,28 @@ export class SubTask {
     this.launch(this.stage === 'New' ? 'run' : 'start');
   }
 
+  /** A worker that restarts finds the operator's Paused or Stopped stage: the subtask takes it
+   * without running, and shows the unit it would continue with. */
+  async restore(stage: 'Paused' | 'Stopped'): Promise<void> {
+    this.stage = stage;
+    this.opts.onStage?.(this);
+    await this.skipFinishedUnits().catch(() => undefined);
+  }
+
+  /** start-task --remove-meta: forgets every unit's checkpoint and the dump, so the next start
+   * begins from scratch. Only while nothing runs. */
+  async removeMeta(): Promise<void> {
+    for (const u of this.units) await u.removeMeta();
+    this.current = 0;
+  }
+
+  /** Stops the work without changing the stage (the worker shuts down or gives the source up);
+   * checkpoints let whoever runs the subtask next continue. */
+  async close(): Promise<void> {
+    this.halt();
+    await this.running;
+  }
+
   pause(): void {
     this.setStage('pause');
     this.halt();

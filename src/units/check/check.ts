@@ -88,3 +88,26 @@ export async function precheck(cfg: SubTaskConfig): Promise<CheckResult> {
   if (cfg.ignoreCheckingItems.includes('all')) return summarize([]);
   return summarize(judge(await gatherFacts(cfg), cfg.ignoreCheckingItems));
 }
+
+export interface TaskCheck {
+  result: boolean;
+  msg: string;
+  checkResult: Array<{ source: string } & CheckResult>;
+}
+
+/** DM's check-task: every subtask's precheck, and one line naming each failed item. */
+export async function checkTask(cfgs: SubTaskConfig[]): Promise<TaskCheck> {
+  const checks = await Promise.all(
+    cfgs.map(async (cfg) => ({ source: cfg.instance.sourceId, ...(await precheck(cfg)) })),
+  );
+  const failed = checks.flatMap((c) =>
+    c.results
+      .filter((r) => r.state === 'fail')
+      .map((r) => `${c.source}: ${r.name} (${r.errors.map((e) => e.short_error).join('; ')})`),
+  );
+  return {
+    result: failed.length === 0,
+    msg: failed.length ? `precheck failed: ${failed.join(', ')}` : 'pre-check is passed. ',
+    checkResult: checks,
+  };
+}

@@ -58,6 +58,10 @@ export class DumpUnit implements Unit {
     return !(await readFinishedDump(this.dir));
   }
 
+  async removeMeta(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
   async close(): Promise<void> {}
 
   status(): Record<string, unknown> {

@@ -3,7 +3,7 @@
 // updated in the same transaction as the file's rows, so a file is either wholly imported and
 // marked, or not at all.
 import { quoteString, quoteTable } from '../../mysql/connect.js';
-import type { PacketConnection } from '../../mysql/protocol.js';
+import { ServerError, type PacketConnection } from '../../mysql/protocol.js';
 
 export interface FileState {
   filename: string;
@@ -35,6 +35,15 @@ export class LoaderCheckpoint {
       update_time TIMESTAMP DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
       UNIQUE KEY uk_id_f (id, filename)
     ) DEFAULT CHARSET = utf8mb4`);
+  }
+
+  /** Forgets this source's progress (start-task --remove-meta). */
+  async clear(c: PacketConnection): Promise<void> {
+    try {
+      await c.exec(`DELETE FROM ${this.table} WHERE id = ${quoteString(this.sourceId)}`);
+    } catch (e) {
+      if (!(e instanceof ServerError && (e.errno === 1146 || e.errno === 1049))) throw e;
+    }
   }
 
   async load(c: PacketConnection): Promise<Map<string, FileState>> {
@@ -72,9 +81,5 @@ export class LoaderCheckpoint {
   /** The statement that marks a file imported; run inside the file's transaction. */
   finishSQL(filename: string): string {
     return `UPDATE ${this.table} SET \`offset\` = end_pos WHERE id = ${quoteString(this.sourceId)} AND filename = ${quoteString(filename)}`;
-  }
-
-  async clear(c: PacketConnection): Promise<void> {
-    await c.exec(`DELETE FROM ${this.table} WHERE id = ${quoteString(this.sourceId)}`);
   }
 }

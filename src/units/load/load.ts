@@ -103,6 +103,15 @@ export class LoadUnit implements Unit {
     }
   }
 
+  async removeMeta(): Promise<void> {
+    const c = await this.connect();
+    try {
+      await this.checkpoint.clear(c);
+    } finally {
+      c.close();
+    }
+  }
+
   async process(signal: AbortSignal): Promise<ProcessResult> {
     const conns: PacketConnection[] = [];
     return runCancellable(signal, conns, async () => {

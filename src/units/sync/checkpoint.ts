@@ -11,7 +11,7 @@ import {
   type BinlogPosition,
 } from '../../binlog/position.js';
 import { quoteString, quoteTable } from '../../mysql/connect.js';
-import type { PacketConnection } from '../../mysql/protocol.js';
+import { ServerError, type PacketConnection } from '../../mysql/protocol.js';
 
 export interface Mark {
   pos: BinlogPosition;
@@ -89,6 +89,15 @@ export class SyncCheckpoint {
       update_time TIMESTAMP DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
       UNIQUE KEY uk_id_schema_table (id, cp_schema, cp_table)
     ) DEFAULT CHARSET = utf8mb4`);
+  }
+
+  /** Forgets this source's progress (start-task --remove-meta). */
+  async clear(c: PacketConnection): Promise<void> {
+    try {
+      await c.exec(`DELETE FROM ${this.table} WHERE id = ${quoteString(this.sourceId)}`);
+    } catch (e) {
+      if (!(e instanceof ServerError && (e.errno === 1146 || e.errno === 1049))) throw e;
+    }
   }
 
   async load(c: PacketConnection): Promise<Recovery | undefined> {

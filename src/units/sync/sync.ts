@@ -90,6 +90,15 @@ export class SyncUnit implements Unit {
     }
   }
 
+  async removeMeta(): Promise<void> {
+    const c = await this.connectTarget();
+    try {
+      await this.checkpoint.clear(c);
+    } finally {
+      c.close();
+    }
+  }
+
   async close(): Promise<void> {}
 
   status(): Record<string, unknown> {

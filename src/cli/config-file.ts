@@ -1,0 +1,69 @@
+// dm-master's and dm-worker's TOML config files (`--config`), read strictly like DM: an unknown
+// key is an error naming the file and the nearest known key; flags given on the command line win.
+import { readFile } from 'node:fs/promises';
+import { parse } from 'smol-toml';
+import { closest, configError } from '../task/yaml.js';
+
+export type Settings = Record<string, string | number | boolean>;
+
+/** Reads `path` and returns its keys; `known` are the keys used, `ignored` DM keys accepted. */
+export async function readToml(path: string, known: string[], ignored: string[]): Promise<Settings> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw configError(path, `cannot be read: ${(e as Error).message}`, 'Check the --config path.');
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw configError(
+      path,
+      `invalid TOML: ${(e as Error).message.split('\n')[0]}`,
+      'Fix the TOML syntax (key = "value").',
+    );
+  }
+  const out: Settings = {};
+  for (const [k, v] of Object.entries(doc)) {
+    if (ignored.includes(k)) continue;
+    if (!known.includes(k)) {
+      const best = closest(k, [...known, ...ignored]);
+      throw configError(
+        path,
+        `'${k}' is not a known key`,
+        best ? `Did you mean '${best}'?` : `Known keys: ${known.join(', ')}.`,
+      );
+    }
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+      throw configError(path, `'${k}' must be a string, number or boolean`, `Write ${k} = "value".`);
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Flag values over file values over defaults; flags commander did not see are undefined. */
+export function merge<T extends Settings>(defaults: T, file: Settings, flags: Record<string, unknown>): T {
+  const out: Settings = { ...defaults };
+  for (const k of Object.keys(defaults)) {
+    if (file[k] !== undefined) out[k] = file[k];
+    const camel = k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const f = flags[camel];
+    if (f !== undefined) out[k] = f as string | number | boolean;
+  }
+  return out as T;
+}
+
+/** `:8261` → `127.0.0.1:8261`-style address others can dial; 0.0.0.0 is not dialable. */
+export function dialable(addr: string): string {
+  const i = addr.lastIndexOf(':');
+  const host = addr.slice(0, i);
+  return `${!host || host === '0.0.0.0' ? '127.0.0.1' : host}${addr.slice(i)}`;
+}
+
+/** One line for a fatal startup error, and exit code 1. */
+export function fatal(e: unknown): never {
+  process.stderr.write(`error: ${e instanceof Error ? e.toString().replace(/^Error: /, '') : String(e)}\n`);
+  process.exit(1);
+}

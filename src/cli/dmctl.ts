@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+// dmctl: the operator's CLI, with DM's command names and flags. Prints the master's JSON answer
+// and exits 0 when its `result` is true, 1 otherwise; a problem found before asking the master
+// (a bad file, an unreachable master) is one line on stderr and exit code 1.
+//   dmctl --master-addr 127.0.0.1:8261 <command> [args]
+import { readFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { call, type Route } from '../api/http.js';
+import { encryptPassword } from '../task/encrypt.js';
+import { parseSourceConfig, parseTaskConfig } from '../task/config.js';
+import { configError } from '../task/yaml.js';
+
+const program = new Command('dmctl')
+  .option('--master-addr <host:port>', 'dm-master address (or DM_MASTER_ADDR)')
+  .showHelpAfterError();
+
+function masterAddr(): string {
+  const a = (program.opts<{ masterAddr?: string }>().masterAddr ?? process.env.DM_MASTER_ADDR ?? '').replace(
+    /^https?:\/\//,
+    '',
+  );
+  if (!a) throw new Error('--master-addr is required, e.g. dmctl --master-addr 127.0.0.1:8261 query-status');
+  return a;
+}
+
+async function request(
+  method: Route['method'],
+  path: string,
+  body?: unknown,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const addr = masterAddr();
+  let answer: { result?: boolean };
+  try {
+    answer = await call<{ result?: boolean }>(addr, method, path, body, timeoutMs);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; is dm-master running there? (check --master-addr)`);
+  }
+  process.stdout.write(JSON.stringify(answer, null, 4) + '\n');
+  if (answer.result === false) process.exitCode = 1;
+}
+
+async function readConfig(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw configError(path, `cannot be read: ${(e as Error).message}`, 'Check the path.');
+  }
+}
+
+/** A task file is validated here first, so its errors name the operator's path and line. */
+async function taskFile(path: string): Promise<{ file: string; yaml: string; name: string }> {
+  const yaml = await readConfig(path);
+  return { file: path, yaml, name: parseTaskConfig(yaml, path).name };
+}
+
+/** `pause-task` etc. take a task name or a task file (DM allows both). */
+async function taskName(arg: string): Promise<string> {
+  return /\.ya?ml$/i.test(arg) ? (await taskFile(arg)).name : arg;
+}
+
+const sourcesOpt = ['-s, --source <id...>', 'only these sources'] as const;
+
+program
+  .command('operate-source')
+  .description(
+    'create | stop | show sources: operate-source create source.yaml…, stop <source-id|file>…, show [id…]',
+  )
+  .argument('<op>', 'create, stop or show')
+  .argument('[args...]', 'source files (create), source ids or files (stop, show)')
+  .action(async (op: string, args: string[]) => {
+    if (op === 'create') {
+      if (!args.length) throw new Error('operate-source create needs at least one source file');
+      const files = await Promise.all(
+        args.map(async (file) => {
+          const yaml = await readConfig(file);
+          parseSourceConfig(yaml, file);
+          return { file, yaml };
+        }),
+      );
+      return request('POST', '/api/v1/sources', { files });
+    }
+    const ids = await Promise.all(
+      args.map(async (a) => (/\.ya?ml$/i.test(a) ? parseSourceConfig(await readConfig(a), a).sourceId : a)),
+    );
+    if (op === 'stop') {
+      if (!ids.length) throw new Error('operate-source stop needs a source id or file');
+      return request('POST', '/api/v1/sources/stop', { ids });
+    }
+    if (op === 'show') return request('GET', `/api/v1/sources?ids=${ids.map(encodeURIComponent).join(',')}`);
+    throw new Error(`operate-source: unknown operation '${op}'; use create, stop or show`);
+  });
+
+program
+  .command('start-task')
+  .description('start a task from its file (also restarts a Stopped task, from its checkpoint)')
+  .argument('<task-file>')
+  .option('--remove-meta', 'drop the task’s checkpoints first and migrate from scratch')
+  .action(async (path: string, o: { removeMeta?: boolean }) => {
+    const { file, yaml } = await taskFile(path);
+    return request('POST', '/api/v1/tasks', { files: [{ file, yaml }], removeMeta: !!o.removeMeta });
+  });
+
+for (const [name, op, what] of [
+  ['pause-task', 'pause', 'pause a Running task'],
+  ['resume-task', 'resume', 'resume a Paused task'],
+  ['stop-task', 'stop', 'stop a task (stop-task on a Stopped task removes it)'],
+] as const) {
+  program
+    .command(name)
+    .description(what)
+    .argument('<task-name-or-file>')
+    .option(...sourcesOpt)
+    .action(async (arg: string, o: { source?: string[] }) =>
+      request('POST', `/api/v1/tasks/${encodeURIComponent(await taskName(arg))}/${op}`, {
+        sources: o.source,
+      }),
+    );
+}
+
+program
+  .command('query-status')
+  .description('status of one task (detailed) or of every task (list)')
+  .argument('[task-name-or-file]')
+  .action(async (arg?: string) =>
+    request('GET', arg ? `/api/v1/status/${encodeURIComponent(await taskName(arg))}` : '/api/v1/status'),
+  );
+
+program
+  .command('check-task')
+  .description('run the precheck of a task file')
+  .argument('<task-file>')
+  .action(async (path: string) => {
+    const { file, yaml } = await taskFile(path);
+    return request('POST', '/api/v1/tasks/check', { files: [{ file, yaml }] });
+  });
+
+program
+  .command('list-member')
+  .description('the master and the workers (free, bound or offline)')
+  .action(() => request('GET', '/api/v1/members'));
+
+program
+  .command('get-config')
+  .description('get-config task|source|master|worker <name>')
+  .argument('<type>')
+  .argument('<name>')
+  .action((type: string, name: string) =>
+    request('GET', `/api/v1/config/${encodeURIComponent(type)}/${encodeURIComponent(name)}`),
+  );
+
+program
+  .command('binlog')
+  .description(
+    'binlog skip <task> | binlog replace <task> <sql…>: get past the change a paused Sync failed on',
+  )
+  .argument('<op>', 'skip or replace')
+  .argument('<task-name-or-file>')
+  .argument('[sqls...]', 'replace: the statements to run instead (each one argument)')
+  .option(...sourcesOpt)
+  .option('-b, --binlog-pos <file:pos>', 'the failed event’s position (default: where the subtask paused)')
+  .action(async (op: string, arg: string, sqls: string[], o: { source?: string[]; binlogPos?: string }) => {
+    if (op !== 'skip' && op !== 'replace')
+      throw new Error(`binlog: unknown operation '${op}'; use skip or replace`);
+    if (op === 'replace' && !sqls.length) throw new Error('binlog replace needs the SQL to run instead');
+    return request('POST', `/api/v1/tasks/${encodeURIComponent(await taskName(arg))}/binlog`, {
+      op,
+      sqls,
+      sources: o.source,
+      binlogPos: o.binlogPos,
+    });
+  });
+
+program
+  .command('encrypt')
+  .description('encrypt a password for task and source files')
+  .argument('<password>')
+  .action((p: string) => {
+    process.stdout.write(encryptPassword(p) + '\n');
+  });
+
+program.parseAsync().catch((e: unknown) => {
+  process.stderr.write(`error: ${e instanceof Error ? e.toString().replace(/^Error: /, '') : String(e)}\n`);
+  process.exit(1);
+});

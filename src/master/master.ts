@@ -1,0 +1,561 @@
+// dm-master: the control plane. Keeps sources, tasks and the stages operators asked for (in its
+// store), binds each source to one worker, tells workers what to run (answering their
+// heartbeats, and pushing at once when an operator acts), and answers dmctl's commands in DM's
+// result shapes. It talks to workers through a WorkerLink (HTTP in production).
+import type { Logger } from '../log.js';
+import { openConnection, upstreamRole } from '../mysql/connect.js';
+import { encryptPasswords } from '../task/encrypt.js';
+import {
+  parseSourceConfig,
+  parseTaskConfig,
+  subTaskConfigs,
+  type SourceConfig,
+  type TaskConfig,
+} from '../task/config.js';
+import { nextStage, type StageEvent } from '../task/stage.js';
+import type { QueryStatus, TaskList, WorkerStatus } from '../task/status.js';
+import { checkTask, type TaskCheck } from '../units/check/check.js';
+import type { Assignment, DesiredStage } from '../worker/assignment.js';
+import type { Heartbeat } from '../worker/worker.js';
+import { schedule } from './scheduler.js';
+import { Store, type TaskRecord } from './store.js';
+import { taskList, type SubTaskReport } from './task-status.js';
+
+export interface WorkerLink {
+  apply(addr: string, a: Assignment): Promise<void>;
+  status(addr: string, task?: string): Promise<WorkerStatus>;
+  handleError(addr: string, req: HandleErrorRequest): Promise<string>;
+}
+
+export interface HandleErrorRequest {
+  task: string;
+  op: 'skip' | 'replace';
+  sqls: string[];
+  binlogPos?: string;
+}
+
+export interface MasterOptions {
+  name: string;
+  /** host:port where dmctl and workers reach this master. */
+  addr: string;
+  dataDir: string;
+  log: Logger;
+  link: WorkerLink;
+  /** How long past a worker's keepalive TTL before its source moves to a free worker. */
+  rebindGraceMs?: number;
+  /** All-in-one: called when a source has no worker and none is free. */
+  needWorker?: () => Promise<void>;
+  /** The master's own config, as `get-config master` shows it. */
+  configText?: string;
+}
+
+/** A file given to dmctl: its name (for error messages) and text. */
+export interface ConfigFile {
+  file: string;
+  yaml: string;
+}
+
+export interface SourceResult {
+  result: boolean;
+  msg: string;
+  source: string;
+  worker: string;
+}
+
+export interface OperateResult {
+  op?: string;
+  result: boolean;
+  msg: string;
+  sources: SourceResult[];
+  checkResult?: TaskCheck['checkResult'];
+}
+
+interface Live {
+  lastSeen: number;
+  ttlMs: number;
+}
+
+const DEFAULT_TTL_MS = 10_000;
+
+export class Master {
+  readonly store: Store;
+  private readonly live = new Map<string, Live>();
+  private readonly startedAt = Date.now();
+  private timer?: NodeJS.Timeout;
+  private askedForWorker = false;
+
+  constructor(private readonly opts: MasterOptions) {
+    this.store = new Store(opts.dataDir);
+  }
+
+  private get s() {
+    return this.store.state;
+  }
+
+  async open(): Promise<void> {
+    await this.store.open();
+    this.timer = setInterval(() => void this.reschedule(), 1000);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.store.save();
+  }
+
+  // ---- workers ----
+
+  /** A worker's heartbeat: registers it, and answers with what it should run. */
+  async heartbeat(hb: Heartbeat & { ttlMs?: number }): Promise<Assignment> {
+    const known = this.s.workers[hb.name];
+    if (known && known.addr !== hb.addr && this.online(hb.name)) {
+      throw new Error(
+        `dm-worker name '${hb.name}' is already used by the online worker at ${known.addr}; give this worker another --name`,
+      );
+    }
+    this.live.set(hb.name, { lastSeen: Date.now(), ttlMs: hb.ttlMs ?? DEFAULT_TTL_MS });
+    let dirty = false;
+    if (!known || known.addr !== hb.addr) {
+      this.opts.log.info({ worker: hb.name, addr: hb.addr }, known ? 'worker moved' : 'worker registered');
+      this.s.workers[hb.name] = { addr: hb.addr };
+      dirty = true;
+    }
+    const source = this.sourceOf(hb.name);
+    for (const t of Object.values(this.s.tasks)) {
+      const d = source ? t.stages[source] : undefined;
+      const name = this.taskName(t);
+      if (d?.removeMeta && (hb.applied[name] ?? -1) >= d.seq) {
+        delete d.removeMeta;
+        dirty = true;
+      }
+    }
+    if (dirty) await this.store.save();
+    await this.reschedule(hb.name);
+    return this.assignment(hb.name);
+  }
+
+  private online(worker: string): boolean {
+    const l = this.live.get(worker);
+    const seen = l?.lastSeen ?? this.startedAt;
+    return Date.now() - seen <= (l?.ttlMs ?? DEFAULT_TTL_MS);
+  }
+
+  private offlineMs(worker: string): number {
+    const l = this.live.get(worker);
+    const seen = l?.lastSeen ?? this.startedAt;
+    return Math.max(0, Date.now() - seen - (l?.ttlMs ?? DEFAULT_TTL_MS));
+  }
+
+  private sourceOf(worker: string): string | undefined {
+    return Object.keys(this.s.bounds).find((src) => this.s.bounds[src] === worker);
+  }
+
+  private taskName(t: TaskRecord): string {
+    return Object.keys(this.s.tasks).find((n) => this.s.tasks[n] === t)!;
+  }
+
+  private assignment(worker: string): Assignment {
+    const source = this.sourceOf(worker);
+    if (!source || !this.s.sources[source]) return { subtasks: [] };
+    const subtasks = Object.entries(this.s.tasks)
+      .filter(([, t]) => t.stages[source])
+      .map(([task, t]) => ({ task, yaml: t.yaml, file: t.file, ...t.stages[source] }));
+    return { source: { id: source, ...this.s.sources[source] }, subtasks };
+  }
+
+  /** Rebinds sources (see scheduler.ts) and tells the workers whose source changed; `except`
+   * is a worker that gets its assignment in the heartbeat answer. */
+  private async reschedule(except?: string): Promise<void> {
+    const members = Object.keys(this.s.workers).map((name) => ({
+      name,
+      online: this.online(name),
+      offlineMs: this.offlineMs(name),
+    }));
+    const next = schedule(
+      Object.keys(this.s.sources),
+      members,
+      this.s.bounds,
+      this.opts.rebindGraceMs ?? 2000,
+    );
+    const changed = new Set<string>();
+    for (const src of new Set([...Object.keys(next), ...Object.keys(this.s.bounds)])) {
+      if (next[src] === this.s.bounds[src]) continue;
+      if (this.s.bounds[src]) changed.add(this.s.bounds[src]);
+      if (next[src]) changed.add(next[src]);
+      this.opts.log.info({ source: src, from: this.s.bounds[src], to: next[src] }, 'source rebound');
+    }
+    const homeless = Object.keys(this.s.sources).some((src) => !next[src]);
+    if (homeless && this.opts.needWorker && !this.askedForWorker) {
+      this.askedForWorker = true;
+      void this.opts.needWorker().finally(() => (this.askedForWorker = false));
+    }
+    if (!changed.size) return;
+    this.s.bounds = next;
+    await this.store.save();
+    await Promise.all([...changed].filter((w) => w !== except).map((w) => this.push(w)));
+  }
+
+  /** Sends a worker its assignment now; false when it cannot be reached (it gets it with its
+   * next heartbeat). */
+  private async push(worker: string): Promise<boolean> {
+    if (!this.online(worker)) return false;
+    try {
+      await this.opts.link.apply(this.s.workers[worker].addr, this.assignment(worker));
+      return true;
+    } catch (e) {
+      this.opts.log.warn({ worker, err: (e as Error).message }, 'cannot push the assignment to the worker');
+      return false;
+    }
+  }
+
+  // ---- sources ----
+
+  async createSource(files: ConfigFile[]): Promise<OperateResult> {
+    const parsed = files.map((f) => ({ f, cfg: parseSourceConfig(f.yaml, f.file) }));
+    for (const { cfg } of parsed) {
+      if (this.s.sources[cfg.sourceId]) {
+        throw new Error(
+          `source '${cfg.sourceId}' already exists; operate-source stop ${cfg.sourceId} first to replace it`,
+        );
+      }
+    }
+    for (const { cfg } of parsed) await checkReachable(cfg);
+    for (const { f, cfg } of parsed) {
+      this.s.sources[cfg.sourceId] = { file: f.file, yaml: encryptPasswords(f.yaml) };
+    }
+    await this.store.save();
+    await this.reschedule();
+    return this.sourceResults(parsed.map((p) => p.cfg.sourceId));
+  }
+
+  async stopSource(ids: string[]): Promise<OperateResult> {
+    for (const id of ids) {
+      if (!this.s.sources[id])
+        throw new Error(`source '${id}' does not exist; operate-source show lists the sources`);
+      const users = Object.entries(this.s.tasks)
+        .filter(([, t]) => t.stages[id] && t.stages[id].stage !== 'Stopped')
+        .map(([n]) => n);
+      if (users.length) {
+        throw new Error(`source '${id}' is used by task ${users.join(', ')}; stop-task ${users[0]} first`);
+      }
+    }
+    const results = this.sourceResults(ids);
+    for (const id of ids) {
+      delete this.s.sources[id];
+      for (const [name, t] of Object.entries(this.s.tasks)) {
+        delete t.stages[id];
+        if (!Object.keys(t.stages).length) delete this.s.tasks[name];
+      }
+    }
+    await this.store.save();
+    await this.reschedule();
+    return results;
+  }
+
+  showSources(ids: string[] = []): OperateResult {
+    return this.sourceResults(ids.length ? ids : Object.keys(this.s.sources).sort());
+  }
+
+  private sourceResults(ids: string[]): OperateResult {
+    return {
+      result: true,
+      msg: '',
+      sources: ids.map((id) => {
+        const worker = this.s.bounds[id] ?? '';
+        const msg = !this.s.sources[id]
+          ? 'source not found'
+          : !worker
+            ? 'no free dm-worker: start one with --join pointing at this master'
+            : this.online(worker)
+              ? ''
+              : `dm-worker ${worker} is offline`;
+        return { result: !!this.s.sources[id], msg, source: id, worker };
+      }),
+    };
+  }
+
+  private sourceConfigs(): SourceConfig[] {
+    return Object.values(this.s.sources).map((s) => parseSourceConfig(s.yaml, s.file));
+  }
+
+  // ---- tasks ----
+
+  private parseTask(f: ConfigFile): TaskConfig {
+    return parseTaskConfig(f.yaml, f.file);
+  }
+
+  async checkTask(f: ConfigFile): Promise<TaskCheck> {
+    return checkTask(subTaskConfigs(this.parseTask(f), this.sourceConfigs()));
+  }
+
+  async startTask(f: ConfigFile, removeMeta = false): Promise<OperateResult> {
+    const task = this.parseTask(f);
+    const cfgs = subTaskConfigs(task, this.sourceConfigs());
+    const old = this.s.tasks[task.name];
+    if (old && Object.values(old.stages).some((d) => d.stage !== 'Stopped')) {
+      throw new Error(
+        `task '${task.name}' already exists and is not stopped; stop-task ${task.name} first, or give the new task another name`,
+      );
+    }
+    const check = await checkTask(cfgs);
+    if (!check.result) return { result: false, msg: check.msg, sources: [], checkResult: check.checkResult };
+    const stages: Record<string, DesiredStage> = {};
+    for (const c of cfgs) {
+      const id = c.instance.sourceId;
+      stages[id] = {
+        stage: 'Running',
+        seq: (old?.stages[id]?.seq ?? 0) + 1,
+        ...(removeMeta ? { removeMeta } : {}),
+      };
+    }
+    this.s.tasks[task.name] = { file: f.file, yaml: encryptPasswords(f.yaml), stages };
+    await this.store.save();
+    return this.pushSources(task.name, Object.keys(stages), 'the subtask starts when its worker is back');
+  }
+
+  /** pause-task / resume-task / stop-task, on some or all sources of a task. Each targeted
+   * subtask must allow the operation in its current stage (the seed's state machine), or
+   * nothing changes. stop-task on a task that is already Stopped everywhere removes it. */
+  async operateTask(
+    op: 'pause' | 'resume' | 'stop',
+    name: string,
+    sources: string[] = [],
+  ): Promise<OperateResult> {
+    const opName = { pause: 'Pause', resume: 'Resume', stop: 'Stop' }[op];
+    const t = this.s.tasks[name];
+    if (!t) throw new Error(`task '${name}' does not exist; query-status lists the tasks`);
+    const targets = sources.length ? sources : Object.keys(t.stages);
+    for (const s of targets) {
+      if (!t.stages[s]) throw new Error(`task '${name}' has no subtask on source '${s}'`);
+    }
+    if (op === 'stop' && targets.every((s) => t.stages[s].stage === 'Stopped')) {
+      for (const s of targets) delete t.stages[s];
+      if (!Object.keys(t.stages).length) delete this.s.tasks[name];
+      await this.store.save();
+      const r = await this.pushSources(name, targets, '');
+      return { ...r, op: opName, msg: `task '${name}' was stopped; now removed` };
+    }
+    const event: StageEvent = op;
+    const statuses = await Promise.all(targets.map((s) => this.sourceStatus(s, name)));
+    const problems: string[] = [];
+    statuses.forEach((ws, i) => {
+      const src = targets[i];
+      if (!ws.result) return problems.push(`${src}: ${ws.msg}`);
+      const st = ws.subTaskStatus.find((x) => x.name === name);
+      if (!st)
+        return problems.push(`${src}: the worker has not started the subtask yet; try again in a moment`);
+      if (!nextStage(st.stage, event)) problems.push(`${src}: ${refusal(op, st.stage, name)}`);
+    });
+    if (problems.length) {
+      return { op: opName, result: false, msg: problems.join('; '), sources: [] };
+    }
+    const stage = ({ pause: 'Paused', resume: 'Running', stop: 'Stopped' } as const)[op];
+    for (const s of targets) t.stages[s] = { stage, seq: t.stages[s].seq + 1 };
+    await this.store.save();
+    return {
+      ...(await this.pushSources(name, targets, 'the worker applies it when it is back')),
+      op: opName,
+    };
+  }
+
+  private async pushSources(task: string, sources: string[], offlineMsg: string): Promise<OperateResult> {
+    const results: SourceResult[] = [];
+    const workers = new Set<string>();
+    for (const src of sources) {
+      const w = this.s.bounds[src] ?? '';
+      if (w) workers.add(w);
+      results.push({ result: true, msg: '', source: src, worker: w });
+    }
+    const reached = new Map<string, boolean>();
+    await Promise.all([...workers].map(async (w) => reached.set(w, await this.push(w))));
+    for (const r of results) {
+      if (!r.worker) r.msg = `source has no dm-worker; ${offlineMsg}`;
+      else if (!reached.get(r.worker)) r.msg = `dm-worker ${r.worker} is offline; ${offlineMsg}`;
+    }
+    this.opts.log.info({ task, sources }, 'task operation applied');
+    return { result: true, msg: '', sources: results };
+  }
+
+  // ---- status ----
+
+  private async sourceStatus(src: string, task?: string): Promise<WorkerStatus> {
+    const w = this.s.bounds[src];
+    const base = { worker: '', source: src, subTaskStatus: [], relayStatus: null };
+    if (!w) {
+      return {
+        ...base,
+        result: false,
+        msg: `source ${src} has no dm-worker: start one with --join ${this.opts.addr}`,
+      };
+    }
+    const addr = this.s.workers[w].addr;
+    if (!this.online(w)) {
+      const l = this.live.get(w);
+      const since = l
+        ? `${Math.round((Date.now() - l.lastSeen) / 1000)} s ago`
+        : 'not since this master started';
+      return {
+        ...base,
+        worker: addr,
+        result: false,
+        msg: `dm-worker ${w} (${addr}) of source ${src} is offline: last heartbeat ${since}; restart it, or start a free dm-worker to take the source over`,
+      };
+    }
+    try {
+      const ws = await this.opts.link.status(addr, task);
+      return { ...ws, source: src };
+    } catch (e) {
+      return {
+        ...base,
+        worker: addr,
+        result: false,
+        msg: `cannot query dm-worker ${w}: ${(e as Error).message}`,
+      };
+    }
+  }
+
+  /** Why a source's worker cannot say how its subtasks are, in a few words. */
+  private brief(src: string): string {
+    const w = this.s.bounds[src];
+    if (!w) return `source ${src} has no dm-worker`;
+    return this.online(w)
+      ? `dm-worker ${w} of source ${src} does not answer`
+      : `dm-worker ${w} of source ${src} is offline`;
+  }
+
+  async queryStatus(task: string): Promise<QueryStatus> {
+    const t = this.s.tasks[task];
+    if (!t) {
+      return {
+        result: false,
+        msg: `task '${task}' does not exist; query-status without a name lists the tasks`,
+        workers: [],
+      };
+    }
+    const workers = await Promise.all(Object.keys(t.stages).map((src) => this.sourceStatus(src, task)));
+    for (const w of workers) w.subTaskStatus = w.subTaskStatus.filter((s) => s.name === task);
+    return { result: true, msg: '', workers };
+  }
+
+  async listTasks(): Promise<TaskList> {
+    const sources = [...new Set(Object.values(this.s.tasks).flatMap((t) => Object.keys(t.stages)))];
+    const statuses = new Map(
+      await Promise.all(sources.map(async (s) => [s, await this.sourceStatus(s)] as const)),
+    );
+    const reports: SubTaskReport[] = [];
+    for (const [name, t] of Object.entries(this.s.tasks)) {
+      for (const src of Object.keys(t.stages)) {
+        const ws = statuses.get(src)!;
+        const st = ws.subTaskStatus.find((x) => x.name === name);
+        reports.push({
+          task: name,
+          source: src,
+          relay: ws.relayStatus,
+          status: st ?? {
+            unreachable: ws.result
+              ? `dm-worker of source ${src} has not started the subtask yet`
+              : this.brief(src),
+          },
+        });
+      }
+    }
+    return { result: true, msg: '', tasks: taskList(reports) };
+  }
+
+  // ---- errors, members, configs ----
+
+  async handleError(req: HandleErrorRequest & { sources?: string[] }): Promise<OperateResult> {
+    const t = this.s.tasks[req.task];
+    if (!t) throw new Error(`task '${req.task}' does not exist; query-status lists the tasks`);
+    let targets = req.sources?.length ? req.sources : Object.keys(t.stages);
+    if (!req.sources?.length && targets.length > 1) {
+      const statuses = await Promise.all(targets.map((s) => this.sourceStatus(s, req.task)));
+      targets = targets.filter((_, i) =>
+        statuses[i].subTaskStatus.some(
+          (st) => st.stage === 'Paused' && st.unit === 'Sync' && st.result?.errors.length,
+        ),
+      );
+      if (!targets.length) throw new Error(`no subtask of task '${req.task}' is paused by a Sync error`);
+    }
+    const sources = await Promise.all(
+      targets.map(async (src): Promise<SourceResult> => {
+        const w = this.s.bounds[src] ?? '';
+        if (!t.stages[src])
+          return { result: false, msg: `task has no subtask on source ${src}`, source: src, worker: w };
+        if (!w || !this.online(w))
+          return { result: false, msg: 'the source has no online dm-worker', source: src, worker: w };
+        try {
+          const msg = await this.opts.link.handleError(this.s.workers[w].addr, req);
+          return { result: true, msg, source: src, worker: w };
+        } catch (e) {
+          return { result: false, msg: (e as Error).message, source: src, worker: w };
+        }
+      }),
+    );
+    const ok = sources.every((s) => s.result);
+    return {
+      result: ok,
+      msg: ok
+        ? ''
+        : sources
+            .filter((s) => !s.result)
+            .map((s) => `${s.source}: ${s.msg}`)
+            .join('; '),
+      sources,
+    };
+  }
+
+  listMember(): unknown {
+    const workers = Object.entries(this.s.workers)
+      .map(([name, w]) => {
+        const source = this.sourceOf(name) ?? '';
+        const stage = !this.online(name) ? 'offline' : source ? 'bound' : 'free';
+        return { name, addr: w.addr, stage, source };
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
+    const self = { name: this.opts.name, addr: this.opts.addr };
+    return {
+      result: true,
+      msg: '',
+      members: [
+        { leader: { msg: '', ...self } },
+        {
+          master: { msg: '', masters: [{ ...self, alive: true, clientURLs: [`http://${this.opts.addr}`] }] },
+        },
+        { worker: { msg: '', workers } },
+      ],
+    };
+  }
+
+  getConfig(type: string, name: string): { result: boolean; msg: string; cfg: string } {
+    let cfg: string | undefined;
+    if (type === 'task') cfg = this.s.tasks[name]?.yaml;
+    else if (type === 'source') cfg = this.s.sources[name]?.yaml;
+    else if (type === 'master') cfg = name === this.opts.name ? (this.opts.configText ?? '') : undefined;
+    else if (type === 'worker') {
+      const w = this.s.workers[name];
+      cfg = w
+        ? `name = ${JSON.stringify(name)}\nworker-addr = ${JSON.stringify(w.addr)}\njoin = ${JSON.stringify(this.opts.addr)}\n`
+        : undefined;
+    } else throw new Error(`get-config: unknown config type '${type}'; use task, source, master or worker`);
+    if (cfg === undefined) throw new Error(`get-config: ${type} '${name}' does not exist`);
+    return { result: true, msg: '', cfg };
+  }
+}
+
+function refusal(op: 'pause' | 'resume' | 'stop', stage: string, task: string): string {
+  const why = {
+    pause: 'only a Running subtask can be paused',
+    resume:
+      stage === 'Stopped'
+        ? `a Stopped task starts again with start-task (it continues from its checkpoint)`
+        : 'only a Paused subtask can be resumed',
+    stop: 'only a Running or Paused subtask can be stopped',
+  }[op];
+  return `cannot ${op} task '${task}': its subtask is ${stage}; ${why}`;
+}
+
+/** operate-source create: the upstream must answer with the given user and password. */
+async function checkReachable(cfg: SourceConfig): Promise<void> {
+  const c = await openConnection(cfg.from, upstreamRole(`source ${cfg.sourceId}`));
+  c.close();
+}

@@ -1,0 +1,61 @@
+// The master's cluster state, kept in one JSON file under its data dir and replaced atomically
+// (write, fsync, rename) on every change, so a master restart finds sources, tasks, the stages
+// operators asked for, members and bindings as they were.
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DesiredStage } from '../worker/assignment.js';
+
+export interface TaskRecord {
+  /** The task file as given (passwords as written: plain or encrypted). */
+  yaml: string;
+  file: string;
+  /** Per source id. */
+  stages: Record<string, DesiredStage>;
+}
+
+export interface ClusterState {
+  sources: Record<string, { yaml: string; file: string }>;
+  tasks: Record<string, TaskRecord>;
+  workers: Record<string, { addr: string }>;
+  /** Source id → worker name. */
+  bounds: Record<string, string>;
+}
+
+export class Store {
+  state: ClusterState = { sources: {}, tasks: {}, workers: {}, bounds: {} };
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly dir: string) {}
+
+  get file(): string {
+    return join(this.dir, 'cluster.json');
+  }
+
+  async open(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    try {
+      this.state = { ...this.state, ...(JSON.parse(await readFile(this.file, 'utf8')) as ClusterState) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw new Error(`cannot read the master's state ${this.file}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Writes the current state; writes are serialized and each one is complete on disk. */
+  save(): Promise<void> {
+    const text = JSON.stringify(this.state, null, 1);
+    this.writing = this.writing.then(async () => {
+      const tmp = this.file + '.tmp';
+      const f = await open(tmp, 'w');
+      try {
+        await f.writeFile(text);
+        await f.sync();
+      } finally {
+        await f.close();
+      }
+      await rename(tmp, this.file);
+    });
+    return this.writing;
+  }
+}

@@ -1,0 +1,209 @@
+// A dm-worker: runs the subtasks of the one source the master binds to it. It heartbeats to the
+// master, which answers with the worker's assignment (source, tasks, the stages operators asked
+// for); the master also pushes an assignment at once when an operator acts. Either way the
+// worker makes its subtasks match it. A worker that has not reached the master for its
+// keepalive TTL stops its subtasks, since the master may have moved the source elsewhere.
+import type { Logger } from '../log.js';
+import { parseSourceConfig, parseTaskConfig, subTaskConfig, type SourceConfig } from '../task/config.js';
+import type { SubTaskStatus, WorkerStatus } from '../task/status.js';
+import { errorResult } from '../units/unit.js';
+import type { Assignment, SubTaskAssignment } from './assignment.js';
+import { SubTask } from './subtask.js';
+
+export interface Heartbeat {
+  name: string;
+  addr: string;
+  /** Task → the `seq` of the last operation this worker applied to its subtask. */
+  applied: Record<string, number>;
+}
+
+export interface MasterLink {
+  heartbeat(hb: Heartbeat): Promise<Assignment>;
+}
+
+export interface WorkerOptions {
+  name: string;
+  /** host:port where this worker answers the master. */
+  addr: string;
+  log: Logger;
+  /** How long the worker runs on without reaching the master. */
+  keepaliveTtlMs: number;
+  heartbeatMs?: number;
+  autoResumeMs?: number;
+}
+
+interface Local {
+  st: SubTask;
+  yaml: string;
+  seq: number;
+}
+
+export class Worker {
+  private source?: { id: string; yaml: string; cfg: SourceConfig };
+  private readonly subtasks = new Map<string, Local>();
+  /** Subtasks that could not even be created (the task file does not fit this source…). */
+  private readonly broken = new Map<string, unknown>();
+  private queue: Promise<void> = Promise.resolve();
+  private lastContact = Date.now();
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly link: MasterLink,
+    readonly opts: WorkerOptions,
+  ) {
+    this.log = opts.log.child({ worker: opts.name });
+  }
+
+  get name(): string {
+    return this.opts.name;
+  }
+
+  /** Starts heartbeating; the first heartbeat registers the worker. */
+  start(): void {
+    void this.beat();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.enqueue(() => this.dropAll());
+  }
+
+  /** Makes the subtasks match `a`; resolves when every operation in it has been applied. */
+  apply(a: Assignment): Promise<void> {
+    this.lastContact = Date.now();
+    return this.enqueue(() => this.reconcile(a));
+  }
+
+  status(task?: string): WorkerStatus {
+    const subTaskStatus: SubTaskStatus[] = [];
+    for (const [name, l] of this.subtasks) if (!task || name === task) subTaskStatus.push(l.st.status());
+    for (const [name, e] of this.broken) {
+      if (task && name !== task) continue;
+      subTaskStatus.push({
+        name,
+        stage: 'Paused',
+        unit: 'Check',
+        result: errorResult(e),
+        unresolvedDDLLockID: '',
+      });
+    }
+    return {
+      result: true,
+      worker: this.opts.addr,
+      msg: '',
+      source: this.source?.id ?? '',
+      subTaskStatus,
+      relayStatus: null,
+    };
+  }
+
+  /** DM's `binlog skip|replace` on this worker's subtask of `task`. */
+  handleError(task: string, op: 'skip' | 'replace', sqls: string[], position?: string): string {
+    const l = this.subtasks.get(task);
+    if (!l) throw new Error(`worker ${this.name} runs no subtask of task ${task}`);
+    const msg = l.st.handleError(op, sqls, position);
+    if (l.st.stage === 'Paused') l.st.resume();
+    return msg;
+  }
+
+  private async beat(): Promise<void> {
+    if (this.closed) return;
+    const interval = this.opts.heartbeatMs ?? Math.min(1000, this.opts.keepaliveTtlMs / 5);
+    try {
+      const applied: Record<string, number> = {};
+      for (const [task, l] of this.subtasks) applied[task] = l.seq;
+      const a = await this.link.heartbeat({ name: this.name, addr: this.opts.addr, applied });
+      await this.apply(a);
+    } catch (e) {
+      const silentMs = Date.now() - this.lastContact;
+      this.log.warn({ err: (e as Error).message, silentMs }, 'cannot reach dm-master');
+      if (silentMs > this.opts.keepaliveTtlMs && this.subtasks.size) {
+        this.log.warn(
+          { ttlMs: this.opts.keepaliveTtlMs },
+          'no contact with dm-master for the keepalive TTL: stopping subtasks until it answers again (they continue from their checkpoints)',
+        );
+        await this.enqueue(() => this.dropAll());
+      }
+    }
+    if (!this.closed) this.timer = setTimeout(() => void this.beat(), interval);
+  }
+
+  private enqueue(f: () => Promise<void>): Promise<void> {
+    const p = this.queue.then(f);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  private async dropAll(): Promise<void> {
+    await Promise.all([...this.subtasks.values()].map((l) => l.st.close()));
+    this.subtasks.clear();
+    this.broken.clear();
+    this.source = undefined;
+  }
+
+  private async reconcile(a: Assignment): Promise<void> {
+    if (this.closed) return;
+    if (a.source?.id !== this.source?.id || a.source?.yaml !== this.source?.yaml) {
+      if (this.source) this.log.info({ source: this.source.id }, 'source unbound from this worker');
+      await this.dropAll();
+      if (a.source) {
+        this.source = { ...a.source, cfg: parseSourceConfig(a.source.yaml, a.source.file) };
+        this.log.info({ source: a.source.id }, 'source bound to this worker');
+      }
+    }
+    if (!this.source) return;
+    const wanted = new Set(a.subtasks.map((s) => s.task));
+    for (const [name, l] of this.subtasks) {
+      if (wanted.has(name)) continue;
+      await l.st.close();
+      this.subtasks.delete(name);
+    }
+    for (const name of this.broken.keys()) if (!wanted.has(name)) this.broken.delete(name);
+    for (const d of a.subtasks) {
+      try {
+        await this.drive(d);
+        this.broken.delete(d.task);
+      } catch (e) {
+        this.log.error({ task: d.task, err: (e as Error).message }, 'cannot apply the subtask assignment');
+        this.broken.set(d.task, e);
+      }
+    }
+  }
+
+  private async drive(d: SubTaskAssignment): Promise<void> {
+    let l = this.subtasks.get(d.task);
+    if (l && l.yaml !== d.yaml) {
+      // A task started again with a changed file: the old subtask is Stopped; rebuild it.
+      await l.st.close();
+      this.subtasks.delete(d.task);
+      l = undefined;
+    }
+    if (!l) {
+      const cfg = subTaskConfig(parseTaskConfig(d.yaml, d.file), this.source!.cfg);
+      const st = new SubTask(cfg, { log: this.log, autoResumeMs: this.opts.autoResumeMs });
+      l = { st, yaml: d.yaml, seq: -1 };
+      this.subtasks.set(d.task, l);
+      if (d.stage !== 'Running') {
+        await st.restore(d.stage);
+        l.seq = d.seq;
+        return;
+      }
+    }
+    if (l.seq === d.seq) return;
+    l.seq = d.seq;
+    const st = l.st;
+    if (d.stage === 'Running') {
+      if (st.stage === 'New' || st.stage === 'Stopped') {
+        if (d.removeMeta) await st.removeMeta();
+        st.start();
+      } else if (st.stage === 'Paused') st.resume();
+    } else if (d.stage === 'Paused') {
+      if (st.stage === 'Running') st.pause();
+    } else if (st.stage === 'Running' || st.stage === 'Paused') {
+      await st.stop();
+    }
+  }
+}

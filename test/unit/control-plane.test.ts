@@ -1,0 +1,228 @@
+// The control plane's pure parts: scheduling sources onto workers, DM's task-status rules,
+// DM-compatible password encryption, the master's store and the TOML config files.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { schedule, type Member } from '../../src/master/scheduler.js';
+import { taskList, type SubTaskReport } from '../../src/master/task-status.js';
+import { Store } from '../../src/master/store.js';
+import {
+  decryptOrPlain,
+  decryptPassword,
+  encryptPassword,
+  encryptPasswords,
+} from '../../src/task/encrypt.js';
+import { parseSourceConfig } from '../../src/task/config.js';
+import { dialable, merge, readToml } from '../../src/cli/config-file.js';
+import type { RelayStatus, SubTaskStatus } from '../../src/task/status.js';
+import { splitAddr } from '../../src/api/http.js';
+
+const on = (name: string): Member => ({ name, online: true, offlineMs: 0 });
+const off = (name: string, offlineMs: number): Member => ({ name, online: false, offlineMs });
+
+test('schedule: free workers take unbound sources, one source each, in name order', () => {
+  assert.deepEqual(schedule(['s2', 's1'], [on('w2'), on('w1')], {}, 2000), { s1: 'w1', s2: 'w2' });
+  assert.deepEqual(schedule(['s1', 's2', 's3'], [on('w1')], {}, 2000), { s1: 'w1' });
+  assert.deepEqual(schedule(['s1'], [], {}, 2000), {});
+});
+
+test('schedule: a source stays with its worker while it is online or briefly offline', () => {
+  const bounds = { s1: 'w2' };
+  assert.deepEqual(schedule(['s1'], [on('w1'), on('w2')], bounds, 2000), { s1: 'w2' });
+  assert.deepEqual(schedule(['s1'], [on('w1'), off('w2', 1999)], bounds, 2000), { s1: 'w2' });
+});
+
+test('schedule: past the grace a source moves to a free worker, else waits for its own', () => {
+  assert.deepEqual(schedule(['s1'], [on('w1'), off('w2', 2000)], { s1: 'w2' }, 2000), { s1: 'w1' });
+  assert.deepEqual(schedule(['s1'], [off('w2', 60_000)], { s1: 'w2' }, 2000), { s1: 'w2' });
+  // the free worker is not one that runs another source
+  assert.deepEqual(schedule(['s1', 's2'], [on('w1'), off('w2', 9000)], { s1: 'w1', s2: 'w2' }, 2000), {
+    s1: 'w1',
+    s2: 'w2',
+  });
+  // removed sources and workers drop out
+  assert.deepEqual(schedule([], [on('w1')], { s1: 'w1' }, 2000), {});
+  assert.deepEqual(schedule(['s1'], [on('w3')], { s1: 'gone' }, 2000), { s1: 'w3' });
+});
+
+function st(
+  stage: SubTaskStatus['stage'],
+  unit: SubTaskStatus['unit'] = 'Sync',
+  error = false,
+): SubTaskStatus {
+  return {
+    name: 't',
+    stage,
+    unit,
+    result: error
+      ? {
+          isCanceled: false,
+          errors: [
+            {
+              Type: 'ExecSQL',
+              msg: 'x',
+              ErrCode: 1,
+              ErrClass: 'sync',
+              ErrScope: 'downstream',
+              Workaround: '',
+              retryable: false,
+            },
+          ],
+          detail: null,
+        }
+      : null,
+    unresolvedDDLLockID: '',
+  };
+}
+
+function status(
+  ...reports: Array<SubTaskStatus | { unreachable: string } | [SubTaskStatus, RelayStatus]>
+): string {
+  const rs: SubTaskReport[] = reports.map((r, i) =>
+    Array.isArray(r)
+      ? { task: 't', source: `s${i}`, status: r[0], relay: r[1] }
+      : { task: 't', source: `s${i}`, status: r },
+  );
+  const [e] = taskList(rs);
+  assert.deepEqual(
+    e.sources,
+    reports.map((_, i) => `s${i}`),
+  );
+  return e.taskStatus;
+}
+
+const relay = (stage: RelayStatus['stage'], error = false): RelayStatus => ({
+  masterBinlog: '',
+  masterBinlogGtid: '',
+  relaySubDir: '',
+  relayBinlog: '',
+  relayBinlogGtid: '',
+  relayCatchUpMaster: false,
+  stage,
+  result: error ? st('Paused', 'Sync', true).result : null,
+});
+
+test("task status follows DM's rules, first match wins", () => {
+  const more = '. Please run `query-status t` to get more details.';
+  assert.equal(
+    status(st('Running'), st('Paused', 'Load', true)),
+    `Error - Some error occurred in subtask${more}`,
+  );
+  assert.equal(
+    status(st('Paused', 'Load', true), st('Paused')),
+    `Error - Some error occurred in subtask${more}`,
+  );
+  assert.equal(
+    status([st('Running'), relay('Paused')], st('Running')),
+    `Error - Relay status is Paused${more}`,
+  );
+  assert.equal(status([st('Running'), relay('Paused', true)]), `Error - Relay status is Error${more}`);
+  assert.equal(status([st('Running', 'Load'), relay('Paused')]), 'Running', 'relay matters only to Sync');
+  assert.equal(status(st('Running'), st('Paused')), 'Paused');
+  assert.equal(status(st('Paused'), st('Running')), 'Paused');
+  assert.equal(status(st('New', 'Dump'), st('New', 'Dump')), 'New');
+  assert.equal(status(st('Finished', 'Load'), st('Finished', 'Load')), 'Finished');
+  assert.equal(status(st('Stopped'), st('Stopped')), 'Stopped');
+  assert.equal(status(st('Stopped'), st('Running')), 'Running');
+  assert.equal(status(st('Finished', 'Load'), st('Running')), 'Running');
+  assert.equal(
+    status(st('Running'), { unreachable: 'dm-worker w1 of source s1 is offline' }),
+    `Error - dm-worker w1 of source s1 is offline${more}`,
+  );
+});
+
+test('task list: tasks in first-seen order, each with its sources', () => {
+  const l = taskList([
+    { task: 'b', source: 's1', status: st('Running') },
+    { task: 'a', source: 's1', status: st('Stopped') },
+    { task: 'b', source: 's2', status: st('Running') },
+  ]);
+  assert.deepEqual(l, [
+    { taskName: 'b', taskStatus: 'Running', sources: ['s1', 's2'] },
+    { taskName: 'a', taskStatus: 'Stopped', sources: ['s1'] },
+  ]);
+});
+
+test("passwords: DM's encryption format (base64 of iv ‖ '@' ‖ AES-256-CFB) round-trips", () => {
+  const c = encryptPassword('pässword@1');
+  assert.notEqual(c, encryptPassword('pässword@1'), 'a fresh IV every time');
+  assert.equal(decryptPassword(c), 'pässword@1');
+  const raw = Buffer.from(c, 'base64');
+  assert.equal(raw[16], 0x40, 'iv ‖ "@" ‖ ciphertext');
+  const noSep = Buffer.from(raw);
+  noSep[16] = 0x41;
+  assert.equal(decryptPassword(noSep.toString('base64')), undefined, 'no "@" after the IV: not ours');
+  for (const plain of ['', 'secret', '123456', 'QUJDREVGR0hJSktMTU5PUA==', 'a@b']) {
+    assert.equal(decryptOrPlain(plain), plain, `${plain} is used as written`);
+  }
+});
+
+test('encryptPasswords: every plain password in a YAML file is replaced, the rest kept', () => {
+  const enc = encryptPassword('already');
+  const text = `# my source\nsource-id: s1\nfrom:\n  host: 127.0.0.1\n  user: dm\n  password: "plain pw" # comment\nother:\n  password: ${enc}\n  pw2: x\n`;
+  const out = encryptPasswords(text);
+  assert.ok(!out.includes('plain pw'));
+  assert.ok(out.includes('# my source') && out.includes('# comment') && out.includes(enc));
+  const cfg = parseSourceConfig(out.replace(/other:[\s\S]*/, ''));
+  assert.equal(cfg.from.password, 'plain pw');
+  assert.ok(!encryptPasswords('from:\n  password: 123456\n').includes('123456'));
+});
+
+test('the store keeps the cluster state across restarts, written atomically', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dm-ts-store-'));
+  try {
+    const a = new Store(dir);
+    await a.open();
+    a.state.sources.s1 = { file: 's1.yaml', yaml: 'source-id: s1' };
+    a.state.tasks.t = { file: 't.yaml', yaml: 'name: t', stages: { s1: { stage: 'Paused', seq: 3 } } };
+    a.state.bounds.s1 = 'w1';
+    await Promise.all([a.save(), a.save()]);
+    const b = new Store(dir);
+    await b.open();
+    assert.deepEqual(b.state, a.state);
+    await writeFile(join(dir, 'cluster.json'), '{broken');
+    await assert.rejects(new Store(dir).open(), /cannot read the master's state .*cluster\.json/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('TOML config: known keys read, DM keys accepted, typos named; flags win', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dm-ts-toml-'));
+  try {
+    const f = join(dir, 'master.toml');
+    await writeFile(f, 'name = "m1"\nmaster-addr = ":8261"\npeer-urls = "http://127.0.0.1:8291"\n');
+    const s = await readToml(f, ['name', 'master-addr', 'data-dir'], ['peer-urls']);
+    assert.deepEqual(s, { name: 'm1', 'master-addr': ':8261' });
+    assert.deepEqual(
+      merge({ name: 'x', 'master-addr': 'a', 'data-dir': 'd' }, s, { masterAddr: '127.0.0.1:1' }),
+      {
+        name: 'm1',
+        'master-addr': '127.0.0.1:1',
+        'data-dir': 'd',
+      },
+    );
+    await writeFile(f, 'nmae = "m1"\n');
+    await assert.rejects(
+      readToml(f, ['name'], []),
+      /master\.toml: 'nmae' is not a known key.*Did you mean 'name'/,
+    );
+    await writeFile(f, 'name = \n');
+    await assert.rejects(readToml(f, ['name'], []), /master\.toml: invalid TOML/);
+    await assert.rejects(readToml(join(dir, 'none.toml'), [], []), /none\.toml: cannot be read/);
+    assert.equal((await readFile(f, 'utf8')).length > 0, true);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('addresses: host:port parsed; wildcard hosts are dialed on loopback', () => {
+  assert.deepEqual(splitAddr('127.0.0.1:8261'), { host: '127.0.0.1', port: 8261 });
+  assert.deepEqual(splitAddr(':8261'), { host: '0.0.0.0', port: 8261 });
+  assert.throws(() => splitAddr('localhost'), /not an address; write host:port/);
+  assert.equal(dialable(':8261'), '127.0.0.1:8261');
+  assert.equal(dialable('0.0.0.0:1'), '127.0.0.1:1');
+  assert.equal(dialable('10.0.0.2:1'), '10.0.0.2:1');
+});
