@@ -1,26 +1,49 @@
 // The playground: a migration between two sandbox MariaDB servers on 127.0.0.1. Fills the upstream
 // with a small shop schema and sysbench-shaped tables, writes a DM task file and source file, runs
-// the task (task-mode all: Dump → Load → Sync) with a live progress line, then writes to the
-// upstream for a few seconds (sysbench-style transactions and a DDL) while Sync follows, prints
-// query-status, and checks every table with CHECKSUM TABLE on both sides.
+// it with the real control plane (dm-master in all-in-one mode, driven by dmctl: operate-source
+// create, start-task; task-mode all: Dump → Load → Sync) with a live progress line, then writes to
+// the upstream for a few seconds (sysbench-style transactions and a DDL) while Sync follows,
+// prints query-status, and checks every table with CHECKSUM TABLE on both sides.
 //   npm run playground [-- --rows 100000]
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { call } from '../api/http.js';
+import { initLog } from '../log.js';
 import { MariaDBSandbox } from '../sandbox/mariadb.js';
 import { oltpWriteOnly, sysbenchTables } from '../sandbox/workload.js';
-import { loadSourceFile, loadTaskFile, subTaskConfigs } from '../task/config.js';
-import { SubTask } from '../worker/subtask.js';
+import type { QueryStatus, SubTaskStatus } from '../task/status.js';
 import { progressLine } from './progress.js';
+import { startMaster } from './serve.js';
 
-/** Resolves when the subtask pauses, or runs its Sync unit (Dump and Load are done). */
-async function waitFor(st: SubTask): Promise<string> {
+/** Polls `get` until `done` holds; an error that needs the operator ends the playground. */
+async function until(
+  get: () => Promise<SubTaskStatus | undefined>,
+  done: (st: SubTaskStatus) => boolean,
+): Promise<void> {
   for (;;) {
-    if (st.stage === 'Paused') return 'Paused';
-    if (st.stage === 'Running' && st.unit.name === 'Sync') return 'Running';
-    await new Promise((r) => setTimeout(r, 100));
+    const st = await get();
+    if (st?.stage === 'Paused' && st.result?.errors.some((e) => !e.retryable)) {
+      throw new Error(`the task paused: ${JSON.stringify(st.result)}`);
+    }
+    if (st && done(st)) return;
+    await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** Runs the real dmctl, showing the command and what it prints, as an operator would see it. */
+async function dmctl(master: string, ...args: string[]): Promise<void> {
+  console.log(`\n$ dmctl --master-addr ${master} ${args.join(' ')}`);
+  const script = fileURLToPath(
+    new URL(import.meta.url.endsWith('.ts') ? './dmctl.ts' : './dmctl.js', import.meta.url),
+  );
+  const child = spawn(process.execPath, [...process.execArgv, script, '--master-addr', master, ...args], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  if (code !== 0) throw new Error(`dmctl ${args[0]} failed (exit ${code})`);
 }
 
 function arg(name: string, dflt: number): number {
@@ -93,17 +116,31 @@ loaders:
     console.log(`\nThe task file (DM format), ${taskFile}:\n`);
     console.log((await import('node:fs')).readFileSync(taskFile, 'utf8').replace(/^/gm, '  '));
 
-    const [cfg] = subTaskConfigs(await loadTaskFile(taskFile), [await loadSourceFile(sourceFile)]);
-    const st = new SubTask(cfg, { log: pino({ level: 'warn' }) });
-    const started = Date.now();
-    st.start();
-    const timer = setInterval(() => process.stdout.write('\r  ' + progressLine(st.status()) + '\x1b[K'), 200);
+    console.log('Starting dm-master in all-in-one mode (it runs a dm-worker for the source) …');
+    const master = await startMaster(
+      {
+        name: 'playground-master',
+        'master-addr': '127.0.0.1:0',
+        'advertise-addr': '',
+        'data-dir': join(work, 'master'),
+        'all-in-one': true,
+      },
+      initLog({ level: 'warn' }),
+      '',
+    );
     try {
-      const stage = await waitFor(st);
-      if (stage === 'Paused') throw new Error(`the task paused: ${JSON.stringify(st.result)}`);
-      process.stdout.write('\r  ' + progressLine(st.status()) + '\x1b[K\n');
+      await dmctl(master.addr, 'operate-source', 'create', sourceFile);
+      const started = Date.now();
+      await dmctl(master.addr, 'start-task', taskFile);
+      const status = () => call<QueryStatus>(master.addr, 'GET', '/api/v1/status/playground');
+      const line = async () => {
+        const st = (await status()).workers[0]?.subTaskStatus[0];
+        if (st) process.stdout.write('\r  ' + progressLine(st) + '\x1b[K');
+        return st;
+      };
+      await until(line, (st) => st.stage === 'Running' && st.unit === 'Sync');
       console.log(
-        `\nDump and Load done in ${((Date.now() - started) / 1000).toFixed(1)} s; Sync follows the binlog.`,
+        `\n\nDump and Load done in ${((Date.now() - started) / 1000).toFixed(1)} s; Sync follows the binlog.`,
       );
       console.log(
         'Writing to the upstream for 5 s (sysbench-style transactions, an ALTER TABLE, new orders) …',
@@ -124,29 +161,13 @@ loaders:
       const txns = await writes;
       const [m] = (await up.exec('SHOW MASTER STATUS')) as { File: string; Position: string }[];
       const want = `(${m.File}, ${m.Position})`;
-      while ((st.status().sync as { syncerBinlog?: string } | undefined)?.syncerBinlog !== want) {
-        if (st.stage === 'Paused') throw new Error(`the task paused: ${JSON.stringify(st.result)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      process.stdout.write('\r  ' + progressLine(st.status()) + '\x1b[K\n');
-      console.log(
-        `\n${txns} upstream transactions replicated; Sync is at ${want}, like the upstream. query-status:\n`,
-      );
+      await until(line, (st) => (st.sync as { syncerBinlog?: string } | undefined)?.syncerBinlog === want);
+      console.log(`\n\n${txns} upstream transactions replicated; Sync is at ${want}, like the upstream.`);
+      await dmctl(master.addr, 'query-status', 'playground');
+      await dmctl(master.addr, 'query-status');
     } finally {
-      clearInterval(timer);
+      await master.close();
     }
-    console.log(
-      JSON.stringify(
-        {
-          result: true,
-          msg: '',
-          workers: [{ result: true, worker: 'local', msg: '', subTaskStatus: [st.status()] }],
-        },
-        null,
-        2,
-      ),
-    );
-    await st.stop();
 
     console.log('\nCHECKSUM TABLE, upstream vs target:');
     const tables = [

@@ -82,7 +82,7 @@ export class Master {
   private readonly live = new Map<string, Live>();
   private readonly startedAt = Date.now();
   private timer?: NodeJS.Timeout;
-  private askedForWorker = false;
+  private starting?: Promise<void>;
 
   constructor(private readonly opts: MasterOptions) {
     this.store = new Store(opts.dataDir);
@@ -94,7 +94,8 @@ export class Master {
 
   async open(): Promise<void> {
     await this.store.open();
-    this.timer = setInterval(() => void this.reschedule(), 1000);
+    this.timer = setInterval(() => void this.reschedule().then(() => this.ensureWorkers()), 1000);
+    await this.ensureWorkers();
   }
 
   async close(): Promise<void> {
@@ -107,7 +108,7 @@ export class Master {
   /** A worker's heartbeat: registers it, and answers with what it should run. */
   async heartbeat(hb: Heartbeat & { ttlMs?: number }): Promise<Assignment> {
     const known = this.s.workers[hb.name];
-    if (known && known.addr !== hb.addr && this.online(hb.name)) {
+    if (known && known.addr !== hb.addr && this.live.has(hb.name) && this.online(hb.name)) {
       throw new Error(
         `dm-worker name '${hb.name}' is already used by the online worker at ${known.addr}; give this worker another --name`,
       );
@@ -183,15 +184,32 @@ export class Master {
       if (next[src]) changed.add(next[src]);
       this.opts.log.info({ source: src, from: this.s.bounds[src], to: next[src] }, 'source rebound');
     }
-    const homeless = Object.keys(this.s.sources).some((src) => !next[src]);
-    if (homeless && this.opts.needWorker && !this.askedForWorker) {
-      this.askedForWorker = true;
-      void this.opts.needWorker().finally(() => (this.askedForWorker = false));
-    }
     if (!changed.size) return;
     this.s.bounds = next;
     await this.store.save();
     await Promise.all([...changed].filter((w) => w !== except).map((w) => this.push(w)));
+  }
+
+  /** All-in-one: every source without a worker heard from since this master started gets an
+   * in-process one; resolves once they are bound (or after 10 s). */
+  private ensureWorkers(): Promise<void> {
+    const needs = this.opts.needWorker;
+    if (!needs) return Promise.resolve();
+    const unserved = () =>
+      Object.keys(this.s.sources).filter((src) => !this.live.has(this.s.bounds[src] ?? ''));
+    // Cleared in a later tick (an inline `finally` could run before the assignment).
+    this.starting ??= (async () => {
+      const deadline = Date.now() + 10_000;
+      while (unserved().length && Date.now() < deadline) {
+        const free = [...this.live.keys()].filter((w) => !this.sourceOf(w)).length;
+        if (unserved().length > free) {
+          const before = this.live.size;
+          await needs();
+          while (this.live.size === before && Date.now() < deadline) await sleep(50);
+        } else await sleep(50);
+      }
+    })().finally(() => (this.starting = undefined));
+    return this.starting;
   }
 
   /** Sends a worker its assignment now; false when it cannot be reached (it gets it with its
@@ -224,6 +242,7 @@ export class Master {
     }
     await this.store.save();
     await this.reschedule();
+    await this.ensureWorkers();
     return this.sourceResults(parsed.map((p) => p.cfg.sourceId));
   }
 
@@ -541,6 +560,8 @@ export class Master {
     return { result: true, msg: '', cfg };
   }
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function refusal(op: 'pause' | 'resume' | 'stop', stage: string, task: string): string {
   const why = {

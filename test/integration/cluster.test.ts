@@ -5,7 +5,7 @@
 // gets a one-line error and a non-zero exit code; no password reaches a log, a status or a config.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { server, masterStatus, type MariaDBSandbox } from '../harness/index.js';
@@ -416,6 +416,49 @@ test('a full task ends Finished; pausing it is refused', async () => {
   );
 });
 
+test('check-task runs the precheck; binlog skip gets past a row the target refuses', async () => {
+  const c = await dmctl(master.addr, 'check-task', files['task.yaml']);
+  assert.equal(c.code, 0, c.stdout);
+  assert.equal(c.json.msg, 'pre-check is passed. ');
+  assert.deepEqual(
+    (c.json.checkResult as Array<{ source: string }>).map((r) => r.source),
+    ['s1', 's2'],
+  );
+
+  // The target already has the row the upstream is about to insert: Sync pauses on 1062.
+  const [{ n }] = (await up1.exec('SELECT MAX(id) + 1 AS n FROM shop1.t')) as { n: string }[];
+  await down.exec(`INSERT INTO shop1.t VALUES (${n}, 'dup')`);
+  await up1.exec(`INSERT INTO shop1.t VALUES (${n}, 'dup')`);
+  const failed = await waitFor('Sync paused by the duplicate', async () => {
+    const q = await status('shop');
+    assertSeedShape(q, 'shop');
+    return q.workers.find((w) => w.source === 's1' && w.subTaskStatus[0]?.stage === 'Paused')
+      ?.subTaskStatus[0];
+  });
+  assert.equal(failed.unit, 'Sync');
+  assert.equal(failed.result!.errors[0].Type, 'ExecSQL');
+  assert.match(failed.result!.errors[0].msg, /^Error 1062: Duplicate entry/);
+  assert.match(
+    (await list()).tasks[0].taskStatus,
+    /^Error - Some error occurred in subtask\. Please run `query-status shop`/,
+  );
+
+  const skip = await dmctl(master.addr, 'binlog', 'skip', 'shop');
+  assert.equal(skip.code, 0, skip.stdout);
+  assert.deepEqual(
+    (skip.json.sources as Array<{ source: string }>).map((x) => x.source),
+    ['s1'],
+    'only the paused source',
+  );
+  await subtasksIn('shop', 'Running', 'Sync');
+  await write(50);
+  await caughtUp('shop');
+  await equal();
+  const none = await dmctl(master.addr, 'binlog', 'skip', 'shop');
+  assert.equal(none.code, 1);
+  assert.match(none.json.msg!, /no subtask of task 'shop' is paused by a Sync error/);
+});
+
 test('bad input: one line naming what and where, exit code 1', async () => {
   const syntax = await dmctl(master.addr, 'start-task', files['bad-syntax.yaml']);
   assert.equal(syntax.code, 1);
@@ -483,4 +526,40 @@ test('stop-task on a Stopped task removes it', async () => {
   );
   const src = await dmctl(master.addr, 'operate-source', 'stop', 's2');
   assert.equal(src.code, 0, src.stdout);
+});
+
+test('all-in-one: one dm-master process runs a worker per source, also after a restart', async () => {
+  const dataDir = join(files.dir, 'aio');
+  const args = (addr: string) => [
+    '--name',
+    'aio',
+    '--master-addr',
+    addr,
+    '--data-dir',
+    dataDir,
+    '--all-in-one',
+  ];
+  let aio = await daemon('dm-master', args('127.0.0.1:0'), files.dir);
+  const c = await dmctl(aio.addr, 'operate-source', 'create', files['s1.yaml']);
+  assert.equal(c.code, 0, c.stdout);
+  assert.deepEqual(c.json.sources, [{ result: true, msg: '', source: 's1', worker: 'aio-worker-1' }]);
+  const task = files['archive.yaml'];
+  const aioTask = join(files.dir, 'aio-task.yaml');
+  await writeFile(aioTask, (await readFile(task, 'utf8')).replace('name: archive', 'name: aio_archive'));
+  assert.equal((await dmctl(aio.addr, 'start-task', aioTask)).code, 0);
+  const finished = async () =>
+    waitFor('aio_archive Finished', async () => {
+      const q = await call<QueryStatus>(aio.addr, 'GET', '/api/v1/status/aio_archive');
+      return q.workers[0]?.subTaskStatus[0]?.stage === 'Finished' && q;
+    });
+  assertSeedShape(await finished(), 'aio_archive');
+
+  const addr = aio.addr;
+  await aio.kill('SIGTERM');
+  aio = await daemon('dm-master', args(addr), files.dir);
+  await finished();
+  const m = await dmctl(aio.addr, 'list-member');
+  const ws = (m.json.members as Array<{ worker?: { workers: Array<{ addr: string }> } }>)[2].worker!.workers;
+  assert.deepEqual(ws, [{ name: 'aio-worker-1', addr: ws[0]?.addr, stage: 'bound', source: 's1' }]);
+  await aio.kill('SIGTERM');
 });
