@@ -23,16 +23,18 @@ function masterAddr(): string {
   return a;
 }
 
+type Answer = Record<string, unknown> & { result?: boolean };
+
 async function request(
   method: Route['method'],
   path: string,
   body?: unknown,
-  timeoutMs = 120_000,
+  shape: (a: Answer) => Answer = (a) => a,
 ): Promise<void> {
   const addr = masterAddr();
-  let answer: { result?: boolean };
+  let answer: Answer;
   try {
-    answer = await call<{ result?: boolean }>(addr, method, path, body, timeoutMs);
+    answer = shape(await call<Answer>(addr, method, path, body, 120_000));
   } catch (e) {
     throw new Error(`${(e as Error).message}; is dm-master running there? (check --master-addr)`);
   }
@@ -122,9 +124,20 @@ program
   .command('query-status')
   .description('status of one task (detailed) or of every task (list)')
   .argument('[task-name-or-file]')
-  .action(async (arg?: string) =>
-    request('GET', arg ? `/api/v1/status/${encodeURIComponent(await taskName(arg))}` : '/api/v1/status'),
-  );
+  .option(...sourcesOpt)
+  .action(async (arg: string | undefined, o: { source?: string[] }) => {
+    const path = arg ? `/api/v1/status/${encodeURIComponent(await taskName(arg))}` : '/api/v1/status';
+    // -s: only these sources' workers (in the list: the tasks on them)
+    const only = (a: Answer): Answer => {
+      const keep = (s?: string) => !!s && o.source!.includes(s);
+      if (Array.isArray(a.workers))
+        a.workers = (a.workers as Array<{ source?: string }>).filter((w) => keep(w.source));
+      if (Array.isArray(a.tasks))
+        a.tasks = (a.tasks as Array<{ sources: string[] }>).filter((t) => t.sources.some(keep));
+      return a;
+    };
+    return request('GET', path, undefined, o.source?.length ? only : undefined);
+  });
 
 program
   .command('check-task')

@@ -94,7 +94,13 @@ export class Master {
 
   async open(): Promise<void> {
     await this.store.open();
-    this.timer = setInterval(() => void this.reschedule().then(() => this.ensureWorkers()), 1000);
+    this.timer = setInterval(
+      () =>
+        void this.reschedule()
+          .then(() => this.ensureWorkers())
+          .catch((e: Error) => this.opts.log.warn({ err: e.message }, 'reschedule failed')),
+      1000,
+    );
     await this.ensureWorkers();
   }
 
@@ -130,7 +136,10 @@ export class Master {
       }
     }
     if (dirty) await this.store.save();
-    await this.reschedule(hb.name);
+    // Bindings change synchronously; the pushes to other workers must not hold up this answer.
+    void this.reschedule(hb.name).catch((e: Error) =>
+      this.opts.log.warn({ err: e.message }, 'reschedule failed'),
+    );
     return this.assignment(hb.name);
   }
 

@@ -479,10 +479,15 @@ export function parseSourceConfig(text: string, file = 'source.yaml'): SourceCon
 
 /** The subtask config of one source of a task. */
 export function subTaskConfig(task: TaskConfig, source: SourceConfig): SubTaskConfig {
-  return subTaskConfigs(
-    { ...task, mysqlInstances: task.mysqlInstances.filter((i) => i.sourceId === source.sourceId) },
-    [source],
-  )[0];
+  const instance = task.mysqlInstances.find((i) => i.sourceId === source.sourceId);
+  if (!instance) {
+    throw configError(
+      'task',
+      `task '${task.name}' has no mysql-instances entry for source '${source.sourceId}'`,
+      'The master assigns a task only to its sources; start the task again with its file.',
+    );
+  }
+  return subTaskConfigs({ ...task, mysqlInstances: [instance] }, [source])[0];
 }
 
 /** The subtask config of each source of a task; every source of the task must be given. */

@@ -306,6 +306,11 @@ test('an all-mode task over two sources: start, pause, resume, stop, start again
   assert.deepEqual((await list()).tasks, [
     { taskName: 'shop', taskStatus: 'Running', sources: ['s1', 's2'] },
   ]);
+  const one = await dmctl(master.addr, 'query-status', 'shop', '-s', 's2');
+  assert.deepEqual(
+    (one.json as unknown as QueryStatus).workers.map((w) => w.source),
+    ['s2'],
+  );
 
   // pause: nothing more is applied; pausing again is refused and changes nothing
   const p = await dmctl(master.addr, 'pause-task', 'shop');
