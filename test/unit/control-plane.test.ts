@@ -18,6 +18,11 @@ import { parseSourceConfig } from '../../src/task/config.js';
 import { dialable, merge, readToml } from '../../src/cli/config-file.js';
 import type { RelayStatus, SubTaskStatus } from '../../src/task/status.js';
 import { splitAddr } from '../../src/api/http.js';
+import { masterRoutes } from '../../src/api/master-api.js';
+import { workerRoutes } from '../../src/api/worker-api.js';
+import type { Master } from '../../src/master/master.js';
+import type { Worker } from '../../src/worker/worker.js';
+import { parse as parseYaml } from 'yaml';
 
 const on = (name: string): Member => ({ name, online: true, offlineMs: 0 });
 const off = (name: string, offlineMs: number): Member => ({ name, online: false, offlineMs });
@@ -225,4 +230,15 @@ test('addresses: host:port parsed; wildcard hosts are dialed on loopback', () =>
   assert.equal(dialable(':8261'), '127.0.0.1:8261');
   assert.equal(dialable('0.0.0.0:1'), '127.0.0.1:1');
   assert.equal(dialable('10.0.0.2:1'), '10.0.0.2:1');
+});
+
+test('docs/openapi.yaml describes every route of the master and the worker', async () => {
+  const doc = parseYaml(await readFile('docs/openapi.yaml', 'utf8')) as {
+    paths: Record<string, Record<string, unknown>>;
+  };
+  const routes = [...masterRoutes(() => ({}) as Master), ...workerRoutes(() => ({}) as Worker)];
+  for (const r of routes) {
+    const path = r.path.replace(/:([a-zA-Z]+)/g, '{$1}');
+    assert.ok(doc.paths[path]?.[r.method.toLowerCase()], `${r.method} ${path} is described`);
+  }
 });
