@@ -14,7 +14,16 @@ export type QueryKind =
   | { kind: 'rollback' }
   | { kind: 'ignore'; reason: string }
   | { kind: 'dml' }
-  | { kind: 'ddl'; op: DDLOp; tables: TableName[]; dbs: string[] };
+  | { kind: 'ddl'; op: DDLOp; tables: TableName[]; dbs: string[]; names: NameSpan[] };
+
+/** Where a table (or, with `table` undefined, a schema) is named in the statement with its
+ * leading comments stripped: [start, end) offsets, so routing can rewrite it. */
+export interface NameSpan {
+  start: number;
+  end: number;
+  db: string;
+  table?: string;
+}
 
 export type DDLOp =
   | 'create table'
@@ -39,6 +48,45 @@ function tableName(defaultDb: string, a: string, b: string | undefined): TableNa
   return b === undefined ? { db: defaultDb, table: unquote(a) } : { db: unquote(a), table: unquote(b) };
 }
 
+/** Collects the names a statement's regexes matched (with the `d` flag), with their spans. */
+class Names {
+  readonly tables: TableName[] = [];
+  readonly spans: NameSpan[] = [];
+  constructor(private readonly defaultDb: string) {}
+
+  /** Groups `g` and `g + 1` of `m` ([db.]table), matched on the statement from offset `base`. */
+  table(m: RegExpExecArray, g: number, base = 0): void {
+    const t = tableName(this.defaultDb, m[g], m[g + 1]);
+    this.tables.push(t);
+    const a = m.indices![g]!;
+    const b = m.indices![g + 1] ?? a;
+    this.spans.push({ start: base + a[0], end: base + b[1], ...t });
+  }
+
+  db(m: RegExpExecArray, g: number): string {
+    const db = m[g] ? unquote(m[g]) : this.defaultDb;
+    if (m[g]) this.spans.push({ start: m.indices![g]![0], end: m.indices![g]![1], db });
+    return db;
+  }
+
+  ddl(op: DDLOp, dbs: string[] = []): QueryKind {
+    return { kind: 'ddl', op, tables: this.tables, dbs, names: this.spans };
+  }
+}
+
+/** The statement (leading comments stripped) with each named table or schema replaced by
+ * `name(…)`'s result, e.g. routed to its target. */
+export function rewriteNames(query: string, spans: NameSpan[], name: (s: NameSpan) => string): string {
+  const sql = stripLeadingComments(query);
+  let out = '';
+  let at = 0;
+  for (const s of [...spans].sort((x, y) => x.start - y.start)) {
+    out += sql.slice(at, s.start) + name(s);
+    at = s.end;
+  }
+  return out + sql.slice(at);
+}
+
 /** Removes leading comments (`/* … *\/`, `-- …`, `# …`) and unwraps a leading executable comment. */
 export function stripLeadingComments(sql: string): string {
   let s = sql.trimStart();
@@ -57,18 +105,16 @@ export function stripLeadingComments(sql: string): string {
 }
 
 /** Every `[db.]table` in a comma-separated list starting at `s`. */
-function nameList(defaultDb: string, s: string): TableName[] {
-  const out: TableName[] = [];
-  const re = new RegExp(`^\\s*${NAME}\\s*(,|$|;|/\\*|RESTRICT|CASCADE)`, 'iu');
-  let rest = s;
+function nameList(names: Names, sql: string, from: number): void {
+  const re = new RegExp(`^\\s*${NAME}\\s*(,|$|;|/\\*|RESTRICT|CASCADE)`, 'diu');
+  let at = from;
   for (;;) {
-    const m = re.exec(rest);
+    const m = re.exec(sql.slice(at));
     if (!m) break;
-    out.push(tableName(defaultDb, m[1], m[2]));
-    rest = rest.slice(m[0].length);
+    names.table(m, 1, at);
+    at += m[0].length;
     if (m[3] !== ',') break;
   }
-  return out;
 }
 
 export function classifyQuery(defaultDb: string, query: string): QueryKind {
@@ -80,7 +126,8 @@ export function classifyQuery(defaultDb: string, query: string): QueryKind {
   if (/^SAVEPOINT\b|^RELEASE\s+SAVEPOINT\b/.test(head)) return { kind: 'ignore', reason: 'savepoint' };
   if (/^(INSERT|UPDATE|DELETE|REPLACE|LOAD\s+DATA)\b/.test(head)) return { kind: 'dml' };
   let m: RegExpExecArray | null;
-  const u = 'iu';
+  const u = 'diu';
+  const n = new Names(defaultDb);
   if (
     (m = new RegExp(`^CREATE\\s+(?:OR\\s+REPLACE\\s+)?TEMPORARY\\s+TABLE`, u).exec(sql)) ||
     /^DROP\s+TEMPORARY\s+TABLE/i.test(sql)
@@ -92,36 +139,37 @@ export function classifyQuery(defaultDb: string, query: string): QueryKind {
       sql,
     ))
   ) {
-    const tables = [tableName(defaultDb, m[1], m[2])];
+    n.table(m, 1);
     const like = new RegExp(`\\bLIKE\\s+${NAME}`, u).exec(sql.slice(m[0].length));
-    if (like && /^\s*\(?\s*LIKE\b/i.test(sql.slice(m[0].length)))
-      tables.push(tableName(defaultDb, like[1], like[2]));
-    return { kind: 'ddl', op: 'create table', tables, dbs: [] };
+    if (like && /^\s*\(?\s*LIKE\b/i.test(sql.slice(m[0].length))) n.table(like, 1, m[0].length);
+    return n.ddl('create table');
   }
   if (
     (m = new RegExp(`^ALTER\\s+(?:ONLINE\\s+)?(?:IGNORE\\s+)?TABLE\\s+(?:IF\\s+EXISTS\\s+)?${NAME}`, u).exec(
       sql,
     ))
   ) {
-    const tables = [tableName(defaultDb, m[1], m[2])];
+    n.table(m, 1);
     const ren = new RegExp(`\\bRENAME\\s+(?:TO\\s+|AS\\s+)?${NAME}`, u).exec(sql.slice(m[0].length));
     if (ren && !/^\s*(COLUMN|INDEX|KEY)\b/i.test(sql.slice(m[0].length + ren.index + 6)))
-      tables.push(tableName(defaultDb, ren[1], ren[2]));
-    return { kind: 'ddl', op: 'alter table', tables, dbs: [] };
+      n.table(ren, 1, m[0].length);
+    return n.ddl('alter table');
   }
   if ((m = /^DROP\s+TABLES?\s+(?:IF\s+EXISTS\s+)?/i.exec(sql))) {
-    return { kind: 'ddl', op: 'drop table', tables: nameList(defaultDb, sql.slice(m[0].length)), dbs: [] };
+    nameList(n, sql, m[0].length);
+    return n.ddl('drop table');
   }
   if ((m = /^RENAME\s+TABLES?\s+/i.exec(sql))) {
-    const tables: TableName[] = [];
-    const re = new RegExp(`${NAME}\\s+TO\\s+${NAME}`, 'giu');
+    const re = new RegExp(`${NAME}\\s+TO\\s+${NAME}`, 'dgiu');
     for (const p of sql.slice(m[0].length).matchAll(re)) {
-      tables.push(tableName(defaultDb, p[1], p[2]), tableName(defaultDb, p[3], p[4]));
+      n.table(p, 1, m[0].length);
+      n.table(p, 3, m[0].length);
     }
-    return { kind: 'ddl', op: 'rename table', tables, dbs: [] };
+    return n.ddl('rename table');
   }
   if ((m = new RegExp(`^TRUNCATE\\s+(?:TABLE\\s+)?${NAME}`, u).exec(sql))) {
-    return { kind: 'ddl', op: 'truncate table', tables: [tableName(defaultDb, m[1], m[2])], dbs: [] };
+    n.table(m, 1);
+    return n.ddl('truncate table');
   }
   if (
     (m = new RegExp(
@@ -129,10 +177,12 @@ export function classifyQuery(defaultDb: string, query: string): QueryKind {
       u,
     ).exec(sql))
   ) {
-    return { kind: 'ddl', op: 'create index', tables: [tableName(defaultDb, m[1], m[2])], dbs: [] };
+    n.table(m, 1);
+    return n.ddl('create index');
   }
   if ((m = new RegExp(`^DROP\\s+INDEX\\s+(?:IF\\s+EXISTS\\s+)?${IDENT}\\s+ON\\s+${NAME}`, u).exec(sql))) {
-    return { kind: 'ddl', op: 'drop index', tables: [tableName(defaultDb, m[1], m[2])], dbs: [] };
+    n.table(m, 1);
+    return n.ddl('drop index');
   }
   if (
     (m = new RegExp(
@@ -141,7 +191,7 @@ export function classifyQuery(defaultDb: string, query: string): QueryKind {
     ).exec(sql))
   ) {
     const op = `${m[1].toLowerCase()} database` as DDLOp;
-    return { kind: 'ddl', op, tables: [], dbs: [m[2] ? unquote(m[2]) : defaultDb] };
+    return n.ddl(op, [n.db(m, 2)]);
   }
   return { kind: 'ignore', reason: sql.split(/\s+/, 2).join(' ').toUpperCase() };
 }

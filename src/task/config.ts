@@ -2,6 +2,7 @@
 // per-source subtask config the worker runs. Field names and defaults follow DM so a DM user's
 // files work unchanged.
 import { readFile } from 'node:fs/promises';
+import { eventFilter } from '../rules/event-filter.js';
 import { decryptOrPlain } from './encrypt.js';
 import { configError, parseYaml, type Reader } from './yaml.js';
 
@@ -78,7 +79,7 @@ export interface FilterRule {
   tablePattern: string;
   events: string[];
   sqlPattern: string[];
-  action: 'Ignore' | 'Do';
+  action: 'Ignore' | 'Do' | 'Error';
 }
 
 export interface TableRef {
@@ -332,25 +333,39 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
   const mydumpers = named(r, 'mydumpers', (m) => readMydumper(m, DEFAULT_MYDUMPER));
   const loaders = named(r, 'loaders', (m) => readLoader(m, DEFAULT_LOADER));
   const syncers = named(r, 'syncers', (m) => readSyncer(m, DEFAULT_SYNCER));
-  const routes = named(r, 'routes', (m): RouteRule => {
+  const routes = named(r, 'routes', (m, name): RouteRule => {
     const rule = {
       schemaPattern: m.string('schema-pattern'),
       tablePattern: m.string('table-pattern', ''),
       targetSchema: m.string('target-schema'),
       targetTable: m.string('target-table', ''),
     };
-    m.done(['extract-table', 'extract-schema', 'extract-source']);
+    for (const k of ['extract-table', 'extract-schema', 'extract-source']) {
+      if (m.has(k)) {
+        throw configError(
+          file,
+          `routes.${name}.${k} is not supported yet (its extra target column would be left empty)`,
+          `Remove '${k}' and add the column on the target yourself, or route without it.`,
+        );
+      }
+    }
+    m.done([]);
     return rule;
   });
-  const filters = named(r, 'filters', (m): FilterRule => {
+  const filters = named(r, 'filters', (m, name): FilterRule => {
     const rule = {
       schemaPattern: m.string('schema-pattern'),
       tablePattern: m.string('table-pattern', ''),
       events: m.stringList('events'),
       sqlPattern: m.stringList('sql-pattern'),
-      action: m.oneOf('action', ['Ignore', 'Do'] as const),
+      action: m.oneOf('action', ['Ignore', 'Do', 'Error'] as const),
     };
     m.done([]);
+    try {
+      eventFilter([[name, rule]]);
+    } catch (e) {
+      throw configError(file, (e as Error).message, 'Fix the filter rule.');
+    }
     return rule;
   });
   const balKey = r.has('block-allow-list') ? 'block-allow-list' : 'black-white-list';

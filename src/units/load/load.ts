@@ -8,6 +8,7 @@ import type { Logger } from '../../log.js';
 import { downstreamRole, openConnection, privilegeError, quoteId } from '../../mysql/connect.js';
 import type { PacketConnection } from '../../mysql/protocol.js';
 import type { SubTaskConfig } from '../../task/config.js';
+import { routeStatement, routerOf, type Router } from '../../rules/route.js';
 import { parseDumpFile } from '../dump/files.js';
 import { readFinishedDump, type DumpMetadata } from '../dump/metadata.js';
 import {
@@ -38,16 +39,31 @@ const HEADS = {
   error: INSERT_INTO,
 };
 
-/** Rewrites a dumped INSERT for the `on-duplicate` policy. */
-export function applyOnDuplicate(sql: Buffer, policy: 'replace' | 'error' | 'ignore'): Buffer {
-  if (policy === 'error' || sql.compare(INSERT_INTO, 0, INSERT_INTO.length, 0, INSERT_INTO.length) !== 0)
-    return sql;
-  return Buffer.concat([HEADS[policy], sql.subarray(INSERT_INTO.length)]);
+/** Rewrites a dumped `INSERT INTO <from> …` for the `on-duplicate` policy and, when the table is
+ * routed, into `<to>` (both quoted names, as the dump writes them). */
+export function applyOnDuplicate(
+  sql: Buffer,
+  policy: 'replace' | 'error' | 'ignore',
+  from?: string,
+  to?: string,
+): Buffer {
+  if (sql.compare(INSERT_INTO, 0, INSERT_INTO.length, 0, INSERT_INTO.length) !== 0) return sql;
+  const rename = from !== undefined && to !== undefined && from !== to;
+  const name = rename ? Buffer.from(from + ' ', 'utf8') : undefined;
+  const renamed =
+    name && sql.compare(name, 0, name.length, INSERT_INTO.length, INSERT_INTO.length + name.length) === 0;
+  if (policy === 'error' && !renamed) return sql;
+  return Buffer.concat([
+    HEADS[policy],
+    renamed ? Buffer.from(to + ' ', 'utf8') : Buffer.alloc(0),
+    sql.subarray(INSERT_INTO.length + (renamed ? name.length : 0)),
+  ]);
 }
 
 export class LoadUnit implements Unit {
   readonly name = 'Load' as const;
   private readonly checkpoint: LoaderCheckpoint;
+  private readonly router: Router;
   private totalBytes = 0;
   private committedBytes = 0;
   private readonly inFlight = new Map<string, number>();
@@ -62,6 +78,7 @@ export class LoadUnit implements Unit {
     private readonly log: Logger,
   ) {
     this.checkpoint = new LoaderCheckpoint(cfg.metaSchema, cfg.name, cfg.instance.sourceId);
+    this.router = routerOf(cfg.instance.routeRules, cfg.routes, cfg.caseSensitive);
   }
 
   async init(): Promise<void> {}
@@ -204,8 +221,10 @@ export class LoadUnit implements Unit {
         s.table === undefined
           ? sql.replace(/^CREATE DATABASE (?!IF NOT EXISTS)/i, 'CREATE DATABASE IF NOT EXISTS ')
           : sql.replace(/^CREATE TABLE (?!IF NOT EXISTS)/i, 'CREATE TABLE IF NOT EXISTS ');
+      const target = this.router.route(s.db, s.table ?? '');
+      if (this.router.active) sql = routeStatement(sql, s.db, this.router);
       try {
-        if (s.table !== undefined) await c.exec(`USE ${quoteId(s.db)}`);
+        if (s.table !== undefined) await c.exec(`USE ${quoteId(target.db)}`);
         await c.exec(Buffer.from(sql, 'utf8'));
       } catch (e) {
         const p = privilegeError(
@@ -230,10 +249,12 @@ export class LoadUnit implements Unit {
     const fh = await open(join(this.dir, f.filename), 'r');
     this.inFlight.set(f.filename, 0);
     try {
-      await c.exec(`USE ${quoteId(f.db)}`);
+      const to = this.router.route(f.db, f.table);
+      await c.exec(`USE ${quoteId(to.db)}`);
       await c.exec('BEGIN');
+      const [fromName, toName] = [quoteId(f.table), quoteId(to.table)];
       for await (const { sql, end } of readStatements(fh)) {
-        await c.exec(applyOnDuplicate(sql, policy));
+        await c.exec(applyOnDuplicate(sql, policy, fromName, toName));
         this.inFlight.set(f.filename, end);
       }
       await c.exec(this.checkpoint.finishSQL(f.filename));

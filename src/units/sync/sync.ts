@@ -22,6 +22,8 @@ import {
 } from '../../mysql/connect.js';
 import { ServerError, type PacketConnection } from '../../mysql/protocol.js';
 import { blockAllowFilter, type TableFilter } from '../../rules/balist.js';
+import { routeStatement, routerOf, type Router } from '../../rules/route.js';
+import { eventFilter, type EventFilter } from '../../rules/event-filter.js';
 import { SchemaTracker } from '../../schema/tracker.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import { errorResult, isRetryableServerError, okResult, type ProcessResult, type Unit } from '../unit.js';
@@ -54,6 +56,8 @@ export class SyncUnit implements Unit {
   readonly name = 'Sync' as const;
   private readonly checkpoint: SyncCheckpoint;
   private readonly filter: TableFilter;
+  private readonly router: Router;
+  private readonly events: EventFilter;
   private totalEvents = 0;
   private startedAt = 0;
   private recent: { t: number; events: number }[] = [];
@@ -73,6 +77,24 @@ export class SyncUnit implements Unit {
     this.checkpoint = new SyncCheckpoint(cfg.metaSchema, cfg.name, cfg.instance.sourceId);
     const bal = cfg.instance.blockAllowList ? cfg.blockAllowList.get(cfg.instance.blockAllowList) : undefined;
     this.filter = blockAllowFilter(bal, cfg.caseSensitive);
+    this.router = routerOf(cfg.instance.routeRules, cfg.routes, cfg.caseSensitive);
+    this.events = eventFilter(
+      cfg.instance.filterRules.map((n) => [n, cfg.filters.get(n)!]),
+      cfg.caseSensitive,
+    );
+  }
+
+  /** The binlog event filter's verdict; `Error` stops the subtask with the rule's reason. */
+  private admits(db: string, table: string, event: string, at: string, sql?: string): boolean {
+    const a = this.events.action(db, table, event, sql);
+    if (a === 'Error') {
+      throw new SyncError(
+        `a binlog event filter with action Error matches ${event} on ${quoteId(db)}${table ? '.' + quoteId(table) : ''} (binlog ${at})`,
+        "Change the upstream or the task's filters, then resume-task; or skip the event with 'binlog skip'.",
+        false,
+      );
+    }
+    return a === 'Do';
   }
 
   async init(): Promise<void> {}
@@ -446,15 +468,17 @@ export class SyncUnit implements Unit {
     const sy = this.cfg.instance.syncer;
     const changes: RowChange[] | undefined = sy.compact || sy.multipleRows ? [] : undefined;
     for (const ev of txn.rows) {
-      const { schema: db, table } = ev.table;
-      if (!this.filter.table(db, table)) continue;
-      const cacheKey = `${db}\0${table}`;
+      const { schema: up, table: upTable } = ev.table;
+      if (!this.filter.table(up, upTable)) continue;
+      if (!this.admits(up, upTable, ev.action, txn.endText)) continue;
+      const cacheKey = `${up}\0${upTable}`;
       let entry = this.tables.get(cacheKey);
       if (!entry || entry.tableId !== ev.table.tableId || entry.columns !== ev.table.columns.length) {
+        const { db, table } = this.router.route(up, upTable);
         const schema = await tracker.get(db, table);
         if (!schema) {
           throw new SyncError(
-            `table ${quoteId(db)}.${quoteId(table)} does not exist on the target (binlog ${txn.endText})`,
+            `table ${quoteId(db)}.${quoteId(table)}${db === up && table === upTable ? '' : ` (the route target of ${quoteId(up)}.${quoteId(upTable)})`} does not exist on the target (binlog ${txn.endText})`,
             'Create it on the target (or let the dump create it), or exclude it with block-allow-list; then resume-task.',
             false,
           );
@@ -498,7 +522,7 @@ export class SyncUnit implements Unit {
     txn: Txn,
     replay: boolean,
   ): Promise<void> {
-    const { schema, query, info } = txn.ddl!;
+    const { schema: upSchema, query: upQuery, info } = txn.ddl!;
     // A DDL whose names could not be read is applied rather than silently dropped.
     const allowed = info.tables.length
       ? info.tables.some((t) => this.filter.table(t.db, t.table))
@@ -506,13 +530,18 @@ export class SyncUnit implements Unit {
         ? info.dbs.some((d) => this.filter.schema(d))
         : true;
     if (!allowed) return;
-    for (const t of info.tables) tracker.invalidate(t.db, t.table);
-    for (const d of info.dbs) tracker.invalidate(d);
+    const first = info.tables[0] ?? { db: info.dbs[0] ?? upSchema, table: '' };
+    if (!this.admits(first.db, first.table, info.op, txn.endText, upQuery)) return;
+    const route = (t: { db: string; table: string }) => this.router.route(t.db, t.table);
+    for (const t of info.tables) tracker.invalidate(route(t).db, route(t).table);
+    for (const d of info.dbs) tracker.invalidate(this.router.route(d, '').db);
     for (const k of [...this.tables.keys()]) {
       const [db, table] = k.split('\0');
       if (info.dbs.includes(db) || info.tables.some((t) => t.db === db && t.table === table))
         this.tables.delete(k);
     }
+    const query = this.router.active ? routeStatement(upQuery, upSchema, this.router) : upQuery;
+    const schema = upSchema && this.router.route(upSchema, '').db;
     try {
       if (schema) await target.exec(`USE ${quoteId(schema)}`);
       await target.exec(query);

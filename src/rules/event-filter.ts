@@ -1,0 +1,95 @@
+// The binlog event filter (DM's `filters`, tidb-tools binlog-filter): whether a change to a table
+// is applied, ignored, or stops the task. Pure. Every rule whose schema/table patterns match is
+// consulted (a rule without `table-pattern` covers the whole schema): an event that matches an
+// `Error` rule stops the task, one that matches an `Ignore` rule is dropped, one that does not
+// match a `Do` rule is dropped; anything else is applied. An event matches a rule when its type
+// is in the rule's `events` (or a group: all, all dml, all ddl, none…) or, for DDL, its SQL text
+// matches one of the rule's `sql-pattern` regexes.
+import type { FilterRule } from '../task/config.js';
+import { namePattern, type NameMatcher } from './balist.js';
+
+export type FilterAction = 'Do' | 'Ignore' | 'Error';
+
+export const DML_EVENTS = ['insert', 'update', 'delete'];
+export const DDL_EVENTS = [
+  'create database',
+  'drop database',
+  'alter database',
+  'create table',
+  'drop table',
+  'truncate table',
+  'rename table',
+  'alter table',
+  'create index',
+  'drop index',
+  'create view',
+  'drop view',
+];
+const GROUPS: Record<string, string[]> = {
+  all: [...DML_EVENTS, ...DDL_EVENTS],
+  'all dml': DML_EVENTS,
+  'all ddl': DDL_EVENTS,
+  none: [],
+  'none dml': [],
+  'none ddl': [],
+};
+
+interface Compiled {
+  rule: FilterRule;
+  schema: NameMatcher;
+  table?: NameMatcher;
+  events: Set<string>;
+  sql: RegExp[];
+}
+
+/** An unknown event name: the config is wrong, named with the rule. */
+export class FilterConfigError extends Error {}
+
+export interface EventFilter {
+  /** `event` is an event type (`insert`, `alter table`…); `sql` the DDL's text, if any. */
+  action(db: string, table: string, event: string, sql?: string): FilterAction;
+}
+
+export function eventFilter(rules: Array<[string, FilterRule]>, caseSensitive = false): EventFilter {
+  const compiled: Compiled[] = rules.map(([name, rule]) => {
+    const events = new Set<string>();
+    for (const e of rule.events) {
+      const k = e.toLowerCase().trim();
+      const group = GROUPS[k];
+      if (group) group.forEach((x) => events.add(x));
+      else if (DML_EVENTS.includes(k) || DDL_EVENTS.includes(k)) events.add(k);
+      else {
+        throw new FilterConfigError(
+          `filter rule '${name}': unknown event '${e}'; use one of ${[...Object.keys(GROUPS), ...DML_EVENTS, ...DDL_EVENTS].join(', ')}`,
+        );
+      }
+    }
+    return {
+      rule,
+      schema: namePattern(rule.schemaPattern, caseSensitive),
+      table: rule.tablePattern ? namePattern(rule.tablePattern, caseSensitive) : undefined,
+      events,
+      sql: rule.sqlPattern.map((p) => {
+        try {
+          return new RegExp(p, 'i');
+        } catch (e) {
+          throw new FilterConfigError(
+            `filter rule '${name}': sql-pattern ${JSON.stringify(p)} is not a valid regular expression (${(e as Error).message})`,
+          );
+        }
+      }),
+    };
+  });
+  return {
+    action(db, table, event, sql) {
+      let ignore = false;
+      for (const c of compiled) {
+        if (!c.schema(db) || (c.table && !(table && c.table(table)))) continue;
+        const matched = c.events.has(event) || (sql !== undefined && c.sql.some((re) => re.test(sql)));
+        if (matched && c.rule.action === 'Error') return 'Error';
+        if (matched ? c.rule.action === 'Ignore' : c.rule.action === 'Do') ignore = true;
+      }
+      return ignore ? 'Ignore' : 'Do';
+    },
+  };
+}

@@ -1,0 +1,74 @@
+// Table routing (DM's `routes`, tidb-tools table-router): which target schema and table an
+// upstream table goes to. Pure. A rule with a `table-pattern` is a table rule, one without is a
+// schema rule; table rules win over schema rules; two matching rules of the same level are an
+// error (as in DM), since the result would depend on their order. Empty targets keep the name.
+import type { RouteRule } from '../task/config.js';
+import { namePattern, type NameMatcher } from './balist.js';
+import { classifyQuery, rewriteNames, type TableName } from '../schema/ddl.js';
+
+export interface Router {
+  /** The target of `db`.`table` (`table` '' for a schema). */
+  route(db: string, table: string): TableName;
+  /** Whether any rule exists (routing is the identity otherwise). */
+  readonly active: boolean;
+}
+
+interface Compiled {
+  name: string;
+  rule: RouteRule;
+  schema: NameMatcher;
+  table?: NameMatcher;
+}
+
+export class RouteError extends Error {}
+
+export function tableRouter(rules: Array<[string, RouteRule]>, caseSensitive = false): Router {
+  const compiled: Compiled[] = rules.map(([name, rule]) => ({
+    name,
+    rule,
+    schema: namePattern(rule.schemaPattern, caseSensitive),
+    table: rule.tablePattern ? namePattern(rule.tablePattern, caseSensitive) : undefined,
+  }));
+  const cache = new Map<string, TableName>();
+  const route = (db: string, table: string): TableName => {
+    const key = `${db}\0${table}`;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const bySchema = compiled.filter((c) => c.schema(db));
+    const tableRules = table ? bySchema.filter((c) => c.table?.(table)) : [];
+    const schemaRules = bySchema.filter((c) => !c.table);
+    const level = tableRules.length ? tableRules : schemaRules;
+    if (level.length > 1) {
+      throw new RouteError(
+        `\`${db}\`${table ? `.\`${table}\`` : ''} matches ${level.length} ${tableRules.length ? 'table' : 'schema'} route rules (${level.map((c) => c.name).join(', ')}); make the patterns exclusive`,
+      );
+    }
+    const r = level[0]?.rule;
+    const out = { db: r?.targetSchema || db, table: table && (r?.targetTable || table) };
+    cache.set(key, out);
+    return out;
+  };
+  return { route, active: compiled.length > 0 };
+}
+
+/** The router of one subtask: its instance's `route-rules`, in the task's `routes`. */
+export function routerOf(names: string[], rules: Map<string, RouteRule>, caseSensitive = false): Router {
+  return tableRouter(
+    names.map((n) => [n, rules.get(n)!]),
+    caseSensitive,
+  );
+}
+
+const q = (name: string) => '`' + name.replace(/`/g, '``') + '`';
+
+/** A DDL statement with every table and schema it names replaced by its route target
+ * (qualified); other statements unchanged. */
+export function routeStatement(sql: string, defaultDb: string, router: Router): string {
+  const k = classifyQuery(defaultDb, sql);
+  if (k.kind !== 'ddl') return sql;
+  return rewriteNames(sql, k.names, (s) => {
+    if (s.table === undefined) return q(router.route(s.db, '').db);
+    const t = router.route(s.db, s.table);
+    return `${q(t.db)}.${q(t.table)}`;
+  });
+}
