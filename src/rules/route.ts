@@ -72,3 +72,11 @@ export function routeStatement(sql: string, defaultDb: string, router: Router): 
     return `${q(t.db)}.${q(t.table)}`;
   });
 }
+
+/** A CREATE DATABASE statement for database `from`, creating `to` instead (options kept). */
+export function renameDatabase(sql: string, from: string, to: string): string {
+  if (from === to) return sql;
+  const k = classifyQuery(from, sql);
+  if (k.kind !== 'ddl') return sql;
+  return rewriteNames(sql, k.names, () => q(to));
+}

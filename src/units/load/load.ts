@@ -8,7 +8,7 @@ import type { Logger } from '../../log.js';
 import { downstreamRole, openConnection, privilegeError, quoteId } from '../../mysql/connect.js';
 import type { PacketConnection } from '../../mysql/protocol.js';
 import type { SubTaskConfig } from '../../task/config.js';
-import { routeStatement, routerOf, type Router } from '../../rules/route.js';
+import { renameDatabase, routeStatement, routerOf, type Router } from '../../rules/route.js';
 import { parseDumpFile } from '../dump/files.js';
 import { readFinishedDump, type DumpMetadata } from '../dump/metadata.js';
 import {
@@ -212,31 +212,52 @@ export class LoadUnit implements Unit {
     c: PacketConnection,
     schemas: { db: string; table?: string; filename: string }[],
   ): Promise<void> {
-    // Databases first, then tables.
-    for (const s of [...schemas].sort(
-      (a, b) => Number(a.table !== undefined) - Number(b.table !== undefined),
-    )) {
-      let sql = (await readFile(join(this.dir, s.filename))).toString('utf8').trim().replace(/;$/, '');
-      sql =
-        s.table === undefined
-          ? sql.replace(/^CREATE DATABASE (?!IF NOT EXISTS)/i, 'CREATE DATABASE IF NOT EXISTS ')
-          : sql.replace(/^CREATE TABLE (?!IF NOT EXISTS)/i, 'CREATE TABLE IF NOT EXISTS ');
-      const target = this.router.route(s.db, s.table ?? '');
+    const read = async (f: string) =>
+      (await readFile(join(this.dir, f))).toString('utf8').trim().replace(/;$/, '');
+    // Databases first: each upstream database becomes its route target, and every database a
+    // table is routed into is created (with the upstream database's options); a database
+    // whose tables all go elsewhere is not created.
+    const tables = schemas.filter((s) => s.table !== undefined);
+    for (const s of schemas.filter((x) => x.table === undefined)) {
+      const sql = (await read(s.filename)).replace(
+        /^CREATE DATABASE (?!IF NOT EXISTS)/i,
+        'CREATE DATABASE IF NOT EXISTS ',
+      );
+      const own = this.router.route(s.db, '').db;
+      const mine = tables.filter((t) => t.db === s.db);
+      const targets = new Set(mine.map((t) => this.router.route(s.db, t.table!).db));
+      if (!mine.length) targets.add(own);
+      for (const db of targets) await this.execSchema(c, renameDatabase(sql, s.db, db), s);
+    }
+    for (const s of tables) {
+      let sql = (await read(s.filename)).replace(
+        /^CREATE TABLE (?!IF NOT EXISTS)/i,
+        'CREATE TABLE IF NOT EXISTS ',
+      );
       if (this.router.active) sql = routeStatement(sql, s.db, this.router);
-      try {
-        if (s.table !== undefined) await c.exec(`USE ${quoteId(target.db)}`);
-        await c.exec(Buffer.from(sql, 'utf8'));
-      } catch (e) {
-        const p = privilegeError(
-          e,
-          ROLE,
-          this.cfg.targetDatabase.user,
-          `create ${s.table ?? s.db}`,
-          'GRANT CREATE, INSERT, UPDATE, DELETE, SELECT ON *.* TO {user}',
-        );
-        if (p !== e) throw p;
-        throw new ExecSQLError(e as Error, `file ${s.filename}`, isRetryableServerError(e));
-      }
+      await this.execSchema(c, sql, s, this.router.route(s.db, s.table!).db);
+    }
+  }
+
+  private async execSchema(
+    c: PacketConnection,
+    sql: string,
+    s: { db: string; table?: string; filename: string },
+    use?: string,
+  ): Promise<void> {
+    try {
+      if (use !== undefined) await c.exec(`USE ${quoteId(use)}`);
+      await c.exec(Buffer.from(sql, 'utf8'));
+    } catch (e) {
+      const p = privilegeError(
+        e,
+        ROLE,
+        this.cfg.targetDatabase.user,
+        `create ${s.table ?? s.db}`,
+        'GRANT CREATE, INSERT, UPDATE, DELETE, SELECT ON *.* TO {user}',
+      );
+      if (p !== e) throw p;
+      throw new ExecSQLError(e as Error, `file ${s.filename}`, isRetryableServerError(e));
     }
   }
 
