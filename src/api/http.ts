@@ -20,7 +20,7 @@ export interface Route {
   handler: Handler;
 }
 
-export function errorMessage(e: unknown): string {
+function errorMessage(e: unknown): string {
   if (e instanceof DMError) return e.toString();
   return e instanceof Error ? e.message : String(e);
 }
@@ -116,9 +116,6 @@ export function splitAddr(addr: string): { host: string; port: number } {
   return { host: addr.slice(0, i) || '0.0.0.0', port };
 }
 
-/** The peer could not be reached at all (refused, timed out…), as opposed to an error answer. */
-export class UnreachableError extends Error {}
-
 /** Calls a JSON API; an error answer (`result: false` with a 4xx/5xx) is returned, not thrown. */
 export async function call<T>(
   addr: string,
@@ -138,7 +135,7 @@ export async function call<T>(
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? cause?.message ?? (e as Error).message;
-    throw new UnreachableError(`cannot reach ${addr}: ${why}`);
+    throw new Error(`cannot reach ${addr}: ${why}`);
   }
   const text = await res.text();
   try {

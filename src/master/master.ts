@@ -18,7 +18,7 @@ import { checkTask, type TaskCheck } from '../units/check/check.js';
 import type { Assignment, DesiredStage } from '../worker/assignment.js';
 import type { Heartbeat } from '../worker/worker.js';
 import { schedule } from './scheduler.js';
-import { Store, type TaskRecord } from './store.js';
+import { Store } from './store.js';
 import { taskList, type SubTaskReport } from './task-status.js';
 
 export interface WorkerLink {
@@ -127,9 +127,8 @@ export class Master {
       dirty = true;
     }
     const source = this.sourceOf(hb.name);
-    for (const t of Object.values(this.s.tasks)) {
+    for (const [name, t] of Object.entries(this.s.tasks)) {
       const d = source ? t.stages[source] : undefined;
-      const name = this.taskName(t);
       if (d?.removeMeta && (hb.applied[name] ?? -1) >= d.seq) {
         delete d.removeMeta;
         dirty = true;
@@ -157,10 +156,6 @@ export class Master {
 
   private sourceOf(worker: string): string | undefined {
     return Object.keys(this.s.bounds).find((src) => this.s.bounds[src] === worker);
-  }
-
-  private taskName(t: TaskRecord): string {
-    return Object.keys(this.s.tasks).find((n) => this.s.tasks[n] === t)!;
   }
 
   private assignment(worker: string): Assignment {

@@ -3,7 +3,8 @@
 // updated in the same transaction as the file's rows, so a file is either wholly imported and
 // marked, or not at all.
 import { quoteString, quoteTable } from '../../mysql/connect.js';
-import { ServerError, type PacketConnection } from '../../mysql/protocol.js';
+import type { PacketConnection } from '../../mysql/protocol.js';
+import { forgetSource } from '../meta.js';
 
 export interface FileState {
   filename: string;
@@ -39,11 +40,7 @@ export class LoaderCheckpoint {
 
   /** Forgets this source's progress (start-task --remove-meta). */
   async clear(c: PacketConnection): Promise<void> {
-    try {
-      await c.exec(`DELETE FROM ${this.table} WHERE id = ${quoteString(this.sourceId)}`);
-    } catch (e) {
-      if (!(e instanceof ServerError && (e.errno === 1146 || e.errno === 1049))) throw e;
-    }
+    await forgetSource(c, this.table, this.sourceId);
   }
 
   async load(c: PacketConnection): Promise<Map<string, FileState>> {

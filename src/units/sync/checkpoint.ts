@@ -11,7 +11,8 @@ import {
   type BinlogPosition,
 } from '../../binlog/position.js';
 import { quoteString, quoteTable } from '../../mysql/connect.js';
-import { ServerError, type PacketConnection } from '../../mysql/protocol.js';
+import type { PacketConnection } from '../../mysql/protocol.js';
+import { forgetSource } from '../meta.js';
 
 export interface Mark {
   pos: BinlogPosition;
@@ -93,11 +94,7 @@ export class SyncCheckpoint {
 
   /** Forgets this source's progress (start-task --remove-meta). */
   async clear(c: PacketConnection): Promise<void> {
-    try {
-      await c.exec(`DELETE FROM ${this.table} WHERE id = ${quoteString(this.sourceId)}`);
-    } catch (e) {
-      if (!(e instanceof ServerError && (e.errno === 1146 || e.errno === 1049))) throw e;
-    }
+    await forgetSource(c, this.table, this.sourceId);
   }
 
   async load(c: PacketConnection): Promise<Recovery | undefined> {

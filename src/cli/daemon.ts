@@ -1,0 +1,38 @@
+// What dm-master and dm-worker share: the --config/--log-level/--log-file options, settings from
+// the TOML file under the flags, and a shutdown on SIGINT/SIGTERM bounded to 10 s.
+import { Command } from 'commander';
+import { initLog, type Logger } from '../log.js';
+import { merge, readToml, type Settings } from './config-file.js';
+
+export function daemonCommand(name: string): Command {
+  return new Command(name)
+    .option('--config <file>', `${name.replace('dm-', '')}.toml`)
+    .option('--log-level <level>', 'debug, info, warn, error')
+    .option('--log-file <file>', 'write logs to this file instead of stderr')
+    .showHelpAfterError();
+}
+
+/** Parses the command line; returns the settings (flags over file over defaults) and the log. */
+export async function settings<T extends Settings>(
+  cmd: Command,
+  defaults: T,
+  ignored: string[],
+): Promise<{ s: T & { 'log-level': string; 'log-file': string }; log: Logger }> {
+  cmd.parse();
+  const flags = cmd.opts<Record<string, unknown>>();
+  const all = { 'log-level': 'info', 'log-file': '', ...defaults };
+  const file: Settings = flags.config ? await readToml(String(flags.config), Object.keys(all), ignored) : {};
+  const s = merge(all, file, flags);
+  return { s, log: initLog({ level: s['log-level'], file: s['log-file'] }) };
+}
+
+/** Closes the daemon on SIGINT/SIGTERM (exiting after 10 s at most: checkpoints make any moment
+ * safe to stop at). */
+export function closeOnSignal(close: () => Promise<void>): void {
+  const stop = () => {
+    setTimeout(() => process.exit(0), 10_000).unref();
+    void close().finally(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
