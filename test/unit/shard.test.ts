@@ -1,0 +1,97 @@
+// Sharding DDL locks (pessimistic mode), without servers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ShardConflictError, ShardLocks, type ShardReport } from '../../src/shard/locks.js';
+
+const T = '`db_target`.`t_target`';
+const ADD = ['ALTER TABLE `db_target`.`t_target` ADD COLUMN c INT'];
+
+function locks(): ShardLocks {
+  const l = new ShardLocks();
+  l.register('task', 's1', { [T]: ['`sharding1`.`t1`', '`sharding1`.`t2`'] });
+  l.register('task', 's2', { [T]: ['`sharding2`.`t2`', '`sharding2`.`t3`'] });
+  return l;
+}
+
+const r = (source: string, table: string, pos: string, ddls = ADD): ShardReport => ({
+  task: 'task',
+  source,
+  target: T,
+  table,
+  ddls,
+  pos,
+});
+
+test('the lock waits for every table of every source; the first reporter executes, the others skip', () => {
+  const l = locks();
+  assert.equal(l.report(r('s1', '`sharding1`.`t1`', '(b.1, 100)')), 'wait');
+  const [lock] = l.list('task');
+  assert.equal(lock.id, 'task-`db_target`.`t_target`');
+  assert.deepEqual(l.unsynced(lock), {
+    s1: ['`sharding1`.`t2`'],
+    s2: ['`sharding2`.`t2`', '`sharding2`.`t3`'],
+  });
+  assert.equal(l.report(r('s2', '`sharding2`.`t2`', '(b.1, 50)')), 'wait');
+  assert.equal(l.report(r('s1', '`sharding1`.`t2`', '(b.1, 200)')), 'wait');
+  assert.equal(
+    l.report(r('s1', '`sharding1`.`t1`', '(b.1, 100)')),
+    'wait',
+    'reporting again changes nothing',
+  );
+  assert.equal(l.report(r('s2', '`sharding2`.`t3`', '(b.1, 90)')), 'wait', 's2 is not the owner');
+  assert.equal(l.report(r('s1', '`sharding1`.`t2`', '(b.1, 200)')), 'exec', 's1 reported first: it executes');
+  assert.equal(l.report(r('s2', '`sharding2`.`t3`', '(b.1, 90)')), 'wait', 'until the owner executed');
+  l.executed('task', T, 's1');
+  assert.equal(l.report(r('s2', '`sharding2`.`t3`', '(b.1, 90)')), 'skip');
+  l.skipped('task', T, 's2');
+  assert.deepEqual(l.list(), [], 'the lock ends when every source is through');
+  // replays of the same DDLs (a worker re-reading its binlog) are done, not a new lock
+  assert.equal(l.report(r('s1', '`sharding1`.`t1`', '(b.1, 100)')), 'done');
+  assert.equal(l.report(r('s2', '`sharding2`.`t2`', '(b.1, 50)')), 'done');
+  assert.deepEqual(l.list(), []);
+  // the next DDL is a new lock
+  assert.equal(l.report(r('s2', '`sharding2`.`t2`', '(b.1, 500)', ['ALTER TABLE x DROP c'])), 'wait');
+  assert.equal(l.list()[0].owner, 's2');
+});
+
+test('different DDLs in one group are a conflict', () => {
+  const l = locks();
+  l.report(r('s1', '`sharding1`.`t1`', '(b.1, 100)'));
+  assert.throws(
+    () =>
+      l.report(
+        r('s2', '`sharding2`.`t2`', '(b.1, 50)', ['ALTER TABLE `db_target`.`t_target` ADD COLUMN d INT']),
+      ),
+    ShardConflictError,
+  );
+  assert.equal(
+    l.report(
+      r('s2', '`sharding2`.`t2`', '(b.1, 50)', ['alter table  `db_target`.`t_target` add column c int']),
+    ),
+    'wait',
+    'case and spacing do not make a conflict',
+  );
+});
+
+test('unlock by hand: resolved with the reporters; the others skip those DDLs when they reach them', () => {
+  const l = locks();
+  l.report(r('s1', '`sharding1`.`t1`', '(b.1, 100)'));
+  assert.throws(() => l.unlock('nope'), /no sharding DDL lock 'nope'/);
+  l.unlock('task-`db_target`.`t_target`');
+  assert.equal(l.report(r('s1', '`sharding1`.`t1`', '(b.1, 100)')), 'exec');
+  l.executed('task', T, 's1');
+  assert.deepEqual(l.list(), []);
+  assert.equal(l.report(r('s1', '`sharding1`.`t2`', '(b.1, 200)')), 'done');
+  assert.equal(l.report(r('s2', '`sharding2`.`t2`', '(b.1, 50)')), 'done');
+  assert.equal(l.report(r('s2', '`sharding2`.`t3`', '(b.1, 60)')), 'done');
+  assert.equal(l.report(r('s2', '`sharding2`.`t3`', '(b.1, 70)')), 'wait', 'a later DDL is a new lock');
+});
+
+test('the state is plain data: a new ShardLocks over it continues (master restart)', () => {
+  const a = locks();
+  a.report(r('s1', '`sharding1`.`t1`', '(b.1, 100)'));
+  const b = new ShardLocks(JSON.parse(JSON.stringify(a.state)));
+  assert.equal(b.report(r('s1', '`sharding1`.`t2`', '(b.1, 200)')), 'wait');
+  b.drop('task');
+  assert.deepEqual(b.list(), []);
+});
