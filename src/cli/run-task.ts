@@ -12,6 +12,7 @@ import { log } from '../log.js';
 import { loadSourceFile, loadTaskFile, subTaskConfigs } from '../task/config.js';
 import type { QueryStatus } from '../task/status.js';
 import { SubTask } from '../worker/subtask.js';
+import { localCoordinator, ShardLocks } from '../shard/locks.js';
 import { progressLine } from './progress.js';
 import { checkTask } from '../units/check/check.js';
 
@@ -35,7 +36,11 @@ async function main(): Promise<number> {
   }
   const task = await loadTaskFile(values.task);
   const sources = await Promise.all(values.source.map(loadSourceFile));
-  const subtasks = subTaskConfigs(task, sources).map((cfg) => new SubTask(cfg, { log }));
+  // One process runs every source: the sharding DDL locks live here too.
+  const locks = new ShardLocks();
+  const subtasks = subTaskConfigs(task, sources).map(
+    (cfg) => new SubTask(cfg, { log, shard: localCoordinator(locks, cfg.name, cfg.instance.sourceId) }),
+  );
 
   const status = (): QueryStatus => ({
     result: true,

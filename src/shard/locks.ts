@@ -167,7 +167,17 @@ export class ShardLocks {
   }
 }
 
-function sameDDLs(a: string[], b: string[]): boolean {
+export function sameDDLs(a: string[], b: string[]): boolean {
   const norm = (s: string) => s.replace(/\s+/g, ' ').trim().toLowerCase();
   return a.length === b.length && a.every((x, i) => norm(x) === norm(b[i]));
+}
+
+/** A subtask's view of a ShardLocks (task and source bound), for one process (run-task). */
+export function localCoordinator(locks: ShardLocks, task: string, source: string) {
+  return {
+    register: async (groups: Record<string, string[]>) => locks.register(task, source, groups),
+    report: async (r: Omit<ShardReport, 'task' | 'source'>) => locks.report({ ...r, task, source }),
+    executed: async (target: string) => locks.executed(task, target, source),
+    skipped: async (target: string) => locks.skipped(task, target, source),
+  };
 }

@@ -12,6 +12,7 @@ import { DumpUnit } from '../units/dump/dump.js';
 import { LoadUnit } from '../units/load/load.js';
 import { readFinishedDump } from '../units/dump/metadata.js';
 import { SyncUnit } from '../units/sync/sync.js';
+import type { ShardCoordinator } from '../units/sync/shard.js';
 import { errorResult, type ProcessResult, type Unit } from '../units/unit.js';
 
 export interface SubTaskOptions {
@@ -20,6 +21,8 @@ export interface SubTaskOptions {
   onStage?: (st: SubTask) => void;
   /** First auto-resume delay after a retryable error (doubles up to 60 s). */
   autoResumeMs?: number;
+  /** The sharding DDL locks (the master's, or in-process ones), for shard-mode pessimistic. */
+  shard?: ShardCoordinator;
 }
 
 /** Where a subtask keeps its dump: `<loaders.dir>/<task>.<source-id>`. */
@@ -61,7 +64,7 @@ export class SubTask {
         }
         return { pos: { file: m.binlogName, pos: m.binlogPos }, gtid: m.gtid };
       };
-      this.units.push(new SyncUnit(cfg, hint, log));
+      this.units.push(new SyncUnit(cfg, hint, log, opts.shard));
     }
   }
 
@@ -151,7 +154,7 @@ export class SubTask {
       stage: this.stage,
       unit: u.name,
       result: this.result,
-      unresolvedDDLLockID: '',
+      unresolvedDDLLockID: u instanceof SyncUnit ? u.lockId() : '',
       [u.name.toLowerCase()]: u.status(),
     } as SubTaskStatus;
   }

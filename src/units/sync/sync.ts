@@ -40,6 +40,18 @@ import {
   type TargetTable,
 } from './dml.js';
 import { TxnAssembler, type Txn } from './txn.js';
+import { quoted, ShardSync, type ShardCoordinator } from './shard.js';
+
+/** `db`.`t` → [db, t] */
+function targetName(q: string): [string, string] {
+  const m = /^`((?:[^`]|``)+)`\.`((?:[^`]|``)+)`$/.exec(q)!;
+  return [m[1].replace(/``/g, '`'), m[2].replace(/``/g, '`')];
+}
+
+function quotedTarget(router: Router, t: { db: string; table: string }): string {
+  const r = router.route(t.db, t.table);
+  return quoted(r.db, r.table);
+}
 
 /** DDL errors that mean "already done" when a DDL is replayed right after a restart. */
 const REPLAYED_DDL_ERRNOS = new Set([1007, 1008, 1050, 1051, 1054, 1060, 1061, 1091, 1146, 1176]);
@@ -68,11 +80,15 @@ export class SyncUnit implements Unit {
   private done = new Set<number>();
   private lastRead = 0;
 
+  private readonly shard?: ShardSync;
+
   constructor(
     private readonly cfg: SubTaskConfig,
     /** Where to start when there is no checkpoint yet (the dump's position in `all` mode). */
     private readonly startHint: () => Promise<Mark | undefined>,
     private readonly log: Logger,
+    /** The sharding DDL locks (needed with shard-mode pessimistic). */
+    coordinator?: ShardCoordinator,
   ) {
     this.checkpoint = new SyncCheckpoint(cfg.metaSchema, cfg.name, cfg.instance.sourceId);
     const bal = cfg.instance.blockAllowList ? cfg.blockAllowList.get(cfg.instance.blockAllowList) : undefined;
@@ -82,6 +98,40 @@ export class SyncUnit implements Unit {
       cfg.instance.filterRules.map((n) => [n, cfg.filters.get(n)!]),
       cfg.caseSensitive,
     );
+    if (cfg.shardMode === 'pessimistic') {
+      if (!coordinator) throw new Error('shard-mode pessimistic needs a sharding DDL coordinator');
+      this.shard = new ShardSync(cfg.name, coordinator, this.router);
+    } else if (cfg.shardMode === 'optimistic') {
+      throw new DMError({
+        code: 36042,
+        class: 'sync',
+        scope: 'config',
+        message: `task '${cfg.name}': shard-mode optimistic is not supported yet`,
+        workaround:
+          'Use shard-mode: pessimistic (DDLs of merged shards wait for every shard), or leave shard-mode unset.',
+      });
+    }
+  }
+
+  /** The sharding DDL lock this subtask waits on (query-status `unresolvedDDLLockID`). */
+  lockId(): string {
+    return this.shard?.lockId() ?? '';
+  }
+
+  /** Whether the block-allow list and the event filter let a DDL through. */
+  private admitsDDL(txn: Txn): boolean {
+    const { info, query, schema } = txn.ddl!;
+    const t = info.tables[0];
+    if (t && !this.filter.table(t.db, t.table)) return false;
+    return this.admits(t?.db ?? schema, t?.table ?? '', info.op, txn.endText, query);
+  }
+
+  /** The upstream's tables the block-allow list admits. */
+  private async upstreamTables(c: PacketConnection): Promise<Array<{ db: string; table: string }>> {
+    const rows = await c.query(
+      "SELECT TABLE_SCHEMA s, TABLE_NAME t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'",
+    );
+    return rows.map((r) => ({ db: r.s!, table: r.t! })).filter((t) => this.filter.table(t.db, t.table));
   }
 
   /** The binlog event filter's verdict; `Error` stops the subtask with the rule's reason. */
@@ -153,8 +203,7 @@ export class SyncUnit implements Unit {
       masterBinlogGtid: this.master?.gtid ?? '',
       syncerBinlog: this.lwm ? formatPosition(this.lwm.pos) : '',
       syncerBinlogGtid: this.lwmGtid?.toString() ?? this.lwm?.gtid ?? '',
-      blockingDDLs: [],
-      unresolvedGroups: [],
+      ...(this.shard?.status() ?? { blockingDDLs: [], unresolvedGroups: [] }),
       synced,
       secondsBehindMaster: String(Math.max(0, Math.round(behind))),
     };
@@ -197,7 +246,19 @@ export class SyncUnit implements Unit {
   }
 
   async process(signal: AbortSignal): Promise<ProcessResult> {
+    for (;;) {
+      const r = await this.syncOnce(signal);
+      if (r !== 'resync') return r;
+      this.log.info('sync: re-syncing from the checkpoint after a sharding DDL was resolved');
+    }
+  }
+
+  /** One run from the checkpoint; 'resync' when a sharding DDL lock was resolved and the
+   * held-back transactions must be read again. */
+  private async syncOnce(signal: AbortSignal): Promise<ProcessResult | 'resync'> {
     const conns: PacketConnection[] = [];
+    let resync = false;
+    let held = 0;
     let client: BinlogClient | undefined;
     const appliers: Applier[] = [];
     let failure: unknown;
@@ -208,6 +269,7 @@ export class SyncUnit implements Unit {
     const onAbort = () => client?.close();
     signal.addEventListener('abort', onAbort);
     let timer: NodeJS.Timeout | undefined;
+    let shardTimer: NodeJS.Timeout | undefined;
     try {
       this.startedAt = Date.now();
       this.pending = [];
@@ -295,20 +357,51 @@ export class SyncUnit implements Unit {
       // The global row follows the low-water mark once a second (it matters when no applier commits,
       // e.g. for transactions of filtered tables), and the master position is refreshed.
       let saved = formatPosition(start.pos);
-      let skipLeft = [...skip];
+      // Applied beyond the low-water mark by this row's writer: the recovered list, and DDLs run
+      // while a held-back shard transaction keeps the mark behind them.
+      let beyond = [...skip];
+      const saveGlobal = () => {
+        const l = this.lwm!;
+        saved = formatPosition(l.pos);
+        beyond = beyond.filter((s) => comparePosition(parsePosition(s), l.pos) > 0);
+        return serial(() => target.exec(this.checkpoint.saveSQL('', { lwm: this.mark(), applied: beyond })));
+      };
       timer = setInterval(() => {
         void (async () => {
-          const l = this.lwm!;
-          if (formatPosition(l.pos) !== saved) {
-            saved = formatPosition(l.pos);
-            skipLeft = skipLeft.filter((s) => comparePosition(parsePosition(s), l.pos) > 0);
-            await serial(() =>
-              target.exec(this.checkpoint.saveSQL('', { lwm: this.mark(), applied: skipLeft })),
-            );
-          }
+          if (formatPosition(this.lwm!.pos) !== saved) await saveGlobal();
           await this.pollMaster(upstream);
         })().catch((e) => fail(e));
       }, 1000);
+      const shard = this.shard;
+      if (shard) {
+        await shard.start(await this.upstreamTables(upstream));
+        let polling = false;
+        shardTimer = setInterval(() => {
+          if (polling || !shard.waitingCount || resync) return;
+          polling = true;
+          void (async () => {
+            for (const g of await shard.poll()) {
+              if (g.verdict === 'exec') {
+                for (const sql of g.ddls) {
+                  try {
+                    await serial(() => target.exec(sql));
+                  } catch (e) {
+                    throw this.applyError(e, { txn: this.pending[0], sql: [sql] }, sql);
+                  }
+                  this.log.info({ ddl: sql, target: g.target }, 'sync: sharding DDL executed (lock owner)');
+                }
+                tracker.invalidate(...targetName(g.target));
+              }
+              await shard.resolved(g.target, g.verdict);
+              resync = true;
+              client?.close();
+              return;
+            }
+          })()
+            .catch((e) => fail(e))
+            .finally(() => (polling = false));
+        }, 300);
+      }
 
       // By GTID when the source says so (first start only: a checkpoint's file/pos is exact), or
       // when only a GTID set is known (meta with binlog-gtid alone).
@@ -351,19 +444,47 @@ export class SyncUnit implements Unit {
             );
             this.errorOps.delete(txn.endText);
             this.complete(txn);
-            saved = formatPosition(txn.end);
-            await serial(() => target.exec(this.checkpoint.saveSQL('', { lwm: this.mark(), applied: [] })));
+            if (comparePosition(txn.end, this.lwm!.pos) > 0) beyond.push(txn.endText);
+            await saveGlobal();
             continue;
           }
           if (this.autoSafeUntil && comparePosition(txn.end, this.autoSafeUntil) >= 0)
             this.autoSafeUntil = undefined;
+          if (shard?.holds(txn)) {
+            txn.rows = []; // read again after the re-sync; nothing to keep
+            held++;
+            continue;
+          }
+          if (shard && txn.ddl && shard.groupOfDDL(txn) && this.admitsDDL(txn)) {
+            const r = await shard.onDDL(txn);
+            if (r.action === 'held') {
+              held++;
+              continue;
+            }
+            if (r.action === 'apply') {
+              await Promise.all(appliers.map((a) => a.idle()));
+              if (failure) break;
+              try {
+                await serial(() => target.exec(r.sql));
+              } catch (e) {
+                if (!(e instanceof ServerError && e.errno === 1050))
+                  throw this.applyError(e, { txn, sql: [r.sql] }, r.sql);
+              }
+              beyond.push(txn.endText);
+            }
+            for (const t of txn.ddl.info.tables)
+              tracker.invalidate(...targetName(quotedTarget(this.router, t)));
+            this.complete(txn);
+            await saveGlobal();
+            continue;
+          }
           if (txn.ddl) {
             await Promise.all(appliers.map((a) => a.idle()));
             if (failure) break;
             await serial(() => this.applyDDL(target, tracker, txn, firstTxn));
             this.complete(txn);
-            saved = formatPosition(txn.end);
-            await serial(() => target.exec(this.checkpoint.saveSQL('', { lwm: this.mark(), applied: [] })));
+            if (comparePosition(txn.end, this.lwm!.pos) > 0) beyond.push(txn.endText);
+            await saveGlobal();
           } else {
             const compiled = await this.compile(txn, tracker);
             if (!compiled) this.complete(txn);
@@ -387,7 +508,7 @@ export class SyncUnit implements Unit {
           firstTxn = false;
           // Backpressure: too many transactions in flight (a timer, not an idle applier, wakes us:
           // one busy applier can hold the low-water mark while the others are idle).
-          while (this.pending.length > MAX_QUEUED_TXNS && !failure)
+          while (this.pending.length - held > MAX_QUEUED_TXNS && !failure)
             await new Promise((r) => setTimeout(r, 5));
           if (failure) break;
         }
@@ -399,12 +520,18 @@ export class SyncUnit implements Unit {
         if (failure) break;
       }
       if (failure) throw failure;
+      if (resync) {
+        await Promise.all(appliers.map((a) => a.idle()));
+        await saveGlobal();
+        return 'resync';
+      }
       return okResult(true);
     } catch (e) {
       if (signal.aborted && !failure) return okResult(true);
       return errorResult(failure ?? e);
     } finally {
       clearInterval(timer);
+      clearInterval(shardTimer);
       signal.removeEventListener('abort', onAbort);
       client?.close();
       for (const a of appliers) a.stop();

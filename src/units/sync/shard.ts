@@ -1,0 +1,179 @@
+// Sync's side of sharding DDL coordination (shard-mode: pessimistic). Upstream tables whose
+// route target is another table form groups by target. When a shard table reaches an ALTER, its
+// later transactions are held back (left unapplied, so the checkpoint stays before them) while
+// other tables keep flowing; the DDL is reported to the coordinator (the master's lock). When the
+// lock is resolved, the owner executes the DDL once on the target, the others skip it, and each
+// re-syncs: Sync restarts from its checkpoint and applies exactly the held-back transactions (the
+// ones applied meanwhile are in the checkpoint's applied lists), meeting the DDLs again, which
+// the coordinator now answers `done`.
+import { DMError } from '../../errors.js';
+import type { Router } from '../../rules/route.js';
+import { routeStatement } from '../../rules/route.js';
+import { sameDDLs, type ShardReport, type Verdict } from '../../shard/locks.js';
+import type { Txn } from './txn.js';
+
+/** The master's sharding DDL locks, as a subtask sees them (task and source are bound). */
+export interface ShardCoordinator {
+  register(groups: Record<string, string[]>): Promise<void>;
+  report(r: Omit<ShardReport, 'task' | 'source'>): Promise<Verdict>;
+  executed(target: string): Promise<void>;
+  skipped(target: string): Promise<void>;
+}
+
+const q = (name: string) => '`' + name.replace(/`/g, '``') + '`';
+export const quoted = (db: string, table: string) => `${q(db)}.${q(table)}`;
+
+interface Waiting {
+  ddls: string[];
+  firstPos: string;
+  /** upstream table → end position of its DDL */
+  synced: Map<string, string>;
+  verdict: Verdict;
+}
+
+const COORDINATED = new Set(['alter table', 'create index', 'drop index']);
+
+export class ShardSync {
+  /** target → its upstream tables (quoted), for the tables whose route target is another table. */
+  private groups = new Map<string, string[]>();
+  private readonly groupOf = new Map<string, string>();
+  private readonly waiting = new Map<string, Waiting>();
+
+  constructor(
+    private readonly task: string,
+    private readonly coordinator: ShardCoordinator,
+    private readonly router: Router,
+  ) {}
+
+  /** Registers the groups from the upstream's tables (those the block-allow list admits). */
+  async start(tables: Array<{ db: string; table: string }>): Promise<void> {
+    this.groups.clear();
+    this.groupOf.clear();
+    this.waiting.clear();
+    for (const t of tables) {
+      const r = this.router.route(t.db, t.table);
+      if (r.db === t.db && r.table === t.table) continue;
+      const target = quoted(r.db, r.table);
+      const up = quoted(t.db, t.table);
+      this.groups.set(target, [...(this.groups.get(target) ?? []), up]);
+      this.groupOf.set(up, target);
+    }
+    await this.coordinator.register(Object.fromEntries(this.groups));
+  }
+
+  /** Whether the transaction touches a table whose DDL is waiting (it is held back). */
+  holds(txn: Txn): boolean {
+    if (!this.waiting.size) return false;
+    const blocked = (db: string, table: string) => {
+      const up = quoted(db, table);
+      return this.waiting.get(this.groupOf.get(up) ?? '')?.synced.has(up) ?? false;
+    };
+    if (txn.ddl) return txn.ddl.info.tables.some((t) => blocked(t.db, t.table));
+    return txn.rows.some((r) => blocked(r.table.schema, r.table.table));
+  }
+
+  /** The group a DDL belongs to, if it is a shard table's DDL. */
+  groupOfDDL(txn: Txn): string | undefined {
+    const t = txn.ddl?.info.tables[0];
+    return t && this.groupOf.get(quoted(t.db, t.table));
+  }
+
+  /** A shard table's DDL: `apply` for DDLs that need no lock (CREATE TABLE, made idempotent),
+   * `done` when the lock already applied it, `held` when it now waits on the lock. */
+  async onDDL(txn: Txn): Promise<{ action: 'apply'; sql: string } | { action: 'done' | 'held' }> {
+    const { schema, query, info } = txn.ddl!;
+    const t = info.tables[0];
+    const up = quoted(t.db, t.table);
+    const target = this.groupOf.get(up)!;
+    const routed = routeStatement(query, schema, this.router);
+    if (info.op === 'create table') {
+      return {
+        action: 'apply',
+        sql: routed.replace(/^CREATE\s+TABLE\s+(?!IF\s+NOT\s+EXISTS)/i, 'CREATE TABLE IF NOT EXISTS '),
+      };
+    }
+    if (!COORDINATED.has(info.op)) {
+      throw new DMError({
+        code: 36040,
+        class: 'sync',
+        scope: 'internal',
+        message: `${info.op.toUpperCase()} on shard table ${up} (binlog ${txn.endText}) is not supported with shard-mode pessimistic: on the merged target ${target} it would affect every shard's rows`,
+        workaround:
+          "Skip it with 'binlog skip' (or run what fits the merged table with 'binlog replace'), then the task continues.",
+      });
+    }
+    const w = this.waiting.get(target);
+    if (w && !sameDDLs(w.ddls, [routed])) {
+      throw conflict(
+        `${up} has ${JSON.stringify([routed])} but the group ${target} waits on ${JSON.stringify(w.ddls)}`,
+      );
+    }
+    const verdict = await this.report(target, up, [routed], txn.endText);
+    if (verdict === 'done') return { action: 'done' };
+    const g = w ?? { ddls: [routed], firstPos: txn.endText, synced: new Map<string, string>(), verdict };
+    g.synced.set(up, txn.endText);
+    g.verdict = verdict;
+    this.waiting.set(target, g);
+    return { action: 'held' };
+  }
+
+  /** Asks the coordinator again for every waiting group; returns the groups now resolved, with
+   * what to do (execute the DDLs, or skip them). */
+  async poll(): Promise<Array<{ target: string; ddls: string[]; verdict: 'exec' | 'skip' }>> {
+    const out: Array<{ target: string; ddls: string[]; verdict: 'exec' | 'skip' }> = [];
+    for (const [target, w] of this.waiting) {
+      const [table, pos] = [...w.synced][0];
+      w.verdict = await this.report(target, table, w.ddls, pos);
+      if (w.verdict === 'exec' || w.verdict === 'skip')
+        out.push({ target, ddls: w.ddls, verdict: w.verdict });
+    }
+    return out;
+  }
+
+  async resolved(target: string, verdict: 'exec' | 'skip'): Promise<void> {
+    if (verdict === 'exec') await this.coordinator.executed(target);
+    else await this.coordinator.skipped(target);
+  }
+
+  get waitingCount(): number {
+    return this.waiting.size;
+  }
+
+  /** query-status: the lock this subtask waits on. */
+  lockId(): string {
+    const [target] = [...this.waiting.keys()];
+    return target ? `${this.task}-${target}` : '';
+  }
+
+  /** query-status `blockingDDLs` and `unresolvedGroups`. */
+  status(): { blockingDDLs: string[]; unresolvedGroups: unknown[] } {
+    const blockingDDLs: string[] = [];
+    const unresolvedGroups = [...this.waiting].map(([target, w]) => {
+      const tables = this.groups.get(target) ?? [];
+      const unsynced = tables.filter((t) => !w.synced.has(t));
+      if (!unsynced.length) blockingDDLs.push(...w.ddls);
+      return { target, DDLs: w.ddls, firstPos: w.firstPos, synced: [...w.synced.keys()], unsynced };
+    });
+    return { blockingDDLs, unresolvedGroups };
+  }
+
+  private async report(target: string, table: string, ddls: string[], pos: string): Promise<Verdict> {
+    try {
+      return await this.coordinator.report({ target, table, ddls, pos });
+    } catch (e) {
+      if (/conflict/i.test((e as Error).message)) throw conflict((e as Error).message);
+      throw e;
+    }
+  }
+}
+
+function conflict(detail: string): DMError {
+  return new DMError({
+    code: 36041,
+    class: 'sync',
+    scope: 'internal',
+    message: `sharding DDL conflict: ${detail}`,
+    workaround:
+      "Make the shards' DDLs the same (binlog replace on the odd shard), or resolve the lock by hand with shard-ddl-lock unlock; then resume-task.",
+  });
+}
