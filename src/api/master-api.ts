@@ -2,6 +2,7 @@
 import type { ConfigFile, Master } from '../master/master.js';
 import type { Assignment } from '../worker/assignment.js';
 import type { Heartbeat, MasterLink } from '../worker/worker.js';
+import type { ShardReport } from '../shard/locks.js';
 import { call, type Route } from './http.js';
 
 interface Body {
@@ -63,6 +64,36 @@ export function masterRoutes(m: () => Master): Route[] {
     { method: 'GET', path: '/api/v1/status/:name', handler: (r) => m().queryStatus(r.params.name) },
     { method: 'GET', path: '/api/v1/members', handler: async () => m().listMember() },
     {
+      method: 'POST',
+      path: '/api/v1/shard/:op',
+      handler: async (r) => {
+        const b = r.body as ShardReport & { groups: Record<string, string[]> };
+        switch (r.params.op) {
+          case 'register':
+            await m().shardRegister(b.task, b.source, b.groups);
+            return { result: true, msg: '' };
+          case 'report':
+            return { result: true, msg: '', verdict: await m().shardReport(b) };
+          case 'executed':
+          case 'skipped':
+            await m().shardDone(r.params.op, b.task, b.target, b.source);
+            return { result: true, msg: '' };
+          default:
+            throw new Error(`unknown sharding operation '${r.params.op}'`);
+        }
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/shard-ddl-locks',
+      handler: async (r) => m().showLocks(r.query.get('task') ?? undefined),
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/shard-ddl-locks/unlock',
+      handler: async (r) => m().unlock((r.body as { id: string }).id),
+    },
+    {
       method: 'GET',
       path: '/api/v1/config/:type/:name',
       handler: async (r) => m().getConfig(r.params.type, r.params.name),
@@ -83,6 +114,17 @@ export function httpMasterLink(masterAddr: string, ttlMs: number): MasterLink {
       );
       if (a.result === false) throw new Error(a.msg);
       return a;
+    },
+    async shard(op: string, body: unknown): Promise<unknown> {
+      const a = await call<{ result: boolean; msg: string; verdict?: string }>(
+        masterAddr,
+        'POST',
+        `/api/v1/shard/${op}`,
+        body,
+        10_000,
+      );
+      if (!a.result) throw new Error(a.msg);
+      return a.verdict;
     },
   };
 }

@@ -185,6 +185,28 @@ program
   });
 
 program
+  .command('shard-ddl-lock')
+  .alias('show-ddl-locks')
+  .description(
+    'sharding DDL locks: shard-ddl-lock [task] lists them; shard-ddl-lock unlock <lock-id> resolves one by hand',
+  )
+  .argument('[args...]', '[task] | unlock <lock-id>')
+  .action(async (args: string[]) => {
+    if (args[0] === 'unlock') {
+      if (!args[1]) throw new Error('shard-ddl-lock unlock needs the lock id, e.g. "test-`db`.`t`"');
+      return request('POST', '/api/v1/shard-ddl-locks/unlock', { id: args[1] });
+    }
+    const q = args[0] ? `?task=${encodeURIComponent(await taskName(args[0]))}` : '';
+    return request('GET', `/api/v1/shard-ddl-locks${q}`);
+  });
+
+program
+  .command('unlock-ddl-lock')
+  .description('resolve a sharding DDL lock by hand (same as shard-ddl-lock unlock)')
+  .argument('<lock-id>')
+  .action((id: string) => request('POST', '/api/v1/shard-ddl-locks/unlock', { id }));
+
+program
   .command('encrypt')
   .description('encrypt a password for task and source files')
   .argument('<password>')

@@ -18,6 +18,7 @@ import { checkTask, type TaskCheck } from '../units/check/check.js';
 import type { Assignment, DesiredStage } from '../worker/assignment.js';
 import type { Heartbeat } from '../worker/worker.js';
 import { schedule } from './scheduler.js';
+import { ShardLocks, type LockState, type ShardReport, type Verdict } from '../shard/locks.js';
 import { Store } from './store.js';
 import { taskList, type SubTaskReport } from './task-status.js';
 
@@ -92,8 +93,12 @@ export class Master {
     return this.store.state;
   }
 
+  private locks = new ShardLocks();
+
   async open(): Promise<void> {
     await this.store.open();
+    this.locks = new ShardLocks(this.s.shard);
+    this.s.shard = this.locks.state;
     this.timer = setInterval(
       () =>
         void this.reschedule()
@@ -352,7 +357,10 @@ export class Master {
     }
     if (op === 'stop' && targets.every((s) => t.stages[s].stage === 'Stopped')) {
       for (const s of targets) delete t.stages[s];
-      if (!Object.keys(t.stages).length) delete this.s.tasks[name];
+      if (!Object.keys(t.stages).length) {
+        delete this.s.tasks[name];
+        this.locks.drop(name);
+      }
       await this.store.save();
       const r = await this.pushSources(name, targets, '');
       return { ...r, op: opName, msg: `task '${name}' was stopped; now removed` };
@@ -482,6 +490,54 @@ export class Master {
       }
     }
     return { result: true, msg: '', tasks: taskList(reports) };
+  }
+
+  // ---- sharding DDL locks ----
+
+  async shardRegister(task: string, source: string, groups: Record<string, string[]>): Promise<void> {
+    this.locks.register(task, source, groups);
+    await this.store.save();
+  }
+
+  async shardReport(r: ShardReport): Promise<Verdict> {
+    const v = this.locks.report(r);
+    await this.store.save();
+    if (v === 'exec')
+      this.opts.log.info({ lock: `${r.task}-${r.target}`, owner: r.source }, 'sharding DDL lock resolved');
+    return v;
+  }
+
+  async shardDone(op: 'executed' | 'skipped', task: string, target: string, source: string): Promise<void> {
+    this.locks[op](task, target, source);
+    await this.store.save();
+  }
+
+  /** shard-ddl-lock: DM's shape, with the tables each source still misses. */
+  showLocks(task?: string): unknown {
+    const view = (l: LockState) => ({
+      ID: l.id,
+      task: l.task,
+      mode: 'pessimistic',
+      owner: l.owner,
+      DDLs: l.ddls,
+      synced: Object.entries(l.synced).flatMap(([s, tables]) => Object.keys(tables).map((t) => `${s}:${t}`)),
+      unsynced: Object.entries(this.locks.unsynced(l)).flatMap(([s, tables]) =>
+        tables.map((t) => `${s}:${t}`),
+      ),
+    });
+    return { result: true, msg: '', locks: this.locks.list(task).map(view) };
+  }
+
+  /** shard-ddl-lock unlock: resolve a lock with the sources that have reached it. */
+  async unlock(id: string): Promise<unknown> {
+    const l = this.locks.unlock(id);
+    await this.store.save();
+    this.opts.log.warn({ lock: id, owner: l.owner }, 'sharding DDL lock unlocked by the operator');
+    return {
+      result: true,
+      msg: `lock ${id} unlocked: ${l.owner} executes the DDLs, the other sources skip them`,
+      sources: [],
+    };
   }
 
   // ---- errors, members, configs ----

@@ -3,6 +3,7 @@
 // operators asked for, members and bindings as they were.
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ShardState } from '../shard/locks.js';
 import type { DesiredStage } from '../worker/assignment.js';
 
 export interface TaskRecord {
@@ -19,6 +20,8 @@ export interface ClusterState {
   workers: Record<string, { addr: string }>;
   /** Source id → worker name. */
   bounds: Record<string, string>;
+  /** Sharding groups and DDL locks (they survive a master restart). */
+  shard?: ShardState;
 }
 
 export class Store {

@@ -9,6 +9,8 @@ import type { SubTaskStatus, WorkerStatus } from '../task/status.js';
 import { errorResult } from '../units/unit.js';
 import type { Assignment, SubTaskAssignment } from './assignment.js';
 import { SubTask } from './subtask.js';
+import type { ShardCoordinator } from '../units/sync/shard.js';
+import type { Verdict } from '../shard/locks.js';
 
 export interface Heartbeat {
   name: string;
@@ -19,6 +21,8 @@ export interface Heartbeat {
 
 export interface MasterLink {
   heartbeat(hb: Heartbeat): Promise<Assignment>;
+  /** The master's sharding DDL locks: register, report (answers the verdict), executed, skipped. */
+  shard(op: string, body: unknown): Promise<unknown>;
 }
 
 export interface WorkerOptions {
@@ -109,6 +113,16 @@ export class Worker {
     return msg;
   }
 
+  private coordinator(task: string, source: string): ShardCoordinator {
+    const call = (op: string, body: object) => this.link.shard(op, { task, source, ...body });
+    return {
+      register: async (groups) => void (await call('register', { groups })),
+      report: async (r) => (await call('report', r)) as Verdict,
+      executed: async (target) => void (await call('executed', { target })),
+      skipped: async (target) => void (await call('skipped', { target })),
+    };
+  }
+
   private async beat(): Promise<void> {
     if (this.closed) return;
     const interval = this.opts.heartbeatMs ?? Math.min(1000, this.opts.keepaliveTtlMs / 5);
@@ -183,7 +197,11 @@ export class Worker {
     }
     if (!l) {
       const cfg = subTaskConfig(parseTaskConfig(d.yaml, d.file), this.source!.cfg);
-      const st = new SubTask(cfg, { log: this.log, autoResumeMs: this.opts.autoResumeMs });
+      const st = new SubTask(cfg, {
+        log: this.log,
+        autoResumeMs: this.opts.autoResumeMs,
+        shard: this.coordinator(d.task, cfg.instance.sourceId),
+      });
       l = { st, yaml: d.yaml, seq: -1 };
       this.subtasks.set(d.task, l);
       if (d.stage !== 'Running') {

@@ -7,72 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { masterStatus, server, type MariaDBSandbox } from '../harness/index.js';
+import { masterStatus, server } from '../harness/index.js';
 import { sourceYaml, writeTemp } from '../harness/task.js';
 import { readStatus, runTask } from '../harness/run.js';
 import type { QueryStatus, SubTaskStatus } from '../../src/task/status.js';
-
-const SHARDS: Array<[number, string, number]> = [
-  [0, 'sharding1.t1', 0],
-  [0, 'sharding1.t2', 100_000],
-  [1, 'sharding2.t2', 200_000],
-  [1, 'sharding2.t3', 300_000],
-];
-
-async function rows(s: MariaDBSandbox, sql: string): Promise<Record<string, unknown>[]> {
-  return (await s.exec(sql)) as Record<string, unknown>[];
-}
-
-export function shardTask(target: MariaDBSandbox, dir: string, sources: string[], name = 'shard'): string {
-  const t = target.connectionOptions();
-  return `name: ${name}
-task-mode: all
-shard-mode: pessimistic
-target-database: {host: "${t.host}", port: ${t.port}, user: "${t.user}", password: ""}
-mysql-instances:
-${sources.map((s) => `  - source-id: ${s}\n    block-allow-list: shards\n    route-rules: [tables, schemas]\n    loader: {dir: "${join(dir, s)}"}`).join('\n')}
-block-allow-list:
-  shards:
-    do-dbs: ["~^sharding[0-9]+$"]
-routes:
-  tables: {schema-pattern: "sharding*", table-pattern: "t*", target-schema: db_target, target-table: t_target}
-  schemas: {schema-pattern: "sharding*", target-schema: db_target}
-`;
-}
-
-export async function seedShards(ups: MariaDBSandbox[]): Promise<void> {
-  await ups[0].exec(`CREATE DATABASE sharding1;
-    CREATE TABLE sharding1.t1 (id INT PRIMARY KEY, v VARCHAR(20));
-    CREATE TABLE sharding1.t2 (id INT PRIMARY KEY, v VARCHAR(20));`);
-  await ups[1].exec(`CREATE DATABASE sharding2;
-    CREATE TABLE sharding2.t2 (id INT PRIMARY KEY, v VARCHAR(20));
-    CREATE TABLE sharding2.t3 (id INT PRIMARY KEY, v VARCHAR(20));`);
-  await writeShards(ups, 1, 500);
-}
-
-/** Rows `from`..`to` on every shard, each shard in its own id range. */
-export async function writeShards(
-  ups: MariaDBSandbox[],
-  from: number,
-  to: number,
-  withC = false,
-): Promise<void> {
-  for (const [i, t, base] of SHARDS) {
-    const c = withC ? ', c' : '';
-    const cv = withC ? ', seq % 7' : '';
-    await ups[i].exec(
-      `INSERT INTO ${t} (id, v${c}) SELECT ${base} + seq, CONCAT('v', seq)${cv} FROM mysql.seq_${from}_to_${to}`,
-    );
-  }
-}
-
-export async function totalUpstream(ups: MariaDBSandbox[]): Promise<number> {
-  let n = 0;
-  for (const [i, t] of SHARDS) n += Number((await rows(ups[i], `SELECT COUNT(*) n FROM ${t}`))[0].n);
-  return n;
-}
-
-export const ALTER = 'ADD COLUMN c INT NOT NULL DEFAULT 0';
+import { ALTER, rows, SHARDS, seedShards, shardTask, totalUpstream, writeShards } from '../harness/shards.js';
 
 test('pessimistic sharding DDL: held until every shard has it, then once on the target; no row lost', async () => {
   const ups = await Promise.all([server(), server()]);
@@ -164,6 +103,24 @@ test('pessimistic sharding DDL: held until every shard has it, then once on the 
   assert.deepEqual(await rows(down, 'SELECT COUNT(*) n, SUM(c) s, SUM(CRC32(v)) h FROM db_target.t_target'), [
     { n: String(n), s: String(s), h: String(h) },
   ]);
+
+  // Different DDLs on two shards of the group: a conflict that pauses, not retried.
+  await ups[0].exec('ALTER TABLE sharding1.t1 ADD COLUMN d INT');
+  await ups[0].exec('ALTER TABLE sharding1.t2 ADD COLUMN e INT');
+  for (const deadline = Date.now() + 60_000; ;) {
+    const [a] = await subtasks();
+    if (a?.stage === 'Paused') {
+      const [e] = a.result!.errors;
+      assert.match(
+        e.msg,
+        /^sharding DDL conflict: `sharding1`\.`t2` has .*ADD COLUMN e INT.* but the group `db_target`\.`t_target` waits on .*ADD COLUMN d INT/,
+      );
+      assert.equal(e.retryable, false);
+      break;
+    }
+    if (Date.now() > deadline) assert.fail(`no conflict: ${JSON.stringify(a)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
   run.child.kill('SIGTERM');
   await run.done;
 });

@@ -29,7 +29,12 @@ function assignment(
 
 function worker(heartbeat: (hb: Heartbeat) => Promise<Assignment>, ttlMs = 60_000): Worker {
   return new Worker(
-    { heartbeat },
+    {
+      heartbeat,
+      shard: async () => {
+        throw new Error('no sharding here');
+      },
+    },
     { name: 'w1', addr: '127.0.0.1:9', log, keepaliveTtlMs: ttlMs, heartbeatMs: 20 },
   );
 }
