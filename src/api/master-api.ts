@@ -74,6 +74,8 @@ export function masterRoutes(m: () => Master): Route[] {
             return { result: true, msg: '' };
           case 'report':
             return { result: true, msg: '', verdict: await m().shardReport(b) };
+          case 'optimistic':
+            return { result: true, msg: '', verdict: await m().shardOptimistic(b) };
           case 'executed':
           case 'skipped':
             await m().shardDone(r.params.op, b.task, b.target, b.source);

@@ -507,6 +507,12 @@ export class Master {
     return v;
   }
 
+  async shardOptimistic(r: ShardReport): Promise<'exec' | 'skip'> {
+    const v = this.locks.optimistic(r);
+    await this.store.save();
+    return v;
+  }
+
   async shardDone(op: 'executed' | 'skipped', task: string, target: string, source: string): Promise<void> {
     this.locks[op](task, target, source);
     await this.store.save();

@@ -7,6 +7,8 @@
 // is done (a worker replaying its binlog) is answered `done`. Different DDLs in one group are a
 // conflict the operator must settle.
 
+import { optimisticVerdict, type OptimisticState } from './optimistic.js';
+
 export type Verdict = 'wait' | 'exec' | 'skip' | 'done';
 
 export interface ShardReport {
@@ -44,6 +46,8 @@ export interface ShardState {
   locks: Record<string, LockState>;
   /** task → source → DDL positions already resolved (answered `done` when reported again). */
   done: Record<string, Record<string, string[]>>;
+  /** task → optimistic mode's additions and removals per target. */
+  optimistic: Record<string, OptimisticState>;
   /** task → source → target → DDLs an operator's unlock resolved before these tables reached them. */
   owed: Record<string, Record<string, Record<string, { ddls: string[]; tables: string[] }>>>;
 }
@@ -58,7 +62,7 @@ export class ShardLocks {
   readonly state: ShardState;
 
   constructor(state?: Partial<ShardState>) {
-    this.state = { groups: {}, locks: {}, done: {}, owed: {}, ...state };
+    this.state = { groups: {}, locks: {}, done: {}, owed: {}, optimistic: {}, ...state };
   }
 
   /** A source's groups at the start of its Sync (replaces what it registered before). */
@@ -71,6 +75,7 @@ export class ShardLocks {
     delete this.state.groups[task];
     delete this.state.done[task];
     delete this.state.owed[task];
+    delete this.state.optimistic[task];
     for (const [id, l] of Object.entries(this.state.locks)) if (l.task === task) delete this.state.locks[id];
   }
 
@@ -102,6 +107,19 @@ export class ShardLocks {
     }
     (l.synced[r.source] ??= {})[r.table] = r.pos;
     return this.verdict(l, r.source);
+  }
+
+  /** shard-mode optimistic: `exec` the DDL on the target now (idempotently) or `skip` it. */
+  optimistic(r: ShardReport): 'exec' | 'skip' {
+    const group = Object.entries(this.state.groups[r.task] ?? {}).flatMap(([source, groups]) =>
+      (groups[r.target] ?? []).map((t) => `${source}:${t}`),
+    );
+    const state = (this.state.optimistic[r.task] ??= { added: {}, dropped: {} });
+    try {
+      return optimisticVerdict(state, r.target, `${r.source}:${r.table}`, group, r.ddls.join('; '));
+    } catch (e) {
+      throw new ShardConflictError((e as Error).message);
+    }
   }
 
   /** The owner executed the lock's DDL: everyone else may skip it. */
@@ -177,6 +195,7 @@ export function localCoordinator(locks: ShardLocks, task: string, source: string
   return {
     register: async (groups: Record<string, string[]>) => locks.register(task, source, groups),
     report: async (r: Omit<ShardReport, 'task' | 'source'>) => locks.report({ ...r, task, source }),
+    optimistic: async (r: Omit<ShardReport, 'task' | 'source'>) => locks.optimistic({ ...r, task, source }),
     executed: async (target: string) => locks.executed(task, target, source),
     skipped: async (target: string) => locks.skipped(task, target, source),
   };

@@ -118,6 +118,7 @@ export class Worker {
     return {
       register: async (groups) => void (await call('register', { groups })),
       report: async (r) => (await call('report', r)) as Verdict,
+      optimistic: async (r) => (await call('optimistic', r)) as 'exec' | 'skip',
       executed: async (target) => void (await call('executed', { target })),
       skipped: async (target) => void (await call('skipped', { target })),
     };

@@ -14,11 +14,17 @@ export async function rows(s: MariaDBSandbox, sql: string): Promise<Record<strin
   return (await s.exec(sql)) as Record<string, unknown>[];
 }
 
-export function shardTask(target: MariaDBSandbox, dir: string, sources: string[], name = 'shard'): string {
+export function shardTask(
+  target: MariaDBSandbox,
+  dir: string,
+  sources: string[],
+  name = 'shard',
+  mode = 'pessimistic',
+): string {
   const t = target.connectionOptions();
   return `name: ${name}
 task-mode: all
-shard-mode: pessimistic
+shard-mode: ${mode}
 target-database: {host: "${t.host}", port: ${t.port}, user: "${t.user}", password: ""}
 mysql-instances:
 ${sources.map((s) => `  - source-id: ${s}\n    block-allow-list: shards\n    route-rules: [tables, schemas]\n    loader: {dir: "${join(dir, s)}"}`).join('\n')}

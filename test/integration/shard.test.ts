@@ -124,3 +124,74 @@ test('pessimistic sharding DDL: held until every shard has it, then once on the 
   run.child.kill('SIGTERM');
   await run.done;
 });
+
+test('optimistic sharding DDL: additions at once, removals when every shard has them, conflicts pause', async () => {
+  const ups = await Promise.all([server(), server()]);
+  const down = await server();
+  await seedShards(ups);
+  const f = await writeTemp({ 's1.yaml': sourceYaml('s1', ups[0]), 's2.yaml': sourceYaml('s2', ups[1]) });
+  const files = await writeTemp({ 'task.yaml': shardTask(down, f.dir, ['s1', 's2'], 'opt', 'optimistic') });
+  const statusFile = join(f.dir, 'status.json');
+  const run = runTask(files['task.yaml'], [f['s1.yaml'], f['s2.yaml']], statusFile);
+  const subtasks = async (): Promise<SubTaskStatus[]> =>
+    ((await readStatus(statusFile)) as QueryStatus | undefined)?.workers.map((w) => w.subTaskStatus[0]) ?? [];
+  const caughtUp = async () => {
+    const want = await Promise.all(ups.map((u) => masterStatus(u)));
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
+      const sts = await subtasks();
+      for (const st of sts) if (st.stage === 'Paused') assert.fail(JSON.stringify(st.result));
+      const at = sts.map((st) => (st.sync as { syncerBinlog?: string } | undefined)?.syncerBinlog);
+      if (at.length === 2 && at.every((p, i) => p === `(${want[i].file}, ${want[i].pos})`)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.fail(`not caught up: ${JSON.stringify(await subtasks())}`);
+  };
+  const cols = async () =>
+    (
+      await rows(
+        down,
+        "SELECT COLUMN_NAME c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'db_target' AND TABLE_NAME = 't_target' ORDER BY ORDINAL_POSITION",
+      )
+    ).map((r) => r.c);
+  await caughtUp();
+
+  await ups[0].exec(`ALTER TABLE sharding1.t1 ${ALTER}; INSERT INTO sharding1.t1 VALUES (501, 'new', 5)`);
+  await writeShards(ups, 600, 610);
+  await caughtUp();
+  assert.deepEqual(await cols(), ['id', 'v', 'c'], 'added at once');
+  assert.deepEqual(await rows(down, 'SELECT c FROM db_target.t_target WHERE id = 501'), [{ c: 5 }]);
+  await ups[0].exec(`ALTER TABLE sharding1.t2 ${ALTER}`);
+  await ups[1].exec(`ALTER TABLE sharding2.t2 ${ALTER}; ALTER TABLE sharding2.t3 ${ALTER}`);
+  await writeShards(ups, 700, 710, true);
+  await caughtUp();
+  assert.deepEqual(await cols(), ['id', 'v', 'c']);
+
+  await ups[0].exec('ALTER TABLE sharding1.t1 DROP COLUMN c; INSERT INTO sharding1.t1 VALUES (502, "gone")');
+  await caughtUp();
+  assert.deepEqual(await cols(), ['id', 'v', 'c'], 'other shards still write c');
+  await ups[0].exec('ALTER TABLE sharding1.t2 DROP COLUMN c');
+  await ups[1].exec('ALTER TABLE sharding2.t2 DROP COLUMN c; ALTER TABLE sharding2.t3 DROP COLUMN c');
+  await writeShards(ups, 800, 805);
+  await caughtUp();
+  assert.deepEqual(await cols(), ['id', 'v'], 'dropped when every shard has dropped it');
+  const [t] = await rows(down, 'SELECT COUNT(*) n FROM db_target.t_target');
+  assert.equal(Number(t.n), await totalUpstream(ups));
+
+  await ups[0].exec('ALTER TABLE sharding1.t1 ADD COLUMN d INT');
+  await ups[1].exec('ALTER TABLE sharding2.t2 ADD COLUMN d VARCHAR(5)');
+  for (const deadline = Date.now() + 60_000; ;) {
+    const [, b] = await subtasks();
+    if (b?.stage === 'Paused') {
+      assert.match(
+        b.result!.errors[0].msg,
+        /^sharding DDL conflict: .*add column d varchar\(5\).*add column d int/,
+      );
+      assert.equal(b.result!.errors[0].retryable, false);
+      break;
+    }
+    if (Date.now() > deadline) assert.fail(`no conflict: ${JSON.stringify(b)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  run.child.kill('SIGTERM');
+  await run.done;
+});

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ShardConflictError, ShardLocks, type ShardReport } from '../../src/shard/locks.js';
+import { alterSpecs } from '../../src/shard/optimistic.js';
 
 const T = '`db_target`.`t_target`';
 const ADD = ['ALTER TABLE `db_target`.`t_target` ADD COLUMN c INT'];
@@ -94,4 +95,50 @@ test('the state is plain data: a new ShardLocks over it continues (master restar
   assert.equal(b.report(r('s1', '`sharding1`.`t2`', '(b.1, 200)')), 'wait');
   b.drop('task');
   assert.deepEqual(b.list(), []);
+});
+
+test('optimistic: ALTER clauses are read as additions or removals of columns and indexes', () => {
+  assert.deepEqual(
+    alterSpecs('ALTER TABLE `d`.`t` ADD COLUMN c INT NOT NULL DEFAULT 0, ADD INDEX i (a, b)'),
+    [
+      { op: 'add', what: 'column', name: 'c', clause: 'add column c int not null default 0' },
+      { op: 'add', what: 'index', name: 'i', clause: 'add index i (a, b)' },
+    ],
+  );
+  assert.deepEqual(
+    alterSpecs('alter table `d`.`t` drop column `c`, drop key k')!.map((s) => [s.op, s.what, s.name]),
+    [
+      ['drop', 'column', 'c'],
+      ['drop', 'index', 'k'],
+    ],
+  );
+  assert.equal(alterSpecs('ALTER TABLE `d`.`t` MODIFY c BIGINT'), undefined);
+  assert.equal(alterSpecs("ALTER TABLE `d`.`t` ADD COLUMN e ENUM('a,b', 'c'), RENAME TO x"), undefined);
+});
+
+test('optimistic: additions at once (same definition everywhere), removals when every shard has them', () => {
+  const l = locks();
+  const o = (source: string, table: string, ddl: string) =>
+    l.optimistic({
+      task: 'task',
+      source,
+      target: T,
+      table,
+      ddls: [`ALTER TABLE ${T} ${ddl}`],
+      pos: '(b.1, 1)',
+    });
+  assert.equal(o('s1', '`sharding1`.`t1`', 'ADD COLUMN c INT'), 'exec');
+  assert.equal(o('s2', '`sharding2`.`t3`', 'ADD COLUMN c INT'), 'exec', 'again: the target finds it there');
+  assert.throws(
+    () => o('s1', '`sharding1`.`t2`', 'ADD COLUMN c BIGINT'),
+    /conflict.*add column c bigint.*add column c int/,
+  );
+  assert.equal(o('s1', '`sharding1`.`t1`', 'DROP COLUMN c'), 'skip');
+  assert.equal(o('s1', '`sharding1`.`t2`', 'DROP COLUMN c'), 'skip');
+  assert.equal(o('s2', '`sharding2`.`t2`', 'DROP COLUMN c'), 'skip');
+  assert.equal(o('s2', '`sharding2`.`t3`', 'DROP COLUMN c'), 'exec', 'the last shard drops it on the target');
+  assert.throws(
+    () => o('s1', '`sharding1`.`t1`', 'MODIFY v TEXT'),
+    /not supported with shard-mode optimistic/,
+  );
 });

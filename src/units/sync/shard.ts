@@ -16,6 +16,8 @@ import type { Txn } from './txn.js';
 export interface ShardCoordinator {
   register(groups: Record<string, string[]>): Promise<void>;
   report(r: Omit<ShardReport, 'task' | 'source'>): Promise<Verdict>;
+  /** shard-mode optimistic: execute now (idempotently) or skip. */
+  optimistic(r: Omit<ShardReport, 'task' | 'source'>): Promise<'exec' | 'skip'>;
   executed(target: string): Promise<void>;
   skipped(target: string): Promise<void>;
 }
@@ -41,6 +43,7 @@ export class ShardSync {
 
   constructor(
     private readonly task: string,
+    private readonly mode: 'pessimistic' | 'optimistic',
     private readonly coordinator: ShardCoordinator,
     private readonly router: Router,
   ) {}
@@ -78,9 +81,11 @@ export class ShardSync {
     return t && this.groupOf.get(quoted(t.db, t.table));
   }
 
-  /** A shard table's DDL: `apply` for DDLs that need no lock (CREATE TABLE, made idempotent),
-   * `done` when the lock already applied it, `held` when it now waits on the lock. */
-  async onDDL(txn: Txn): Promise<{ action: 'apply'; sql: string } | { action: 'done' | 'held' }> {
+  /** A shard table's DDL: `apply` it now (`tolerate`: the target errors that mean it is already
+   * there), `done` when it needs nothing more, `held` when it now waits on the lock. */
+  async onDDL(
+    txn: Txn,
+  ): Promise<{ action: 'apply'; sql: string; tolerate: number[] } | { action: 'done' | 'held' }> {
     const { schema, query, info } = txn.ddl!;
     const t = info.tables[0];
     const up = quoted(t.db, t.table);
@@ -90,6 +95,7 @@ export class ShardSync {
       return {
         action: 'apply',
         sql: routed.replace(/^CREATE\s+TABLE\s+(?!IF\s+NOT\s+EXISTS)/i, 'CREATE TABLE IF NOT EXISTS '),
+        tolerate: [1050],
       };
     }
     if (!COORDINATED.has(info.op)) {
@@ -101,6 +107,15 @@ export class ShardSync {
         workaround:
           "Skip it with 'binlog skip' (or run what fits the merged table with 'binlog replace'), then the task continues.",
       });
+    }
+    if (this.mode === 'optimistic') {
+      const v = await this.call(() =>
+        this.coordinator.optimistic({ target, table: up, ddls: [routed], pos: txn.endText }),
+      );
+      // duplicate column / key, can't drop: an earlier shard (or run) already did it
+      return v === 'exec'
+        ? { action: 'apply', sql: routed, tolerate: [1060, 1061, 1091] }
+        : { action: 'done' };
     }
     const w = this.waiting.get(target);
     if (w && !sameDDLs(w.ddls, [routed])) {
@@ -157,9 +172,14 @@ export class ShardSync {
     return { blockingDDLs, unresolvedGroups };
   }
 
-  private async report(target: string, table: string, ddls: string[], pos: string): Promise<Verdict> {
+  private report(target: string, table: string, ddls: string[], pos: string): Promise<Verdict> {
+    return this.call(() => this.coordinator.report({ target, table, ddls, pos }));
+  }
+
+  /** A coordinator call; its conflict answer becomes a sharding conflict error. */
+  private async call<T>(f: () => Promise<T>): Promise<T> {
     try {
-      return await this.coordinator.report({ target, table, ddls, pos });
+      return await f();
     } catch (e) {
       if (/conflict/i.test((e as Error).message)) throw conflict((e as Error).message);
       throw e;

@@ -98,18 +98,9 @@ export class SyncUnit implements Unit {
       cfg.instance.filterRules.map((n) => [n, cfg.filters.get(n)!]),
       cfg.caseSensitive,
     );
-    if (cfg.shardMode === 'pessimistic') {
-      if (!coordinator) throw new Error('shard-mode pessimistic needs a sharding DDL coordinator');
-      this.shard = new ShardSync(cfg.name, coordinator, this.router);
-    } else if (cfg.shardMode === 'optimistic') {
-      throw new DMError({
-        code: 36042,
-        class: 'sync',
-        scope: 'config',
-        message: `task '${cfg.name}': shard-mode optimistic is not supported yet`,
-        workaround:
-          'Use shard-mode: pessimistic (DDLs of merged shards wait for every shard), or leave shard-mode unset.',
-      });
+    if (cfg.shardMode) {
+      if (!coordinator) throw new Error(`shard-mode ${cfg.shardMode} needs a sharding DDL coordinator`);
+      this.shard = new ShardSync(cfg.name, cfg.shardMode, coordinator, this.router);
     }
   }
 
@@ -467,7 +458,7 @@ export class SyncUnit implements Unit {
               try {
                 await serial(() => target.exec(r.sql));
               } catch (e) {
-                if (!(e instanceof ServerError && e.errno === 1050))
+                if (!(e instanceof ServerError && r.tolerate.includes(e.errno)))
                   throw this.applyError(e, { txn, sql: [r.sql] }, r.sql);
               }
               beyond.push(txn.endText);
