@@ -134,7 +134,9 @@ test('server restart mid-stream: the client reconnects and loses nothing', async
     seen,
     Array.from({ length: 300 }, (_, i) => i),
   );
-  assert.ok(c.reconnects >= 2);
+  // Two restarts, but on a loaded machine the second may come while the client is still waiting
+  // to reconnect after the first: one reconnect then covers both.
+  assert.ok(c.reconnects >= 1, `reconnects: ${c.reconnects}`);
   const end = await masterStatus(s);
   assert.equal(c.gtidText, end.gtid);
 });
