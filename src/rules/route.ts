@@ -2,13 +2,21 @@
 // upstream table goes to. Pure. A rule with a `table-pattern` is a table rule, one without is a
 // schema rule; table rules win over schema rules; two matching rules of the same level are an
 // error (as in DM), since the result would depend on their order. Empty targets keep the name.
-import type { RouteRule } from '../task/config.js';
+import type { Extract, RouteRule } from '../task/config.js';
 import { namePattern, type NameMatcher } from './balist.js';
 import { classifyQuery, rewriteNames, type TableName } from '../schema/ddl.js';
+
+/** An extra target column and its value for one upstream table (DM's `extract-*`). */
+export interface ExtraColumn {
+  column: string;
+  value: string;
+}
 
 export interface Router {
   /** The target of `db`.`table` (`table` '' for a schema). */
   route(db: string, table: string): TableName;
+  /** The extra columns the table's route fills (empty without `extract-*`). */
+  extras(db: string, table: string): ExtraColumn[];
   /** Whether any rule exists (routing is the identity otherwise). */
   readonly active: boolean;
 }
@@ -22,7 +30,7 @@ interface Compiled {
 
 export class RouteError extends Error {}
 
-export function tableRouter(rules: Array<[string, RouteRule]>, caseSensitive = false): Router {
+export function tableRouter(rules: Array<[string, RouteRule]>, caseSensitive = false, source = ''): Router {
   const compiled: Compiled[] = rules.map(([name, rule]) => ({
     name,
     rule,
@@ -30,10 +38,7 @@ export function tableRouter(rules: Array<[string, RouteRule]>, caseSensitive = f
     table: rule.tablePattern ? namePattern(rule.tablePattern, caseSensitive) : undefined,
   }));
   const cache = new Map<string, TableName>();
-  const route = (db: string, table: string): TableName => {
-    const key = `${db}\0${table}`;
-    const hit = cache.get(key);
-    if (hit) return hit;
+  const ruleOf = (db: string, table: string): RouteRule | undefined => {
     const bySchema = compiled.filter((c) => c.schema(db));
     const tableRules = table ? bySchema.filter((c) => c.table?.(table)) : [];
     const schemaRules = bySchema.filter((c) => !c.table);
@@ -43,19 +48,45 @@ export function tableRouter(rules: Array<[string, RouteRule]>, caseSensitive = f
         `\`${db}\`${table ? `.\`${table}\`` : ''} matches ${level.length} ${tableRules.length ? 'table' : 'schema'} route rules (${level.map((c) => c.name).join(', ')}); make the patterns exclusive`,
       );
     }
-    const r = level[0]?.rule;
+    return level[0]?.rule;
+  };
+  const route = (db: string, table: string): TableName => {
+    const key = `${db}\0${table}`;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const r = ruleOf(db, table);
     const out = { db: r?.targetSchema || db, table: table && (r?.targetTable || table) };
     cache.set(key, out);
     return out;
   };
-  return { route, active: compiled.length > 0 };
+  const extras = (db: string, table: string): ExtraColumn[] => {
+    const r = table ? ruleOf(db, table) : undefined;
+    if (!r) return [];
+    const out: ExtraColumn[] = [];
+    const add = (e: Extract | undefined, name: string) => {
+      if (!e) return;
+      const m = new RegExp(e.regexp).exec(name);
+      out.push({ column: e.column, value: m && m.length > 1 ? m.slice(1).join('') : '' });
+    };
+    add(r.extractTable, table);
+    add(r.extractSchema, db);
+    add(r.extractSource, source);
+    return out;
+  };
+  return { route, extras, active: compiled.length > 0 };
 }
 
 /** The router of one subtask: its instance's `route-rules`, in the task's `routes`. */
-export function routerOf(names: string[], rules: Map<string, RouteRule>, caseSensitive = false): Router {
+export function routerOf(
+  names: string[],
+  rules: Map<string, RouteRule>,
+  caseSensitive = false,
+  source = '',
+): Router {
   return tableRouter(
     names.map((n) => [n, rules.get(n)!]),
     caseSensitive,
+    source,
   );
 }
 

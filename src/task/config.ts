@@ -67,11 +67,20 @@ export interface SyncerConfig {
   multipleRows: boolean;
 }
 
+/** A route's `extract-table|schema|source`: the regexp's submatches, joined, fill `column`. */
+export interface Extract {
+  regexp: string;
+  column: string;
+}
+
 export interface RouteRule {
   schemaPattern: string;
   tablePattern: string;
   targetSchema: string;
   targetTable: string;
+  extractTable?: Extract;
+  extractSchema?: Extract;
+  extractSource?: Extract;
 }
 
 export interface FilterRule {
@@ -340,17 +349,30 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
       targetSchema: m.string('target-schema'),
       targetTable: m.string('target-table', ''),
     };
-    for (const k of ['extract-table', 'extract-schema', 'extract-source']) {
-      if (m.has(k)) {
+    const extract = (key: string, re: string): Extract | undefined => {
+      const x = m.map(key);
+      if (!x) return undefined;
+      const e = { regexp: x.string(re), column: x.string('target-column') };
+      x.done([]);
+      try {
+        new RegExp(e.regexp);
+      } catch (err) {
         throw configError(
           file,
-          `routes.${name}.${k} is not supported yet (its extra target column would be left empty)`,
-          `Remove '${k}' and add the column on the target yourself, or route without it.`,
+          `routes.${name}.${key}.${re} is not a valid regular expression: ${(err as Error).message}`,
+          'Fix the pattern.',
         );
       }
-    }
+      return e;
+    };
+    const out: RouteRule = {
+      ...rule,
+      extractTable: extract('extract-table', 'table-regexp'),
+      extractSchema: extract('extract-schema', 'schema-regexp'),
+      extractSource: extract('extract-source', 'source-regexp'),
+    };
     m.done([]);
-    return rule;
+    return out;
   });
   const filters = named(r, 'filters', (m, name): FilterRule => {
     const rule = {

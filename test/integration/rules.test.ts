@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { masterStatus, server, type MariaDBSandbox } from '../harness/index.js';
 import { sourceYaml, writeTemp } from '../harness/task.js';
-import { readStatus, runTask } from '../harness/run.js';
+import { readStatus, runTask, runTaskToEnd } from '../harness/run.js';
 import type { SubTaskStatus } from '../../src/task/status.js';
 
 async function rows(s: MariaDBSandbox, sql: string): Promise<Record<string, string | null>[]> {
@@ -138,4 +138,102 @@ filters:
   ]);
   run.child.kill('SIGTERM');
   await run.done;
+});
+
+test("routes' extract-table/schema/source fill the merged table's extra columns in Load and Sync", async () => {
+  const [up, down] = await Promise.all([server(), server()]);
+  await up.exec(`CREATE DATABASE shop_01; CREATE DATABASE shop_02;
+    CREATE TABLE shop_01.orders_a (id INT PRIMARY KEY, amount INT);
+    CREATE TABLE shop_02.orders_b (id INT PRIMARY KEY, amount INT);
+    INSERT INTO shop_01.orders_a SELECT seq, seq FROM mysql.seq_1_to_100;
+    INSERT INTO shop_02.orders_b SELECT seq, seq * 2 FROM mysql.seq_1_to_50;`);
+  // As in DM, the merged table is created by the operator, with the extra columns in its key.
+  await down.exec(`CREATE DATABASE merged; CREATE TABLE merged.orders (id INT, amount INT,
+    c_table VARCHAR(20) NOT NULL, c_schema VARCHAR(20) NOT NULL, c_source VARCHAR(20) NOT NULL,
+    PRIMARY KEY (id, c_table, c_schema))`);
+  const f = await writeTemp({ 'source.yaml': sourceYaml('mysql-01', up) });
+  const t = down.connectionOptions();
+  const files = await writeTemp({
+    'task.yaml': `name: extract
+task-mode: all
+target-database: {host: "${t.host}", port: ${t.port}, user: "${t.user}", password: ""}
+mysql-instances:
+  - source-id: mysql-01
+    block-allow-list: bal
+    route-rules: [orders, schemas]
+    loader: {dir: "${join(f.dir, 'dump')}"}
+block-allow-list:
+  bal: {do-dbs: ["shop_*"]}
+routes:
+  orders:
+    schema-pattern: "shop_*"
+    table-pattern: "orders_*"
+    target-schema: merged
+    target-table: orders
+    extract-table: {table-regexp: "orders_(.*)", target-column: c_table}
+    extract-schema: {schema-regexp: "shop_(.*)", target-column: c_schema}
+    extract-source: {source-regexp: "mysql-(.*)", target-column: c_source}
+  schemas: {schema-pattern: "shop_*", target-schema: merged}
+`,
+  });
+  const statusFile = join(f.dir, 'status.json');
+  const run = runTask(files['task.yaml'], [f['source.yaml']], statusFile);
+  const sync = async () => {
+    const m = await masterStatus(up);
+    const want = `(${m.file}, ${m.pos})`;
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
+      const st = (await readStatus(statusFile))?.workers[0].subTaskStatus[0];
+      if (st?.stage === 'Paused') assert.fail(JSON.stringify(st.result));
+      if ((st?.sync as { syncerBinlog?: string } | undefined)?.syncerBinlog === want) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.fail(`not caught up with ${want}`);
+  };
+  await sync();
+  const summary = () =>
+    rows(
+      down,
+      'SELECT c_table, c_schema, c_source, COUNT(*) n, SUM(amount) s FROM merged.orders GROUP BY 1, 2, 3 ORDER BY 1',
+    );
+  assert.deepEqual(await summary(), [
+    { c_table: 'a', c_schema: '01', c_source: '01', n: '100', s: '5050' },
+    { c_table: 'b', c_schema: '02', c_source: '01', n: '50', s: '2550' },
+  ]);
+  await up.exec(`UPDATE shop_01.orders_a SET amount = 0 WHERE id <= 10; DELETE FROM shop_02.orders_b WHERE id > 40;
+    INSERT INTO shop_02.orders_b VALUES (1000, 7); UPDATE shop_02.orders_b SET amount = amount + 1 WHERE id = 1`);
+  await sync();
+  assert.deepEqual(await summary(), [
+    { c_table: 'a', c_schema: '01', c_source: '01', n: '100', s: String(5050 - 55) },
+    { c_table: 'b', c_schema: '02', c_source: '01', n: '41', s: String(2550 - 2 * (41 + 50) * 5 + 7 + 1) },
+  ]);
+  run.child.kill('SIGTERM');
+  await run.done;
+});
+
+test('extract-*: a merged table without the extra columns stops Load with the fix', async () => {
+  const [up, down] = await Promise.all([server(), server()]);
+  await up.exec(`CREATE DATABASE s_1; CREATE TABLE s_1.t (id INT PRIMARY KEY); INSERT INTO s_1.t VALUES (1)`);
+  const f = await writeTemp({ 'source.yaml': sourceYaml('src', up) });
+  const t = down.connectionOptions();
+  const files = await writeTemp({
+    'task.yaml': `name: noextra
+task-mode: full
+target-database: {host: "${t.host}", port: ${t.port}, user: "${t.user}", password: ""}
+mysql-instances:
+  - {source-id: src, route-rules: [r], block-allow-list: bal, loader: {dir: "${join(f.dir, 'dump')}"}}
+block-allow-list:
+  bal: {do-dbs: ["s_1"]}
+routes:
+  r: {schema-pattern: "s_*", table-pattern: t, target-schema: m, target-table: t, extract-schema: {schema-regexp: "s_(.*)", target-column: c_schema}}
+`,
+  });
+  const { code, status } = await runTaskToEnd(files['task.yaml'], [f['source.yaml']]);
+  assert.equal(code, 1);
+  const st = status.workers[0].subTaskStatus[0];
+  assert.equal(st.stage, 'Paused');
+  assert.match(
+    st.result!.errors[0].msg,
+    /extract target column\(s\) c_schema are not columns of `m`\.`t` on the target/,
+  );
+  assert.match(st.result!.errors[0].Workaround, /Create the merged table on the target before the task/);
 });

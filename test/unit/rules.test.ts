@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { routeStatement, tableRouter } from '../../src/rules/route.js';
 import { eventFilter } from '../../src/rules/event-filter.js';
-import { applyOnDuplicate } from '../../src/units/load/load.js';
+import { addExtraColumns, applyOnDuplicate } from '../../src/units/load/load.js';
 import { parseTaskConfig } from '../../src/task/config.js';
 import type { FilterRule, RouteRule } from '../../src/task/config.js';
 
@@ -144,9 +144,46 @@ ${sql}    action: Ignore
       parseTaskConfig(
         task('[]').replace(
           'filters:',
-          'routes:\n  r1:\n    schema-pattern: db\n    target-schema: x\n    extract-table: {}\nfilters:',
+          'routes:\n  r1:\n    schema-pattern: db\n    target-schema: x\n    extract-table: {table-regexp: "(", target-column: c}\nfilters:',
         ),
       ),
-    /routes\.r1\.extract-table is not supported yet/,
+    /routes\.r1\.extract-table\.table-regexp is not a valid regular expression/,
+  );
+});
+
+test("routes' extract-*: submatches of the table, schema and source names fill extra columns", () => {
+  const r = tableRouter(
+    [
+      [
+        'shards',
+        {
+          ...route('shard_*', 't_*', 'merged', 't'),
+          extractTable: { regexp: 't_(.*)', column: 'c_table' },
+          extractSchema: { regexp: 'shard_(\\d+)', column: 'c_schema' },
+          extractSource: { regexp: '(.*)-(\\d+)', column: 'c_source' },
+        },
+      ],
+    ],
+    false,
+    'mysql-01',
+  );
+  assert.deepEqual(r.extras('shard_7', 't_01'), [
+    { column: 'c_table', value: '01' },
+    { column: 'c_schema', value: '7' },
+    { column: 'c_source', value: 'mysql01' },
+  ]);
+  assert.deepEqual(r.extras('other', 'x'), []);
+  const sql = Buffer.from("INSERT INTO `t_01` (`id`,`v`) VALUES\n(1,'a'),\n(2,'b\\nc')");
+  assert.equal(
+    addExtraColumns(sql, [
+      { column: 'c_table', value: '01' },
+      { column: 'c_src', value: 'zoë' },
+    ]).toString(),
+    "INSERT INTO `t_01` (`id`,`v`,`c_table`,`c_src`) VALUES\n(1,'a','01','zoë'),\n(2,'b\\nc','01','zoë')",
+  );
+  assert.equal(addExtraColumns(sql, []), sql);
+  assert.equal(
+    addExtraColumns(Buffer.from('/*!40101 SET NAMES binary*/'), [{ column: 'c', value: 'x' }]).toString(),
+    '/*!40101 SET NAMES binary*/',
   );
 });

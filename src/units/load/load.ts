@@ -5,10 +5,16 @@ import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DMError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { downstreamRole, openConnection, privilegeError, quoteId } from '../../mysql/connect.js';
+import { downstreamRole, openConnection, privilegeError, quoteId, quoteString } from '../../mysql/connect.js';
 import type { PacketConnection } from '../../mysql/protocol.js';
 import type { SubTaskConfig } from '../../task/config.js';
-import { renameDatabase, routeStatement, routerOf, type Router } from '../../rules/route.js';
+import {
+  renameDatabase,
+  routeStatement,
+  routerOf,
+  type ExtraColumn,
+  type Router,
+} from '../../rules/route.js';
 import { parseDumpFile } from '../dump/files.js';
 import { readFinishedDump, type DumpMetadata } from '../dump/metadata.js';
 import {
@@ -60,6 +66,36 @@ export function applyOnDuplicate(
   ]);
 }
 
+const NL = 0x0a;
+
+/** Adds a route's extract-* columns to a dumped INSERT: to the column list of its first line and
+ * as constant values to each row (one row per line: the dump escapes newlines in values). */
+export function addExtraColumns(sql: Buffer, extras: ExtraColumn[]): Buffer {
+  if (!extras.length || !/^(INSERT|REPLACE)\b/i.test(sql.subarray(0, 20).toString('latin1'))) return sql;
+  const nl = sql.indexOf(NL);
+  const header = sql.subarray(0, nl < 0 ? sql.length : nl).toString('latin1');
+  const at = header.lastIndexOf(') VALUES');
+  if (nl < 0 || at < 0) return sql;
+  const cols = Buffer.from(extras.map((e) => ',' + quoteId(e.column)).join(''), 'utf8');
+  const vals = Buffer.from(extras.map((e) => ',' + quoteString(e.value)).join(''), 'utf8');
+  const parts: Buffer[] = [sql.subarray(0, at), cols, sql.subarray(at, nl + 1)];
+  let start = nl + 1;
+  while (start < sql.length) {
+    let end = sql.indexOf(NL, start);
+    if (end < 0) end = sql.length;
+    const line = sql.subarray(start, end);
+    if (!line.length) {
+      start = end + 1;
+      continue;
+    }
+    const close = line.length && line[line.length - 1] === 0x2c ? line.length - 2 : line.length - 1;
+    parts.push(line.subarray(0, close), vals, line.subarray(close));
+    if (end < sql.length) parts.push(sql.subarray(end, end + 1));
+    start = end + 1;
+  }
+  return Buffer.concat(parts);
+}
+
 export class LoadUnit implements Unit {
   readonly name = 'Load' as const;
   private readonly checkpoint: LoaderCheckpoint;
@@ -78,7 +114,7 @@ export class LoadUnit implements Unit {
     private readonly log: Logger,
   ) {
     this.checkpoint = new LoaderCheckpoint(cfg.metaSchema, cfg.name, cfg.instance.sourceId);
-    this.router = routerOf(cfg.instance.routeRules, cfg.routes, cfg.caseSensitive);
+    this.router = routerOf(cfg.instance.routeRules, cfg.routes, cfg.caseSensitive, cfg.instance.sourceId);
   }
 
   async init(): Promise<void> {}
@@ -235,7 +271,35 @@ export class LoadUnit implements Unit {
         'CREATE TABLE IF NOT EXISTS ',
       );
       if (this.router.active) sql = routeStatement(sql, s.db, this.router);
-      await this.execSchema(c, sql, s, this.router.route(s.db, s.table!).db);
+      const target = this.router.route(s.db, s.table!);
+      await this.execSchema(c, sql, s, target.db);
+      const extras = this.router.extras(s.db, s.table!);
+      if (extras.length) await this.checkExtraColumns(c, target.db, target.table, extras);
+    }
+  }
+
+  /** A route's extract-* columns must exist on the target (as in DM, the merged table is created
+   * by the operator with them). */
+  private async checkExtraColumns(
+    c: PacketConnection,
+    db: string,
+    table: string,
+    extras: ExtraColumn[],
+  ): Promise<void> {
+    const rows = await c.query(
+      `SELECT COLUMN_NAME n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${quoteString(db)} AND TABLE_NAME = ${quoteString(table)}`,
+    );
+    const have = new Set(rows.map((r) => String(r.n).toLowerCase()));
+    const missing = extras.filter((e) => !have.has(e.column.toLowerCase())).map((e) => e.column);
+    if (missing.length) {
+      throw new DMError({
+        code: 34020,
+        class: 'load',
+        scope: 'downstream',
+        message: `the route's extract target column(s) ${missing.join(', ')} are not columns of ${quoteId(db)}.${quoteId(table)} on the target`,
+        workaround:
+          'Create the merged table on the target before the task, with the extra columns (string type, last), usually in its primary key; then resume-task.',
+      });
     }
   }
 
@@ -274,8 +338,9 @@ export class LoadUnit implements Unit {
       await c.exec(`USE ${quoteId(to.db)}`);
       await c.exec('BEGIN');
       const [fromName, toName] = [quoteId(f.table), quoteId(to.table)];
+      const extras = this.router.extras(f.db, f.table);
       for await (const { sql, end } of readStatements(fh)) {
-        await c.exec(applyOnDuplicate(sql, policy, fromName, toName));
+        await c.exec(addExtraColumns(applyOnDuplicate(sql, policy, fromName, toName), extras));
         this.inFlight.set(f.filename, end);
       }
       await c.exec(this.checkpoint.finishSQL(f.filename));

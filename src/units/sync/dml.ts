@@ -28,13 +28,20 @@ export interface TargetTable {
 }
 
 /** Maps a table-map's columns onto the target table: by name when the binlog carries names
- * (binlog_row_metadata=FULL), else by position. */
-export function targetTable(map: TableMapEvent, schema: TableSchema, db: string, table: string): TargetTable {
+ * (binlog_row_metadata=FULL), else by position. `extra` target columns (a route's `extract-*`)
+ * take their values from the row image after the binlog's columns, in this order. */
+export function targetTable(
+  map: TableMapEvent,
+  schema: TableSchema,
+  db: string,
+  table: string,
+  extra: string[] = [],
+): TargetTable {
   const named = map.columns.every((c) => c.name !== undefined);
   const missing = named
     ? map.columns.filter((c) => !schema.columns.some((t) => t.name.toLowerCase() === c.name!.toLowerCase()))
     : [];
-  if ((!named && map.columns.length !== schema.columns.length) || missing.length) {
+  if ((!named && map.columns.length + extra.length !== schema.columns.length) || missing.length) {
     // Mapping the row onto the wrong columns, or dropping a value, would corrupt data silently.
     throw new DMError({
       code: 36030,
@@ -51,9 +58,12 @@ export function targetTable(map: TableMapEvent, schema: TableSchema, db: string,
   }
   const byName = new Map<string, number>();
   map.columns.forEach((c, i) => byName.set((c.name ?? '').toLowerCase(), i));
+  const extraIdx = new Map(extra.map((name, k) => [name.toLowerCase(), map.columns.length + k]));
   const all: (Col & { generated: boolean })[] = [];
   schema.columns.forEach((c, i) => {
-    const idx = named ? byName.get(c.name.toLowerCase()) : i < map.columns.length ? i : undefined;
+    const idx =
+      extraIdx.get(c.name.toLowerCase()) ??
+      (named ? byName.get(c.name.toLowerCase()) : i < map.columns.length ? i : undefined);
     if (idx !== undefined) all.push({ name: c.name, idx, generated: c.generated });
   });
   const cols = all.filter((c) => !c.generated).map(({ name, idx }) => ({ name, idx }));

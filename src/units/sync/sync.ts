@@ -93,7 +93,7 @@ export class SyncUnit implements Unit {
     this.checkpoint = new SyncCheckpoint(cfg.metaSchema, cfg.name, cfg.instance.sourceId);
     const bal = cfg.instance.blockAllowList ? cfg.blockAllowList.get(cfg.instance.blockAllowList) : undefined;
     this.filter = blockAllowFilter(bal, cfg.caseSensitive);
-    this.router = routerOf(cfg.instance.routeRules, cfg.routes, cfg.caseSensitive);
+    this.router = routerOf(cfg.instance.routeRules, cfg.routes, cfg.caseSensitive, cfg.instance.sourceId);
     this.events = eventFilter(
       cfg.instance.filterRules.map((n) => [n, cfg.filters.get(n)!]),
       cfg.caseSensitive,
@@ -573,7 +573,10 @@ export class SyncUnit implements Unit {
 
   /** Target tables by upstream name, valid while the table id and column count stay the same
    * (a new table map object arrives with every transaction; DDLs drop the entries). */
-  private readonly tables = new Map<string, { tableId: number; columns: number; t: TargetTable }>();
+  private readonly tables = new Map<
+    string,
+    { tableId: number; columns: number; t: TargetTable; extra: string[] }
+  >();
 
   /** Compiles a transaction's rows; undefined when nothing in it is replicated. */
   private async compile(
@@ -601,31 +604,47 @@ export class SyncUnit implements Unit {
             false,
           );
         }
+        const extras = this.router.extras(up, upTable);
         entry = {
           tableId: ev.table.tableId,
           columns: ev.table.columns.length,
-          t: targetTable(ev.table, schema, db, table),
+          t: targetTable(
+            ev.table,
+            schema,
+            db,
+            table,
+            extras.map((e) => e.column),
+          ),
+          extra: extras.map((e) => e.value),
         };
         this.tables.set(cacheKey, entry);
       }
       const t = entry.t;
+      const extra = entry.extra;
+      // A route's extract-* columns: their values follow the binlog's in every row image.
+      const rowsOf = extra.length
+        ? ev.rows.map((r) => ({
+            before: r.before && [...r.before, ...extra],
+            after: r.after && [...r.after, ...extra],
+          }))
+        : ev.rows;
       if (changes) {
-        for (const r of ev.rows) changes.push({ t, op: ev.action, before: r.before, after: r.after });
+        for (const r of rowsOf) changes.push({ t, op: ev.action, before: r.before, after: r.after });
       }
       if (ev.action === 'insert') {
-        for (let i = 0; i < ev.rows.length; i += MAX_ROWS_PER_INSERT) {
-          const rows = ev.rows.slice(i, i + MAX_ROWS_PER_INSERT);
+        for (let i = 0; i < rowsOf.length; i += MAX_ROWS_PER_INSERT) {
+          const rows = rowsOf.slice(i, i + MAX_ROWS_PER_INSERT);
           sql.push(insertSQL(t, rows, safe));
           for (const r of rows) rowKeys(t, r.after, keys);
         }
       } else if (ev.action === 'update') {
-        for (const r of ev.rows) {
+        for (const r of rowsOf) {
           sql.push(...updateSQL(t, r, safe));
           rowKeys(t, r.before, keys);
           rowKeys(t, r.after, keys);
         }
       } else {
-        for (const r of ev.rows) {
+        for (const r of rowsOf) {
           sql.push(deleteSQL(t, r));
           rowKeys(t, r.before, keys);
         }
