@@ -140,4 +140,20 @@ test('sharding DDL lock in the master survives a SIGKILLed owner worker', async 
     Number(d.h),
     up.reduce((a, [r]) => a + Number(r.h), 0),
   );
+
+  // Unlock by hand: only s1's shards have the next DDL; the operator resolves the lock; s1
+  // executes it, and s2's shards skip the same DDL when they reach it later.
+  const ADD_D = 'ADD COLUMN d INT NULL';
+  await ups[0].exec(`ALTER TABLE sharding1.t1 ${ADD_D}; ALTER TABLE sharding1.t2 ${ADD_D}`);
+  await until('s1 waits again', (s) => s.s1?.unresolvedDDLLockID === LOCK);
+  const un = await dmctl(master.addr, 'unlock-ddl-lock', LOCK);
+  assert.equal(un.code, 0, un.stdout);
+  await until('unlocked', (s) => s.s1?.unresolvedDDLLockID === '');
+  await ups[1].exec(`ALTER TABLE sharding2.t2 ${ADD_D}; ALTER TABLE sharding2.t3 ${ADD_D}`);
+  await writeShards(ups, 900, 910, true);
+  await caughtUp();
+  assert.deepEqual(await cols(), ['id', 'v', 'c', 'd'], 'd once, s2 skipped it');
+  assert.deepEqual((await dmctl(master.addr, 'shard-ddl-lock')).json.locks, []);
+  const [t2] = await rows(down, 'SELECT COUNT(*) n FROM db_target.t_target');
+  assert.equal(Number(t2.n), await totalUpstream(ups));
 });
