@@ -5,7 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import assert from 'node:assert/strict';
 import type { MariaDBSandbox } from '../../src/sandbox/mariadb.js';
-import type { QueryStatus } from '../../src/task/status.js';
+import type { QueryStatus, SubTaskStatus } from '../../src/task/status.js';
+import { masterStatus } from './index.js';
 
 export interface RunTask {
   child: ChildProcess;
@@ -82,5 +83,24 @@ export async function assertTablesEqual(
     ];
     assert.equal(b[0][0].n, a[0][0].n, `row count of ${t}`);
     assert.equal(b[1][0].Checksum, a[1][0].Checksum, `CHECKSUM TABLE ${t}`);
+  }
+}
+
+/** Waits until each subtask in run-task's status file (in source order) has applied its
+ * upstream's binlog up to now; a paused subtask fails the test. */
+export async function caughtUpInFile(
+  statusFile: string,
+  ups: MariaDBSandbox[],
+  timeoutMs = 120_000,
+): Promise<SubTaskStatus[]> {
+  const want = await Promise.all(ups.map((u) => masterStatus(u)));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const sts = (await readStatus(statusFile))?.workers.map((w) => w.subTaskStatus[0]) ?? [];
+    for (const st of sts) if (st?.stage === 'Paused') assert.fail(JSON.stringify(st.result));
+    const at = sts.map((st) => (st?.sync as { syncerBinlog?: string } | undefined)?.syncerBinlog);
+    if (at.length === ups.length && at.every((p, i) => p === `(${want[i].file}, ${want[i].pos})`)) return sts;
+    if (Date.now() > deadline) assert.fail(`not caught up: ${JSON.stringify(sts)}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -4,10 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { masterStatus, server, type MariaDBSandbox } from '../harness/index.js';
+import { server, type MariaDBSandbox } from '../harness/index.js';
 import { sourceYaml, writeTemp } from '../harness/task.js';
-import { readStatus, runTask, runTaskToEnd } from '../harness/run.js';
-import type { SubTaskStatus } from '../../src/task/status.js';
+import { caughtUpInFile, runTask, runTaskToEnd } from '../harness/run.js';
 
 async function rows(s: MariaDBSandbox, sql: string): Promise<Record<string, string | null>[]> {
   return (await s.exec(sql)) as Record<string, string | null>[];
@@ -62,17 +61,8 @@ filters:
   const files = await writeTemp({ 'task.yaml': task });
   const statusFile = join(f.dir, 'status.json');
   const run = runTask(files['task.yaml'], [f['source.yaml']], statusFile);
-  const sync = async (): Promise<SubTaskStatus> => {
-    const m = await masterStatus(up);
-    const want = `(${m.file}, ${m.pos})`;
-    for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
-      const st = (await readStatus(statusFile))?.workers[0].subTaskStatus[0];
-      if (st?.stage === 'Paused') assert.fail(JSON.stringify(st.result));
-      if ((st?.sync as { syncerBinlog?: string } | undefined)?.syncerBinlog === want) return st!;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.fail(`not caught up with ${want}: ${run.child.exitCode}`);
-  };
+  const sync = () => caughtUpInFile(statusFile, [up]);
+
   await sync();
 
   const tables = async () =>
@@ -178,17 +168,8 @@ routes:
   });
   const statusFile = join(f.dir, 'status.json');
   const run = runTask(files['task.yaml'], [f['source.yaml']], statusFile);
-  const sync = async () => {
-    const m = await masterStatus(up);
-    const want = `(${m.file}, ${m.pos})`;
-    for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
-      const st = (await readStatus(statusFile))?.workers[0].subTaskStatus[0];
-      if (st?.stage === 'Paused') assert.fail(JSON.stringify(st.result));
-      if ((st?.sync as { syncerBinlog?: string } | undefined)?.syncerBinlog === want) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.fail(`not caught up with ${want}`);
-  };
+  const sync = () => caughtUpInFile(statusFile, [up]);
+
   await sync();
   const summary = () =>
     rows(

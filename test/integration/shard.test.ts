@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { masterStatus, server } from '../harness/index.js';
 import { sourceYaml, writeTemp } from '../harness/task.js';
-import { readStatus, runTask } from '../harness/run.js';
+import { caughtUpInFile, readStatus, runTask } from '../harness/run.js';
 import type { QueryStatus, SubTaskStatus } from '../../src/task/status.js';
 import { ALTER, rows, SHARDS, seedShards, shardTask, totalUpstream, writeShards } from '../harness/shards.js';
 
@@ -135,17 +135,8 @@ test('optimistic sharding DDL: additions at once, removals when every shard has 
   const run = runTask(files['task.yaml'], [f['s1.yaml'], f['s2.yaml']], statusFile);
   const subtasks = async (): Promise<SubTaskStatus[]> =>
     ((await readStatus(statusFile)) as QueryStatus | undefined)?.workers.map((w) => w.subTaskStatus[0]) ?? [];
-  const caughtUp = async () => {
-    const want = await Promise.all(ups.map((u) => masterStatus(u)));
-    for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
-      const sts = await subtasks();
-      for (const st of sts) if (st.stage === 'Paused') assert.fail(JSON.stringify(st.result));
-      const at = sts.map((st) => (st.sync as { syncerBinlog?: string } | undefined)?.syncerBinlog);
-      if (at.length === 2 && at.every((p, i) => p === `(${want[i].file}, ${want[i].pos})`)) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.fail(`not caught up: ${JSON.stringify(await subtasks())}`);
-  };
+  const caughtUp = () => caughtUpInFile(statusFile, ups);
+
   const cols = async () =>
     (
       await rows(
