@@ -167,6 +167,12 @@ export class Worker {
       if (a.source) {
         this.source = { ...a.source, cfg: parseSourceConfig(a.source.yaml, a.source.file) };
         this.log.info({ source: a.source.id }, 'source bound to this worker');
+        if (this.source.cfg.enableRelay) {
+          this.log.warn(
+            { source: a.source.id },
+            'enable-relay: the relay unit is not built yet; Sync reads the upstream binlog directly (keep the upstream binlog until it is applied)',
+          );
+        }
       }
     }
     if (!this.source) return;
