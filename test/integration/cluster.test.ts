@@ -388,15 +388,39 @@ test('the master restarts with its sources, tasks and stages', async () => {
   const addr = master.addr;
   await master.kill('SIGTERM');
   await startMaster(addr);
-  try {
-    await subtasksIn('shop', 'Running', 'Sync');
-  } catch (e) {
-    console.log(master.output(), await readFile(join(files.dir, 'm1.log'), 'utf8').catch(() => ''));
-    throw e;
-  }
+  await subtasksIn('shop', 'Running', 'Sync');
   await write(200);
   await caughtUp('shop');
   await equal();
+});
+
+test('a source whose worker stays offline moves to a free worker and continues from its checkpoint', async () => {
+  await startWorker('w3');
+  const before = await status('shop');
+  const moved = before.workers.find((w) => w.worker === workers.w2.addr)!.source!;
+  await workers.w2.kill('SIGKILL');
+  await write(300);
+  // keepalive TTL (2 s) + the master's grace (2 s), then the free worker takes the source
+  await waitFor('source moved to w3', async () => {
+    const q = await status('shop');
+    const w = q.workers.find((x) => x.source === moved);
+    return w?.worker === workers.w3.addr && w.subTaskStatus[0]?.stage === 'Running' && w;
+  });
+  await subtasksIn('shop', 'Running', 'Sync');
+  await caughtUp('shop');
+  await equal();
+  const m = await dmctl(master.addr, 'list-member');
+  const ws = (
+    m.json.members as Array<{ worker?: { workers: Array<{ name: string; stage: string; source: string }> } }>
+  )[2].worker!.workers;
+  assert.deepEqual(
+    ws.map((w) => [w.name, w.stage, w.source]),
+    [
+      ['w1', 'bound', ws[0].source],
+      ['w2', 'offline', ''],
+      ['w3', 'bound', moved],
+    ],
+  );
 });
 
 test('a full task ends Finished; pausing it is refused', async () => {
