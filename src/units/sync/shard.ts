@@ -7,6 +7,8 @@
 // ones applied meanwhile are in the checkpoint's applied lists), meeting the DDLs again, which
 // the coordinator now answers `done`.
 import { DMError } from '../../errors.js';
+import { quoteTable } from '../../mysql/connect.js';
+import type { TableName } from '../../schema/ddl.js';
 import type { Router } from '../../rules/route.js';
 import { routeStatement } from '../../rules/route.js';
 import { sameDDLs, type ShardReport, type Verdict } from '../../shard/locks.js';
@@ -22,10 +24,9 @@ export interface ShardCoordinator {
   skipped(target: string): Promise<void>;
 }
 
-const q = (name: string) => '`' + name.replace(/`/g, '``') + '`';
-export const quoted = (db: string, table: string) => `${q(db)}.${q(table)}`;
-
 interface Waiting {
+  /** The target table (unquoted). */
+  name: TableName;
   ddls: string[];
   firstPos: string;
   /** upstream table → end position of its DDL */
@@ -56,8 +57,8 @@ export class ShardSync {
     for (const t of tables) {
       const r = this.router.route(t.db, t.table);
       if (r.db === t.db && r.table === t.table) continue;
-      const target = quoted(r.db, r.table);
-      const up = quoted(t.db, t.table);
+      const target = quoteTable(r.db, r.table);
+      const up = quoteTable(t.db, t.table);
       this.groups.set(target, [...(this.groups.get(target) ?? []), up]);
       this.groupOf.set(up, target);
     }
@@ -68,7 +69,7 @@ export class ShardSync {
   holds(txn: Txn): boolean {
     if (!this.waiting.size) return false;
     const blocked = (db: string, table: string) => {
-      const up = quoted(db, table);
+      const up = quoteTable(db, table);
       return this.waiting.get(this.groupOf.get(up) ?? '')?.synced.has(up) ?? false;
     };
     if (txn.ddl) return txn.ddl.info.tables.some((t) => blocked(t.db, t.table));
@@ -78,7 +79,7 @@ export class ShardSync {
   /** The group a DDL belongs to, if it is a shard table's DDL. */
   groupOfDDL(txn: Txn): string | undefined {
     const t = txn.ddl?.info.tables[0];
-    return t && this.groupOf.get(quoted(t.db, t.table));
+    return t && this.groupOf.get(quoteTable(t.db, t.table));
   }
 
   /** A shard table's DDL: `apply` it now (`tolerate`: the target errors that mean it is already
@@ -88,7 +89,7 @@ export class ShardSync {
   ): Promise<{ action: 'apply'; sql: string; tolerate: number[] } | { action: 'done' | 'held' }> {
     const { schema, query, info } = txn.ddl!;
     const t = info.tables[0];
-    const up = quoted(t.db, t.table);
+    const up = quoteTable(t.db, t.table);
     const target = this.groupOf.get(up)!;
     const routed = routeStatement(query, schema, this.router);
     if (info.op === 'create table') {
@@ -125,7 +126,13 @@ export class ShardSync {
     }
     const verdict = await this.report(target, up, [routed], txn.endText);
     if (verdict === 'done') return { action: 'done' };
-    const g = w ?? { ddls: [routed], firstPos: txn.endText, synced: new Map<string, string>(), verdict };
+    const g = w ?? {
+      name: this.router.route(t.db, t.table),
+      ddls: [routed],
+      firstPos: txn.endText,
+      synced: new Map<string, string>(),
+      verdict,
+    };
     g.synced.set(up, txn.endText);
     g.verdict = verdict;
     this.waiting.set(target, g);
@@ -134,13 +141,15 @@ export class ShardSync {
 
   /** Asks the coordinator again for every waiting group; returns the groups now resolved, with
    * what to do (execute the DDLs, or skip them). */
-  async poll(): Promise<Array<{ target: string; ddls: string[]; verdict: 'exec' | 'skip' }>> {
-    const out: Array<{ target: string; ddls: string[]; verdict: 'exec' | 'skip' }> = [];
+  async poll(): Promise<
+    Array<{ target: string; name: TableName; ddls: string[]; verdict: 'exec' | 'skip' }>
+  > {
+    const out: Array<{ target: string; name: TableName; ddls: string[]; verdict: 'exec' | 'skip' }> = [];
     for (const [target, w] of this.waiting) {
       const [table, pos] = [...w.synced][0];
       w.verdict = await this.report(target, table, w.ddls, pos);
       if (w.verdict === 'exec' || w.verdict === 'skip')
-        out.push({ target, ddls: w.ddls, verdict: w.verdict });
+        out.push({ target, name: w.name, ddls: w.ddls, verdict: w.verdict });
     }
     return out;
   }

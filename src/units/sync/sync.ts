@@ -40,18 +40,7 @@ import {
   type TargetTable,
 } from './dml.js';
 import { TxnAssembler, type Txn } from './txn.js';
-import { quoted, ShardSync, type ShardCoordinator } from './shard.js';
-
-/** `db`.`t` → [db, t] */
-function targetName(q: string): [string, string] {
-  const m = /^`((?:[^`]|``)+)`\.`((?:[^`]|``)+)`$/.exec(q)!;
-  return [m[1].replace(/``/g, '`'), m[2].replace(/``/g, '`')];
-}
-
-function quotedTarget(router: Router, t: { db: string; table: string }): string {
-  const r = router.route(t.db, t.table);
-  return quoted(r.db, r.table);
-}
+import { ShardSync, type ShardCoordinator } from './shard.js';
 
 /** DDL errors that mean "already done" when a DDL is replayed right after a restart. */
 const REPLAYED_DDL_ERRNOS = new Set([1007, 1008, 1050, 1051, 1054, 1060, 1061, 1091, 1146, 1176]);
@@ -381,7 +370,7 @@ export class SyncUnit implements Unit {
                   }
                   this.log.info({ ddl: sql, target: g.target }, 'sync: sharding DDL executed (lock owner)');
                 }
-                tracker.invalidate(...targetName(g.target));
+                tracker.invalidate(g.name.db, g.name.table);
               }
               await shard.resolved(g.target, g.verdict);
               resync = true;
@@ -463,8 +452,10 @@ export class SyncUnit implements Unit {
               }
               beyond.push(txn.endText);
             }
-            for (const t of txn.ddl.info.tables)
-              tracker.invalidate(...targetName(quotedTarget(this.router, t)));
+            for (const t of txn.ddl.info.tables) {
+              const r = this.router.route(t.db, t.table);
+              tracker.invalidate(r.db, r.table);
+            }
             this.complete(txn);
             await saveGlobal();
             continue;
