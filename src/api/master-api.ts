@@ -13,6 +13,8 @@ interface Body {
   op?: 'skip' | 'replace';
   sqls?: string[];
   binlogPos?: string;
+  filename?: string;
+  subDir?: string;
 }
 
 const body = (b: unknown): Body => (b ?? {}) as Body;
@@ -58,6 +60,17 @@ export function masterRoutes(m: () => Master): Route[] {
         if (op !== 'pause' && op !== 'resume' && op !== 'stop')
           throw new Error(`unknown task operation '${op}'`);
         return m().operateTask(op, r.params.name, body(r.body).sources);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/relay/:op',
+      handler: async (r) => {
+        const b = body(r.body);
+        const op = r.params.op;
+        if (op === 'purge') return m().purgeRelay(b.sources ?? [], b.filename ?? '', b.subDir);
+        if (op !== 'pause' && op !== 'resume') throw new Error(`unknown relay operation '${op}'`);
+        return m().operateRelay(op, b.sources ?? []);
       },
     },
     { method: 'GET', path: '/api/v1/status', handler: () => m().listTasks() },

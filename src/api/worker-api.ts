@@ -29,6 +29,14 @@ export function workerRoutes(w: () => Worker): Route[] {
         return { result: true, msg: w().handleError(b.task, b.op, b.sqls ?? [], b.binlogPos) };
       },
     },
+    {
+      method: 'POST',
+      path: '/api/v1/relay/purge',
+      handler: async (r) => {
+        const b = r.body as { filename: string; subDir?: string };
+        return { result: true, msg: '', purged: await w().purgeRelay(b.filename, b.subDir) };
+      },
+    },
   ];
 }
 
@@ -52,5 +60,17 @@ export const httpWorkerLink: WorkerLink = {
   },
   async handleError(addr: string, req: HandleErrorRequest): Promise<string> {
     return ok(await call<Answer>(addr, 'POST', '/api/v1/handle-error', req, 30_000)).msg ?? '';
+  },
+  async purgeRelay(addr: string, filename: string, subDir?: string): Promise<string[]> {
+    const a = ok(
+      await call<Answer & { purged: string[] }>(
+        addr,
+        'POST',
+        '/api/v1/relay/purge',
+        { filename, subDir },
+        60_000,
+      ),
+    );
+    return a.purged;
   },
 };

@@ -28,6 +28,8 @@ export interface BinlogClientOptions extends ConnectOptions {
   /** server_id this replica registers with; must differ from every server's and replica's. */
   serverId: number;
   start: StartPoint;
+  /** The GTID set at a (file, pos) start, when the caller knows it (else MariaDB is asked). */
+  startGtid?: string;
   /** Heartbeat period asked of the server (default 5000 ms); 3 missed heartbeats mean a dead link. */
   heartbeatMs?: number;
   /** Stop at the end of the binlog instead of waiting for new events. */
@@ -35,6 +37,8 @@ export interface BinlogClientOptions extends ConnectOptions {
   /** Keep reconnecting for this long after a lost connection (default 120 s; 0: never reconnect). */
   reconnectTimeoutMs?: number;
   verifyChecksum?: boolean;
+  /** MariaDB: also send ANNOTATE_ROWS events (the relay keeps the binlog byte for byte). */
+  annotateRows?: boolean;
   /** Called on each reconnect attempt (for logs and tests). */
   onReconnect?: (attempt: number, error: Error) => void;
 }
@@ -43,6 +47,7 @@ const COM_BINLOG_DUMP = 0x12;
 const COM_REGISTER_SLAVE = 0x15;
 const COM_BINLOG_DUMP_GTID = 0x1e;
 const BINLOG_DUMP_NON_BLOCK = 0x01;
+const BINLOG_SEND_ANNOTATE_ROWS_EVENT = 0x02;
 const BINLOG_THROUGH_GTID = 0x04;
 
 export class BinlogClient {
@@ -82,6 +87,7 @@ export class BinlogClient {
       this.position = { file: '', pos: 4 };
     } else {
       this.position = { file: opts.start.file, pos: opts.start.pos };
+      if (opts.startGtid) this.gtidSet = parseGtidSet(detectGtidFlavor(opts.startGtid), opts.startGtid);
     }
     this.committedPosition = { ...this.position };
   }
@@ -103,6 +109,16 @@ export class BinlogClient {
 
   /** Yields decoded events in batches (everything received so far): the efficient way to consume. */
   async *batches(): AsyncGenerator<BinlogEvent[]> {
+    for await (const f of this.frames(false)) yield f.events;
+  }
+
+  /** Like batches(), with each event's bytes as the server sent them (`raws[i]` is `events[i]`'s
+   * header, body and checksum): what the relay writes to disk. */
+  rawBatches(): AsyncGenerator<{ events: BinlogEvent[]; raws: Buffer[] }> {
+    return this.frames(true) as AsyncGenerator<{ events: BinlogEvent[]; raws: Buffer[] }>;
+  }
+
+  private async *frames(raw: boolean): AsyncGenerator<{ events: BinlogEvent[]; raws?: Buffer[] }> {
     let failingSince = 0;
     let attempt = 0;
     while (!this.closed) {
@@ -114,6 +130,7 @@ export class BinlogClient {
         }
         const packets = await this.conn!.readBatch();
         const out: BinlogEvent[] = [];
+        const raws: Buffer[] | undefined = raw ? [] : undefined;
         let ended = false;
         for (const p of packets) {
           if (p[0] === 0xff) throw this.dumpError(parseErrorPacket(p));
@@ -122,9 +139,12 @@ export class BinlogClient {
             break;
           }
           const ev = this.decoder.decode(p, 1, p.length);
-          if (this.track(ev)) out.push(ev);
+          if (this.track(ev)) {
+            out.push(ev);
+            raws?.push(p.subarray(1));
+          }
         }
-        if (out.length) yield out;
+        if (out.length) yield { events: out, raws };
         if (ended) {
           if (this.opts.nonBlocking) {
             this.close();
@@ -214,8 +234,9 @@ export class BinlogClient {
     const reg = await conn.read();
     if (reg[0] === 0xff) throw this.dumpError(parseErrorPacket(reg));
 
-    const flags = this.opts.nonBlocking ? BINLOG_DUMP_NON_BLOCK : 0;
+    let flags = this.opts.nonBlocking ? BINLOG_DUMP_NON_BLOCK : 0;
     if (this.flavor === 'mariadb') {
+      if (this.opts.annotateRows) flags |= BINLOG_SEND_ANNOTATE_ROWS_EVENT;
       await conn.query('SET @mariadb_slave_capability = 4');
       if (this.gtidMode) {
         const set = this.gtidSet!;

@@ -12,8 +12,9 @@ const DEFAULTS = {
   'advertise-addr': '',
   join: '',
   'keepalive-ttl': 10,
+  'relay-dir': '',
 };
-const IGNORED = ['relay-keepalive-ttl', 'relay-dir', 'ssl-ca', 'ssl-cert', 'ssl-key', 'cert-allowed-cn'];
+const IGNORED = ['relay-keepalive-ttl', 'ssl-ca', 'ssl-cert', 'ssl-key', 'cert-allowed-cn'];
 
 async function main(): Promise<void> {
   const cmd = daemonCommand('dm-worker')
@@ -21,7 +22,8 @@ async function main(): Promise<void> {
     .option('--worker-addr <host:port>', 'address the master reaches this worker on (default 127.0.0.1:8262)')
     .option('--advertise-addr <host:port>', 'address to announce to the master')
     .option('--join <host:port>', 'the dm-master to register with')
-    .option('--keepalive-ttl <seconds>', 'offline after this long without heartbeats (default 10)', Number);
+    .option('--keepalive-ttl <seconds>', 'offline after this long without heartbeats (default 10)', Number)
+    .option('--relay-dir <dir>', "where relay logs go (<dir>/<source-id>; default: the source's relay-dir)");
   const { s, log } = await settings(cmd, DEFAULTS, IGNORED);
   if (!s.join) throw new Error('--join is required: the dm-master address, e.g. --join 127.0.0.1:8261');
   if (!(Number(s['keepalive-ttl']) > 0)) throw new Error('--keepalive-ttl must be a number of seconds > 0');

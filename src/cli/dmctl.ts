@@ -206,6 +206,27 @@ program
   .argument('<lock-id>')
   .action((id: string) => request('POST', '/api/v1/shard-ddl-locks/unlock', { id }));
 
+for (const [name, op, what] of [
+  ['pause-relay', 'pause', 'pause the relay of the given sources (subtasks go on with what is relayed)'],
+  ['resume-relay', 'resume', 'resume a Paused relay'],
+] as const) {
+  program
+    .command(name)
+    .description(what)
+    .requiredOption('-s, --source <id...>', 'the sources (with enable-relay)')
+    .action((o: { source: string[] }) => request('POST', `/api/v1/relay/${op}`, { sources: o.source }));
+}
+
+program
+  .command('purge-relay')
+  .description('remove relay files before --filename (never ones a subtask still needs)')
+  .requiredOption('-s, --source <id...>', 'the sources (with enable-relay)')
+  .requiredOption('--filename <file>', 'relay files before this binlog file are removed')
+  .option('--sub-dir <dir>', 'the relay sub-directory of --filename (default: the current one)')
+  .action((o: { source: string[]; filename: string; subDir?: string }) =>
+    request('POST', '/api/v1/relay/purge', { sources: o.source, filename: o.filename, subDir: o.subDir }),
+  );
+
 program
   .command('encrypt')
   .description('encrypt a password for task and source files')

@@ -20,6 +20,8 @@ export interface WorkerSettings {
   join: string;
   /** Seconds. */
   'keepalive-ttl': number;
+  /** Overrides the sources' relay-dir ('' = theirs). */
+  'relay-dir'?: string;
 }
 
 export async function startWorker(s: WorkerSettings, log: Logger): Promise<Running & { worker: Worker }> {
@@ -36,6 +38,7 @@ export async function startWorker(s: WorkerSettings, log: Logger): Promise<Runni
     addr,
     log,
     keepaliveTtlMs: ttlMs,
+    relayDir: s['relay-dir'] || undefined,
   }));
   worker.start();
   log.info({ name: worker.name, addr, join: s.join }, 'dm-worker started');

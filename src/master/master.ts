@@ -26,6 +26,7 @@ export interface WorkerLink {
   apply(addr: string, a: Assignment): Promise<void>;
   status(addr: string, task?: string): Promise<WorkerStatus>;
   handleError(addr: string, req: HandleErrorRequest): Promise<string>;
+  purgeRelay(addr: string, file: string, subDir?: string): Promise<string[]>;
 }
 
 export interface HandleErrorRequest {
@@ -169,7 +170,8 @@ export class Master {
     const subtasks = Object.entries(this.s.tasks)
       .filter(([, t]) => t.stages[source])
       .map(([task, t]) => ({ task, yaml: t.yaml, file: t.file, ...t.stages[source] }));
-    return { source: { id: source, ...this.s.sources[source] }, subtasks };
+    const relay = this.s.relays?.[source];
+    return { source: { id: source, ...this.s.sources[source] }, subtasks, ...(relay ? { relay } : {}) };
   }
 
   /** Rebinds sources (see scheduler.ts) and tells the workers whose source changed; `except`
@@ -269,6 +271,7 @@ export class Master {
     const results = this.sourceResults(ids);
     for (const id of ids) {
       delete this.s.sources[id];
+      delete this.s.relays?.[id];
       for (const [name, t] of Object.entries(this.s.tasks)) {
         delete t.stages[id];
         if (!Object.keys(t.stages).length) delete this.s.tasks[name];
@@ -277,6 +280,79 @@ export class Master {
     await this.store.save();
     await this.reschedule();
     return results;
+  }
+
+  // ---- relay ----
+
+  /** The sources given (all with enable-relay when none), checked to have a relay. */
+  private relaySources(ids: string[]): string[] {
+    if (!ids.length) throw new Error('name the source(s): -s source-id');
+    for (const id of ids) {
+      const src = this.s.sources[id];
+      if (!src) throw new Error(`source '${id}' does not exist; operate-source show lists the sources`);
+      if (!parseSourceConfig(src.yaml, src.file).enableRelay) {
+        throw new Error(
+          `source '${id}' has no relay (enable-relay: false); set enable-relay: true in its source file and create it again`,
+        );
+      }
+    }
+    return ids;
+  }
+
+  /** pause-relay / resume-relay: each relay must be in a stage that allows it (Running to pause,
+   * Paused to resume), or nothing changes. */
+  async operateRelay(op: 'pause' | 'resume', ids: string[]): Promise<OperateResult> {
+    const sources = this.relaySources(ids);
+    const opName = op === 'pause' ? 'PauseRelay' : 'ResumeRelay';
+    const statuses = await Promise.all(sources.map((s) => this.sourceStatus(s)));
+    const problems: string[] = [];
+    statuses.forEach((ws, i) => {
+      if (!ws.result) return problems.push(`${sources[i]}: ${ws.msg}`);
+      const stage = ws.relayStatus?.stage;
+      if (!stage) return problems.push(`${sources[i]}: the relay has not started yet; try again in a moment`);
+      if (op === 'pause' && stage !== 'Running')
+        problems.push(
+          `${sources[i]}: the relay is ${stage}, not Running; only a Running relay can be paused`,
+        );
+      if (op === 'resume' && stage !== 'Paused')
+        problems.push(`${sources[i]}: the relay is ${stage}, not Paused; only a Paused relay can be resumed`);
+    });
+    if (problems.length) return { op: opName, result: false, msg: problems.join('; '), sources: [] };
+    this.s.relays ??= {};
+    for (const s of sources) {
+      const seq = (this.s.relays[s]?.seq ?? 0) + 1;
+      this.s.relays[s] = { stage: op === 'pause' ? 'Paused' : 'Running', seq };
+    }
+    await this.store.save();
+    return {
+      ...(await this.pushSources('relay', sources, 'the worker applies it when it is back')),
+      op: opName,
+    };
+  }
+
+  /** purge-relay: the source's worker removes relay files before `file`. */
+  async purgeRelay(ids: string[], file: string, subDir?: string): Promise<OperateResult> {
+    if (!file) throw new Error('--filename is required: relay files before it are removed');
+    const sources = await Promise.all(
+      this.relaySources(ids).map(async (src): Promise<SourceResult> => {
+        const w = this.s.bounds[src] ?? '';
+        if (!w || !this.online(w))
+          return { result: false, msg: 'the source has no online dm-worker', source: src, worker: w };
+        try {
+          const gone = await this.opts.link.purgeRelay(this.s.workers[w].addr, file, subDir);
+          return {
+            result: true,
+            msg: gone.length ? `purged ${gone.join(', ')}` : 'nothing to purge',
+            source: src,
+            worker: w,
+          };
+        } catch (e) {
+          return { result: false, msg: (e as Error).message, source: src, worker: w };
+        }
+      }),
+    );
+    const bad = sources.filter((s) => !s.result);
+    return { result: !bad.length, msg: bad.map((s) => `${s.source}: ${s.msg}`).join('; '), sources };
   }
 
   showSources(ids: string[] = []): OperateResult {

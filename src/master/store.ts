@@ -20,6 +20,8 @@ export interface ClusterState {
   workers: Record<string, { addr: string }>;
   /** Source id → worker name. */
   bounds: Record<string, string>;
+  /** Source id → the stage an operator asked its relay to be in (pause-relay/resume-relay). */
+  relays?: Record<string, DesiredStage>;
   /** Sharding groups and DDL locks (they survive a master restart). */
   shard?: ShardState;
 }

@@ -88,3 +88,29 @@ export function quoteString(s: string): string {
   // eslint-disable-next-line no-control-regex
   return `'${s.replace(/[\0\n\r\\'"\x1a]/g, (c) => ({ '\0': '\\0', '\n': '\\n', '\r': '\\r', '\x1a': '\\Z' })[c] ?? '\\' + c)}'`;
 }
+
+/** The server's binlog position and GTID set now (SHOW MASTER STATUS; undefined without binlog). */
+export async function masterStatus(
+  c: PacketConnection,
+): Promise<{ pos: { file: string; pos: number }; gtid: string } | undefined> {
+  const rows = await c.query('SHOW MASTER STATUS');
+  if (!rows[0]) return undefined;
+  const g = await c.query(
+    c.flavor === 'mariadb' ? 'SELECT @@global.gtid_binlog_pos g' : 'SELECT @@global.gtid_executed g',
+  );
+  return {
+    pos: { file: rows[0].File!, pos: Number(rows[0].Position) },
+    gtid: (g[0]?.g ?? '').replace(/\s+/g, ''),
+  };
+}
+
+/** The id DM names a server's relay sub-directory by: @@server_uuid (MySQL), or
+ * `<gtid_domain_id>-<server_id>` (MariaDB, which has no server uuid). */
+export async function serverUuid(c: PacketConnection): Promise<string> {
+  if (c.flavor === 'mariadb') {
+    const r = await c.query('SELECT @@global.gtid_domain_id d, @@global.server_id s');
+    return `${r[0]?.d}-${r[0]?.s}`;
+  }
+  const r = await c.query('SELECT @@global.server_uuid u');
+  return String(r[0]?.u);
+}

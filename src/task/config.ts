@@ -3,6 +3,7 @@
 // files work unchanged.
 import { readFile } from 'node:fs/promises';
 import { eventFilter } from '../rules/event-filter.js';
+import type { PurgeConfig } from '../units/relay/purge.js';
 import { decryptOrPlain } from './encrypt.js';
 import { configError, parseYaml, type Reader } from './yaml.js';
 
@@ -25,6 +26,8 @@ export interface SourceConfig {
   relayBinlogName: string;
   relayBinlogGtid: string;
   relayDir: string;
+  /** Automatic purge of relay files (DM's `purge`). */
+  purge: PurgeConfig;
   flavor: '' | 'mysql' | 'mariadb';
   serverId: number;
   from: DBConfig;
@@ -506,11 +509,23 @@ export function parseSourceConfig(text: string, file = 'source.yaml'): SourceCon
     relayBinlogName: r.string('relay-binlog-name', ''),
     relayBinlogGtid: r.string('relay-binlog-gtid', ''),
     relayDir: r.string('relay-dir', './relay_log'),
+    purge: readPurge(r.map('purge')),
     flavor: r.oneOf('flavor', ['', 'mysql', 'mariadb'] as const, ''),
     serverId: r.int('server-id', 0, 0, 0xffffffff),
     from: readDB(from, 3306),
   };
-  r.done(['purge', 'checker', 'filters', 'case-sensitive', 'enable', 'meta-dir']);
+  r.done(['checker', 'filters', 'case-sensitive', 'enable', 'meta-dir']);
+  return cfg;
+}
+
+/** DM's `purge` of a source file: interval (s), expires (h), remain-space (GB). */
+function readPurge(p: Reader | undefined): PurgeConfig {
+  const cfg = {
+    interval: p?.int('interval', 3600, 0) ?? 3600,
+    expires: p?.int('expires', 0, 0) ?? 0,
+    remainSpace: p?.int('remain-space', 15, 0) ?? 15,
+  };
+  p?.done([]);
   return cfg;
 }
 

@@ -19,5 +19,8 @@ export interface SubTaskAssignment extends DesiredStage {
 
 export interface Assignment {
   source?: { id: string; yaml: string; file: string };
+  /** The stage an operator asked the source's relay to be in (pause-relay / resume-relay);
+   * absent: Running. Only for a source with enable-relay. */
+  relay?: DesiredStage;
   subtasks: SubTaskAssignment[];
 }

@@ -14,6 +14,8 @@ import { readFinishedDump } from '../units/dump/metadata.js';
 import { SyncUnit } from '../units/sync/sync.js';
 import type { ShardCoordinator } from '../units/sync/shard.js';
 import { errorResult, type ProcessResult, type Unit } from '../units/unit.js';
+import type { RelayUnit } from '../units/relay/relay.js';
+import type { BinlogPosition } from '../binlog/position.js';
 
 export interface SubTaskOptions {
   log: Logger;
@@ -23,6 +25,8 @@ export interface SubTaskOptions {
   autoResumeMs?: number;
   /** The sharding DDL locks (the master's, or in-process ones), for shard-mode pessimistic. */
   shard?: ShardCoordinator;
+  /** The source's relay unit, when the source has enable-relay. */
+  relay?: RelayUnit;
 }
 
 /** Where a subtask keeps its dump: `<loaders.dir>/<task>.<source-id>`. */
@@ -64,12 +68,18 @@ export class SubTask {
         }
         return { pos: { file: m.binlogName, pos: m.binlogPos }, gtid: m.gtid };
       };
-      this.units.push(new SyncUnit(cfg, hint, log, opts.shard));
+      this.units.push(new SyncUnit(cfg, hint, log, opts.shard, opts.relay));
     }
   }
 
   get name(): string {
     return this.cfg.name;
+  }
+
+  /** Where this subtask's Sync reads the binlog from next (undefined: no Sync, or not known yet). */
+  async plannedSyncStart(): Promise<BinlogPosition | undefined> {
+    const sync = this.units.find((u) => u instanceof SyncUnit);
+    return sync?.plannedStart();
   }
 
   get unit(): Unit {

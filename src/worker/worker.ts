@@ -11,6 +11,9 @@ import type { Assignment, SubTaskAssignment } from './assignment.js';
 import { SubTask } from './subtask.js';
 import type { ShardCoordinator } from '../units/sync/shard.js';
 import type { Verdict } from '../shard/locks.js';
+import { resolve, join } from 'node:path';
+import { RelayUnit } from '../units/relay/relay.js';
+import { comparePosition, type BinlogPosition } from '../binlog/position.js';
 
 export interface Heartbeat {
   name: string;
@@ -34,6 +37,8 @@ export interface WorkerOptions {
   keepaliveTtlMs: number;
   heartbeatMs?: number;
   autoResumeMs?: number;
+  /** The worker's relay-dir (DM's worker.toml): overrides the sources' relay-dir. */
+  relayDir?: string;
 }
 
 interface Local {
@@ -44,6 +49,8 @@ interface Local {
 
 export class Worker {
   private source?: { id: string; yaml: string; cfg: SourceConfig };
+  /** The source's relay unit (enable-relay) and the last relay operation applied. */
+  private relay?: { unit: RelayUnit; seq: number };
   private readonly subtasks = new Map<string, Local>();
   /** Subtasks that could not even be created (the task file does not fit this source…). */
   private readonly broken = new Map<string, unknown>();
@@ -100,8 +107,28 @@ export class Worker {
       msg: '',
       source: this.source?.id ?? '',
       subTaskStatus,
-      relayStatus: null,
+      relayStatus: this.relay?.unit.status() ?? null,
     };
+  }
+
+  /** purge-relay on this worker's source. */
+  async purgeRelay(file: string, subDir?: string): Promise<string[]> {
+    if (!this.relay) {
+      throw new Error(
+        `worker ${this.name} runs no relay${this.source ? ` (source ${this.source.id} has enable-relay: false)` : ''}`,
+      );
+    }
+    return this.relay.unit.purge(file, subDir);
+  }
+
+  /** The earliest binlog position a subtask of this worker reads from next. */
+  private async neededStart(): Promise<BinlogPosition | undefined> {
+    let min: BinlogPosition | undefined;
+    for (const l of this.subtasks.values()) {
+      const p = await l.st.plannedSyncStart();
+      if (p && (!min || comparePosition(p, min) < 0)) min = p;
+    }
+    return min;
   }
 
   /** DM's `binlog skip|replace` on this worker's subtask of `task`. */
@@ -154,6 +181,8 @@ export class Worker {
 
   private async dropAll(): Promise<void> {
     await Promise.all([...this.subtasks.values()].map((l) => l.st.close()));
+    await this.relay?.unit.close();
+    this.relay = undefined;
     this.subtasks.clear();
     this.broken.clear();
     this.source = undefined;
@@ -168,10 +197,14 @@ export class Worker {
         this.source = { ...a.source, cfg: parseSourceConfig(a.source.yaml, a.source.file) };
         this.log.info({ source: a.source.id }, 'source bound to this worker');
         if (this.source.cfg.enableRelay) {
-          this.log.warn(
-            { source: a.source.id },
-            'enable-relay: the relay unit is not built yet; Sync reads the upstream binlog directly (keep the upstream binlog until it is applied)',
-          );
+          const dir = resolve(join(this.opts.relayDir || this.source.cfg.relayDir, a.source.id));
+          const unit = new RelayUnit(this.source.cfg, {
+            dir,
+            log: this.log,
+            autoResumeMs: this.opts.autoResumeMs,
+            neededStart: () => this.neededStart(),
+          });
+          this.relay = { unit, seq: -1 };
         }
       }
     }
@@ -181,6 +214,7 @@ export class Worker {
       if (wanted.has(name)) continue;
       await l.st.close();
       this.subtasks.delete(name);
+      this.relay?.unit.release(name);
     }
     for (const name of this.broken.keys()) if (!wanted.has(name)) this.broken.delete(name);
     for (const d of a.subtasks) {
@@ -190,6 +224,17 @@ export class Worker {
       } catch (e) {
         this.log.error({ task: d.task, err: (e as Error).message }, 'cannot apply the subtask assignment');
         this.broken.set(d.task, e);
+      }
+    }
+    // The relay starts once the subtasks exist (it may start where their checkpoints are).
+    const r = this.relay;
+    if (r) {
+      const want = a.relay ?? { stage: 'Running', seq: 0 };
+      if (r.unit.stage === 'New' && want.stage !== 'Running') r.unit.stage = 'Paused';
+      if (r.seq !== want.seq || r.unit.stage === 'New') {
+        r.seq = want.seq;
+        if (want.stage === 'Running') r.unit.resume();
+        else if (r.unit.stage === 'Running') await r.unit.pause();
       }
     }
   }
@@ -208,6 +253,7 @@ export class Worker {
         log: this.log,
         autoResumeMs: this.opts.autoResumeMs,
         shard: this.coordinator(d.task, cfg.instance.sourceId),
+        relay: this.relay?.unit,
       });
       l = { st, yaml: d.yaml, seq: -1 };
       this.subtasks.set(d.task, l);

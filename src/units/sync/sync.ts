@@ -14,6 +14,7 @@ import { DMError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import {
   downstreamRole,
+  masterStatus,
   openConnection,
   privilegeError,
   quoteId,
@@ -40,6 +41,9 @@ import {
   type TargetTable,
 } from './dml.js';
 import { TxnAssembler, type Txn } from './txn.js';
+import type { BinlogEvent } from '../../binlog/events.js';
+import { RelayReader } from '../relay/reader.js';
+import type { RelayUnit } from '../relay/relay.js';
 import { ShardSync, type ShardCoordinator } from './shard.js';
 
 /** DDL errors that mean "already done" when a DDL is replayed right after a restart. */
@@ -78,6 +82,8 @@ export class SyncUnit implements Unit {
     private readonly log: Logger,
     /** The sharding DDL locks (needed with shard-mode pessimistic). */
     coordinator?: ShardCoordinator,
+    /** The source's relay unit (enable-relay): Sync reads its files instead of the upstream. */
+    private readonly relay?: RelayUnit,
   ) {
     this.checkpoint = new SyncCheckpoint(cfg.metaSchema, cfg.name, cfg.instance.sourceId);
     const bal = cfg.instance.blockAllowList ? cfg.blockAllowList.get(cfg.instance.blockAllowList) : undefined;
@@ -239,7 +245,8 @@ export class SyncUnit implements Unit {
     const conns: PacketConnection[] = [];
     let resync = false;
     let held = 0;
-    let client: BinlogClient | undefined;
+    let client: { batches(): AsyncGenerator<BinlogEvent[]>; close(): void } | undefined;
+    let reader: RelayReader | undefined;
     const appliers: Applier[] = [];
     let failure: unknown;
     const fail = (e: unknown) => {
@@ -268,7 +275,7 @@ export class SyncUnit implements Unit {
           `GRANT ALL ON ${quoteId(this.cfg.metaSchema)}.* TO {user}`,
         );
       }
-      const upstream = await openConnection(this.cfg.source.from, upstreamRole('sync'));
+      let upstream = await openConnection(this.cfg.source.from, upstreamRole('sync'));
       conns.push(upstream);
       await this.pollMaster(upstream);
       const flavor = upstream.flavor;
@@ -348,8 +355,21 @@ export class SyncUnit implements Unit {
       };
       timer = setInterval(() => {
         void (async () => {
+          reader?.retainFrom(this.lwm!.pos);
           if (formatPosition(this.lwm!.pos) !== saved) await saveGlobal();
-          await this.pollMaster(upstream);
+          await this.pollMaster(upstream).catch((e: Error) => {
+            // Only the status's masterBinlog waits for it: the stream reconnects by itself (or
+            // comes from the relay), so an upstream restart must not fail the subtask.
+            this.log.debug({ err: e.message }, 'sync: cannot read the upstream position');
+            upstream.close();
+            void openConnection(this.cfg.source.from, upstreamRole('sync'))
+              .then((c) => {
+                if (failure || signal.aborted) return c.close();
+                conns.push(c);
+                upstream = c;
+              })
+              .catch(() => undefined);
+          });
         })().catch((e) => fail(e));
       }, 1000);
       const shard = this.shard;
@@ -386,12 +406,15 @@ export class SyncUnit implements Unit {
       // By GTID when the source says so (first start only: a checkpoint's file/pos is exact), or
       // when only a GTID set is known (meta with binlog-gtid alone).
       const useGtid = !!start.gtid && (!start.pos.file || (this.cfg.source.enableGtid && !rec));
-      client = new BinlogClient({
-        ...this.cfg.source.from,
-        serverId: this.cfg.source.serverId || 1_000_000 + Math.floor(Math.random() * 1_000_000_000),
-        start: useGtid ? { gtid: start.gtid } : { file: start.pos.file, pos: start.pos.pos },
-        heartbeatMs: 1000,
-      });
+      reader = await this.relayReader(start);
+      client =
+        reader ??
+        new BinlogClient({
+          ...this.cfg.source.from,
+          serverId: this.cfg.source.serverId || 1_000_000 + Math.floor(Math.random() * 1_000_000_000),
+          start: useGtid ? { gtid: start.gtid } : { file: start.pos.file, pos: start.pos.pos },
+          heartbeatMs: 1000,
+        });
       if (signal.aborted) client.close();
       const asm = new TxnAssembler(start.pos.file);
       let firstTxn = true;
@@ -400,7 +423,18 @@ export class SyncUnit implements Unit {
         for (const ev of batch) {
           this.totalEvents++;
           const txn = asm.feed(ev);
-          if (!txn) continue;
+          if (!txn) {
+            // Between transactions with nothing in flight (a rotate, FLUSH LOGS' events, a
+            // heartbeat's place): the low-water mark moves on, so `synced` tells the truth.
+            if (asm.idle && !this.pending.length && ev.header.logPos > 0 && ev.kind !== 'heartbeat') {
+              const pos =
+                ev.kind === 'rotate'
+                  ? { file: ev.nextFile, pos: ev.position }
+                  : { file: asm.file, pos: ev.header.logPos };
+              if (comparePosition(pos, this.lwm!.pos) > 0) this.lwm = { pos, gtid: this.lwm!.gtid };
+            }
+            continue;
+          }
           this.lastRead = txn.timestamp;
           this.pending.push(txn);
           if (skip.has(txn.endText)) {
@@ -514,6 +548,7 @@ export class SyncUnit implements Unit {
     } finally {
       clearInterval(timer);
       clearInterval(shardTimer);
+      if (this.lwm) reader?.retainFrom(this.lwm.pos);
       signal.removeEventListener('abort', onAbort);
       client?.close();
       for (const a of appliers) a.stop();
@@ -550,16 +585,52 @@ export class SyncUnit implements Unit {
     return c;
   }
 
-  private async pollMaster(upstream: PacketConnection): Promise<void> {
-    const rows = await upstream.query('SHOW MASTER STATUS');
-    const g = await upstream.query(
-      upstream.flavor === 'mariadb' ? 'SELECT @@global.gtid_binlog_pos g' : 'SELECT @@global.gtid_executed g',
+  /** A reader of the relay from `start`, when the relay is enabled and has that position. */
+  private async relayReader(start: Mark): Promise<RelayReader | undefined> {
+    const relay = this.relay;
+    if (!relay) return undefined;
+    const why = !start.pos.file
+      ? 'the start point is a GTID set only'
+      : !(await relay.ready())
+        ? `the relay is ${relay.stage}${relay.result?.errors[0] ? ': ' + relay.result.errors[0].msg : ''}`
+        : undefined;
+    const sub = why ? -1 : await relay.locate(start.pos.file);
+    if (sub < 0) {
+      this.log.warn(
+        { at: formatPosition(start.pos), why: why ?? `the relay has no ${start.pos.file}` },
+        'sync: reading the upstream binlog directly, not the relay',
+      );
+      return undefined;
+    }
+    this.log.info(
+      { at: formatPosition(start.pos), subDir: relay.subDirs[sub] },
+      'sync: reading the relay log',
     );
-    if (rows[0])
-      this.master = {
-        pos: { file: rows[0].File!, pos: Number(rows[0].Position) },
-        gtid: (g[0]?.g ?? '').replace(/\s+/g, ''),
-      };
+    return new RelayReader(relay, { sub, file: start.pos.file, pos: start.pos.pos }, this.cfg.name);
+  }
+
+  /** Where this Sync starts when it runs next (its checkpoint, the dump's position, or meta),
+   * for the relay's start and purge protection; undefined when not known yet. */
+  async plannedStart(): Promise<BinlogPosition | undefined> {
+    try {
+      const c = await this.connectTarget();
+      try {
+        const rec = await this.checkpoint.load(c);
+        if (rec) return rec.start.pos;
+      } finally {
+        c.close();
+      }
+    } catch {
+      // no checkpoint table yet, or the target is down: the other sources below
+    }
+    const hint = await this.startHint().catch(() => undefined);
+    if (hint?.pos.file) return hint.pos;
+    const meta = this.cfg.instance.meta;
+    return meta?.binlogName ? { file: meta.binlogName, pos: meta.binlogPos } : undefined;
+  }
+
+  private async pollMaster(upstream: PacketConnection): Promise<void> {
+    this.master = (await masterStatus(upstream)) ?? this.master;
   }
 
   /** Target tables by upstream name, valid while the table id and column count stay the same

@@ -26,6 +26,11 @@ export class TxnAssembler {
 
   constructor(public file: string) {}
 
+  /** Between transactions: no transaction is open. */
+  get idle(): boolean {
+    return !this.cur;
+  }
+
   private open(gtid?: string): Txn {
     this.cur = { seq: 0, end: { file: '', pos: 0 }, endText: '', gtid, timestamp: 0, rows: [], events: 0 };
     return this.cur;

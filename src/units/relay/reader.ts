@@ -1,0 +1,177 @@
+// Reads a source's relay files for Sync, from a position on: decoded events in batches, like the
+// binlog client's. It follows the file the relay is writing up to the bytes the relay has
+// completed, and sleeps until the relay says it wrote more (no polling); at the end of a finished
+// file it goes on with the next file, or the next sub-directory's first file.
+import { open, type FileHandle } from 'node:fs/promises';
+import { BinlogDecoder } from '../../binlog/decoder.js';
+import type { BinlogEvent, RotateEvent } from '../../binlog/events.js';
+import { comparePosition, type BinlogPosition } from '../../binlog/position.js';
+import { relayWriteError } from './writer.js';
+import type { RelayUnit } from './relay.js';
+
+const CHUNK = 1 << 20;
+
+export class RelayReader {
+  private closed = false;
+  private wake?: () => void;
+  /** Files read so far with their sub-directory (to tell a position's sub-directory). */
+  private readonly visited: Array<{ sub: number; file: string }> = [];
+
+  constructor(
+    private readonly relay: RelayUnit,
+    private readonly start: { sub: number; file: string; pos: number },
+    /** Who reads (for purge protection), e.g. the subtask's name. */
+    private readonly id: string,
+  ) {
+    this.relay.retain(id, { sub: start.sub, file: start.file });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wake?.();
+  }
+
+  /** Keeps the relay files from `pos` on (the reader may have to read again from there). */
+  retainFrom(pos: BinlogPosition): void {
+    for (let i = this.visited.length - 1; i >= 0; i--) {
+      const v = this.visited[i];
+      if (v.file === pos.file) return this.relay.retain(this.id, v);
+    }
+  }
+
+  private async sleep(seen: number): Promise<void> {
+    if (this.closed) return;
+    await Promise.race([
+      this.relay.changed(seen),
+      new Promise<void>((r) => (this.wake = r)),
+      // A safety net only: the relay notifies on every write.
+      new Promise<void>((r) => setTimeout(r, 5000).unref()),
+    ]);
+  }
+
+  async *batches(): AsyncGenerator<BinlogEvent[]> {
+    let { sub, file, pos } = this.start;
+    let fh: FileHandle | undefined;
+    try {
+      for (;;) {
+        const r = await this.openFile(sub, file, pos);
+        fh = r.fh;
+        const decoder = r.decoder;
+        this.visited.push({ sub, file });
+        let carry = Buffer.alloc(0);
+        let off = pos; // file offset of carry[0]
+        let rotateTo: string | undefined;
+        for (;;) {
+          if (this.closed) return;
+          const seen = this.relay.version;
+          const head = this.relay.head;
+          const active = !!head && head.sub === sub && head.file === file;
+          const limit = active ? head.size : (await fh.stat()).size;
+          const have = off + carry.length;
+          if (have < limit) {
+            const n = Math.min(limit - have, Math.max(CHUNK, carry.length >= 19 ? carry.readUInt32LE(9) : 0));
+            const buf = Buffer.allocUnsafe(carry.length + n);
+            carry.copy(buf, 0);
+            const { bytesRead } = await fh.read(buf, carry.length, n, have);
+            const data = buf.subarray(0, carry.length + bytesRead);
+            const out: BinlogEvent[] = [];
+            let p = 0;
+            while (data.length - p >= 19) {
+              const size = data.readUInt32LE(p + 9);
+              if (size < 19) throw torn(this.relay, sub, file, off + p, `invalid event size ${size}`);
+              if (data.length - p < size) break;
+              const ev = decoder.decode(data, p, p + size);
+              out.push(ev);
+              if (ev.kind === 'rotate' && !ev.artificial) rotateTo = ev.nextFile;
+              p += size;
+            }
+            carry = data.subarray(p);
+            off += p;
+            if (out.length) yield out;
+            if (rotateTo) break;
+            continue;
+          }
+          if (active || !head) {
+            await this.sleep(seen);
+            continue;
+          }
+          // A finished file, read to its end.
+          if (carry.length) throw torn(this.relay, sub, file, off, 'the file ends inside an event');
+          const next = await this.nextFile(sub, file);
+          if (!next) {
+            await this.sleep(seen); // the relay has not created the next file yet
+            continue;
+          }
+          yield [artificialRotate(next.file)];
+          rotateTo = next.file;
+          sub = next.sub;
+          break;
+        }
+        await fh.close();
+        fh = undefined;
+        file = rotateTo!;
+        pos = 4;
+      }
+    } finally {
+      // The files stay retained: the subtask reads again from its checkpoint when it resumes.
+      await fh?.close();
+    }
+  }
+
+  private async openFile(
+    sub: number,
+    file: string,
+    pos: number,
+  ): Promise<{ fh: FileHandle; decoder: BinlogDecoder }> {
+    const path = this.relay.dir.path(this.relay.subDirs[sub], file);
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch (e) {
+      throw relayWriteError(
+        `relay file ${path} cannot be read: ${(e as Error).message}`,
+        'A relay file a subtask needs is gone (purged by hand?); restart the task from a checkpoint the upstream still has, with enable-relay false or a fresh relay directory.',
+      );
+    }
+    const decoder = new BinlogDecoder({ file });
+    if (pos > 4) {
+      // The FORMAT_DESCRIPTION at the file's start tells how to read the rest.
+      const h = Buffer.alloc(19);
+      await fh.read(h, 0, 19, 4);
+      const size = h.readUInt32LE(9);
+      const b = Buffer.alloc(size);
+      await fh.read(b, 0, size, 4);
+      decoder.decode(b, 0, size);
+    }
+    return { fh, decoder };
+  }
+
+  /** The file after `file`: the next of its sub-directory, else the first of the next one. */
+  private async nextFile(sub: number, file: string): Promise<{ sub: number; file: string } | undefined> {
+    const files = await this.relay.dir.files(this.relay.subDirs[sub]);
+    const later = files.find((f) => comparePosition({ file: f, pos: 0 }, { file, pos: 0 }) > 0);
+    if (later) return { sub, file: later };
+    if (sub + 1 < this.relay.subDirs.length) {
+      const first = (await this.relay.dir.files(this.relay.subDirs[sub + 1]))[0];
+      if (first) return { sub: sub + 1, file: first };
+    }
+    return undefined;
+  }
+}
+
+function artificialRotate(nextFile: string): RotateEvent {
+  return {
+    kind: 'rotate',
+    header: { timestamp: 0, typeCode: 4, serverId: 0, eventSize: 0, logPos: 0, flags: 0x20 },
+    position: 4,
+    nextFile,
+    artificial: true,
+  };
+}
+
+function torn(relay: RelayUnit, sub: number, file: string, at: number, what: string): Error {
+  return relayWriteError(
+    `relay file ${relay.dir.path(relay.subDirs[sub] ?? '', file)} is damaged at ${at}: ${what}`,
+    'Remove the relay directory (the relay starts again from the subtasks\u2019 checkpoints) and resume the task.',
+  );
+}

@@ -1,0 +1,484 @@
+// The relay unit of a source: pulls the upstream binlog into local files equal to the upstream's
+// (DM's layout, layout.ts), so subtasks read it locally (reader.ts) and the upstream may purge
+// its binlog. It starts from its meta (a restart), else `relay-binlog-name`/`relay-binlog-gtid`,
+// else the earliest position a subtask needs, else the upstream's current file — always at the
+// start of a file, so relay files are whole copies. A crash leaves at most a torn tail beyond the
+// meta, which is cut off at the next start and relayed again: nothing is duplicated or lost.
+import { statfs, stat, rm } from 'node:fs/promises';
+import { BinlogClient } from '../../binlog/client.js';
+import { MariadbGtidSet } from '../../binlog/gtid.js';
+import { comparePosition, formatPosition, type BinlogPosition } from '../../binlog/position.js';
+import { DMError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { masterStatus, openConnection, quoteString, serverUuid, upstreamRole } from '../../mysql/connect.js';
+import type { PacketConnection } from '../../mysql/protocol.js';
+import type { SourceConfig } from '../../task/config.js';
+import type { Stage } from '../../task/stage.js';
+import type { RelayStatus } from '../../task/status.js';
+import { errorResult, type ProcessResult } from '../unit.js';
+import { parseSubDir, RelayDir, type RelayMeta } from './layout.js';
+import { autoPurgeLimit, compareRelayPoint, purgeable, type RelayFile, type RelayPoint } from './purge.js';
+import { RelayWriter } from './writer.js';
+
+export interface RelayOptions {
+  /** The relay directory of this source. */
+  dir: string;
+  log: Logger;
+  /** The earliest binlog position the source's subtasks need (for a relay without meta). */
+  neededStart?: () => Promise<BinlogPosition | undefined>;
+  /** First auto-resume delay after a retryable error (doubles up to 60 s). */
+  autoResumeMs?: number;
+  /** How often meta and the upstream's position are refreshed (default 200 ms / 1 s). */
+  metaMs?: number;
+}
+
+/** Where the relay has written up to: the file being written and its complete size. */
+export interface RelayHead {
+  sub: number;
+  subDir: string;
+  file: string;
+  size: number;
+}
+
+export class RelayUnit {
+  stage: Stage = 'New';
+  result: ProcessResult | null = null;
+  readonly dir: RelayDir;
+  /** Sub-directories in index order (as known to this process). */
+  subDirs: string[] = [];
+  head?: RelayHead;
+  private committed?: RelayMeta;
+  private master?: { pos: BinlogPosition; gtid: string };
+  private abort?: AbortController;
+  private running?: Promise<void>;
+  private retryTimer?: NodeJS.Timeout;
+  private retryDelay: number;
+  private waiters: Array<() => void> = [];
+  private readonly needed = new Map<string, RelayPoint>();
+  private purgeTimer?: NodeJS.Timeout;
+  private masterTimer?: NodeJS.Timeout;
+  private masterConn?: PacketConnection;
+  private polling = false;
+  private readonly log: Logger;
+
+  constructor(
+    readonly source: SourceConfig,
+    private readonly opts: RelayOptions,
+  ) {
+    this.dir = new RelayDir(opts.dir);
+    this.log = opts.log.child({ source: source.sourceId, unit: 'relay' });
+    this.retryDelay = opts.autoResumeMs ?? 1000;
+  }
+
+  // ---- lifecycle (the seed's stages: New → Running ⇄ Paused, → Stopped) ----
+
+  start(): void {
+    if (this.stage === 'Running') return;
+    this.stage = 'Running';
+    this.result = null;
+    const ac = new AbortController();
+    this.abort = ac;
+    this.running = this.run(ac.signal);
+    this.masterTimer ??= setInterval(() => void this.pollMaster(), 1000);
+    const interval = this.source.purge.interval;
+    if (interval > 0 && !this.purgeTimer) {
+      this.purgeTimer = setInterval(() => {
+        void this.autoPurge().catch((e: Error) =>
+          this.log.warn({ err: e.message }, 'relay: automatic purge failed'),
+        );
+      }, interval * 1000);
+      this.purgeTimer.unref();
+    }
+  }
+
+  /** pause-relay: stops pulling; readers go on with what is written. */
+  async pause(): Promise<void> {
+    clearTimeout(this.retryTimer);
+    this.stage = 'Paused';
+    await this.halt();
+    this.notify();
+  }
+
+  /** resume-relay (also after an error). */
+  resume(): void {
+    clearTimeout(this.retryTimer);
+    if (this.stage === 'Paused' || this.stage === 'New') this.start();
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.retryTimer);
+    clearInterval(this.masterTimer);
+    this.masterTimer = undefined;
+    this.masterConn?.close();
+    this.masterConn = undefined;
+    clearInterval(this.purgeTimer);
+    this.purgeTimer = undefined;
+    this.stage = 'Stopped';
+    await this.halt();
+    this.notify();
+  }
+
+  private async halt(): Promise<void> {
+    this.abort?.abort();
+    await this.running;
+    this.running = undefined;
+  }
+
+  /** Grows with every change: a reader that saw `version` v waits with changed(v). */
+  version = 0;
+
+  /** Resolves at the next change of the relay (bytes written, a new file, a stage change), or at
+   * once when there was one since `since`. */
+  changed(since?: number): Promise<void> {
+    if (since !== undefined && since !== this.version) return Promise.resolve();
+    return new Promise((r) => this.waiters.push(r));
+  }
+
+  private notify(): void {
+    this.version++;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const r of w) r();
+  }
+
+  // ---- what readers need kept ----
+
+  /** A reader (`id`) may read again from `p` on: purges keep it. */
+  retain(id: string, p: RelayPoint): void {
+    this.needed.set(id, p);
+  }
+
+  release(id: string): void {
+    this.needed.delete(id);
+  }
+
+  /** The sub-directory index holding `file` (the newest that has it), or -1. */
+  async locate(file: string): Promise<number> {
+    for (let i = this.subDirs.length - 1; i >= 0; i--) {
+      if ((await this.dir.files(this.subDirs[i])).includes(file)) return i;
+    }
+    return -1;
+  }
+
+  /** Resolves once the relay knows where it writes (its sub-directory and first file), or with
+   * false when it stops or fails before that. */
+  async ready(timeoutMs = 30_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.head) {
+      if (this.stage !== 'Running' || Date.now() > deadline) return false;
+      await Promise.race([this.changed(), sleep(200)]);
+    }
+    return true;
+  }
+
+  // ---- status ----
+
+  status(): RelayStatus {
+    const relayPos = this.head ? { file: this.head.file, pos: this.head.size } : undefined;
+    const master =
+      this.master && relayPos && comparePosition(relayPos, this.master.pos) > 0 ? undefined : this.master;
+    return {
+      masterBinlog: master ? formatPosition(master.pos) : relayPos ? formatPosition(relayPos) : '',
+      masterBinlogGtid: master?.gtid ?? this.committed?.binlogGtid ?? '',
+      relaySubDir: this.head?.subDir ?? '',
+      relayBinlog: relayPos ? formatPosition(relayPos) : '',
+      relayBinlogGtid: this.committed?.binlogGtid ?? '',
+      relayCatchUpMaster: !!relayPos && (!master || comparePosition(relayPos, master.pos) >= 0),
+      stage: this.stage,
+      result: this.result,
+    };
+  }
+
+  /** The upstream's position, polled also while the relay is paused (relayCatchUpMaster). */
+  private async pollMaster(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      this.masterConn ??= await openConnection(this.source.from, upstreamRole('relay'));
+      this.master = (await masterStatus(this.masterConn)) ?? this.master;
+    } catch {
+      this.masterConn?.close();
+      this.masterConn = undefined;
+    } finally {
+      this.polling = false;
+    }
+    if (this.stage === 'Stopped') {
+      this.masterConn?.close();
+      this.masterConn = undefined;
+    }
+  }
+
+  // ---- the run ----
+
+  private async run(signal: AbortSignal): Promise<void> {
+    try {
+      await this.process(signal);
+    } catch (e) {
+      if (signal.aborted) return;
+      this.result = errorResult(e);
+      this.stage = 'Paused';
+      this.log.error({ err: (e as Error).message }, 'relay: paused by an error');
+      this.notify();
+      if (this.result.errors.every((x) => x.retryable)) {
+        const delay = this.retryDelay;
+        this.retryDelay = Math.min(60_000, this.retryDelay * 2);
+        this.retryTimer = setTimeout(() => {
+          if (this.stage === 'Paused') {
+            this.log.info('relay: resuming after a retryable error');
+            this.start();
+          }
+        }, delay);
+      }
+    }
+  }
+
+  private async process(signal: AbortSignal): Promise<void> {
+    const up = await openConnection(this.source.from, upstreamRole('relay'));
+    let client: BinlogClient | undefined;
+    let writer: RelayWriter | undefined;
+    let metaTimer: NodeJS.Timeout | undefined;
+    const onAbort = () => client?.close();
+    signal.addEventListener('abort', onAbort);
+    let metaWriting: Promise<void> = Promise.resolve();
+    let metaSaved = '';
+    const saveMeta = (sub: string) => {
+      const m = this.committed;
+      if (!m) return metaWriting;
+      const text = `${m.binlogName}:${m.binlogPos}:${m.binlogGtid}`;
+      if (text === metaSaved) return metaWriting;
+      metaSaved = text;
+      metaWriting = metaWriting.then(() => this.dir.writeMeta(sub, m));
+      return metaWriting;
+    };
+    try {
+      const uuid = await serverUuid(up);
+      this.master = await masterStatus(up);
+      if (!this.master) {
+        throw new DMError({
+          code: 30010,
+          class: 'relay',
+          scope: 'upstream',
+          message: `the upstream ${this.source.from.host}:${this.source.from.port} has no binary log`,
+          workaround: 'Start the upstream with log_bin (and binlog_format=ROW), or set enable-relay: false.',
+        });
+      }
+      this.subDirs = await this.dir.subDirs();
+      let subDir = this.subDirs[this.subDirs.length - 1];
+      let start: RelayMeta;
+      if (subDir && parseSubDir(subDir).uuid === uuid) {
+        start = await this.resumePoint(subDir, up);
+      } else {
+        const prev = subDir ? await this.dir.readMeta(subDir) : undefined;
+        if (subDir) {
+          this.log.warn(
+            { from: subDir, uuid },
+            'relay: the upstream server changed; a new relay sub-directory',
+          );
+        }
+        start = prev ? await this.pointOnNewServer(up, prev, subDir) : await this.initialPoint(up);
+        subDir = await this.dir.addSubDir(uuid);
+        this.subDirs = await this.dir.subDirs();
+      }
+      const sub = this.subDirs.indexOf(subDir);
+      const w = new RelayWriter(this.dir, subDir, (file) => {
+        this.head = { sub, subDir, file, size: 4 };
+        this.notify();
+      });
+      writer = w;
+      await w.openAt(start.binlogName, start.binlogPos);
+      this.head = { sub, subDir, file: w.file, size: w.size };
+      this.committed = start;
+      await saveMeta(subDir);
+      this.log.info(
+        {
+          subDir,
+          from: formatPosition({ file: start.binlogName, pos: start.binlogPos }),
+          gtid: start.binlogGtid,
+        },
+        'relay: starting',
+      );
+      this.notify();
+
+      metaTimer = setInterval(() => void saveMeta(subDir).catch(() => undefined), this.opts.metaMs ?? 200);
+
+      client = new BinlogClient({
+        ...this.source.from,
+        serverId: this.source.serverId || 1_000_000 + Math.floor(Math.random() * 1_000_000_000),
+        start: { file: start.binlogName, pos: start.binlogPos },
+        startGtid: start.binlogGtid || undefined,
+        annotateRows: true,
+        heartbeatMs: 1000,
+      });
+      if (signal.aborted) client.close();
+      for await (const { events, raws } of client.rawBatches()) {
+        await w.write(events, raws);
+        this.head = { sub, subDir, file: w.file, size: w.size };
+        const c = client.committedPosition;
+        this.committed = { binlogName: c.file, binlogPos: c.pos, binlogGtid: client.gtidText };
+        this.retryDelay = this.opts.autoResumeMs ?? 1000;
+        this.notify();
+      }
+    } finally {
+      clearInterval(metaTimer);
+      signal.removeEventListener('abort', onAbort);
+      client?.close();
+      up.close();
+      if (writer) {
+        await metaWriting.catch(() => undefined);
+        await saveMeta(writer.sub).catch(() => undefined);
+        await writer.close();
+      }
+    }
+  }
+
+  /** Restart in the same server's sub-directory: from its meta (or what this process knows). */
+  private async resumePoint(subDir: string, up: PacketConnection): Promise<RelayMeta> {
+    const known = this.committed && this.head?.subDir === subDir ? this.committed : undefined;
+    const meta = known ?? (await this.dir.readMeta(subDir));
+    if (meta) return meta;
+    const files = await this.dir.files(subDir);
+    // Created but never got as far as its first meta: the first file again, from its start.
+    if (files.length) return { binlogName: files[0], binlogPos: 4, binlogGtid: '' };
+    return this.initialPoint(up);
+  }
+
+  /** Where a relay with no files starts: the configured name or GTID, else the subtasks' need,
+   * else the upstream's current file; always at the start of a file. */
+  private async initialPoint(up: PacketConnection): Promise<RelayMeta> {
+    if (this.source.relayBinlogName)
+      return { binlogName: this.source.relayBinlogName, binlogPos: 4, binlogGtid: '' };
+    if (this.source.relayBinlogGtid) {
+      const file = await fileForGtid(up, this.source.relayBinlogGtid);
+      if (!file) {
+        throw new DMError({
+          code: 30011,
+          class: 'relay',
+          scope: 'config',
+          message: `no binlog file of the upstream starts at or before relay-binlog-gtid '${this.source.relayBinlogGtid}'`,
+          workaround:
+            'Check relay-binlog-gtid against SHOW BINARY LOGS of the upstream, or set relay-binlog-name.',
+        });
+      }
+      return { binlogName: file, binlogPos: 4, binlogGtid: '' };
+    }
+    const need = await this.opts.neededStart?.().catch((e: Error) => {
+      this.log.warn(
+        { err: e.message },
+        "relay: cannot read the subtasks' checkpoints; starting at the upstream's current file",
+      );
+      return undefined;
+    });
+    const file = need?.file || this.master!.pos.file;
+    return { binlogName: file, binlogPos: 4, binlogGtid: '' };
+  }
+
+  /** After the upstream server changed (a failover): the new server's file that starts at or
+   * before the last relayed GTID; readers skip the transactions they already have. */
+  private async pointOnNewServer(up: PacketConnection, prev: RelayMeta, prevDir: string): Promise<RelayMeta> {
+    const file =
+      prev.binlogGtid && up.flavor === 'mariadb' ? await fileForGtid(up, prev.binlogGtid) : undefined;
+    if (!file) {
+      throw new DMError({
+        code: 30012,
+        class: 'relay',
+        scope: 'upstream',
+        message: `the upstream server is not the one relayed into ${prevDir}, and the relay cannot tell where its GTID set '${prev.binlogGtid}' continues on it`,
+        workaround:
+          'Enable GTIDs on the upstream (MariaDB) so the relay can follow a failover, or remove the relay directory to relay again from the subtasks\u2019 checkpoints.',
+      });
+    }
+    return { binlogName: file, binlogPos: 4, binlogGtid: '' };
+  }
+
+  // ---- purging ----
+
+  /** Every relay file, oldest first. */
+  async relayFiles(): Promise<RelayFile[]> {
+    const out: RelayFile[] = [];
+    for (let sub = 0; sub < this.subDirs.length; sub++) {
+      for (const file of await this.dir.files(this.subDirs[sub])) {
+        const st = await stat(this.dir.path(this.subDirs[sub], file)).catch(() => undefined);
+        if (st) out.push({ sub, file, mtimeMs: st.mtimeMs, size: st.size });
+      }
+    }
+    return out;
+  }
+
+  private activePoint(): RelayPoint {
+    return this.head ? { sub: this.head.sub, file: this.head.file } : { sub: this.subDirs.length, file: '' };
+  }
+
+  /** purge-relay: removes the relay files before `file` (of `subDir`, default the current one)
+   * and older sub-directories; refused when a subtask still needs one of them. */
+  async purge(file: string, subDir?: string): Promise<string[]> {
+    const sub = subDir ? this.subDirs.indexOf(subDir) : (this.head?.sub ?? this.subDirs.length - 1);
+    if (sub < 0) {
+      throw new Error(`relay sub-directory '${subDir}' does not exist; query-status shows relaySubDir`);
+    }
+    const upTo = { sub, file };
+    if (compareRelayPoint(upTo, this.activePoint()) > 0) {
+      throw new Error(
+        `cannot purge relay files up to ${file}: the relay writes ${this.head?.file ?? 'nothing yet'}; purge only files before it`,
+      );
+    }
+    for (const [id, p] of await this.neededPoints()) {
+      if (compareRelayPoint(p, upTo) < 0) {
+        const who = id === 'checkpoint' ? "a subtask's checkpoint" : `subtask ${id}`;
+        throw new Error(
+          `cannot purge relay files before ${file}: ${who} still needs ${this.subDirs[p.sub]}/${p.file}; purge up to ${p.file} at most, or wait until it has synced further`,
+        );
+      }
+    }
+    return this.remove(upTo);
+  }
+
+  /** The automatic purge (source config `purge`: expires, remain-space). */
+  async autoPurge(): Promise<string[]> {
+    const files = await this.relayFiles();
+    const fs = await statfs(this.opts.dir).catch(() => undefined);
+    const free = fs ? fs.bavail * fs.bsize : Number.MAX_SAFE_INTEGER;
+    const limit = autoPurgeLimit(files, this.activePoint(), this.source.purge, Date.now(), free);
+    if (!limit) return [];
+    const gone = await this.remove(limit);
+    if (gone.length) this.log.info({ files: gone }, 'relay: purged automatically');
+    return gone;
+  }
+
+  /** What the subtasks need: what their readers retain, and where their checkpoints are. */
+  private async neededPoints(): Promise<Array<[string, RelayPoint]>> {
+    const out = [...this.needed.entries()];
+    const start = await this.opts.neededStart?.();
+    if (start) {
+      const sub = await this.locate(start.file);
+      out.push(['checkpoint', { sub: Math.max(0, sub), file: start.file }]);
+    }
+    return out;
+  }
+
+  private async remove(upTo: RelayPoint): Promise<string[]> {
+    const needed = (await this.neededPoints()).map(([, p]) => p);
+    const files = purgeable(await this.relayFiles(), upTo, this.activePoint(), needed);
+    for (const f of files) await rm(this.dir.path(this.subDirs[f.sub], f.file), { force: true });
+    return files.map((f) => `${this.subDirs[f.sub]}/${f.file}`);
+  }
+}
+
+/** MariaDB: the newest binlog file whose starting GTID state (its GTID_LIST) is within `gtid`. */
+async function fileForGtid(up: PacketConnection, gtid: string): Promise<string | undefined> {
+  if (up.flavor !== 'mariadb') return undefined;
+  const have = MariadbGtidSet.parse(gtid);
+  const logs = await up.query('SHOW BINARY LOGS');
+  for (let i = logs.length - 1; i >= 0; i--) {
+    const file = logs[i].Log_name!;
+    const r = await up.query(`SELECT BINLOG_GTID_POS(${quoteString(file)}, 4) g`);
+    const state = r[0]?.g;
+    if (state === null || state === undefined) continue;
+    const at = MariadbGtidSet.parse(state);
+    if ([...at.domains.values()].every((g) => (have.domains.get(g.domain)?.seq ?? -1) >= g.seq)) return file;
+  }
+  return undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

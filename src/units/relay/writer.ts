@@ -1,0 +1,134 @@
+// Writes the upstream's binlog events into one relay sub-directory, byte for byte: every event at
+// the offset its header says (log_pos − size), so a relay file equals the upstream file it copies.
+// Events the server makes up for the dump (the fake ROTATE, the FORMAT_DESCRIPTION resent with
+// log_pos 0, heartbeats) are not in the upstream file and are not written; a ROTATE, real or fake,
+// to another file starts that file.
+import { open, rm, type FileHandle } from 'node:fs/promises';
+import type { BinlogEvent } from '../../binlog/events.js';
+import { BINLOG_MAGIC } from '../../binlog/file.js';
+import { comparePosition } from '../../binlog/position.js';
+import { DMError } from '../../errors.js';
+import type { RelayDir } from './layout.js';
+
+export function relayWriteError(message: string, workaround: string, cause?: unknown): DMError {
+  return new DMError({ code: 30001, class: 'relay', scope: 'internal', message, workaround, cause });
+}
+
+export class RelayWriter {
+  private fh?: FileHandle;
+  /** The file being written and its size on disk (every byte before it is complete). */
+  file = '';
+  size = 0;
+
+  constructor(
+    private readonly dir: RelayDir,
+    readonly sub: string,
+    /** Called when the writer moves on to another file (for readers following it). */
+    private readonly onFile: (file: string) => void = () => undefined,
+  ) {}
+
+  /** Continues `file` at `pos`: what lies beyond `pos` (a torn event, or a transaction the meta
+   * did not cover yet) is cut off, and so are later files of this sub-directory; they are
+   * relayed again. A missing file is created (then `pos` must be 4). */
+  async openAt(file: string, pos: number): Promise<void> {
+    for (const f of await this.dir.files(this.sub)) {
+      if (comparePosition({ file: f, pos: 0 }, { file, pos: 0 }) > 0) await rm(this.dir.path(this.sub, f));
+    }
+    await this.close();
+    const path = this.dir.path(this.sub, file);
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r+');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      fh = await open(path, 'w+');
+    }
+    const size = (await fh.stat()).size;
+    if (size < pos) {
+      await fh.close();
+      if (pos === 4 && size === 0) return this.create(file);
+      throw relayWriteError(
+        `relay file ${path} has ${size} bytes but the relay meta says it was written up to ${pos} (the file was cut, e.g. by a system crash)`,
+        `Remove the relay directory ${this.dir.dir} (the relay starts again from the subtasks' checkpoints), or restore the file.`,
+      );
+    }
+    if (size === 0) {
+      await fh.close();
+      return this.create(file);
+    }
+    const magic = Buffer.alloc(4);
+    await fh.read(magic, 0, 4, 0);
+    if (!magic.equals(BINLOG_MAGIC)) {
+      await fh.close();
+      throw relayWriteError(
+        `relay file ${path} is not a binlog file`,
+        `Remove it and the relay directory's ${this.sub}/relay.meta, or the whole relay directory.`,
+      );
+    }
+    if (size > pos) await fh.truncate(pos);
+    this.fh = fh;
+    this.file = file;
+    this.size = pos;
+  }
+
+  private async create(file: string): Promise<void> {
+    await this.close();
+    const fh = await open(this.dir.path(this.sub, file), 'w');
+    await fh.write(BINLOG_MAGIC, 0, 4, 0);
+    this.fh = fh;
+    this.file = file;
+    this.size = 4;
+    this.onFile(file);
+  }
+
+  /** Writes a batch of events (`raws[i]` the bytes of `events[i]`) where they belong. */
+  async write(events: BinlogEvent[], raws: Buffer[]): Promise<void> {
+    let parts: Buffer[] = [];
+    let at = this.size;
+    const flush = async () => {
+      if (!parts.length) return;
+      const buf = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+      parts = [];
+      let off = 0;
+      while (off < buf.length) {
+        const { bytesWritten } = await this.fh!.write(buf, off, buf.length - off, this.size);
+        off += bytesWritten;
+        this.size += bytesWritten;
+      }
+    };
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i];
+      if (ev.kind === 'rotate' && ev.artificial) {
+        if (ev.nextFile !== this.file) {
+          await flush();
+          await this.create(ev.nextFile);
+          at = this.size;
+        }
+        continue;
+      }
+      if (ev.kind === 'heartbeat' || ev.header.logPos === 0) continue;
+      const start = ev.header.logPos - ev.header.eventSize;
+      if (start !== at) {
+        await flush();
+        throw relayWriteError(
+          `the upstream sent an event for (${this.file}, ${start}) but the relay file ends at ${at}`,
+          'The relay restarts from its meta; if this repeats, remove the relay directory and start the relay again.',
+        );
+      }
+      parts.push(raws[i]);
+      at += ev.header.eventSize;
+      if (ev.kind === 'rotate') {
+        await flush();
+        await this.create(ev.nextFile);
+        at = this.size;
+      }
+    }
+    await flush();
+  }
+
+  async close(): Promise<void> {
+    const fh = this.fh;
+    this.fh = undefined;
+    await fh?.close();
+  }
+}

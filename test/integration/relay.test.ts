@@ -1,0 +1,240 @@
+// The relay unit against real MariaDB servers: relay files equal the upstream's byte for byte
+// (through FLUSH LOGS, a large transaction, DDL, an upstream restart), Sync reads the relay (a
+// paused relay holds it back), purging never removes what a subtask needs, and a torn tail after
+// a crash is cut off and relayed again.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFile, readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { masterStatus, server, type MariaDBSandbox } from '../harness/index.js';
+import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
+import { assertTablesEqual } from '../harness/run.js';
+import { oltpWriteOnly, sysbenchTables } from '../../src/sandbox/workload.js';
+import {
+  parseSourceConfig,
+  parseTaskConfig,
+  subTaskConfigs,
+  type SourceConfig,
+} from '../../src/task/config.js';
+import { SubTask } from '../../src/worker/subtask.js';
+import { RelayUnit } from '../../src/units/relay/relay.js';
+import type { SubTaskStatus } from '../../src/task/status.js';
+import type { BinlogPosition } from '../../src/binlog/position.js';
+
+const quiet = pino({ level: process.env.TEST_LOG ?? 'silent' });
+
+function relaySource(up: MariaDBSandbox, dir: string, extra = ''): SourceConfig {
+  return parseSourceConfig(`${sourceYaml('src', up)}enable-relay: true\nrelay-dir: "${dir}"\n${extra}`);
+}
+
+function startRelay(
+  src: SourceConfig,
+  dir: string,
+  neededStart?: () => Promise<BinlogPosition | undefined>,
+): RelayUnit {
+  const r = new RelayUnit(src, { dir, log: quiet, autoResumeMs: 300, neededStart });
+  after(() => r.close());
+  r.start();
+  return r;
+}
+
+async function until<T>(
+  what: string | (() => string),
+  f: () => Promise<T | undefined> | T | undefined,
+  ms = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > deadline)
+      assert.fail(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Waits until the relay has written everything the upstream has. */
+async function relayCaughtUp(up: MariaDBSandbox, relay: RelayUnit): Promise<void> {
+  const m = await masterStatus(up);
+  const want = `(${m.file}, ${m.pos})`;
+  await until(
+    () => `relay at ${want} (${JSON.stringify(relay.status())})`,
+    () => {
+      const st = relay.status();
+      if (st.stage === 'Paused' && st.result?.errors.some((e) => !e.retryable))
+        assert.fail(JSON.stringify(st.result));
+      return st.relayBinlog === want;
+    },
+  );
+}
+
+async function syncCaughtUp(up: MariaDBSandbox, st: SubTask): Promise<SubTaskStatus> {
+  const m = await masterStatus(up);
+  const want = `(${m.file}, ${m.pos})`;
+  return until(
+    () => `sync at ${want} (${JSON.stringify(st.status())})`,
+    () => {
+      const s = st.status();
+      if (s.stage === 'Paused' && s.result?.errors.some((e) => !e.retryable))
+        assert.fail(JSON.stringify(s.result));
+      return (s.sync as { syncerBinlog?: string } | undefined)?.syncerBinlog === want ? s : undefined;
+    },
+  );
+}
+
+/** Every upstream binlog file the relay has is equal to it byte for byte (the file the upstream
+ * still writes differs only in the FORMAT_DESCRIPTION's "in use" flag, which a server clears when
+ * it sends the event). */
+async function assertRelayEqualsUpstream(up: MariaDBSandbox, relayDir: string, sub: string): Promise<number> {
+  const { file: active } = await masterStatus(up);
+  const files = (await readdir(join(relayDir, sub))).filter((f) => /\.\d+$/.test(f));
+  assert.ok(files.length > 0, 'relay files');
+  for (const f of files) {
+    const mine = await readFile(join(relayDir, sub, f));
+    const theirs = await readFile(join(up.datadir, f));
+    if (f === active) theirs[4 + 17] &= ~1;
+    assert.equal(mine.length, theirs.length, `size of relay file ${f}`);
+    assert.ok(mine.equals(theirs), `relay file ${f} equals the upstream's`);
+  }
+  return files.length;
+}
+
+test('relay: files equal the upstream through FLUSH LOGS, a large transaction, DDL and an upstream restart; Sync reads them', async () => {
+  const [up, down] = await Promise.all([server(), server()]);
+  const f = await writeTemp({});
+  const relayDir = join(f.dir, 'relay');
+  await sysbenchTables(up, 'sb', 2, 2000);
+  const src = relaySource(up, relayDir);
+  const task = parseTaskConfig(
+    taskYaml({ name: 'relayed', mode: 'all', target: down, sources: ['src'], dir: f.dir }),
+  );
+  const [cfg] = subTaskConfigs(task, [src]);
+  const holder: { st?: SubTask } = {};
+  const relay = startRelay(src, relayDir, () => holder.st!.plannedSyncStart());
+  const st = new SubTask(cfg, { log: quiet, autoResumeMs: 300, relay });
+  holder.st = st;
+  after(async () => {
+    if (st.stage === 'Running' || st.stage === 'Paused') await st.stop();
+  });
+  st.start();
+
+  // Writes, with FLUSH LOGS between rounds, a 20 MB transaction and DDL.
+  for (let round = 0; round < 3; round++) {
+    await oltpWriteOnly(up, 'sb', { tables: 2, rows: 2000, txns: 150, concurrency: 4 });
+    await up.exec('FLUSH BINARY LOGS');
+  }
+  await up.exec(
+    "CREATE TABLE sb.big (id INT PRIMARY KEY, v LONGTEXT); INSERT INTO sb.big SELECT seq, REPEAT('x', 20000) FROM seq_1_to_1000",
+    'mysql',
+  );
+  await up.exec('ALTER TABLE sb.sbtest2 ADD COLUMN extra INT NOT NULL DEFAULT 7');
+  await oltpWriteOnly(up, 'sb', { tables: 2, rows: 2000, txns: 100, concurrency: 2 });
+
+  await relayCaughtUp(up, relay);
+  const rs = relay.status();
+  assert.equal(rs.relaySubDir, `0-${up.serverId}.000001`);
+  assert.equal(rs.relayCatchUpMaster, true);
+  assert.equal(rs.stage, 'Running');
+  assert.equal(rs.result, null);
+  assert.equal(rs.relayBinlogGtid, (await masterStatus(up)).gtid);
+  assert.deepEqual(Object.keys(rs).sort(), [
+    'masterBinlog',
+    'masterBinlogGtid',
+    'relayBinlog',
+    'relayBinlogGtid',
+    'relayCatchUpMaster',
+    'relaySubDir',
+    'result',
+    'stage',
+  ]);
+  assert.equal((await readFile(join(relayDir, 'server-uuid.index'), 'utf8')).trim(), rs.relaySubDir);
+  assert.ok((await assertRelayEqualsUpstream(up, relayDir, rs.relaySubDir)) >= 4);
+  await syncCaughtUp(up, st);
+  await assertTablesEqual(up, down, ['sb.sbtest1', 'sb.sbtest2', 'sb.big']);
+
+  // Sync reads the relay: with the relay paused, new upstream writes do not reach the target.
+  await relay.pause();
+  assert.equal(relay.status().stage, 'Paused');
+  await up.exec('INSERT INTO sb.big VALUES (5001, "while the relay is paused")');
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.deepEqual(await down.exec('SELECT id FROM sb.big WHERE id = 5001'), []);
+  assert.equal(relay.status().relayCatchUpMaster, false);
+  relay.resume();
+  await relayCaughtUp(up, relay);
+  await syncCaughtUp(up, st);
+  await assertTablesEqual(up, down, ['sb.big']);
+
+  // The upstream restarts mid-stream (a new binlog file): the relay follows, nothing lost or repeated.
+  const ac = new AbortController();
+  const load = oltpWriteOnly(up, 'sb', {
+    tables: 2,
+    rows: 2000,
+    txns: 0,
+    concurrency: 2,
+    signal: ac.signal,
+  }).catch(() => 0);
+  await new Promise((r) => setTimeout(r, 500));
+  await up.restart();
+  await new Promise((r) => setTimeout(r, 300));
+  ac.abort();
+  await load;
+  await oltpWriteOnly(up, 'sb', { tables: 2, rows: 2000, txns: 100, concurrency: 2 });
+  await relayCaughtUp(up, relay);
+  await assertRelayEqualsUpstream(up, relayDir, rs.relaySubDir);
+  await syncCaughtUp(up, st);
+  await assertTablesEqual(up, down, ['sb.sbtest1', 'sb.sbtest2', 'sb.big']);
+
+  // Purging: never the file being written, never what the subtask still needs.
+  const files = (await readdir(join(relayDir, rs.relaySubDir))).filter((x) => /\.\d+$/.test(x)).sort();
+  await assert.rejects(relay.purge('mysql-bin.999999'), /the relay writes/);
+  await st.pause();
+  const needed = (st.status().sync as { syncerBinlog: string }).syncerBinlog.replace(/^\((\S+),.*$/, '$1');
+  await up.exec('FLUSH BINARY LOGS');
+  await up.exec('INSERT INTO sb.big VALUES (5002, "after flush")');
+  await up.exec('FLUSH BINARY LOGS');
+  await relayCaughtUp(up, relay);
+  const newest = (await masterStatus(up)).file;
+  await assert.rejects(
+    relay.purge(newest),
+    new RegExp(`still needs ${rs.relaySubDir}/${needed.replace(/\./g, '\\.')}`),
+  );
+  const gone = await relay.purge(needed);
+  assert.deepEqual(
+    gone,
+    files.filter((x) => x < needed).map((x) => `${rs.relaySubDir}/${x}`),
+  );
+  st.resume();
+  await syncCaughtUp(up, st);
+  await assertTablesEqual(up, down, ['sb.big']);
+});
+
+test('relay: a torn tail after a crash is cut off at restart and relayed again; a relay restart continues its files', async () => {
+  const up = await server();
+  const f = await writeTemp({});
+  const relayDir = join(f.dir, 'relay');
+  await up.exec('CREATE DATABASE d; CREATE TABLE d.t (id INT PRIMARY KEY, v TEXT)');
+  const src = relaySource(up, relayDir, 'relay-binlog-name: "mysql-bin.000001"\n');
+  let relay = startRelay(src, relayDir);
+  for (let i = 0; i < 50; i++) await up.exec(`INSERT INTO d.t VALUES (${i}, REPEAT('a', ${i * 10}))`);
+  await relayCaughtUp(up, relay);
+  const sub = relay.status().relaySubDir;
+  await relay.close();
+  const { file } = await masterStatus(up);
+  const path = join(relayDir, sub, file);
+  const size = (await stat(path)).size;
+  // A crash mid-write: half an event beyond the meta.
+  await appendFile(path, Buffer.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]));
+  for (let i = 50; i < 100; i++) await up.exec(`INSERT INTO d.t VALUES (${i}, 'after the crash')`);
+  relay = startRelay(src, relayDir);
+  await relayCaughtUp(up, relay);
+  assert.ok((await stat(path)).size > size);
+  assert.equal(relay.status().relaySubDir, sub, 'the same sub-directory for the same server');
+  await assertRelayEqualsUpstream(up, relayDir, sub);
+  const meta = await readFile(join(relayDir, sub, 'relay.meta'), 'utf8');
+  const m = await masterStatus(up);
+  await until('meta written', async () =>
+    (await readFile(join(relayDir, sub, 'relay.meta'), 'utf8')).includes(`binlog-pos = ${m.pos}`),
+  );
+  assert.match(meta, /binlog-name = "mysql-bin\.\d+"/);
+});
