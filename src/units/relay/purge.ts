@@ -50,7 +50,7 @@ export function autoPurgeLimit(
   if (cfg.expires > 0) {
     const cutoff = now - cfg.expires * 3600_000;
     const young = files.find((f) => f.mtimeMs >= cutoff);
-    return young ?? active;
+    return young ? { sub: young.sub, file: young.file } : active;
   }
   return undefined;
 }

@@ -134,6 +134,12 @@ export class RelayUnit {
     return new Promise((r) => this.waiters.push(r));
   }
 
+  /** The writer has written up to `head`: readers wake up. */
+  moved(head: RelayHead): void {
+    this.head = head;
+    this.notify();
+  }
+
   private notify(): void {
     this.version++;
     const w = this.waiters;
@@ -280,13 +286,9 @@ export class RelayUnit {
         this.subDirs = await this.dir.subDirs();
       }
       const sub = this.subDirs.indexOf(subDir);
-      const w = new RelayWriter(this.dir, subDir, (file) => {
-        this.head = { sub, subDir, file, size: 4 };
-        this.notify();
-      });
+      const w = new RelayWriter(this.dir, subDir, (file) => this.moved({ sub, subDir, file, size: 4 }));
       writer = w;
       await w.openAt(start.binlogName, start.binlogPos);
-      this.head = { sub, subDir, file: w.file, size: w.size };
       this.committed = start;
       await saveMeta(subDir);
       this.log.info(
@@ -297,7 +299,7 @@ export class RelayUnit {
         },
         'relay: starting',
       );
-      this.notify();
+      this.moved({ sub, subDir, file: w.file, size: w.size });
 
       metaTimer = setInterval(() => void saveMeta(subDir).catch(() => undefined), this.opts.metaMs ?? 200);
 
@@ -312,11 +314,10 @@ export class RelayUnit {
       if (signal.aborted) client.close();
       for await (const { events, raws } of client.rawBatches()) {
         await w.write(events, raws);
-        this.head = { sub, subDir, file: w.file, size: w.size };
         const c = client.committedPosition;
         this.committed = { binlogName: c.file, binlogPos: c.pos, binlogGtid: client.gtidText };
         this.retryDelay = this.opts.autoResumeMs ?? 1000;
-        this.notify();
+        this.moved({ sub, subDir, file: w.file, size: w.size });
       }
     } finally {
       clearInterval(metaTimer);
