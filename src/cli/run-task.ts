@@ -15,6 +15,7 @@ import { SubTask } from '../worker/subtask.js';
 import { localCoordinator, ShardLocks } from '../shard/locks.js';
 import { progressLine } from './progress.js';
 import { checkTask } from '../units/check/check.js';
+import { relayDirOf, RelayUnit } from '../units/relay/relay.js';
 
 const USAGE =
   'usage: run-task --task task.yaml --source source.yaml [--source …] [--status-file F] [--status-interval-ms N]';
@@ -38,9 +39,27 @@ async function main(): Promise<number> {
   const sources = await Promise.all(values.source.map(loadSourceFile));
   // One process runs every source: the sharding DDL locks live here too.
   const locks = new ShardLocks();
-  const subtasks = subTaskConfigs(task, sources).map(
-    (cfg) => new SubTask(cfg, { log, shard: localCoordinator(locks, cfg.name, cfg.instance.sourceId) }),
-  );
+  // A relay per source with enable-relay (relay-dir/<source-id>), as a dm-worker runs it.
+  const relays = new Map<string, RelayUnit>();
+  const subtasks = subTaskConfigs(task, sources).map((cfg) => {
+    const src = cfg.source;
+    if (src.enableRelay && !relays.has(src.sourceId)) {
+      const mine = () => subtasks.find((s) => s.cfg.source.sourceId === src.sourceId);
+      relays.set(
+        src.sourceId,
+        new RelayUnit(src, {
+          dir: relayDirOf(src),
+          log,
+          neededStart: async () => mine()?.plannedSyncStart(),
+        }),
+      );
+    }
+    return new SubTask(cfg, {
+      log,
+      shard: localCoordinator(locks, cfg.name, cfg.instance.sourceId),
+      relay: relays.get(src.sourceId),
+    });
+  });
 
   const status = (): QueryStatus => ({
     result: true,
@@ -50,6 +69,7 @@ async function main(): Promise<number> {
       worker: `local/${st.cfg.instance.sourceId}`,
       msg: '',
       subTaskStatus: [st.status()],
+      relayStatus: relays.get(st.cfg.source.sourceId)?.status() ?? null,
     })),
   });
   const tty = process.stderr.isTTY;
@@ -80,6 +100,7 @@ async function main(): Promise<number> {
     await Promise.all(
       subtasks.map((s) => (s.stage === 'Running' || s.stage === 'Paused' ? s.stop() : undefined)),
     );
+    await Promise.all([...relays.values()].map((r) => r.close()));
     await report();
     process.exit(130);
   };
@@ -102,12 +123,14 @@ async function main(): Promise<number> {
   }
 
   for (const st of subtasks) st.start();
+  for (const r of relays.values()) r.start();
   const needsOperator = (st: SubTask) =>
     st.stage === 'Paused' && !!st.result?.errors.some((e) => !e.retryable);
   while (!subtasks.every((st) => st.stage === 'Finished') && !subtasks.some(needsOperator)) {
     await new Promise((r) => setTimeout(r, 50));
   }
   clearInterval(timer);
+  await Promise.all([...relays.values()].map((r) => r.close()));
   await report();
   if (tty) process.stderr.write('\n');
   const s = status();

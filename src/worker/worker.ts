@@ -11,8 +11,7 @@ import type { Assignment, SubTaskAssignment } from './assignment.js';
 import { SubTask } from './subtask.js';
 import type { ShardCoordinator } from '../units/sync/shard.js';
 import type { Verdict } from '../shard/locks.js';
-import { resolve, join } from 'node:path';
-import { RelayUnit } from '../units/relay/relay.js';
+import { relayDirOf, RelayUnit } from '../units/relay/relay.js';
 import { comparePosition, type BinlogPosition } from '../binlog/position.js';
 
 export interface Heartbeat {
@@ -197,9 +196,8 @@ export class Worker {
         this.source = { ...a.source, cfg: parseSourceConfig(a.source.yaml, a.source.file) };
         this.log.info({ source: a.source.id }, 'source bound to this worker');
         if (this.source.cfg.enableRelay) {
-          const dir = resolve(join(this.opts.relayDir || this.source.cfg.relayDir, a.source.id));
           const unit = new RelayUnit(this.source.cfg, {
-            dir,
+            dir: relayDirOf(this.source.cfg, this.opts.relayDir),
             log: this.log,
             autoResumeMs: this.opts.autoResumeMs,
             neededStart: () => this.neededStart(),

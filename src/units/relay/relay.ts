@@ -5,6 +5,7 @@
 // start of a file, so relay files are whole copies. A crash leaves at most a torn tail beyond the
 // meta, which is cut off at the next start and relayed again: nothing is duplicated or lost.
 import { statfs, stat, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { BinlogClient } from '../../binlog/client.js';
 import { MariadbGtidSet } from '../../binlog/gtid.js';
 import { comparePosition, formatPosition, type BinlogPosition } from '../../binlog/position.js';
@@ -38,6 +39,12 @@ export interface RelayHead {
   subDir: string;
   file: string;
   size: number;
+}
+
+/** Where a source's relay lives: `<relay-dir>/<source-id>` (one directory can serve several
+ * sources); the worker's relay-dir, when set, overrides the source's. */
+export function relayDirOf(source: SourceConfig, workerRelayDir?: string): string {
+  return resolve(join(workerRelayDir || source.relayDir, source.sourceId));
 }
 
 export class RelayUnit {

@@ -260,6 +260,7 @@ export class SyncUnit implements Unit {
     try {
       this.startedAt = Date.now();
       this.pending = [];
+      this.between = undefined;
       this.done.clear();
       const target = await this.connectTarget();
       conns.push(target);
@@ -424,14 +425,14 @@ export class SyncUnit implements Unit {
           this.totalEvents++;
           const txn = asm.feed(ev);
           if (!txn) {
-            // Between transactions with nothing in flight (a rotate, FLUSH LOGS' events, a
-            // heartbeat's place): the low-water mark moves on, so `synced` tells the truth.
-            if (asm.idle && !this.pending.length && ev.header.logPos > 0 && ev.kind !== 'heartbeat') {
-              const pos =
+            // Between transactions (a rotate, FLUSH LOGS' events): once nothing is in flight the
+            // low-water mark moves on to here, so `synced` tells the truth.
+            if (asm.idle && ev.header.logPos > 0 && ev.kind !== 'heartbeat') {
+              this.between =
                 ev.kind === 'rotate'
                   ? { file: ev.nextFile, pos: ev.position }
                   : { file: asm.file, pos: ev.header.logPos };
-              if (comparePosition(pos, this.lwm!.pos) > 0) this.lwm = { pos, gtid: this.lwm!.gtid };
+              this.passBetween();
             }
             continue;
           }
@@ -561,6 +562,17 @@ export class SyncUnit implements Unit {
   }
 
   /** A transaction is applied (or needs nothing): advance the low-water mark over the done prefix. */
+  /** Where the stream was last seen between transactions (events outside any transaction). */
+  private between?: BinlogPosition;
+
+  /** With nothing in flight, the low-water mark moves up to `between`. */
+  private passBetween(): void {
+    const b = this.between;
+    if (b && !this.pending.length && this.lwm && comparePosition(b, this.lwm.pos) > 0) {
+      this.lwm = { pos: b, gtid: this.lwm.gtid };
+    }
+  }
+
   private complete(t: Txn): void {
     this.done.add(t.seq);
     let n = 0;
@@ -573,6 +585,7 @@ export class SyncUnit implements Unit {
       const last = this.pending[n - 1];
       this.pending.splice(0, n);
       this.lwm = { pos: last.end, gtid: this.lwmGtid?.toString() ?? '' };
+      this.passBetween();
     }
   }
 
