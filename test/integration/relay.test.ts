@@ -222,3 +222,70 @@ test('relay: a torn tail after a crash is cut off at restart and relayed again; 
   );
   assert.match(meta, /binlog-name = "mysql-bin\.\d+"/);
 });
+
+test('relay: the upstream server changes (a failover to a replica): a new sub-directory, Sync goes on without duplicates', async () => {
+  const [a, b, down] = await Promise.all([server(), server(), server()]);
+  await sysbenchTables(a, 'sb', 2, 1000);
+  await b.exec(`CHANGE MASTER TO master_host = '127.0.0.1', master_port = ${a.port}, master_user = 'root',
+      master_password = '', master_use_gtid = slave_pos`);
+  await b.exec('START SLAVE');
+  const f = await writeTemp({});
+  const relayDir = join(f.dir, 'relay');
+  const task = parseTaskConfig(
+    taskYaml({ name: 'fo', mode: 'all', target: down, sources: ['src'], dir: f.dir }),
+  );
+  const run = (up: MariaDBSandbox) => {
+    const src = relaySource(up, relayDir);
+    const holder: { st?: SubTask } = {};
+    const relay = startRelay(src, relayDir, () => holder.st!.plannedSyncStart());
+    const st = new SubTask(subTaskConfigs(task, [src])[0], { log: quiet, autoResumeMs: 300, relay });
+    holder.st = st;
+    after(async () => {
+      if (st.stage === 'Running' || st.stage === 'Paused') await st.stop();
+    });
+    st.start();
+    return { relay, st };
+  };
+  const replicaCaughtUp = async () => {
+    const want = (await masterStatus(a)).gtid;
+    await until('the replica caught up', async () => {
+      const [r] = (await b.exec('SELECT @@gtid_slave_pos p')) as { p: string }[];
+      return r.p === want;
+    });
+  };
+
+  const first = run(a);
+  await oltpWriteOnly(a, 'sb', { tables: 2, rows: 1000, txns: 200, concurrency: 2 });
+  await a.exec('CREATE TABLE sb.ddl_before (id INT PRIMARY KEY); INSERT INTO sb.ddl_before VALUES (1)');
+  await relayCaughtUp(a, first.relay);
+  await syncCaughtUp(a, first.st);
+  await replicaCaughtUp();
+  const oldSub = first.relay.status().relaySubDir;
+  await first.st.stop();
+  await first.relay.close();
+
+  // Failover: the replica becomes the upstream (same source, another server).
+  await b.exec('STOP SLAVE');
+  const second = run(b);
+  await oltpWriteOnly(b, 'sb', { tables: 2, rows: 1000, txns: 200, concurrency: 2 });
+  await b.exec('INSERT INTO sb.ddl_before VALUES (2)');
+  await relayCaughtUp(b, second.relay);
+  const st = await syncCaughtUp(b, second.st);
+  const newSub = second.relay.status().relaySubDir;
+  assert.equal(oldSub, `0-${a.serverId}.000001`);
+  assert.equal(newSub, `0-${b.serverId}.000002`);
+  assert.deepEqual(
+    (await readFile(join(relayDir, 'server-uuid.index'), 'utf8')).split('\n').filter(Boolean),
+    [oldSub, newSub],
+  );
+  assert.match((st.sync as { syncerBinlog: string }).syncerBinlog, /^\(mysql-bin\|000002\.\d+, \d+\)$/);
+  await assertRelayEqualsUpstream(b, join(relayDir, newSub));
+  await assertTablesEqual(b, down, ['sb.sbtest1', 'sb.sbtest2', 'sb.ddl_before']);
+
+  // A restart of Sync in the new sub-directory continues from its relay-named checkpoint.
+  await second.st.pause();
+  await b.exec('INSERT INTO sb.ddl_before VALUES (3)');
+  second.st.resume();
+  await syncCaughtUp(b, second.st);
+  await assertTablesEqual(b, down, ['sb.ddl_before']);
+});

@@ -6,6 +6,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { BinlogDecoder } from '../../binlog/decoder.js';
 import type { BinlogEvent, RotateEvent } from '../../binlog/events.js';
 import { comparePosition, type BinlogPosition } from '../../binlog/position.js';
+import { detectGtidFlavor, MariadbGtidSet } from '../../binlog/gtid.js';
+import { parseRelayName, parseSubDir } from './layout.js';
 import { relayWriteError } from './writer.js';
 import type { RelayUnit } from './relay.js';
 
@@ -14,16 +16,23 @@ const CHUNK = 1 << 20;
 export class RelayReader {
   private closed = false;
   private wake?: () => void;
-  /** Files read so far with their sub-directory (to tell a position's sub-directory). */
-  private readonly visited: Array<{ sub: number; file: string }> = [];
+  /** MariaDB: the GTIDs passed so far, to skip what a new upstream server sends again. */
+  private readonly seen?: MariadbGtidSet;
+  /** After entering a later sub-directory: transactions already seen are dropped until the first
+   * new one (the relay starts a new server at a file that begins before the last GTID it had). */
+  private dedup = false;
+  private skipping: 'no' | 'one' | 'trx' = 'no';
 
   constructor(
     private readonly relay: RelayUnit,
     private readonly start: { sub: number; file: string; pos: number },
     /** Who reads (for purge protection), e.g. the subtask's name. */
     private readonly id: string,
+    /** The GTID set at `start`, when known. */
+    startGtid = '',
   ) {
     this.relay.retain(id, { sub: start.sub, file: start.file });
+    if (startGtid && detectGtidFlavor(startGtid) === 'mariadb') this.seen = MariadbGtidSet.parse(startGtid);
   }
 
   close(): void {
@@ -31,12 +40,33 @@ export class RelayReader {
     this.wake?.();
   }
 
-  /** Keeps the relay files from `pos` on (the reader may have to read again from there). */
+  /** Keeps the relay files from `pos` (a relay name) on: the reader may read again from there. */
   retainFrom(pos: BinlogPosition): void {
-    for (let i = this.visited.length - 1; i >= 0; i--) {
-      const v = this.visited[i];
-      if (v.file === pos.file) return this.relay.retain(this.id, v);
+    const { suffix, file } = parseRelayName(pos.file);
+    const sub = this.relay.subDirs.findIndex((d) => parseSubDir(d).suffix === suffix);
+    if (sub >= 0) this.relay.retain(this.id, { sub, file });
+  }
+
+  /** Whether `ev` goes to the reader (false: part of a transaction it has already seen). */
+  private admit(ev: BinlogEvent): boolean {
+    if (this.skipping !== 'no') {
+      const ends =
+        this.skipping === 'one'
+          ? ev.kind === 'query'
+          : ev.kind === 'xid' || (ev.kind === 'query' && /^\s*(COMMIT|ROLLBACK)\b/i.test(ev.query));
+      if (ends) this.skipping = 'no';
+      return false;
     }
+    if (ev.kind === 'mariadb_gtid' && this.seen) {
+      const g = ev.gtid;
+      if (this.dedup && (this.seen.domains.get(g.domain)?.seq ?? -1) >= g.seq) {
+        this.skipping = ev.standalone ? 'one' : 'trx';
+        return false;
+      }
+      this.dedup = false;
+      this.seen.add(g);
+    }
+    return true;
   }
 
   private async sleep(seen: number): Promise<void> {
@@ -57,7 +87,6 @@ export class RelayReader {
         const r = await this.openFile(sub, file, pos);
         fh = r.fh;
         const decoder = r.decoder;
-        this.visited.push({ sub, file });
         let carry = Buffer.alloc(0);
         let off = pos; // file offset of carry[0]
         let rotateTo: string | undefined;
@@ -81,9 +110,12 @@ export class RelayReader {
               if (size < 19) throw torn(this.relay, sub, file, off + p, `invalid event size ${size}`);
               if (data.length - p < size) break;
               const ev = decoder.decode(data, p, p + size);
-              out.push(ev);
-              if (ev.kind === 'rotate' && !ev.artificial) rotateTo = ev.nextFile;
               p += size;
+              if (ev.kind === 'rotate' && !ev.artificial) {
+                rotateTo = ev.nextFile;
+                ev.nextFile = this.relay.nameOf(sub, ev.nextFile);
+              }
+              if (this.admit(ev)) out.push(ev);
             }
             carry = data.subarray(p);
             off += p;
@@ -102,8 +134,9 @@ export class RelayReader {
             await this.sleep(seen); // the relay has not created the next file yet
             continue;
           }
-          yield [artificialRotate(next.file)];
+          yield [artificialRotate(this.relay.nameOf(next.sub, next.file))];
           rotateTo = next.file;
+          if (next.sub !== sub) this.dedup = true;
           sub = next.sub;
           break;
         }

@@ -17,7 +17,7 @@ import type { SourceConfig } from '../../task/config.js';
 import type { Stage } from '../../task/stage.js';
 import type { RelayStatus } from '../../task/status.js';
 import { errorResult, type ProcessResult } from '../unit.js';
-import { parseSubDir, RelayDir, type RelayMeta } from './layout.js';
+import { parseRelayName, parseSubDir, relayName, RelayDir, type RelayMeta } from './layout.js';
 import { autoPurgeLimit, compareRelayPoint, purgeable, type RelayFile, type RelayPoint } from './purge.js';
 import { RelayWriter } from './writer.js';
 
@@ -165,12 +165,18 @@ export class RelayUnit {
     this.needed.delete(id);
   }
 
-  /** The sub-directory index holding `file` (the newest that has it), or -1. */
-  async locate(file: string): Promise<number> {
-    for (let i = this.subDirs.length - 1; i >= 0; i--) {
-      if ((await this.dir.files(this.subDirs[i])).includes(file)) return i;
-    }
-    return -1;
+  /** Where a position's file (a relay name, see layout.ts) is: its sub-directory index and
+   * upstream file name, or undefined when the relay does not have it. */
+  async locate(name: string): Promise<{ sub: number; file: string } | undefined> {
+    const { suffix, file } = parseRelayName(name);
+    const sub = this.subDirs.findIndex((d) => parseSubDir(d).suffix === suffix);
+    if (sub < 0 || !(await this.dir.files(this.subDirs[sub])).includes(file)) return undefined;
+    return { sub, file };
+  }
+
+  /** The relay name of `file` in sub-directory index `sub`. */
+  nameOf(sub: number, file: string): string {
+    return relayName(parseSubDir(this.subDirs[sub]).suffix, file);
   }
 
   /** Resolves once the relay knows where it writes (its sub-directory and first file), or with
@@ -376,7 +382,7 @@ export class RelayUnit {
       );
       return undefined;
     });
-    const file = need?.file || this.master!.pos.file;
+    const file = (need && parseRelayName(need.file).file) || this.master!.pos.file;
     return { binlogName: file, binlogPos: 4, binlogGtid: '' };
   }
 
@@ -456,10 +462,8 @@ export class RelayUnit {
   private async neededPoints(): Promise<Array<[string, RelayPoint]>> {
     const out = [...this.needed.entries()];
     const start = await this.opts.neededStart?.();
-    if (start) {
-      const sub = await this.locate(start.file);
-      out.push(['checkpoint', { sub: Math.max(0, sub), file: start.file }]);
-    }
+    const at = start && (await this.locate(start.file));
+    if (at) out.push(['checkpoint', at]);
     return out;
   }
 

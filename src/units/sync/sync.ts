@@ -44,12 +44,19 @@ import { TxnAssembler, type Txn } from './txn.js';
 import type { BinlogEvent } from '../../binlog/events.js';
 import { RelayReader } from '../relay/reader.js';
 import type { RelayUnit } from '../relay/relay.js';
+import { parseRelayName } from '../relay/layout.js';
 import { ShardSync, type ShardCoordinator } from './shard.js';
 
 /** DDL errors that mean "already done" when a DDL is replayed right after a restart. */
 const REPLAYED_DDL_ERRNOS = new Set([1007, 1008, 1050, 1051, 1054, 1060, 1061, 1091, 1146, 1176]);
 const MAX_QUEUED_TXNS = 20_000;
 const MAX_ROWS_PER_INSERT = 1000;
+
+/** A position as the upstream names it (a relay name of a later relay sub-directory carries the
+ * sub-directory's suffix: mysql-bin|000002.000003). */
+function upstreamPos(p: BinlogPosition): BinlogPosition {
+  return { file: parseRelayName(p.file).file, pos: p.pos };
+}
 
 export class SyncError extends DMError {
   constructor(message: string, workaround: string, retryable: boolean, cause?: unknown) {
@@ -161,8 +168,8 @@ export class SyncUnit implements Unit {
 
   status(): Record<string, unknown> {
     // The upstream is at least where Sync has read: a master position polled earlier is stale.
-    if (this.lwm && (!this.master || comparePosition(this.lwm.pos, this.master.pos) > 0)) {
-      this.master = { pos: this.lwm.pos, gtid: this.mark().gtid };
+    if (this.lwm && (!this.master || comparePosition(upstreamPos(this.lwm.pos), this.master.pos) > 0)) {
+      this.master = { pos: upstreamPos(this.lwm.pos), gtid: this.mark().gtid };
     }
     const now = Date.now();
     const secs = this.startedAt ? (now - this.startedAt) / 1000 : 0;
@@ -172,7 +179,7 @@ export class SyncUnit implements Unit {
     const synced =
       !!this.master &&
       !!this.lwm &&
-      comparePosition(this.lwm.pos, this.master.pos) >= 0 &&
+      comparePosition(upstreamPos(this.lwm.pos), this.master.pos) >= 0 &&
       !this.pending.length;
     const behind = synced
       ? 0
@@ -607,8 +614,8 @@ export class SyncUnit implements Unit {
       : !(await relay.ready())
         ? `the relay is ${relay.stage}${relay.result?.errors[0] ? ': ' + relay.result.errors[0].msg : ''}`
         : undefined;
-    const sub = why ? -1 : await relay.locate(start.pos.file);
-    if (sub < 0) {
+    const at = why ? undefined : await relay.locate(start.pos.file);
+    if (!at) {
       this.log.warn(
         { at: formatPosition(start.pos), why: why ?? `the relay has no ${start.pos.file}` },
         'sync: reading the upstream binlog directly, not the relay',
@@ -616,10 +623,10 @@ export class SyncUnit implements Unit {
       return undefined;
     }
     this.log.info(
-      { at: formatPosition(start.pos), subDir: relay.subDirs[sub] },
+      { at: formatPosition(start.pos), subDir: relay.subDirs[at.sub] },
       'sync: reading the relay log',
     );
-    return new RelayReader(relay, { sub, file: start.pos.file, pos: start.pos.pos }, this.cfg.name);
+    return new RelayReader(relay, { ...at, pos: start.pos.pos }, this.cfg.name, start.gtid);
   }
 
   /** Where this Sync starts when it runs next (its checkpoint, the dump's position, or meta),
