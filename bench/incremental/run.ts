@@ -78,7 +78,11 @@ function startOurs(
   return (async () => {
     await writeFile(
       src,
-      `source-id: up\nfrom:\n  host: ${u.host}\n  port: ${u.port}\n  user: ${u.user}\n  password: ""\n`,
+      `source-id: up\nfrom:\n  host: ${u.host}\n  port: ${u.port}\n  user: ${u.user}\n  password: ""\n` +
+        // --relay 1: Sync reads the relay log, which starts at the backlog's first file.
+        (arg('relay', 0)
+          ? `enable-relay: true\nrelay-binlog-name: ${from.file}\nrelay-dir: ${join(work, 'relay')}\n`
+          : ''),
     );
     await writeFile(
       task,
@@ -161,7 +165,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     results.push([
-      `dm-ts (${arg('workers', 16)} appliers${arg('compact', 0) ? ', compact' : ''})`,
+      `dm-ts (${arg('workers', 16)} appliers${arg('compact', 0) ? ', compact' : ''}${arg('relay', 0) ? ', via relay' : ''})`,
       (Date.now() - started) / 1000,
     ]);
     console.log(`  (dm-ts started applying after ${((firstProgress - started) / 1000).toFixed(2)} s)`);

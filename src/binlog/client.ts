@@ -37,6 +37,8 @@ export interface BinlogClientOptions extends ConnectOptions {
   /** Keep reconnecting for this long after a lost connection (default 120 s; 0: never reconnect). */
   reconnectTimeoutMs?: number;
   verifyChecksum?: boolean;
+  /** Leave row images undecoded (the relay writes events as they are). */
+  skipRows?: boolean;
   /** MariaDB: also send ANNOTATE_ROWS events (the relay keeps the binlog byte for byte). */
   annotateRows?: boolean;
   /** Called on each reconnect attempt (for logs and tests). */
@@ -228,6 +230,7 @@ export class BinlogClient {
       checksum,
       verifyChecksum: this.opts.verifyChecksum,
       file: resumeFile.file,
+      skipRows: this.opts.skipRows,
     });
 
     this.registerReplica(conn);

@@ -33,6 +33,8 @@ export interface DecoderOptions {
   verifyChecksum?: boolean;
   /** Binlog file the first event belongs to (for error messages before a ROTATE). */
   file?: string;
+  /** Leave row images undecoded (`rows: []`): for a consumer of whole events, like the relay. */
+  skipRows?: boolean;
 }
 
 const FDE_FIXED = 2 + 50 + 4 + 1; // binlog_version, server_version, create_timestamp, header_length
@@ -46,6 +48,7 @@ export class BinlogDecoder {
   private readonly tables = new Map<number, TableMapEvent>();
   /** Binlog file of the events being decoded (updated by ROTATE). */
   file: string;
+  private readonly skipRows: boolean;
 
   constructor(opts: DecoderOptions = {}) {
     this.checksumAlg =
@@ -56,6 +59,7 @@ export class BinlogDecoder {
           : ChecksumAlg.UNDEF;
     this.verify = opts.verifyChecksum ?? true;
     this.file = opts.file ?? '';
+    this.skipRows = opts.skipRows ?? false;
   }
 
   /** The table map for `tableId`, if one was seen. */
@@ -373,6 +377,7 @@ export class BinlogDecoder {
     const present1 = c.bytes((count + 7) >> 3);
     const present2 = action === 'update' ? c.bytes((count + 7) >> 3) : present1;
     const rows: Row[] = [];
+    if (this.skipRows) return { kind: 'rows', header, action, tableId, flags, table, rows };
     const buf = c.buf;
     let off = c.off;
     const end = c.end;

@@ -5,12 +5,13 @@
 // the upstream for a few seconds (sysbench-style transactions and a DDL) while Sync follows,
 // prints query-status, and checks every table with CHECKSUM TABLE on both sides.
 //   npm run playground [-- --rows 100000]
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { call } from '../api/http.js';
+import { comparePosition, parsePosition } from '../binlog/position.js';
 import { initLog } from '../log.js';
 import { MariaDBSandbox } from '../sandbox/mariadb.js';
 import { oltpWriteOnly, sysbenchTables } from '../sandbox/workload.js';
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
     const taskFile = join(work, 'task.yaml');
     await writeFile(
       sourceFile,
-      `source-id: "playground-01"\nfrom:\n  host: "${u.host}"\n  port: ${u.port}\n  user: "${u.user}"\n  password: ""\n`,
+      `source-id: "playground-01"\nenable-relay: true\nrelay-dir: "${join(work, 'relay')}"\nfrom:\n  host: "${u.host}"\n  port: ${u.port}\n  user: "${u.user}"\n  password: ""\n`,
     );
     await writeFile(
       taskFile,
@@ -161,8 +162,17 @@ loaders:
       const txns = await writes;
       const [m] = (await up.exec('SHOW MASTER STATUS')) as { File: string; Position: string }[];
       const want = `(${m.File}, ${m.Position})`;
-      await until(line, (st) => (st.sync as { syncerBinlog?: string } | undefined)?.syncerBinlog === want);
+      const at = (st: SubTaskStatus) => (st.sync as { syncerBinlog?: string } | undefined)?.syncerBinlog;
+      await until(line, (st) => {
+        const p = at(st);
+        return !!p && comparePosition(parsePosition(p), { file: m.File, pos: Number(m.Position) }) >= 0;
+      });
       console.log(`\n\n${txns} upstream transactions replicated; Sync is at ${want}, like the upstream.`);
+      const relay = join(work, 'relay', 'playground-01');
+      const sub = (await readdir(relay)).find((x) => /\.\d{6}$/.test(x)) ?? '';
+      console.log(
+        `The relay unit keeps the upstream binlog in ${relay}/${sub}: ${(await readdir(join(relay, sub))).join(', ')}`,
+      );
       await dmctl(master.addr, 'query-status', 'playground');
       await dmctl(master.addr, 'query-status');
     } finally {

@@ -289,3 +289,35 @@ test('relay: the upstream server changes (a failover to a replica): a new sub-di
   await syncCaughtUp(b, second.st);
   await assertTablesEqual(b, down, ['sb.ddl_before']);
 });
+
+test('relay: the automatic purge (remain-space) removes old files but never the active one or a needed one', async () => {
+  const up = await server();
+  const f = await writeTemp({});
+  const relayDir = join(f.dir, 'relay');
+  await up.exec('CREATE DATABASE d; CREATE TABLE d.t (id INT PRIMARY KEY)');
+  // More free space wanted than any disk has: everything that may go, goes, once a second.
+  const src = relaySource(
+    up,
+    relayDir,
+    'relay-binlog-name: "mysql-bin.000001"\npurge:\n  interval: 1\n  expires: 0\n  remain-space: 100000000\n',
+  );
+  let needed: BinlogPosition | undefined = { file: 'mysql-bin.000002', pos: 4 };
+  const relay = startRelay(src, relayDir, async () => needed);
+  for (let i = 0; i < 4; i++) {
+    await up.exec(`INSERT INTO d.t VALUES (${i})`);
+    await up.exec('FLUSH BINARY LOGS');
+  }
+  await relayCaughtUp(up, relay);
+  const sub = join(relayDir, relay.status().relaySubDir);
+  const names = async () => (await readdir(sub)).filter((x) => /\.\d+$/.test(x)).sort();
+  await until('purged up to the needed file', async () => (await names())[0] === 'mysql-bin.000002');
+  await new Promise((r) => setTimeout(r, 1200));
+  assert.deepEqual(await names(), [
+    'mysql-bin.000002',
+    'mysql-bin.000003',
+    'mysql-bin.000004',
+    'mysql-bin.000005',
+  ]);
+  needed = undefined;
+  await until('purged up to the active file', async () => (await names()).join() === 'mysql-bin.000005');
+});

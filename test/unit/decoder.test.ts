@@ -537,6 +537,15 @@ test('rows events v1 and v2: insert, update (two images), delete, several rows, 
   }
 });
 
+test('skipRows leaves row images undecoded (the relay only needs the events)', () => {
+  const d = new BinlogDecoder({ checksum: 'CRC32', skipRows: true });
+  d.decode(tableMap(1, 'db', 't', [{ type: T.LONG }, { type: T.LONG }]));
+  const ins = d.decode(rowsEvent(E.WRITE_ROWS, 1, 2, [image([u32(1), u32(10)])])) as RowsEvent;
+  assert.equal(ins.kind, 'rows');
+  assert.equal(ins.table.table, 't');
+  assert.deepEqual(ins.rows, []);
+});
+
 test('partial row images (binlog_row_image=MINIMAL): absent columns are undefined', () => {
   const d = decoder();
   d.decode(tableMap(1, 'db', 't', [{ type: T.LONG }, { type: T.LONG }, { type: T.LONG }]));

@@ -322,6 +322,7 @@ export class RelayUnit {
         start: { file: start.binlogName, pos: start.binlogPos },
         startGtid: start.binlogGtid || undefined,
         annotateRows: true,
+        skipRows: true,
         heartbeatMs: 1000,
       });
       if (signal.aborted) client.close();
