@@ -1,7 +1,8 @@
 // The master's cluster state, kept in one JSON file under its data dir and replaced atomically
 // (write, fsync, rename) on every change, so a master restart finds sources, tasks, the stages
 // operators asked for, members and bindings as they were.
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../files.js';
 import { join } from 'node:path';
 import type { ShardState } from '../shard/locks.js';
 import type { DesiredStage } from '../worker/assignment.js';
@@ -50,17 +51,7 @@ export class Store {
   /** Writes the current state; writes are serialized and each one is complete on disk. */
   save(): Promise<void> {
     const text = JSON.stringify(this.state, null, 1);
-    this.writing = this.writing.then(async () => {
-      const tmp = this.file + '.tmp';
-      const f = await open(tmp, 'w');
-      try {
-        await f.writeFile(text);
-        await f.sync();
-      } finally {
-        await f.close();
-      }
-      await rename(tmp, this.file);
-    });
+    this.writing = this.writing.then(() => writeFileAtomic(this.file, text));
     return this.writing;
   }
 }

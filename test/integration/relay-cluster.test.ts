@@ -105,6 +105,19 @@ test('relay in the cluster: relayStatus, pause-relay/resume-relay, purge-relay, 
   assert.deepEqual(await down.exec("SELECT id FROM sb.sbtest1 WHERE c = 'during the pause'"), []);
   const paused = await status();
   assert.equal(paused?.relayStatus?.relayCatchUpMaster, false);
+  // A worker restarted meanwhile keeps the relay paused (the master keeps the stage) and its Sync
+  // reads what was relayed before, not the upstream.
+  await worker.kill('SIGKILL');
+  worker = await startWorker();
+  await until(
+    'restarted worker in Sync with the relay paused',
+    (x) =>
+      x.relayStatus?.stage === 'Paused' &&
+      x.subTaskStatus[0]?.unit === 'Sync' &&
+      x.subTaskStatus[0]?.stage === 'Running',
+  );
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.deepEqual(await down.exec("SELECT id FROM sb.sbtest1 WHERE c = 'during the pause'"), []);
   assert.equal((await dmctl(master.addr, 'resume-relay', '-s', 's1')).code, 0);
   await caughtUp();
   assert.equal((await call<TaskList>(master.addr, 'GET', '/api/v1/status')).tasks[0].taskStatus, 'Running');

@@ -2,10 +2,11 @@
 // server (`<server-uuid>.000001`, `.000002`, … in the order the relay met them); each holds that
 // server's binlog files under their upstream names, byte for byte, and `relay.meta` (TOML:
 // binlog-name, binlog-pos, binlog-gtid) with the transaction boundary the relay has written up to.
-import { mkdir, open, readdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { comparePosition } from '../../binlog/position.js';
+import { writeFileAtomic } from '../../files.js';
 
 export const INDEX_FILE = 'server-uuid.index';
 export const META_FILE = 'relay.meta';
@@ -32,18 +33,6 @@ export function isBinlogName(name: string): boolean {
   return /^.+\.\d+$/.test(name) && name !== META_FILE;
 }
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = path + '.tmp';
-  const f = await open(tmp, 'w');
-  try {
-    await f.writeFile(text);
-    await f.sync();
-  } finally {
-    await f.close();
-  }
-  await rename(tmp, path);
-}
-
 export class RelayDir {
   constructor(readonly dir: string) {}
 
@@ -68,13 +57,13 @@ export class RelayDir {
     const last = subs.length ? parseSubDir(subs[subs.length - 1]).suffix : 0;
     const name = subDirName(uuid, last + 1);
     await mkdir(join(this.dir, name), { recursive: true });
-    await writeAtomic(join(this.dir, INDEX_FILE), [...subs, name].join('\n') + '\n');
+    await writeFileAtomic(join(this.dir, INDEX_FILE), [...subs, name].join('\n') + '\n');
     return name;
   }
 
   /** Drops sub-directories from the index (their files are removed by the caller). */
   async setSubDirs(subs: string[]): Promise<void> {
-    await writeAtomic(join(this.dir, INDEX_FILE), subs.map((s) => s + '\n').join(''));
+    await writeFileAtomic(join(this.dir, INDEX_FILE), subs.map((s) => s + '\n').join(''));
   }
 
   path(sub: string, file = ''): string {
@@ -120,7 +109,7 @@ export class RelayDir {
       `binlog-name = ${JSON.stringify(m.binlogName)}\n` +
       `binlog-pos = ${m.binlogPos}\n` +
       `binlog-gtid = ${JSON.stringify(m.binlogGtid)}\n`;
-    return writeAtomic(this.path(sub, META_FILE), text);
+    return writeFileAtomic(this.path(sub, META_FILE), text);
   }
 }
 

@@ -182,12 +182,25 @@ export class RelayUnit {
   /** Resolves once the relay knows where it writes (its sub-directory and first file), or with
    * false when it stops or fails before that. */
   async ready(timeoutMs = 30_000): Promise<boolean> {
+    if (!this.head) await this.restoreHead();
     const deadline = Date.now() + timeoutMs;
     while (!this.head) {
-      if (this.stage !== 'Running' || Date.now() > deadline) return false;
+      if (this.stage === 'Paused' || this.stage === 'Stopped' || Date.now() > deadline) return false;
       await Promise.race([this.changed(), sleep(200)]);
     }
     return true;
+  }
+
+  /** What an earlier run relayed (its meta), for readers while this run has not written yet (or
+   * is paused): they read up to the meta's position. */
+  private async restoreHead(): Promise<void> {
+    const subs = await this.dir.subDirs();
+    const subDir = subs[subs.length - 1];
+    const meta = subDir ? await this.dir.readMeta(subDir).catch(() => undefined) : undefined;
+    if (!meta || this.head) return;
+    this.subDirs = subs;
+    this.head = { sub: subs.length - 1, subDir, file: meta.binlogName, size: meta.binlogPos };
+    this.committed ??= meta;
   }
 
   // ---- status ----
