@@ -4,7 +4,7 @@
 // a crash is cut off and relayed again.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, readdir, readFile, stat } from 'node:fs/promises';
+import { appendFile, readdir, readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { masterStatus, server, type MariaDBSandbox } from '../harness/index.js';
@@ -221,6 +221,15 @@ test('relay: a torn tail after a crash is cut off at restart and relayed again; 
     (await readFile(join(relayDir, sub, 'relay.meta'), 'utf8')).includes(`binlog-pos = ${m.pos}`),
   );
   assert.match(meta, /binlog-name = "mysql-bin\.\d+"/);
+
+  // A system crash can leave the file shorter than its meta: the file is relayed again from its start.
+  await relay.close();
+  await truncate(path, 200);
+  await up.exec("INSERT INTO d.t VALUES (1000, 'after the cut')");
+  relay = startRelay(src, relayDir);
+  await relayCaughtUp(up, relay);
+  await assertRelayEqualsUpstream(up, join(relayDir, sub));
+  assert.equal(relay.status().relayBinlogGtid, (await masterStatus(up)).gtid);
 });
 
 test('relay: the upstream server changes (a failover to a replica): a new sub-directory, Sync goes on without duplicates', async () => {

@@ -273,6 +273,9 @@ export class RelayUnit {
     signal.addEventListener('abort', onAbort);
     let metaWriting: Promise<void> = Promise.resolve();
     let metaSaved = '';
+    // The meta follows the relay's last complete transaction. It is not synced with the file (an
+    // fsync per update slows everything sharing the disk): after a system crash a file shorter
+    // than its meta is relayed again from its start (RelayWriter.openAt).
     const saveMeta = (sub: string) => {
       const m = this.committed;
       if (!m) return metaWriting;
@@ -314,7 +317,13 @@ export class RelayUnit {
       const sub = this.subDirs.indexOf(subDir);
       const w = new RelayWriter(this.dir, subDir, (file) => this.moved({ sub, subDir, file, size: 4 }));
       writer = w;
-      await w.openAt(start.binlogName, start.binlogPos);
+      if ((await w.openAt(start.binlogName, start.binlogPos)) !== start.binlogPos) {
+        this.log.warn(
+          { file: start.binlogName },
+          'relay: the file is shorter than its meta (a system crash?); relaying it again from its start',
+        );
+        start = { binlogName: start.binlogName, binlogPos: 4, binlogGtid: '' };
+      }
       this.committed = start;
       await saveMeta(subDir);
       this.log.info(

@@ -29,8 +29,9 @@ export class RelayWriter {
 
   /** Continues `file` at `pos`: what lies beyond `pos` (a torn event, or a transaction the meta
    * did not cover yet) is cut off, and so are later files of this sub-directory; they are
-   * relayed again. A missing file is created (then `pos` must be 4). */
-  async openAt(file: string, pos: number): Promise<void> {
+   * relayed again. A missing file, or one shorter than `pos` (cut by a system crash before the
+   * page cache reached the disk), starts again empty. Returns the position it continues at. */
+  async openAt(file: string, pos: number): Promise<number> {
     for (const f of await this.dir.files(this.sub)) {
       if (comparePosition({ file: f, pos: 0 }, { file, pos: 0 }) > 0) await rm(this.dir.path(this.sub, f));
     }
@@ -44,17 +45,10 @@ export class RelayWriter {
       fh = await open(path, 'w+');
     }
     const size = (await fh.stat()).size;
-    if (size < pos) {
+    if (size < pos || size < 4) {
       await fh.close();
-      if (pos === 4 && size === 0) return this.create(file);
-      throw relayWriteError(
-        `relay file ${path} has ${size} bytes but the relay meta says it was written up to ${pos} (the file was cut, e.g. by a system crash)`,
-        `Remove the relay directory ${this.dir.dir} (the relay starts again from the subtasks' checkpoints), or restore the file.`,
-      );
-    }
-    if (size === 0) {
-      await fh.close();
-      return this.create(file);
+      await this.create(file);
+      return 4;
     }
     const magic = Buffer.alloc(4);
     await fh.read(magic, 0, 4, 0);
@@ -69,6 +63,7 @@ export class RelayWriter {
     this.fh = fh;
     this.file = file;
     this.size = pos;
+    return pos;
   }
 
   private async create(file: string): Promise<void> {
@@ -129,6 +124,10 @@ export class RelayWriter {
   async close(): Promise<void> {
     const fh = this.fh;
     this.fh = undefined;
-    await fh?.close();
+    try {
+      await fh?.datasync(); // a finished file is made durable once
+    } finally {
+      await fh?.close();
+    }
   }
 }
