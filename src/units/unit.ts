@@ -88,7 +88,7 @@ export function isRetryableServerError(e: unknown): boolean {
 export function toProcessError(e: unknown): ProcessError {
   if (e instanceof DMError) {
     const Type: ProcessError['Type'] =
-      e instanceof ExecSQLError || e.cause instanceof ServerError
+      e instanceof ExecSQLError || (e.cause instanceof ServerError && e.scope !== 'upstream')
         ? 'ExecSQL'
         : e.scope === 'config'
           ? 'ConfigError'

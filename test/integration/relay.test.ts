@@ -330,3 +330,24 @@ test('relay: the automatic purge (remain-space) removes old files but never the 
   needed = undefined;
   await until('purged up to the active file', async () => (await names()).join() === 'mysql-bin.000005');
 });
+
+test('relay: a purged upstream binlog pauses the relay with the error and its fix, without retrying', async () => {
+  const up = await server();
+  const f = await writeTemp({});
+  const relayDir = join(f.dir, 'relay');
+  // A file the upstream does not have (any more): what the relay meets after a PURGE BINARY LOGS.
+  const relay = startRelay(relaySource(up, relayDir, 'relay-binlog-name: "mysql-bin.999999"\n'), relayDir);
+  await until(
+    () => `the relay paused: ${JSON.stringify(relay.status())}`,
+    () => relay.status().stage === 'Paused',
+    10_000,
+  );
+  const e = relay.status().result!.errors[0];
+  assert.equal(e.ErrCode, 11020);
+  assert.equal(e.retryable, false);
+  assert.match(e.msg, /mysql-bin\.999999/);
+  assert.match(e.Workaround, /purged/);
+  assert.equal(e.Type, 'UpstreamError');
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(relay.status().stage, 'Paused', 'not retried');
+});

@@ -9,6 +9,7 @@ import { formatMetadata, parseMetadata } from '../../src/units/dump/metadata.js'
 import { splitStatements } from '../../src/units/load/statements.js';
 import { applyOnDuplicate } from '../../src/units/load/load.js';
 import { percent, toProcessError, ExecSQLError } from '../../src/units/unit.js';
+import { DMError } from '../../src/errors.js';
 import { nextStage, transition, type Stage, type StageEvent } from '../../src/task/stage.js';
 import { blockAllowFilter, namePattern } from '../../src/rules/balist.js';
 import { ServerError } from '../../src/mysql/protocol.js';
@@ -174,6 +175,15 @@ test('progress and errors look like the seed', () => {
   assert.equal(e.msg, "Error 1062: Duplicate entry '1' for key 'PRIMARY'\nfile test.t1.sql");
   assert.equal(e.retryable, false);
   assert.equal(toProcessError(new Error('boom')).Type, 'UnknownError');
+  // An error the upstream answered (a purged binlog) is the upstream's, not a failed SQL statement.
+  const upstream = new DMError({
+    code: 11020,
+    class: 'binlog',
+    scope: 'upstream',
+    message: 'the upstream cannot send its binlog',
+    cause: new ServerError(1236, 'HY000', 'Could not find first log file name in binary log index file'),
+  });
+  assert.equal(toProcessError(upstream).Type, 'UpstreamError');
 });
 
 test('the stage machine allows exactly the seed transitions', () => {
