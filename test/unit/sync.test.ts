@@ -8,6 +8,7 @@ import {
   deleteSQL,
   insertSQL,
   literal,
+  pairDeleteInsert,
   rowKeys,
   targetTable,
   updateSQL,
@@ -179,19 +180,31 @@ test('causality keys: unique key values (case- and pad-insensitive), or the tabl
   assert.deepEqual(k2, ['d.t']);
 });
 
-test('causality: same keys stay on one applier; linked keys wait for their owners; committed keys are free', () => {
+test('causality: same keys stay on one applier; linked keys depend on their other owners; committed keys are free', () => {
   const c = new Causality(3);
   const a1 = c.assign(['k1'], 1);
   const a2 = c.assign(['k2'], 2);
-  assert.ok('applier' in a1 && 'applier' in a2);
   assert.notEqual(a1.applier, a2.applier);
-  assert.deepEqual(c.assign(['k1', 'k9'], 3), { applier: a1.applier });
+  assert.deepEqual(a1.deps, []);
+  assert.deepEqual(c.assign(['k1', 'k9'], 3), { applier: a1.applier, deps: [] });
+  // k1 (a1, latest seq 3) and k2 (a2, seq 2): to the owner with the latest, after a2 commits 2
   const link = c.assign(['k1', 'k2'], 4);
-  assert.ok('waitFor' in link);
-  assert.deepEqual(link.waitFor.sort(), [a1.applier, a2.applier].sort());
-  c.commit(a1.applier, 3);
+  assert.deepEqual(link, { applier: a1.applier, deps: [{ applier: a2.applier, seq: 2 }] });
+  assert.equal(c.met(link.deps), false);
+  // k2 now belongs to a1 with the linking transaction: a later k2 change follows it there
+  assert.deepEqual(c.assign(['k2'], 5), { applier: a1.applier, deps: [] });
   c.commit(a2.applier, 2);
-  assert.ok('applier' in c.assign(['k1', 'k2'], 5));
+  assert.equal(c.met(link.deps), true);
+  c.commit(a1.applier, 5);
+  const free = c.assign(['k1', 'k2'], 6);
+  assert.deepEqual(free.deps, []);
+  // only keys of transactions in flight are kept
+  assert.equal(c.size, 2);
+  c.commit(free.applier, 6);
+  assert.equal(c.size, 0);
+  // a chosen applier for free transactions
+  const picked = new Causality(4, () => 2);
+  assert.deepEqual(picked.assign(['x'], 1), { applier: 2, deps: [] });
 });
 
 test('checkpoint recovery: the highest low-water mark, and what was applied beyond it', () => {
@@ -317,4 +330,56 @@ test('compact + multiple-rows: net change per row, grouped per table; unsafe tab
     compactSQL([ch('update', [2, 'x', 0], [2, 'y', 0]), ch('insert', undefined, [7, 'n', 0])], true),
     ["REPLACE INTO `d`.`t` (`id`,`v`,`g`) VALUES (2,'y',0),(7,'n',0)"],
   );
+});
+
+test('a delete and a re-insert of the same key in one transaction become one update', () => {
+  const t = targetTable(map(['id', 'v', 'g']), schema(['id']), 'd', 't');
+  const ch = (op: RowChange['op'], before?: (number | string)[], after?: (number | string)[]): RowChange => ({
+    t,
+    op,
+    before,
+    after,
+  });
+  const sql = (cs: RowChange[]) =>
+    pairDeleteInsert(cs).map((c) =>
+      c.op === 'insert'
+        ? insertSQL(t, [c], false)
+        : c.op === 'update'
+          ? updateSQL(t, c, false)[0]
+          : deleteSQL(t, c),
+    );
+  // sysbench's pattern: the delete goes, the insert becomes an update of the changed columns
+  assert.deepEqual(
+    sql([
+      ch('update', [7, 'a', 0], [7, 'b', 0]),
+      ch('delete', [3, 'x', 1]),
+      ch('insert', undefined, [3, 'y', 1]),
+    ]),
+    [
+      "UPDATE `d`.`t` SET `v` = 'b' WHERE `id` = 7 LIMIT 1",
+      "UPDATE `d`.`t` SET `v` = 'y' WHERE `id` = 3 LIMIT 1",
+    ],
+  );
+  // another change of the key in between keeps both statements
+  const between = [
+    ch('delete', [3, 'x', 1]),
+    ch('update', [4, 'q', 0], [3, 'q', 0]),
+    ch('insert', undefined, [3, 'y', 1]),
+  ];
+  assert.deepEqual(pairDeleteInsert(between), between);
+  // a key equal only under the collation ('A' vs 'a') is not the same row image: no pairing,
+  // and it closes the pending delete
+  const ci = [
+    ch('delete', ['a', 'x', 1]),
+    ch('insert', undefined, ['A', 'y', 1]),
+    ch('insert', undefined, ['a', 'z', 1]),
+  ];
+  assert.deepEqual(pairDeleteInsert(ci), ci);
+  // tables with another unique key are left alone
+  const uk = targetTable(map(['id', 'v', 'g']), { ...schema(['id']), uniqueKeys: [['id'], ['v']] }, 'd', 't');
+  const other = [
+    { t: uk, op: 'delete' as const, before: [3, 'x', 1] },
+    { t: uk, op: 'insert' as const, after: [3, 'y', 1] },
+  ];
+  assert.deepEqual(pairDeleteInsert(other), other);
 });

@@ -4,6 +4,7 @@ import { ServerError, type PacketConnection } from '../../mysql/protocol.js';
 import type { ApplierState, Mark } from './checkpoint.js';
 import type { Txn } from './txn.js';
 import { compactSQL, type RowChange } from './dml.js';
+import type { Dependency } from './causality.js';
 
 export interface CompiledTxn {
   txn: Txn;
@@ -12,6 +13,15 @@ export interface CompiledTxn {
   /** Its row changes, when syncers.compact/multiple-rows merge them across the batch. */
   changes?: RowChange[];
   safe?: boolean;
+  /** Transactions of other appliers that must be committed before this one runs. */
+  deps?: Dependency[];
+}
+
+/** How an applier learns that other appliers have committed what a transaction depends on. */
+export interface DependencyWait {
+  met(deps: Dependency[]): boolean;
+  /** Calls `ready` once `deps` are met. */
+  wait(deps: Dependency[], ready: () => void): void;
 }
 
 /** Most SQL bytes sent in one round trip. */
@@ -38,14 +48,25 @@ export class Applier {
     private readonly isBeyond: (pos: Txn['end'], lwm: Mark) => boolean,
     private readonly onCommit: (applier: Applier, txns: Txn[]) => void,
     private readonly onError: (e: unknown, txn: CompiledTxn, sql?: string) => void,
+    private readonly deps: DependencyWait,
   ) {}
+
+  private depWake?: () => void;
+
+  private ready(t: CompiledTxn): boolean {
+    return !t.deps?.length || this.deps.met(t.deps);
+  }
 
   get pending(): number {
     return this.queue.length + (this.running ? 1 : 0);
   }
 
+  /** Statements queued and not yet sent. */
+  queuedStatements = 0;
+
   enqueue(t: CompiledTxn): void {
     this.queue.push(t);
+    this.queuedStatements += t.sql.length;
     const w = this.wake;
     this.wake = undefined;
     w?.();
@@ -60,6 +81,7 @@ export class Applier {
   stop(): void {
     this.stopped = true;
     this.wake?.();
+    this.depWake?.();
     this.idleWaiters.splice(0).forEach((r) => r());
   }
 
@@ -70,7 +92,22 @@ export class Applier {
         await new Promise<void>((r) => (this.wake = r));
         continue;
       }
-      const group = this.queue.splice(0, this.batch);
+      if (!this.ready(this.queue[0])) {
+        // Wait (between target transactions: everything before is committed) for the other
+        // appliers' transactions this one depends on.
+        const deps = this.queue[0].deps!;
+        await new Promise<void>((r) => {
+          this.depWake = r;
+          this.deps.wait(deps, r);
+        });
+        this.depWake = undefined;
+        continue;
+      }
+      // A target transaction ends before a transaction whose dependencies are not committed yet.
+      let n = 1;
+      while (n < this.queue.length && n < this.batch && this.ready(this.queue[n])) n++;
+      const group = this.queue.splice(0, n);
+      for (const g of group) this.queuedStatements -= g.sql.length;
       this.running = true;
       try {
         try {

@@ -170,6 +170,44 @@ export interface RowChange {
   after?: (Value | undefined)[];
 }
 
+/** Within one upstream transaction, a row deleted and then inserted again under the same key
+ * (sysbench's and many ORMs' "delete + insert") becomes one UPDATE at the insert's place: one
+ * statement instead of two, and an in-place update instead of a delete-mark and an insert for
+ * the target. Only for tables whose key is their only unique key (nothing else can collide while
+ * the old row stays until the insert's place), and only when no other change touches the key in
+ * between (compared as causality compares: case- and trailing-space-insensitive). */
+export function pairDeleteInsert(changes: RowChange[]): RowChange[] {
+  const out: (RowChange | undefined)[] = [...changes];
+  /** Normalized key → index of the delete waiting for its insert. */
+  const open = new Map<string, number>();
+  const norm = (c: RowChange, img: (Value | undefined)[]) => {
+    const k: string[] = [];
+    rowKeys(c.t, img, k);
+    return k[0];
+  };
+  changes.forEach((c, i) => {
+    if (!compactable(c.t)) return;
+    const touched = [c.before, c.after]
+      .filter((x): x is (Value | undefined)[] => !!x)
+      .map((img) => norm(c, img));
+    if (c.op === 'insert') {
+      const d = open.get(touched[0]);
+      if (d !== undefined) {
+        open.delete(touched[0]);
+        const del = changes[d];
+        if (keyOf(c.t, del.before!) === keyOf(c.t, c.after!) && del.t === c.t) {
+          out[d] = undefined;
+          out[i] = { t: c.t, op: 'update', before: del.before, after: c.after };
+        }
+      }
+      return;
+    }
+    for (const k of touched) open.delete(k);
+    if (c.op === 'delete') open.set(touched[0], i);
+  });
+  return out.filter((c): c is RowChange => c !== undefined);
+}
+
 type Net = {
   op: 'insert' | 'update' | 'delete' | 'replace';
   before?: (Value | undefined)[];

@@ -29,11 +29,12 @@ import { SchemaTracker } from '../../schema/tracker.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import { errorResult, isRetryableServerError, okResult, type ProcessResult, type Unit } from '../unit.js';
 import { Applier, type CompiledTxn } from './applier.js';
-import { Causality } from './causality.js';
+import { Causality, type Dependency } from './causality.js';
 import { SyncCheckpoint, type Mark } from './checkpoint.js';
 import {
   deleteSQL,
   insertSQL,
+  pairDeleteInsert,
   rowKeys,
   targetTable,
   updateSQL,
@@ -49,7 +50,6 @@ import { ShardSync, type ShardCoordinator } from './shard.js';
 
 /** DDL errors that mean "already done" when a DDL is replayed right after a restart. */
 const REPLAYED_DDL_ERRNOS = new Set([1007, 1008, 1050, 1051, 1054, 1060, 1061, 1091, 1146, 1176]);
-const MAX_QUEUED_TXNS = 20_000;
 const MAX_ROWS_PER_INSERT = 1000;
 
 /** A position as the upstream names it (a relay name of a later relay sub-directory carries the
@@ -327,8 +327,26 @@ export class SyncUnit implements Unit {
       await serial(() => target.exec(this.checkpoint.saveSQL('', { lwm: start!, applied: [...skip] })));
 
       const tracker = new SchemaTracker((sql) => serial(() => target.query(sql)));
-      const causality = new Causality(this.cfg.instance.syncer.workerCount);
+      // Free transactions fill one applier with up to `batch` statements (DM's batch: DMLs per
+      // target transaction) before the next gets any: a commit then carries several upstream
+      // transactions (one round trip, one checkpoint row, one target commit for all of them)
+      // instead of round robin's one or two, and large transactions still spread out.
+      const batchSize = this.cfg.instance.syncer.batch;
+      // Transactions read ahead of the low-water mark: enough to fill every applier's batch; more
+      // only makes later transactions depend on earlier ones in other appliers (a longer wait).
+      const window = Math.max(256, this.cfg.instance.syncer.workerCount * batchSize);
+      let filling = 0;
+      const causality = new Causality(this.cfg.instance.syncer.workerCount, () => {
+        if (appliers[filling].queuedStatements < batchSize) return filling;
+        let best = filling;
+        for (let k = 1; k < appliers.length; k++) {
+          const i = (filling + k) % appliers.length;
+          if (appliers[i].queuedStatements < appliers[best].queuedStatements) best = i;
+        }
+        return (filling = best);
+      });
       const lwmNow = () => this.lwm!;
+      const depWaiters: { deps: Dependency[]; ready: () => void }[] = [];
       for (let i = 0; i < this.cfg.instance.syncer.workerCount; i++) {
         const c = await this.connectTarget();
         conns.push(c);
@@ -342,8 +360,12 @@ export class SyncUnit implements Unit {
           (ap, txns) => {
             for (const t of txns) this.complete(t);
             causality.commit(ap.index, txns[txns.length - 1].seq);
+            for (let k = depWaiters.length - 1; k >= 0; k--) {
+              if (causality.met(depWaiters[k].deps)) depWaiters.splice(k, 1)[0].ready();
+            }
           },
           (e, t, sql) => fail(this.applyError(e, t, sql)),
+          { met: (d) => causality.met(d), wait: (deps, ready) => depWaiters.push({ deps, ready }) },
         );
         appliers.push(a);
         void a.run();
@@ -511,29 +533,23 @@ export class SyncUnit implements Unit {
             await saveGlobal();
           } else {
             const compiled = await this.compile(txn, tracker);
+            txn.rows = []; // compiled: the decoded rows need not live until the commit
             if (!compiled) this.complete(txn);
             else {
-              let a = causality.assign(compiled.keys, txn.seq);
-              while ('waitFor' in a) {
-                await Promise.all(a.waitFor.map((i) => appliers[i].idle()));
-                if (failure) break;
-                a = causality.assign(compiled.keys, txn.seq);
-              }
-              if ('applier' in a) {
-                appliers[a.applier].enqueue({
-                  txn,
-                  sql: compiled.sql,
-                  changes: compiled.changes,
-                  safe: compiled.safe,
-                });
-              }
+              const a = causality.assign(compiled.keys, txn.seq);
+              appliers[a.applier].enqueue({
+                txn,
+                sql: compiled.sql,
+                changes: compiled.changes,
+                safe: compiled.safe,
+                deps: a.deps,
+              });
             }
           }
           firstTxn = false;
           // Backpressure: too many transactions in flight (a timer, not an idle applier, wakes us:
           // one busy applier can hold the low-water mark while the others are idle).
-          while (this.pending.length - held > MAX_QUEUED_TXNS && !failure)
-            await new Promise((r) => setTimeout(r, 5));
+          while (this.pending.length - held > window && !failure) await new Promise((r) => setTimeout(r, 5));
           if (failure) break;
         }
         const now = Date.now();
@@ -665,11 +681,11 @@ export class SyncUnit implements Unit {
     txn: Txn,
     tracker: SchemaTracker,
   ): Promise<{ sql: string[]; keys: string[]; changes?: RowChange[]; safe: boolean } | undefined> {
-    const sql: string[] = [];
     const keys: string[] = [];
     const safe = this.safeMode;
     const sy = this.cfg.instance.syncer;
-    const changes: RowChange[] | undefined = sy.compact || sy.multipleRows ? [] : undefined;
+    const compacting = sy.compact || sy.multipleRows;
+    const rows: RowChange[] = [];
     for (const ev of txn.rows) {
       const { schema: up, table: upTable } = ev.table;
       if (!this.filter.table(up, upTable)) continue;
@@ -710,29 +726,37 @@ export class SyncUnit implements Unit {
             after: r.after && [...r.after, ...extra],
           }))
         : ev.rows;
-      if (changes) {
-        for (const r of rowsOf) changes.push({ t, op: ev.action, before: r.before, after: r.after });
-      }
-      if (ev.action === 'insert') {
-        for (let i = 0; i < rowsOf.length; i += MAX_ROWS_PER_INSERT) {
-          const rows = rowsOf.slice(i, i + MAX_ROWS_PER_INSERT);
-          sql.push(insertSQL(t, rows, safe));
-          for (const r of rows) rowKeys(t, r.after, keys);
-        }
-      } else if (ev.action === 'update') {
-        for (const r of rowsOf) {
-          sql.push(...updateSQL(t, r, safe));
-          rowKeys(t, r.before, keys);
-          rowKeys(t, r.after, keys);
-        }
-      } else {
-        for (const r of rowsOf) {
-          sql.push(deleteSQL(t, r));
-          rowKeys(t, r.before, keys);
-        }
-      }
+      for (const r of rowsOf) rows.push({ t, op: ev.action, before: r.before, after: r.after });
     }
-    return sql.length ? { sql, keys, changes, safe } : undefined;
+    if (!rows.length) return undefined;
+    for (const c of rows) {
+      rowKeys(c.t, c.before, keys);
+      rowKeys(c.t, c.after, keys);
+    }
+    // The statements also serve compact batches: a failing batch is retried statement by statement.
+    const sql: string[] = [];
+    const changes = safe ? rows : pairDeleteInsert(rows);
+    for (let i = 0; i < changes.length;) {
+      const c = changes[i];
+      if (c.op === 'insert') {
+        // Consecutive inserts into one table: one multi-row INSERT.
+        let j = i + 1;
+        while (
+          j < changes.length &&
+          j - i < MAX_ROWS_PER_INSERT &&
+          changes[j].op === 'insert' &&
+          changes[j].t === c.t
+        )
+          j++;
+        sql.push(insertSQL(c.t, changes.slice(i, j), safe));
+        i = j;
+        continue;
+      }
+      if (c.op === 'update') sql.push(...updateSQL(c.t, c, safe));
+      else sql.push(deleteSQL(c.t, c));
+      i++;
+    }
+    return { sql, keys, changes: compacting ? rows : undefined, safe };
   }
 
   private async applyDDL(
