@@ -7,6 +7,7 @@ import {
   compactSQL,
   deleteSQL,
   insertSQL,
+  insertStatements,
   literal,
   pairDeleteInsert,
   rowKeys,
@@ -382,4 +383,21 @@ test('a delete and a re-insert of the same key in one transaction become one upd
     { t: uk, op: 'insert' as const, after: [3, 'y', 1] },
   ];
   assert.deepEqual(pairDeleteInsert(other), other);
+});
+
+test('multi-row INSERTs stay under a row count and a size (max_allowed_packet)', () => {
+  const t = targetTable(map(['id', 'v', 'g']), schema(['id']), 'd', 't');
+  const rows = [1, 2, 3, 4, 5].map((id) => ({ after: [id, 'x'.repeat(id === 4 ? 100 : 10), 0] }));
+  assert.deepEqual(
+    insertStatements(t, rows, false, 2, 1000).map((q) => q.split('),(').length),
+    [2, 2, 1],
+  );
+  // a row larger than the size limit goes alone; rows around it are grouped
+  const sized = insertStatements(t, rows, false, 10, 60);
+  assert.deepEqual(
+    sized.map((q) => q.split('),(').length),
+    [3, 1, 1],
+  );
+  assert.ok(sized[1].includes('x'.repeat(100)));
+  assert.equal(insertStatements(t, rows, true, 10, 1e6)[0].slice(0, 7), 'REPLACE');
 });

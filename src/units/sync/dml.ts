@@ -109,9 +109,41 @@ function whereClause(t: TargetTable, img: (Value | undefined)[]): string {
 
 const colList = (t: TargetTable) => `(${t.cols.map((c) => quoteId(c.name)).join(',')})`;
 
+const MAX_ROWS_PER_INSERT = 1000;
+/** About the largest multi-row INSERT (MariaDB's max_allowed_packet is 16 MiB by default). */
+const MAX_INSERT_BYTES = 1 << 20;
+
 /** One multi-row INSERT (REPLACE in safe mode). */
 export function insertSQL(t: TargetTable, rows: Row[], safe: boolean): string {
   return `${safe ? 'REPLACE' : 'INSERT'} INTO ${t.quoted} ${colList(t)} VALUES ${rows.map((r) => values(t, r.after!)).join(',')}`;
+}
+
+/** Multi-row INSERTs of `rows`, each of at most `maxRows` rows and about `maxBytes` (one row
+ * more than that is a statement of its own): statements must stay under the target's
+ * max_allowed_packet. */
+export function insertStatements(
+  t: TargetTable,
+  rows: Row[],
+  safe: boolean,
+  maxRows = MAX_ROWS_PER_INSERT,
+  maxBytes = MAX_INSERT_BYTES,
+): string[] {
+  const head = `${safe ? 'REPLACE' : 'INSERT'} INTO ${t.quoted} ${colList(t)} VALUES `;
+  const out: string[] = [];
+  let tuples: string[] = [];
+  let bytes = 0;
+  for (const r of rows) {
+    const v = values(t, r.after!);
+    if (tuples.length && (tuples.length >= maxRows || bytes + v.length > maxBytes)) {
+      out.push(head + tuples.join(','));
+      tuples = [];
+      bytes = 0;
+    }
+    tuples.push(v);
+    bytes += v.length + 1;
+  }
+  if (tuples.length) out.push(head + tuples.join(','));
+  return out;
 }
 
 /** An UPDATE by key (safe mode: DELETE the old row, REPLACE the new). */
@@ -292,25 +324,11 @@ function emitGroups(t: TargetTable, nets: Net[], safe: boolean, out: string[]): 
   }
   if (safe) {
     const rows = nets.filter((n) => n.op !== 'delete');
-    for (const part of chunks(rows))
-      out.push(
-        insertSQL(
-          t,
-          part.map((n) => ({ after: n.after })),
-          true,
-        ),
-      );
+    out.push(...insertStatements(t, rows, true));
     return;
   }
   const inserted = nets.filter((n) => n.op === 'insert' || n.op === 'replace');
-  for (const part of chunks(inserted))
-    out.push(
-      insertSQL(
-        t,
-        part.map((n) => ({ after: n.after })),
-        false,
-      ),
-    );
+  out.push(...insertStatements(t, inserted, false));
   // Updates by key, one statement each (cheaper for the server than INSERT … ON DUPLICATE KEY UPDATE).
   for (const n of nets)
     if (n.op === 'update') out.push(...updateSQL(t, { before: n.before, after: n.after }, false));

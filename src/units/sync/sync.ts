@@ -33,7 +33,7 @@ import { Causality, type Dependency } from './causality.js';
 import { SyncCheckpoint, type Mark } from './checkpoint.js';
 import {
   deleteSQL,
-  insertSQL,
+  insertStatements,
   pairDeleteInsert,
   rowKeys,
   targetTable,
@@ -50,7 +50,6 @@ import { ShardSync, type ShardCoordinator } from './shard.js';
 
 /** DDL errors that mean "already done" when a DDL is replayed right after a restart. */
 const REPLAYED_DDL_ERRNOS = new Set([1007, 1008, 1050, 1051, 1054, 1060, 1061, 1091, 1146, 1176]);
-const MAX_ROWS_PER_INSERT = 1000;
 
 /** A position as the upstream names it (a relay name of a later relay sub-directory carries the
  * sub-directory's suffix: mysql-bin|000002.000003). */
@@ -739,16 +738,10 @@ export class SyncUnit implements Unit {
     for (let i = 0; i < changes.length;) {
       const c = changes[i];
       if (c.op === 'insert') {
-        // Consecutive inserts into one table: one multi-row INSERT.
+        // Consecutive inserts into one table: multi-row INSERTs.
         let j = i + 1;
-        while (
-          j < changes.length &&
-          j - i < MAX_ROWS_PER_INSERT &&
-          changes[j].op === 'insert' &&
-          changes[j].t === c.t
-        )
-          j++;
-        sql.push(insertSQL(c.t, changes.slice(i, j), safe));
+        while (j < changes.length && changes[j].op === 'insert' && changes[j].t === c.t) j++;
+        sql.push(...insertStatements(c.t, changes.slice(i, j), safe));
         i = j;
         continue;
       }
