@@ -300,7 +300,29 @@ export class BinlogDecoder {
     return this.postHeaderLen(type, 8) === 6 ? c.u32() : c.u48();
   }
 
+  /** The last table map of each table id with its body bytes: a server writes the same map
+   * before every statement on the table, and reusing the parsed columns saves their decoding
+   * and their garbage. */
+  private readonly mapBytes = new Map<number, { body: Buffer; ev: TableMapEvent }>();
+
   private tableMap(header: EventHeader, c: Cursor): TableMapEvent {
+    const body = c.buf.subarray(c.off, c.end);
+    const start = c.off;
+    const tableId = this.tableId(c, E.TABLE_MAP);
+    const known = this.mapBytes.get(tableId);
+    if (known && known.body.equals(body)) {
+      const ev = { ...known.ev, header };
+      this.tables.set(tableId, ev);
+      return ev;
+    }
+    c.off = start;
+    const ev = this.parseTableMap(header, c);
+    if (this.mapBytes.size > 10_000) this.mapBytes.clear();
+    this.mapBytes.set(tableId, { body: Buffer.from(body), ev });
+    return ev;
+  }
+
+  private parseTableMap(header: EventHeader, c: Cursor): TableMapEvent {
     const tableId = this.tableId(c, E.TABLE_MAP);
     const flags = c.u16();
     const schema = c.str(c.u8());
