@@ -4,6 +4,9 @@
 // subtasks here are never asked to run, so no database is needed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { Worker, type Heartbeat } from '../../src/worker/worker.js';
 import type { Assignment } from '../../src/worker/assignment.js';
@@ -127,4 +130,40 @@ test('heartbeats report the applied seqs; without the master for the TTL, subtas
   while (!stages(w).length) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(stages(w), [['a', 'Paused']], 'back when the master answers again');
   await w.close();
+});
+
+test("the relay of a source with enable-relay follows the operator's stage; it goes with the source", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dm-ts-relay-worker-'));
+  try {
+    const w = worker(async () => ({ subtasks: [] }));
+    const src = source('s1');
+    src.yaml += `enable-relay: true\nrelay-dir: "${dir}"\n`;
+    const a = (stage: 'Running' | 'Paused', seq: number): Assignment => ({
+      source: src,
+      subtasks: [],
+      relay: { stage, seq },
+    });
+    // Paused by an operator before this worker started: it does not run.
+    await w.apply(a('Paused', 1));
+    assert.equal(w.status().relayStatus?.stage, 'Paused');
+    assert.equal(w.status().relayStatus?.result, null);
+    await assert.rejects(
+      w.purgeRelay('mysql-bin.000002'),
+      /the relay of source s1 has written nothing yet \(stage Paused\): nothing to purge/,
+    );
+    // resume-relay: it runs (and, with no upstream at port 1, pauses with a retryable error)
+    await w.apply(a('Running', 2));
+    for (let i = 0; i < 100 && !w.status().relayStatus?.result; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const rs = w.status().relayStatus!;
+    assert.equal(rs.result?.errors[0].retryable, true, JSON.stringify(rs));
+    assert.match(rs.result!.errors[0].msg, /127\.0\.0\.1:1/);
+    // the source goes away: so does its relay
+    await w.apply({ subtasks: [] });
+    assert.equal(w.status().relayStatus, null);
+    await assert.rejects(w.purgeRelay('mysql-bin.000002'), /runs no relay/);
+    await w.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -448,14 +448,20 @@ export class RelayUnit {
   /** purge-relay: removes the relay files before `file` (of `subDir`, default the current one)
    * and older sub-directories; refused when a subtask still needs one of them. */
   async purge(file: string, subDir?: string): Promise<string[]> {
-    const sub = subDir ? this.subDirs.indexOf(subDir) : (this.head?.sub ?? this.subDirs.length - 1);
+    if (!this.head) await this.restoreHead();
+    if (!this.head) {
+      throw new Error(
+        `the relay of source ${this.source.sourceId} has written nothing yet (stage ${this.stage}): nothing to purge`,
+      );
+    }
+    const sub = subDir ? this.subDirs.indexOf(subDir) : this.head.sub;
     if (sub < 0) {
       throw new Error(`relay sub-directory '${subDir}' does not exist; query-status shows relaySubDir`);
     }
     const upTo = { sub, file };
     if (compareRelayPoint(upTo, this.activePoint()) > 0) {
       throw new Error(
-        `cannot purge relay files up to ${file}: the relay writes ${this.head?.file ?? 'nothing yet'}; purge only files before it`,
+        `cannot purge relay files up to ${file}: the relay writes ${this.head.file}; purge only files before it`,
       );
     }
     for (const [id, p] of await this.neededPoints()) {
