@@ -9,6 +9,7 @@ import { assertTablesEqual } from '../harness/run.js';
 import { freePort } from '../../src/sandbox/mariadb.js';
 import { parseSourceConfig, parseTaskConfig, subTaskConfigs } from '../../src/task/config.js';
 import { SubTask } from '../../src/worker/subtask.js';
+import { takeSnapshot } from '../../src/units/dump/snapshot.js';
 
 const quiet = pino({ level: 'silent' });
 /** Every stage the subtasks went through, in order (a brief Running between retries shows here). */
@@ -126,4 +127,34 @@ test('target user without CREATE: a clear error naming the grant', async () => {
   assert.equal(e.ErrScope, 'downstream');
   assert.match(e.msg, /'weak' may not create p/);
   assert.match(e.Workaround, /GRANT CREATE/);
+});
+
+test("the dump's FLUSH TABLES WITH READ LOCK never makes the upstream's transactions fail", async () => {
+  const up = await server();
+  await up.exec(
+    'CREATE DATABASE l; CREATE TABLE l.t (id INT PRIMARY KEY, v INT); INSERT INTO l.t VALUES (1, 0), (2, 0)',
+  );
+  // A holds row 1; B's UPDATE waits for it (a running statement the pending lock waits for);
+  // A's next statement waits for the pending lock: a cycle that, unbounded, lasts until B fails
+  // with its innodb_lock_wait_timeout.
+  const a = await up.connect();
+  const b = await up.connect();
+  await b.query('SET SESSION innodb_lock_wait_timeout = 8');
+  await a.query('BEGIN');
+  await a.query('UPDATE l.t SET v = 1 WHERE id = 1');
+  const bDone = b.query('UPDATE l.t SET v = 2 WHERE id = 1');
+  await new Promise((r) => setTimeout(r, 300));
+  const snap = takeSnapshot(up.connectionOptions(), 2, true, quiet, async () => undefined);
+  await new Promise((r) => setTimeout(r, 300));
+  await a.query('UPDATE l.t SET v = 1 WHERE id = 2');
+  await a.query('COMMIT');
+  await bDone; // no lock wait timeout
+  const s = await snap;
+  assert.equal(s.locked, true);
+  assert.equal(s.conns.length, 2);
+  for (const c of s.conns) c.close();
+  const [row] = (await up.exec('SELECT v FROM l.t WHERE id = 1')) as { v: number }[];
+  assert.equal(row.v, 2);
+  await a.end();
+  await b.end();
 });

@@ -65,6 +65,10 @@ async function masterStatus(
   };
 }
 
+/** How long one FLUSH TABLES WITH READ LOCK may wait (seconds), and how often it is tried. */
+const FTWRL_WAIT_S = 2;
+const FTWRL_TRIES = 30;
+
 /** Takes the snapshot with up to `threads` connections; `underLock` runs while DDL is blocked. */
 export async function takeSnapshot(
   ep: Endpoint,
@@ -78,15 +82,44 @@ export async function takeSnapshot(
   try {
     await sessionSetup(lockConn, utc);
     let locked = true;
-    try {
-      await lockConn.exec('FLUSH TABLES WITH READ LOCK');
-    } catch (e) {
-      if (!(e instanceof ServerError) || ![1227, 1044, 1045].includes(e.errno)) throw e;
-      locked = false;
-      log.warn(
-        { err: e.message },
-        'FLUSH TABLES WITH READ LOCK is not allowed (the user lacks RELOAD): dumping with one connection from a single consistent snapshot; grant RELOAD for a parallel dump',
-      );
+    // FLUSH TABLES WITH READ LOCK blocks writes and commits while it waits for running statements;
+    // one of those may itself wait for a row lock held by a transaction that now cannot commit:
+    // the upstream's applications would stall until innodb_lock_wait_timeout and fail. So it
+    // waits at most FTWRL_WAIT_S, lets everything go on, and tries again a little later.
+    await lockConn.exec(`SET SESSION lock_wait_timeout = ${FTWRL_WAIT_S}`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await lockConn.exec('FLUSH TABLES WITH READ LOCK');
+        break;
+      } catch (e) {
+        if (e instanceof ServerError && e.errno === 1205) {
+          if (attempt >= FTWRL_TRIES) {
+            throw new DMError({
+              code: 32010,
+              class: 'dump',
+              scope: 'upstream',
+              message: `FLUSH TABLES WITH READ LOCK could not be taken in ${FTWRL_TRIES} tries of ${FTWRL_WAIT_S} s: statements on the upstream keep running (long queries or transactions waiting for each other)`,
+              workaround:
+                'Look for long-running statements in SHOW PROCESSLIST on the upstream; the dump is retried automatically.',
+              retryable: true,
+              cause: e,
+            });
+          }
+          log.warn(
+            { attempt, waitS: FTWRL_WAIT_S },
+            "dump: FLUSH TABLES WITH READ LOCK waited for running statements; released it so the upstream's writes go on, trying again",
+          );
+          await new Promise((r) => setTimeout(r, Math.min(5000, 250 * attempt)));
+          continue;
+        }
+        if (!(e instanceof ServerError) || ![1227, 1044, 1045].includes(e.errno)) throw e;
+        locked = false;
+        log.warn(
+          { err: e.message },
+          'FLUSH TABLES WITH READ LOCK is not allowed (the user lacks RELOAD): dumping with one connection from a single consistent snapshot; grant RELOAD for a parallel dump',
+        );
+        break;
+      }
     }
     if (!locked) {
       await lockConn.exec('START TRANSACTION WITH CONSISTENT SNAPSHOT');
