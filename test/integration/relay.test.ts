@@ -351,3 +351,26 @@ test('relay: a purged upstream binlog pauses the relay with the error and its fi
   await new Promise((r) => setTimeout(r, 1000));
   assert.equal(relay.status().stage, 'Paused', 'not retried');
 });
+
+test('relay: relay-binlog-gtid starts at the newest upstream file that begins within that GTID set', async () => {
+  const up = await server();
+  const f = await writeTemp({});
+  const relayDir = join(f.dir, 'relay');
+  await up.exec('CREATE DATABASE g; CREATE TABLE g.t (id INT PRIMARY KEY)');
+  await up.exec('INSERT INTO g.t VALUES (1)');
+  await up.exec('FLUSH BINARY LOGS');
+  await up.exec('INSERT INTO g.t VALUES (2)');
+  const [{ g }] = (await up.exec('SELECT @@gtid_binlog_pos g')) as { g: string }[];
+  await up.exec('INSERT INTO g.t VALUES (3)');
+  await up.exec('FLUSH BINARY LOGS');
+  await up.exec('INSERT INTO g.t VALUES (4)');
+  const relay = startRelay(relaySource(up, relayDir, `relay-binlog-gtid: "${g}"\n`), relayDir);
+  await relayCaughtUp(up, relay);
+  const sub = join(relayDir, relay.status().relaySubDir);
+  assert.deepEqual((await readdir(sub)).filter((x) => /\.\d+$/.test(x)).sort(), [
+    'mysql-bin.000002',
+    'mysql-bin.000003',
+  ]);
+  await assertRelayEqualsUpstream(up, sub);
+  assert.equal(relay.status().relayBinlogGtid, (await masterStatus(up)).gtid);
+});
