@@ -6,9 +6,15 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { comparePosition } from '../../binlog/position.js';
+import { DMError } from '../../errors.js';
 import { writeFileAtomic } from '../../files.js';
 
 export const INDEX_FILE = 'server-uuid.index';
+
+/** A damaged or inconsistent relay file (not retried: the same bytes fail again). */
+export function relayError(message: string, workaround: string, cause?: unknown): DMError {
+  return new DMError({ code: 30001, class: 'relay', scope: 'internal', message, workaround, cause });
+}
 export const META_FILE = 'relay.meta';
 
 export interface RelayMeta {

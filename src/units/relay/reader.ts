@@ -7,8 +7,7 @@ import { BinlogDecoder } from '../../binlog/decoder.js';
 import type { BinlogEvent, RotateEvent } from '../../binlog/events.js';
 import { comparePosition, type BinlogPosition } from '../../binlog/position.js';
 import { detectGtidFlavor, MariadbGtidSet } from '../../binlog/gtid.js';
-import { parseRelayName, parseSubDir } from './layout.js';
-import { relayWriteError } from './writer.js';
+import { parseRelayName, parseSubDir, relayError } from './layout.js';
 import type { RelayUnit } from './relay.js';
 
 const CHUNK = 1 << 20;
@@ -161,7 +160,7 @@ export class RelayReader {
     try {
       fh = await open(path, 'r');
     } catch (e) {
-      throw relayWriteError(
+      throw relayError(
         `relay file ${path} cannot be read: ${(e as Error).message}`,
         'A relay file a subtask needs is gone (purged by hand?); restart the task from a checkpoint the upstream still has, with enable-relay false or a fresh relay directory.',
       );
@@ -203,7 +202,7 @@ function artificialRotate(nextFile: string): RotateEvent {
 }
 
 function torn(relay: RelayUnit, sub: number, file: string, at: number, what: string): Error {
-  return relayWriteError(
+  return relayError(
     `relay file ${relay.dir.path(relay.subDirs[sub] ?? '', file)} is damaged at ${at}: ${what}`,
     'Remove the relay directory (the relay starts again from the subtasks\u2019 checkpoints) and resume the task.',
   );

@@ -7,12 +7,7 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import type { BinlogEvent } from '../../binlog/events.js';
 import { BINLOG_MAGIC } from '../../binlog/file.js';
 import { comparePosition } from '../../binlog/position.js';
-import { DMError } from '../../errors.js';
-import type { RelayDir } from './layout.js';
-
-export function relayWriteError(message: string, workaround: string, cause?: unknown): DMError {
-  return new DMError({ code: 30001, class: 'relay', scope: 'internal', message, workaround, cause });
-}
+import { relayError, type RelayDir } from './layout.js';
 
 export class RelayWriter {
   private fh?: FileHandle;
@@ -54,7 +49,7 @@ export class RelayWriter {
     await fh.read(magic, 0, 4, 0);
     if (!magic.equals(BINLOG_MAGIC)) {
       await fh.close();
-      throw relayWriteError(
+      throw relayError(
         `relay file ${path} is not a binlog file`,
         `Remove it and the relay directory's ${this.sub}/relay.meta, or the whole relay directory.`,
       );
@@ -105,7 +100,7 @@ export class RelayWriter {
       const start = ev.header.logPos - ev.header.eventSize;
       if (start !== at) {
         await flush();
-        throw relayWriteError(
+        throw relayError(
           `the upstream sent an event for (${this.file}, ${start}) but the relay file ends at ${at}`,
           'The relay restarts from its meta; if this repeats, remove the relay directory and start the relay again.',
         );

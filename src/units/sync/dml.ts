@@ -240,6 +240,28 @@ export function pairDeleteInsert(changes: RowChange[]): RowChange[] {
   return out.filter((c): c is RowChange => c !== undefined);
 }
 
+/** The statements of one upstream transaction's row changes, in order: a delete and re-insert of
+ * one key paired into an UPDATE (not in safe mode, where updates are idempotent DELETE+REPLACE
+ * anyway), consecutive inserts into one table as multi-row INSERTs. */
+export function transactionSQL(rows: RowChange[], safe: boolean): string[] {
+  const sql: string[] = [];
+  const changes = safe ? rows : pairDeleteInsert(rows);
+  for (let i = 0; i < changes.length;) {
+    const c = changes[i];
+    if (c.op === 'insert') {
+      let j = i + 1;
+      while (j < changes.length && changes[j].op === 'insert' && changes[j].t === c.t) j++;
+      sql.push(...insertStatements(c.t, changes.slice(i, j), safe));
+      i = j;
+      continue;
+    }
+    if (c.op === 'update') sql.push(...updateSQL(c.t, c, safe));
+    else sql.push(deleteSQL(c.t, c));
+    i++;
+  }
+  return sql;
+}
+
 type Net = {
   op: 'insert' | 'update' | 'delete' | 'replace';
   before?: (Value | undefined)[];

@@ -31,16 +31,7 @@ import { errorResult, isRetryableServerError, okResult, type ProcessResult, type
 import { Applier, type CompiledTxn } from './applier.js';
 import { Causality, type Dependency } from './causality.js';
 import { SyncCheckpoint, type Mark } from './checkpoint.js';
-import {
-  deleteSQL,
-  insertStatements,
-  pairDeleteInsert,
-  rowKeys,
-  targetTable,
-  updateSQL,
-  type RowChange,
-  type TargetTable,
-} from './dml.js';
+import { rowKeys, targetTable, transactionSQL, type RowChange, type TargetTable } from './dml.js';
 import { TxnAssembler, type Txn } from './txn.js';
 import type { BinlogEvent } from '../../binlog/events.js';
 import { RelayReader } from '../relay/reader.js';
@@ -583,7 +574,6 @@ export class SyncUnit implements Unit {
     return { pos: this.lwm!.pos, gtid: this.lwmGtid?.toString() ?? this.lwm!.gtid };
   }
 
-  /** A transaction is applied (or needs nothing): advance the low-water mark over the done prefix. */
   /** Where the stream was last seen between transactions (events outside any transaction). */
   private between?: BinlogPosition;
 
@@ -595,6 +585,7 @@ export class SyncUnit implements Unit {
     }
   }
 
+  /** A transaction is applied (or needs nothing): advance the low-water mark over the done prefix. */
   private complete(t: Txn): void {
     this.done.add(t.seq);
     let n = 0;
@@ -733,22 +724,7 @@ export class SyncUnit implements Unit {
       rowKeys(c.t, c.after, keys);
     }
     // The statements also serve compact batches: a failing batch is retried statement by statement.
-    const sql: string[] = [];
-    const changes = safe ? rows : pairDeleteInsert(rows);
-    for (let i = 0; i < changes.length;) {
-      const c = changes[i];
-      if (c.op === 'insert') {
-        // Consecutive inserts into one table: multi-row INSERTs.
-        let j = i + 1;
-        while (j < changes.length && changes[j].op === 'insert' && changes[j].t === c.t) j++;
-        sql.push(...insertStatements(c.t, changes.slice(i, j), safe));
-        i = j;
-        continue;
-      }
-      if (c.op === 'update') sql.push(...updateSQL(c.t, c, safe));
-      else sql.push(deleteSQL(c.t, c));
-      i++;
-    }
+    const sql = transactionSQL(rows, safe);
     return { sql, keys, changes: compacting ? rows : undefined, safe };
   }
 
