@@ -4,7 +4,8 @@
 // a crash is cut off and relayed again.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, readdir, readFile, stat, truncate } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { masterStatus, server, type MariaDBSandbox } from '../harness/index.js';
@@ -35,9 +36,23 @@ function startRelay(
   neededStart?: () => Promise<BinlogPosition | undefined>,
 ): RelayUnit {
   const r = new RelayUnit(src, { dir, log: quiet, autoResumeMs: 300, neededStart });
-  after(() => r.close());
+  running.add(r);
   r.start();
   return r;
+}
+
+const running = new Set<RelayUnit>();
+
+/** A relay directory for the test; when the test ends its relays stop first, then it goes (a
+ * relay still writing its meta would keep the directory from being removed). */
+async function relayRoot(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'dm-ts-relay-'));
+  after(async () => {
+    for (const r of running) await r.close();
+    running.clear();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return dir;
 }
 
 async function until<T>(
@@ -87,7 +102,7 @@ async function syncCaughtUp(up: MariaDBSandbox, st: SubTask): Promise<SubTaskSta
 test('relay: files equal the upstream through FLUSH LOGS, a large transaction, DDL and an upstream restart; Sync reads them', async () => {
   const [up, down] = await Promise.all([server(), server()]);
   const f = await writeTemp({});
-  const relayDir = join(f.dir, 'relay');
+  const relayDir = await relayRoot();
   await sysbenchTables(up, 'sb', 2, 2000);
   const src = relaySource(up, relayDir);
   const task = parseTaskConfig(
@@ -195,8 +210,7 @@ test('relay: files equal the upstream through FLUSH LOGS, a large transaction, D
 
 test('relay: a torn tail after a crash is cut off at restart and relayed again; a relay restart continues its files', async () => {
   const up = await server();
-  const f = await writeTemp({});
-  const relayDir = join(f.dir, 'relay');
+  const relayDir = await relayRoot();
   await up.exec('CREATE DATABASE d; CREATE TABLE d.t (id INT PRIMARY KEY, v TEXT)');
   const src = relaySource(up, relayDir, 'relay-binlog-name: "mysql-bin.000001"\n');
   let relay = startRelay(src, relayDir);
@@ -239,7 +253,7 @@ test('relay: the upstream server changes (a failover to a replica): a new sub-di
       master_password = '', master_use_gtid = slave_pos`);
   await b.exec('START SLAVE');
   const f = await writeTemp({});
-  const relayDir = join(f.dir, 'relay');
+  const relayDir = await relayRoot();
   const task = parseTaskConfig(
     taskYaml({ name: 'fo', mode: 'all', target: down, sources: ['src'], dir: f.dir }),
   );
@@ -301,8 +315,7 @@ test('relay: the upstream server changes (a failover to a replica): a new sub-di
 
 test('relay: the automatic purge (remain-space) removes old files but never the active one or a needed one', async () => {
   const up = await server();
-  const f = await writeTemp({});
-  const relayDir = join(f.dir, 'relay');
+  const relayDir = await relayRoot();
   await up.exec('CREATE DATABASE d; CREATE TABLE d.t (id INT PRIMARY KEY)');
   // More free space wanted than any disk has: everything that may go, goes, once a second.
   const src = relaySource(
@@ -333,8 +346,7 @@ test('relay: the automatic purge (remain-space) removes old files but never the 
 
 test('relay: a purged upstream binlog pauses the relay with the error and its fix, without retrying', async () => {
   const up = await server();
-  const f = await writeTemp({});
-  const relayDir = join(f.dir, 'relay');
+  const relayDir = await relayRoot();
   // A file the upstream does not have (any more): what the relay meets after a PURGE BINARY LOGS.
   const relay = startRelay(relaySource(up, relayDir, 'relay-binlog-name: "mysql-bin.999999"\n'), relayDir);
   await until(
@@ -354,8 +366,7 @@ test('relay: a purged upstream binlog pauses the relay with the error and its fi
 
 test('relay: relay-binlog-gtid starts at the newest upstream file that begins within that GTID set', async () => {
   const up = await server();
-  const f = await writeTemp({});
-  const relayDir = join(f.dir, 'relay');
+  const relayDir = await relayRoot();
   await up.exec('CREATE DATABASE g; CREATE TABLE g.t (id INT PRIMARY KEY)');
   await up.exec('INSERT INTO g.t VALUES (1)');
   await up.exec('FLUSH BINARY LOGS');
