@@ -223,6 +223,37 @@ test(`target down for ${DOWN_SECONDS} s: the subtask pauses with a retryable err
   await st.stop();
 });
 
+test('a lock wait on the target (another client holds the row) is tried again, not a pause', async () => {
+  const up = await server();
+  const down = await server();
+  await up.exec(
+    'CREATE DATABASE lk; CREATE TABLE lk.t (id INT PRIMARY KEY, v INT); INSERT INTO lk.t VALUES (1, 0), (2, 0)',
+  );
+  await down.exec('SET GLOBAL innodb_lock_wait_timeout = 1');
+  const st = await subtask(up, down, 'lockwait');
+  st.start();
+  await caughtUp(up, async () => st.status());
+  const holder = await down.connect();
+  await holder.query('BEGIN');
+  await holder.query('SELECT * FROM lk.t WHERE id = 1 FOR UPDATE');
+  await up.exec('UPDATE lk.t SET v = 1 WHERE id = 1; UPDATE lk.t SET v = 2 WHERE id = 2');
+  // Held for 2.5 s: the applier's lock waits time out twice and it tries again each time.
+  for (const until = Date.now() + 2500; Date.now() < until;) {
+    assert.equal(st.status().stage, 'Running', JSON.stringify(st.status().result));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.deepEqual(await down.exec('SELECT v FROM lk.t WHERE id = 1'), [{ v: 0 }]);
+  await holder.query('ROLLBACK');
+  await holder.end();
+  await caughtUp(up, async () => st.status());
+  assert.equal(st.status().stage, 'Running');
+  assert.deepEqual(await down.exec('SELECT id, v FROM lk.t ORDER BY id'), [
+    { id: 1, v: 1 },
+    { id: 2, v: 2 },
+  ]);
+  await st.stop();
+});
+
 test('a change the target refuses pauses Sync with position and SQL; binlog skip and binlog replace continue', async () => {
   const up = await server();
   const down = await server();

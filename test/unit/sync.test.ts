@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyQuery, stripLeadingComments } from '../../src/schema/ddl.js';
 import {
+  batchSQL,
   compactSQL,
   deleteSQL,
   insertSQL,
@@ -292,7 +293,7 @@ test('compact + multiple-rows: net change per row, grouped per table; unsafe tab
     [
       'DELETE FROM `d`.`t` WHERE `id` IN (3,5)',
       "INSERT INTO `d`.`t` (`id`,`v`,`g`) VALUES (1,'b',0),(3,'r',0)",
-      "UPDATE `d`.`t` SET `v` = 'z' WHERE `id` = 2 LIMIT 1",
+      "INSERT INTO `d`.`t` (`id`,`v`,`g`) VALUES (2,'z',0) ON DUPLICATE KEY UPDATE `v`=VALUES(`v`),`g`=VALUES(`g`)",
     ],
   );
   // a key-changing update flushes what is pending and stays in order
@@ -383,6 +384,59 @@ test('a delete and a re-insert of the same key in one transaction become one upd
     { t: uk, op: 'insert' as const, after: [3, 'y', 1] },
   ];
   assert.deepEqual(pairDeleteInsert(other), other);
+});
+
+test("a batch: every table's changes together and in order, runs of one kind as multi-row statements", () => {
+  const t = targetTable(map(['id', 'v', 'g']), schema(['id']), 'd', 't');
+  const u = targetTable(map(['id', 'v', 'g']), schema(['id', 'v']), 'd', 'u');
+  const nk = targetTable(map(['id', 'v', 'g']), schema(undefined), 'd', 'nk');
+  const ch = (
+    tt: typeof t,
+    op: RowChange['op'],
+    before?: (number | string)[],
+    after?: (number | string)[],
+  ): RowChange => ({ t: tt, op, before, after });
+  const changes = [
+    ch(t, 'update', [1, 'a', 0], [1, 'b', 0]),
+    ch(u, 'delete', [1, 2, 'x']),
+    ch(t, 'update', [2, 'a', 0], [2, 'c', 0]),
+    ch(nk, 'update', [1, 'a', 0], [1, 'b', 0]),
+    ch(t, 'update', [1, 'b', 0], [1, 'd', 0]), // the same row again: after the first, in one statement
+    ch(u, 'delete', [3, 4, 'y']),
+    ch(t, 'delete', [5, 'e', 0]),
+    ch(t, 'insert', undefined, [5, 'f', 0]), // delete + insert: an update, joining the run
+    ch(t, 'update', [2, 'c', 0], [9, 'c', 0]), // a key change: alone, in its place
+    ch(t, 'insert', undefined, [10, 'g', 0]),
+    ch(t, 'insert', undefined, [11, 'h', 0]),
+    ch(nk, 'delete', [1, 'b', 0]),
+  ];
+  const iodku = ' ON DUPLICATE KEY UPDATE `v`=VALUES(`v`),`g`=VALUES(`g`)';
+  assert.deepEqual(batchSQL(changes, false), [
+    "INSERT INTO `d`.`t` (`id`,`v`,`g`) VALUES (1,'b',0),(2,'c',0),(1,'d',0),(5,'f',0)" + iodku,
+    'UPDATE `d`.`t` SET `id` = 9 WHERE `id` = 2 LIMIT 1',
+    "INSERT INTO `d`.`t` (`id`,`v`,`g`) VALUES (10,'g',0),(11,'h',0)",
+    'DELETE FROM `d`.`u` WHERE (`id` = 1 AND `v` = 2) OR (`id` = 3 AND `v` = 4)',
+    "UPDATE `d`.`nk` SET `v` = 'b' WHERE `id` = 1 AND `v` = 'a' AND `g` = 0 LIMIT 1",
+    "DELETE FROM `d`.`nk` WHERE `id` = 1 AND `v` = 'b' AND `g` = 0 LIMIT 1",
+  ]);
+  // safe mode: idempotent statements, nothing paired
+  assert.deepEqual(batchSQL(changes.slice(0, 3), true), [
+    "REPLACE INTO `d`.`t` (`id`,`v`,`g`) VALUES (1,'b',0),(2,'c',0)",
+    'DELETE FROM `d`.`u` WHERE (`id` = 1 AND `v` = 2)',
+  ]);
+  // a partial after image (binlog_row_image MINIMAL/NOBLOB) is an UPDATE of what it has
+  assert.deepEqual(batchSQL([{ t, op: 'update', before: [1, 'a', 0], after: [1, 'z', undefined] }], false), [
+    "UPDATE `d`.`t` SET `v` = 'z' WHERE `id` = 1 LIMIT 1",
+  ]);
+  // a key-only table updates nothing but still names a column
+  const ko = targetTable(map(['id']), schema(['id']), 'd', 'k');
+  assert.deepEqual(batchSQL([{ t: ko, op: 'update', before: [1], after: [1] }], false), [
+    'INSERT INTO `d`.`k` (`id`) VALUES (1) ON DUPLICATE KEY UPDATE `id`=`id`',
+  ]);
+  // deletes by a single-column key: one IN list
+  assert.deepEqual(batchSQL([ch(t, 'delete', [1, 'a', 0]), ch(t, 'delete', [2, 'b', 0])], false), [
+    'DELETE FROM `d`.`t` WHERE `id` IN (1,2)',
+  ]);
 });
 
 test('multi-row INSERTs stay under a row count and a size (max_allowed_packet)', () => {

@@ -3,16 +3,18 @@
 import { ServerError, type PacketConnection } from '../../mysql/protocol.js';
 import type { ApplierState, Mark } from './checkpoint.js';
 import type { Txn } from './txn.js';
-import { compactSQL, type RowChange } from './dml.js';
+import { batchSQL, compactSQL, transactionSQL, type RowChange } from './dml.js';
 import type { Dependency } from './causality.js';
 
 export interface CompiledTxn {
   txn: Txn;
-  /** The transaction's statements, in order. */
-  sql: string[];
-  /** Its row changes, when syncers.compact/multiple-rows merge them across the batch. */
-  changes?: RowChange[];
+  /** Its row changes, in order. */
+  changes: RowChange[];
+  /** Its statements, when given (a DDL); else built from `changes` when needed. */
+  sql?: string[];
   safe?: boolean;
+  /** syncers.compact/multiple-rows: a batch's changes are merged (compactSQL). */
+  compact?: boolean;
   /** Transactions of other appliers that must be committed before this one runs. */
   deps?: Dependency[];
 }
@@ -23,6 +25,15 @@ export interface DependencyWait {
   /** Calls `ready` once `deps` are met. */
   wait(deps: Dependency[], ready: () => void): void;
 }
+
+/** The statements of one transaction on its own, in order. */
+export function statementsOf(t: CompiledTxn): string[] {
+  return (t.sql ??= transactionSQL(t.changes, !!t.safe));
+}
+
+/** Deadlock, lock wait timeout: the target transaction is tried again. */
+const LOCK_ERRNOS = new Set([1213, 1205]);
+const LOCK_RETRIES = 5;
 
 /** Most SQL bytes sent in one round trip. */
 const ROUND_TRIP_BYTES = 4 << 20;
@@ -61,12 +72,12 @@ export class Applier {
     return this.queue.length + (this.running ? 1 : 0);
   }
 
-  /** Statements queued and not yet sent. */
-  queuedStatements = 0;
+  /** Row changes queued and not yet sent. */
+  queuedChanges = 0;
 
   enqueue(t: CompiledTxn): void {
     this.queue.push(t);
-    this.queuedStatements += t.sql.length;
+    this.queuedChanges += t.changes.length;
     const w = this.wake;
     this.wake = undefined;
     w?.();
@@ -107,11 +118,22 @@ export class Applier {
       let n = 1;
       while (n < this.queue.length && n < this.batch && this.ready(this.queue[n])) n++;
       const group = this.queue.splice(0, n);
-      for (const g of group) this.queuedStatements -= g.sql.length;
+      for (const g of group) this.queuedChanges -= g.changes.length;
       this.running = true;
       try {
         try {
-          await this.commit(group, false);
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await this.commit(group, false);
+              break;
+            } catch (e) {
+              // A deadlock or lock wait timeout (appliers never change the same row, but their locks
+              // on index gaps can meet, as can another client's): roll back and try again.
+              if (!(e instanceof ServerError && LOCK_ERRNOS.has(e.errno)) || attempt >= LOCK_RETRIES) throw e;
+              await this.conn.exec('ROLLBACK');
+              this.beyond.splice(this.beyond.length - group.length);
+            }
+          }
           this.onCommit(
             this,
             group.map((g) => g.txn),
@@ -147,7 +169,7 @@ export class Applier {
     for (const g of group) this.beyond.push({ pos: g.txn.end, text: g.txn.endText });
     if (oneByOne) {
       await this.conn.exec('BEGIN');
-      for (const s of group[0].sql) {
+      for (const s of statementsOf(group[0])) {
         this.failingSQL = s;
         await this.conn.exec(s);
       }
@@ -157,12 +179,9 @@ export class Applier {
       return;
     }
     let buf = 'BEGIN';
-    const statements = group[0].changes
-      ? compactSQL(
-          group.flatMap((g) => g.changes!),
-          group.some((g) => g.safe),
-        )
-      : group.flatMap((g) => g.sql);
+    const changes = group.length === 1 ? group[0].changes : group.flatMap((g) => g.changes);
+    const safe = group.some((g) => g.safe);
+    const statements = group[0].compact ? compactSQL(changes, safe) : batchSQL(changes, safe);
     {
       for (const s of statements) {
         if (buf.length + s.length > ROUND_TRIP_BYTES) {

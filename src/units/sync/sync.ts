@@ -28,10 +28,10 @@ import { eventFilter, type EventFilter } from '../../rules/event-filter.js';
 import { SchemaTracker } from '../../schema/tracker.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import { errorResult, isRetryableServerError, okResult, type ProcessResult, type Unit } from '../unit.js';
-import { Applier, type CompiledTxn } from './applier.js';
+import { Applier, statementsOf, type CompiledTxn } from './applier.js';
 import { Causality, type Dependency } from './causality.js';
 import { SyncCheckpoint, type Mark } from './checkpoint.js';
-import { rowKeys, targetTable, transactionSQL, type RowChange, type TargetTable } from './dml.js';
+import { rowKeys, targetTable, type RowChange, type TargetTable } from './dml.js';
 import { TxnAssembler, type Txn } from './txn.js';
 import type { BinlogEvent } from '../../binlog/events.js';
 import { RelayReader } from '../relay/reader.js';
@@ -327,11 +327,11 @@ export class SyncUnit implements Unit {
       const window = Math.max(256, this.cfg.instance.syncer.workerCount * batchSize);
       let filling = 0;
       const causality = new Causality(this.cfg.instance.syncer.workerCount, () => {
-        if (appliers[filling].queuedStatements < batchSize) return filling;
+        if (appliers[filling].queuedChanges < batchSize) return filling;
         let best = filling;
         for (let k = 1; k < appliers.length; k++) {
           const i = (filling + k) % appliers.length;
-          if (appliers[i].queuedStatements < appliers[best].queuedStatements) best = i;
+          if (appliers[i].queuedChanges < appliers[best].queuedChanges) best = i;
         }
         return (filling = best);
       });
@@ -406,7 +406,7 @@ export class SyncUnit implements Unit {
                   try {
                     await serial(() => target.exec(sql));
                   } catch (e) {
-                    throw this.applyError(e, { txn: this.pending[0], sql: [sql] }, sql);
+                    throw this.applyError(e, { txn: this.pending[0], changes: [], sql: [sql] }, sql);
                   }
                   this.log.info({ ddl: sql, target: g.target }, 'sync: sharding DDL executed (lock owner)');
                 }
@@ -469,7 +469,7 @@ export class SyncUnit implements Unit {
               try {
                 await serial(() => target.exec(sql));
               } catch (e) {
-                throw this.applyError(e, { txn, sql: [sql] }, sql);
+                throw this.applyError(e, { txn, changes: [], sql: [sql] }, sql);
               }
             }
             this.log.warn(
@@ -502,7 +502,7 @@ export class SyncUnit implements Unit {
                 await serial(() => target.exec(r.sql));
               } catch (e) {
                 if (!(e instanceof ServerError && r.tolerate.includes(e.errno)))
-                  throw this.applyError(e, { txn, sql: [r.sql] }, r.sql);
+                  throw this.applyError(e, { txn, changes: [], sql: [r.sql] }, r.sql);
               }
               beyond.push(txn.endText);
             }
@@ -529,9 +529,9 @@ export class SyncUnit implements Unit {
               const a = causality.assign(compiled.keys, txn.seq);
               appliers[a.applier].enqueue({
                 txn,
-                sql: compiled.sql,
                 changes: compiled.changes,
                 safe: compiled.safe,
+                compact: compiled.compact,
                 deps: a.deps,
               });
             }
@@ -670,11 +670,10 @@ export class SyncUnit implements Unit {
   private async compile(
     txn: Txn,
     tracker: SchemaTracker,
-  ): Promise<{ sql: string[]; keys: string[]; changes?: RowChange[]; safe: boolean } | undefined> {
+  ): Promise<{ keys: string[]; changes: RowChange[]; safe: boolean; compact: boolean } | undefined> {
     const keys: string[] = [];
     const safe = this.safeMode;
     const sy = this.cfg.instance.syncer;
-    const compacting = sy.compact || sy.multipleRows;
     const rows: RowChange[] = [];
     for (const ev of txn.rows) {
       const { schema: up, table: upTable } = ev.table;
@@ -723,9 +722,7 @@ export class SyncUnit implements Unit {
       rowKeys(c.t, c.before, keys);
       rowKeys(c.t, c.after, keys);
     }
-    // The statements also serve compact batches: a failing batch is retried statement by statement.
-    const sql = transactionSQL(rows, safe);
-    return { sql, keys, changes: compacting ? rows : undefined, safe };
+    return { keys, changes: rows, safe, compact: sy.compact || sy.multipleRows };
   }
 
   private async applyDDL(
@@ -768,7 +765,7 @@ export class SyncUnit implements Unit {
         await target.exec(query);
         return;
       }
-      throw this.applyError(e, { txn, sql: [query] }, query);
+      throw this.applyError(e, { txn, changes: [], sql: [query] }, query);
     }
   }
 
@@ -780,7 +777,7 @@ export class SyncUnit implements Unit {
       e instanceof ServerError
         ? `Error ${e.errno}: ${e.message.replace(/^Error \d+ \([0-9A-Z]+\): /, '')}`
         : (e as Error).message;
-    const stmt = sql ?? t.sql[0] ?? '';
+    const stmt = sql ?? statementsOf(t)[0] ?? '';
     return new SyncError(
       `${msg}\nbinlog ${t.txn.endText}${t.txn.gtid ? ` (GTID ${t.txn.gtid})` : ''}\nSQL: ${stmt.length > 500 ? stmt.slice(0, 500) + '…' : stmt}`,
       retryable
