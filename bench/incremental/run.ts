@@ -22,6 +22,13 @@ function arg(name: string, dflt: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 }
 
+/** CPU seconds (user + system) a process has used so far (Linux). */
+async function cpuSeconds(pid: number | undefined): Promise<number> {
+  if (!pid) return 0;
+  const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
 async function masterPos(s: MariaDBSandbox): Promise<BinlogPosition> {
   const [r] = (await s.exec('SHOW MASTER STATUS')) as { File: string; Position: string }[];
   return { file: r.File, pos: Number(r.Position) };
@@ -40,10 +47,11 @@ async function native(
   from: BinlogPosition,
   to: BinlogPosition,
   threads: number,
-): Promise<number> {
+): Promise<Result> {
   await down.exec(`SET GLOBAL slave_parallel_threads = ${threads}; SET GLOBAL slave_parallel_mode = 'optimistic';
     CHANGE MASTER TO master_host = '127.0.0.1', master_port = ${up.port}, master_user = 'root', master_password = '',
       master_log_file = '${from.file}', master_log_pos = ${from.pos}, master_use_gtid = no`);
+  const cpu0 = await cpuSeconds(down.pid);
   const started = Date.now();
   await down.exec('START SLAVE');
   for (;;) {
@@ -55,8 +63,16 @@ async function native(
     await new Promise((r) => setTimeout(r, 20));
   }
   const seconds = (Date.now() - started) / 1000;
+  const cpu = (await cpuSeconds(down.pid)) - cpu0;
   await down.exec('STOP SLAVE');
-  return seconds;
+  return { seconds, cpu };
+}
+
+/** Wall time of an apply, and the CPU seconds it cost: the target's, and the applier's own. */
+interface Result {
+  seconds: number;
+  cpu: number;
+  own?: number;
 }
 
 interface Ours {
@@ -152,8 +168,9 @@ async function main(): Promise<void> {
     const changes = txns * 4;
     const want = await checksum(up);
 
-    const results: [string, number][] = [];
+    const results: [string, Result][] = [];
     // this project
+    const targetCpu0 = await cpuSeconds(targets[0].pid);
     const started = Date.now();
     const ours = await startOurs(up, targets[0], work, from);
     let firstProgress = 0;
@@ -166,7 +183,11 @@ async function main(): Promise<void> {
     }
     results.push([
       `dm-ts (${arg('workers', 16)} appliers${arg('compact', 0) ? ', compact' : ''}${arg('relay', 0) ? ', via relay' : ''})`,
-      (Date.now() - started) / 1000,
+      {
+        seconds: (Date.now() - started) / 1000,
+        cpu: (await cpuSeconds(targets[0].pid)) - targetCpu0,
+        own: await cpuSeconds(ours.child.pid),
+      },
     ]);
     console.log(`  (dm-ts started applying after ${((firstProgress - started) / 1000).toFixed(2)} s)`);
     results.push(['native, slave_parallel_threads=0', await native(up, targets[1], from, to, 0)]);
@@ -176,11 +197,14 @@ async function main(): Promise<void> {
       if (got !== want) throw new Error(`target ${i}: checksum ${got} != upstream ${want}`);
     }
     console.log(`\nbacklog of ${changes} row changes (${from.file}:${from.pos} → ${to.file}:${to.pos}):`);
-    for (const [name, s] of results)
-      console.log(`  ${name.padEnd(34)} ${s.toFixed(2)} s  ${(changes / s).toFixed(0)} row changes/s`);
-    const ourRate = changes / results[0][1];
+    for (const [name, r] of results)
+      console.log(
+        `  ${name.padEnd(34)} ${r.seconds.toFixed(2)} s  ${(changes / r.seconds).toFixed(0)} row changes/s` +
+          `  (CPU: target ${r.cpu.toFixed(2)} s${r.own === undefined ? '' : `, dm-ts ${r.own.toFixed(2)} s`})`,
+      );
+    const ourRate = changes / results[0][1].seconds;
     console.log(
-      `ratio vs native parallel (4): ${(ourRate / (changes / results[2][1])).toFixed(2)}x; vs native serial: ${(ourRate / (changes / results[1][1])).toFixed(2)}x (target: faster than native parallel)`,
+      `ratio vs native parallel (4): ${(ourRate / (changes / results[2][1].seconds)).toFixed(2)}x; vs native serial: ${(ourRate / (changes / results[1][1].seconds)).toFixed(2)}x (target: faster than native parallel)`,
     );
 
     // Steady state: a fixed rate, lag sampled (an upper bound at 50 ms resolution).

@@ -1,4 +1,8 @@
-// CRC-32 (IEEE, as zlib and the binlog use it), slicing-by-8.
+// CRC-32 (IEEE, as zlib and the binlog use it): zlib's (Node >= 20.15, about 2.4x faster for a
+// binlog event), else slicing-by-8.
+import zlib from 'node:zlib';
+
+const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
 const TABLES: Uint32Array[] = (() => {
   const t: Uint32Array[] = [];
@@ -19,6 +23,12 @@ const TABLES: Uint32Array[] = (() => {
 })();
 
 export function crc32(buf: Uint8Array, start = 0, end = buf.length, seed = 0): number {
+  if (native) return native(start === 0 && end === buf.length ? buf : buf.subarray(start, end), seed);
+  return crc32js(buf, start, end, seed);
+}
+
+/** The portable implementation (exported for its test). */
+export function crc32js(buf: Uint8Array, start = 0, end = buf.length, seed = 0): number {
   const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES;
   let crc = ~seed >>> 0;
   let i = start;
