@@ -1,7 +1,7 @@
 // The binlog replica client: registers with the upstream as a replica, streams its binlog from a
 // (file, pos) or a GTID set, decodes every event, keeps track of where it is, and on a lost
 // connection reconnects from the last transaction boundary, dropping what it already delivered.
-import { BinlogDecoder } from './decoder.js';
+import { BinlogDecoder, type RowColumnsOf } from './decoder.js';
 import type { BinlogEvent } from './events.js';
 import { comparePosition, formatPosition, type BinlogPosition } from './position.js';
 import {
@@ -39,6 +39,8 @@ export interface BinlogClientOptions extends ConnectOptions {
   verifyChecksum?: boolean;
   /** Leave row images undecoded (the relay writes events as they are). */
   skipRows?: boolean;
+  /** What to decode of each table's rows (see BinlogDecoder). */
+  rowColumns?: RowColumnsOf;
   /** MariaDB: also send ANNOTATE_ROWS events (the relay keeps the binlog byte for byte). */
   annotateRows?: boolean;
   /** Called on each reconnect attempt (for logs and tests). */
@@ -231,6 +233,7 @@ export class BinlogClient {
       verifyChecksum: this.opts.verifyChecksum,
       file: resumeFile.file,
       skipRows: this.opts.skipRows,
+      rowColumns: this.opts.rowColumns,
     });
 
     this.registerReplica(conn);

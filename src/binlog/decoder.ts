@@ -23,7 +23,7 @@ import type {
   Value,
 } from './events.js';
 import { formatUuid, MysqlGtidSet, type MariadbGtid } from './gtid.js';
-import { decodeValue, resolveColumnType, valueWidth } from './values.js';
+import { decodeValue, resolveColumnType, valueSize, valueWidth } from './values.js';
 
 export interface DecoderOptions {
   /** Checksum algorithm in force before the first FORMAT_DESCRIPTION arrives (the replica
@@ -35,7 +35,20 @@ export interface DecoderOptions {
   file?: string;
   /** Leave row images undecoded (`rows: []`): for a consumer of whole events, like the relay. */
   skipRows?: boolean;
+  /** What a consumer needs of a table's rows (asked again until it answers). */
+  rowColumns?: RowColumnsOf;
 }
+
+/** What to decode of a table's row images. */
+export interface RowColumns {
+  /** None of its rows (`rows: []`): a table the consumer filters out. */
+  skip?: boolean;
+  /** The columns of before images to decode (the key, say); the others are left undefined, as
+   * binlog_row_image=MINIMAL leaves them. */
+  before?: boolean[];
+}
+
+export type RowColumnsOf = (table: TableMapEvent) => RowColumns | undefined;
 
 const FDE_FIXED = 2 + 50 + 4 + 1; // binlog_version, server_version, create_timestamp, header_length
 
@@ -49,6 +62,9 @@ export class BinlogDecoder {
   /** Binlog file of the events being decoded (updated by ROTATE). */
   file: string;
   private readonly skipRows: boolean;
+  private readonly rowColumns?: RowColumnsOf;
+  /** Per table map (its columns array, shared by the maps repeating its bytes). */
+  private readonly plans = new WeakMap<ColumnInfo[], RowColumns>();
 
   constructor(opts: DecoderOptions = {}) {
     this.checksumAlg =
@@ -60,6 +76,17 @@ export class BinlogDecoder {
     this.verify = opts.verifyChecksum ?? true;
     this.file = opts.file ?? '';
     this.skipRows = opts.skipRows ?? false;
+    this.rowColumns = opts.rowColumns;
+  }
+
+  private plan(table: TableMapEvent): RowColumns | undefined {
+    if (!this.rowColumns) return undefined;
+    let p = this.plans.get(table.columns);
+    if (!p) {
+      p = this.rowColumns(table);
+      if (p) this.plans.set(table.columns, p);
+    }
+    return p;
   }
 
   /** The table map for `tableId`, if one was seen. */
@@ -399,7 +426,9 @@ export class BinlogDecoder {
     const present1 = c.bytes((count + 7) >> 3);
     const present2 = action === 'update' ? c.bytes((count + 7) >> 3) : present1;
     const rows: Row[] = [];
-    if (this.skipRows) return { kind: 'rows', header, action, tableId, flags, table, rows };
+    const plan = this.plan(table);
+    if (this.skipRows || plan?.skip) return { kind: 'rows', header, action, tableId, flags, table, rows };
+    const want = plan?.before;
     const buf = c.buf;
     let off = c.off;
     const end = c.end;
@@ -409,11 +438,11 @@ export class BinlogDecoder {
         rows.push({ after });
         off = n;
       } else if (action === 'delete') {
-        const [before, n] = readImage(buf, off, end, table.columns, present1);
+        const [before, n] = readImage(buf, off, end, table.columns, present1, want);
         rows.push({ before });
         off = n;
       } else {
-        const [before, n] = readImage(buf, off, end, table.columns, present1);
+        const [before, n] = readImage(buf, off, end, table.columns, present1, want);
         const [after, m] = readImage(buf, n, end, table.columns, present2);
         rows.push({ before, after });
         off = m;
@@ -423,13 +452,15 @@ export class BinlogDecoder {
   }
 }
 
-/** Reads one row image; returns the values and the offset after it. */
+/** Reads one row image (of the columns in `want`, when given; the others are undefined); returns
+ * the values and the offset after it. */
 function readImage(
   buf: Buffer,
   start: number,
   end: number,
   columns: ColumnInfo[],
   present: Buffer,
+  want?: boolean[],
 ): [(Value | undefined)[], number] {
   const n = columns.length;
   let presentCount = 0;
@@ -444,8 +475,11 @@ function readImage(
       values[i] = undefined;
       continue;
     }
-    if (buf[start + (k >> 3)] & (1 << (k & 7))) values[i] = null;
-    else {
+    if (buf[start + (k >> 3)] & (1 << (k & 7))) values[i] = want && !want[i] ? undefined : null;
+    else if (want && !want[i]) {
+      values[i] = undefined;
+      off += valueSize(buf, off, end, columns[i]);
+    } else {
       values[i] = decodeValue(buf, off, end, columns[i]);
       off += valueWidth;
     }

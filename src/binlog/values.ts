@@ -291,6 +291,39 @@ export function decodeValue(buf: Buffer, off: number, end: number, col: ColumnIn
   }
 }
 
+/** The width of a value in a row image, without decoding strings and blobs. */
+export function valueSize(buf: Buffer, off: number, end: number, col: ColumnInfo): number {
+  let n: number;
+  switch (col.type) {
+    case T.VARCHAR:
+    case T.VAR_STRING:
+    case T.STRING:
+      if (col.meta > 255) {
+        if (off + 2 > end) truncated(col);
+        n = 2 + buf.readUInt16LE(off);
+      } else {
+        if (off + 1 > end) truncated(col);
+        n = 1 + buf[off];
+      }
+      break;
+    case T.BLOB:
+    case T.TINY_BLOB:
+    case T.MEDIUM_BLOB:
+    case T.LONG_BLOB:
+    case T.GEOMETRY:
+    case T.JSON:
+    case T.VECTOR:
+      if (off + col.meta > end) truncated(col);
+      n = col.meta + buf.readUIntLE(off, col.meta);
+      break;
+    default:
+      decodeValue(buf, off, end, col);
+      return valueWidth;
+  }
+  if (off + n > end) truncated(col);
+  return n;
+}
+
 function truncated(col: ColumnInfo): never {
   throw new RangeError(`truncated value of column ${col.name ?? ''} (type ${col.type})`);
 }

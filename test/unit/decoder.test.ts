@@ -465,6 +465,44 @@ for (const c of cases) {
   });
 }
 
+test('rowColumns: a before image decodes only the wanted columns, skipping the others by width', () => {
+  // Every column type as a before image's skipped first column: the next column still decodes.
+  for (const c of cases) {
+    const d = new BinlogDecoder({ rowColumns: () => ({ before: [false, true] }) });
+    const optional: Buffer[] = [];
+    if (c.unsigned) optional.push(tlv(1, Buffer.of(0x80)));
+    if (c.charset !== undefined) optional.push(tlv(3, lenenc(c.charset)));
+    d.decode(fde('8.0.36'));
+    d.decode(tableMap(5, 'db', 't', [c.col, { type: T.LONG }], optional));
+    const del = d.decode(rowsEvent(E.DELETE_ROWS, 5, 2, [image([c.bytes, u32(42)])])) as RowsEvent;
+    assert.deepEqual(del.rows, [{ before: [undefined, 42] }], c.name);
+    const upd = d.decode(
+      rowsEvent(E.UPDATE_ROWS, 5, 2, [image([c.bytes, u32(42)]), image([c.bytes, u32(43)])]),
+    ) as RowsEvent;
+    assert.deepEqual(upd.rows[0].before, [undefined, 42], c.name);
+    assert.deepEqual(upd.rows[0].after, [c.expect, 43], c.name);
+  }
+  // skip: no rows; no answer: everything, and asked again at the next event
+  const asked: string[] = [];
+  const answer: { now?: { skip: boolean } } = {};
+  const d = new BinlogDecoder({
+    rowColumns: (t) => {
+      asked.push(t.table);
+      return answer.now;
+    },
+  });
+  d.decode(fde());
+  d.decode(tableMap(1, 'db', 't', [{ type: T.LONG }]));
+  const rows = () => (d.decode(rowsEvent(E.WRITE_ROWS, 1, 1, [image([u32(1)])])) as RowsEvent).rows;
+  assert.deepEqual(rows(), [{ after: [1] }]);
+  answer.now = { skip: true };
+  assert.deepEqual(rows(), []);
+  // the answer holds for the table map and its repetitions (the server writes one per statement)
+  d.decode(tableMap(1, 'db', 't', [{ type: T.LONG }]));
+  assert.deepEqual(rows(), []);
+  assert.deepEqual(asked, ['t', 't']);
+});
+
 test('TABLE_MAP optional metadata: names, signedness, charsets, enum/set values, primary key, geometry', () => {
   const d = decoder('10.11.19-MariaDB-log');
   const cols: ColSpec[] = [

@@ -3,7 +3,7 @@
 // completed, and sleeps until the relay says it wrote more (no polling); at the end of a finished
 // file it goes on with the next file, or the next sub-directory's first file.
 import { open, type FileHandle } from 'node:fs/promises';
-import { BinlogDecoder } from '../../binlog/decoder.js';
+import { BinlogDecoder, type RowColumnsOf } from '../../binlog/decoder.js';
 import type { BinlogEvent, RotateEvent } from '../../binlog/events.js';
 import { comparePosition, type BinlogPosition } from '../../binlog/position.js';
 import { detectGtidFlavor, MariadbGtidSet } from '../../binlog/gtid.js';
@@ -29,6 +29,8 @@ export class RelayReader {
     private readonly id: string,
     /** The GTID set at `start`, when known. */
     startGtid = '',
+    /** What to decode of each table's rows (see BinlogDecoder). */
+    private readonly rowColumns?: RowColumnsOf,
   ) {
     this.relay.retain(id, { sub: start.sub, file: start.file });
     if (startGtid && detectGtidFlavor(startGtid) === 'mariadb') this.seen = MariadbGtidSet.parse(startGtid);
@@ -165,7 +167,7 @@ export class RelayReader {
         'A relay file a subtask needs is gone (purged by hand?); restart the task from a checkpoint the upstream still has, with enable-relay false or a fresh relay directory.',
       );
     }
-    const decoder = new BinlogDecoder({ file });
+    const decoder = new BinlogDecoder({ file, rowColumns: this.rowColumns });
     if (pos > 4) {
       // The FORMAT_DESCRIPTION at the file's start tells how to read the rest.
       const h = Buffer.alloc(19);

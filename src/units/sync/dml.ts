@@ -401,7 +401,8 @@ export function compactSQL(changes: RowChange[], safe: boolean): string[] {
   };
   for (const c of changes) {
     const keyChange = c.op === 'update' && keyOf(c.t, c.before!) !== keyOf(c.t, c.after!);
-    const partial = c.after?.includes(undefined) || c.before?.includes(undefined);
+    // (a before image may hold only the key: nothing else of it is needed)
+    const partial = c.after?.includes(undefined);
     if (!compactable(c.t) || keyChange || partial) {
       flush();
       if (c.op === 'insert') out.push(insertSQL(c.t, [{ after: c.after }], safe));

@@ -33,7 +33,8 @@ import { Causality, type Dependency } from './causality.js';
 import { SyncCheckpoint, type Mark } from './checkpoint.js';
 import { rowKeys, targetTable, type RowChange, type TargetTable } from './dml.js';
 import { TxnAssembler, type Txn } from './txn.js';
-import type { BinlogEvent } from '../../binlog/events.js';
+import type { BinlogEvent, TableMapEvent } from '../../binlog/events.js';
+import type { RowColumns } from '../../binlog/decoder.js';
 import { RelayReader } from '../relay/reader.js';
 import type { RelayUnit } from '../relay/relay.js';
 import { parseRelayName } from '../relay/layout.js';
@@ -434,6 +435,7 @@ export class SyncUnit implements Unit {
           serverId: this.cfg.source.serverId || 1_000_000 + Math.floor(Math.random() * 1_000_000_000),
           start: useGtid ? { gtid: start.gtid } : { file: start.pos.file, pos: start.pos.pos },
           heartbeatMs: 1000,
+          rowColumns: this.rowColumns,
         });
       if (signal.aborted) client.close();
       const asm = new TxnAssembler(start.pos.file);
@@ -632,7 +634,7 @@ export class SyncUnit implements Unit {
       { at: formatPosition(start.pos), subDir: relay.subDirs[at.sub] },
       'sync: reading the relay log',
     );
-    return new RelayReader(relay, { ...at, pos: start.pos.pos }, this.cfg.name, start.gtid);
+    return new RelayReader(relay, { ...at, pos: start.pos.pos }, this.cfg.name, start.gtid, this.rowColumns);
   }
 
   /** Where this Sync starts when it runs next (its checkpoint, the dump's position, or meta),
@@ -665,6 +667,18 @@ export class SyncUnit implements Unit {
     string,
     { tableId: number; columns: number; t: TargetTable; extra: string[] }
   >();
+
+  /** What the decoder needs to decode of a table's rows: nothing of a table the block-allow list
+   * leaves out; of before images, only the columns that identify a row (the key, unique keys)
+   * once the table is known: an UPDATE's new values come from its after image. */
+  private readonly rowColumns = (map: TableMapEvent): RowColumns | undefined => {
+    if (!this.filter.table(map.schema, map.table)) return { skip: true };
+    const e = this.tables.get(`${map.schema}\0${map.table}`);
+    if (!e || e.tableId !== map.tableId || e.columns !== map.columns.length || !e.t.hasKey) return undefined;
+    const before = new Array<boolean>(map.columns.length).fill(false);
+    for (const c of [...e.t.where, ...e.t.uniques.flat()]) before[c.idx] = true;
+    return { before };
+  };
 
   /** Compiles a transaction's rows; undefined when nothing in it is replicated. */
   private async compile(
