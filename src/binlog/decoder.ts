@@ -443,8 +443,8 @@ export class BinlogDecoder {
         off = n;
       } else {
         const [before, n] = readImage(buf, off, end, table.columns, present1, want);
-        const [after, m] = readImage(buf, n, end, table.columns, present2);
-        rows.push({ before, after });
+        const [after, m] = readImage(buf, n, end, table.columns, present2, undefined, want);
+        rows.push(want && same ? { before, after, unchanged: same } : { before, after });
         off = m;
       }
     }
@@ -452,8 +452,16 @@ export class BinlogDecoder {
   }
 }
 
-/** Reads one row image (of the columns in `want`, when given; the others are undefined); returns
- * the values and the offset after it. */
+/** Raw extents of the values a before image left undecoded, by column: start, length (-1: not
+ * recorded, -2: NULL). Reused by every row. */
+let skipped = new Int32Array(64);
+/** Set by readImage when comparing: the unchanged-columns bitmap of the image just read. */
+let same = 0;
+
+/** Reads one row image; returns the values and the offset after it. With `want` (a before image),
+ * only those columns are decoded, the others are undefined and their extents recorded. With
+ * `compare` (an after image: the before image's `want`), each column the before image left
+ * undecoded is compared with it byte for byte: `same` gets a bit for each equal one (< 31). */
 function readImage(
   buf: Buffer,
   start: number,
@@ -461,6 +469,7 @@ function readImage(
   columns: ColumnInfo[],
   present: Buffer,
   want?: boolean[],
+  compare?: boolean[],
 ): [(Value | undefined)[], number] {
   const n = columns.length;
   let presentCount = 0;
@@ -469,21 +478,42 @@ function readImage(
   if (start + nullLen > end) throw new RangeError('truncated row image (null bitmap)');
   let off = start + nullLen;
   const values: (Value | undefined)[] = new Array(n);
+  if (want && skipped.length < 2 * n) skipped = new Int32Array(4 * n);
+  same = 0;
   let k = 0;
   for (let i = 0; i < n; i++) {
     if (!(present[i >> 3] & (1 << (i & 7)))) {
       values[i] = undefined;
+      if (want) skipped[2 * i] = -1;
       continue;
     }
-    if (buf[start + (k >> 3)] & (1 << (k & 7))) values[i] = want && !want[i] ? undefined : null;
-    else if (want && !want[i]) {
-      values[i] = undefined;
-      off += valueSize(buf, off, end, columns[i]);
-    } else {
-      values[i] = decodeValue(buf, off, end, columns[i]);
-      off += valueWidth;
-    }
+    const isNull = buf[start + (k >> 3)] & (1 << (k & 7));
     k++;
+    if (want && !want[i]) {
+      values[i] = undefined;
+      if (isNull) skipped[2 * i] = -2;
+      else {
+        const w = valueSize(buf, off, end, columns[i]);
+        skipped[2 * i] = off;
+        skipped[2 * i + 1] = w;
+        off += w;
+      }
+      continue;
+    }
+    const was = compare && !compare[i] && i < 31 ? skipped[2 * i] : -1;
+    if (isNull) {
+      values[i] = null;
+      if (was === -2) same |= 1 << i;
+      continue;
+    }
+    values[i] = decodeValue(buf, off, end, columns[i]);
+    if (
+      was >= 0 &&
+      skipped[2 * i + 1] === valueWidth &&
+      buf.compare(buf, was, was + valueWidth, off, off + valueWidth) === 0
+    )
+      same |= 1 << i;
+    off += valueWidth;
   }
   return [values, off];
 }

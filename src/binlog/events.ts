@@ -49,6 +49,9 @@ export interface Row {
   before?: (Value | undefined)[];
   /** After image (INSERT, UPDATE). */
   after?: (Value | undefined)[];
+  /** UPDATE with a before image decoded only in part: bit i set when column i (< 31), left
+   * undefined in the before image, has the same bytes in both images (it did not change). */
+  unchanged?: number;
 }
 
 export interface RowsEvent {

@@ -482,6 +482,29 @@ test('rowColumns: a before image decodes only the wanted columns, skipping the o
     assert.deepEqual(upd.rows[0].before, [undefined, 42], c.name);
     assert.deepEqual(upd.rows[0].after, [c.expect, 43], c.name);
   }
+  // the after image's columns the before image skipped: compared byte for byte (NULL = NULL)
+  const d3 = new BinlogDecoder({ rowColumns: () => ({ before: [true, false, false, false] }) });
+  d3.decode(fde());
+  const str = { type: T.VARCHAR, meta: u16(40) };
+  d3.decode(
+    tableMap(
+      2,
+      'db',
+      't',
+      [{ type: T.LONG }, str, str, { type: T.LONG }],
+      [tlv(3, Buffer.concat([lenenc(45), lenenc(45)]))],
+    ),
+  );
+  const [same, moved] = [lenencStr('same'), lenencStr('moved')];
+  const upd3 = d3.decode(
+    rowsEvent(E.UPDATE_ROWS, 2, 4, [
+      image([u32(1), same, lenencStr('old'), null]),
+      image([u32(1), same, moved, null]),
+    ]),
+  ) as RowsEvent;
+  assert.deepEqual(upd3.rows, [
+    { before: [1, undefined, undefined, undefined], after: [1, 'same', 'moved', null], unchanged: 0b1010 },
+  ]);
   // skip: no rows; no answer: everything, and asked again at the next event
   const asked: string[] = [];
   const answer: { now?: { skip: boolean } } = {};

@@ -293,7 +293,7 @@ test('compact + multiple-rows: net change per row, grouped per table; unsafe tab
     [
       'DELETE FROM `d`.`t` WHERE `id` IN (3,5)',
       "INSERT INTO `d`.`t` (`id`,`v`,`g`) VALUES (1,'b',0),(3,'r',0)",
-      "INSERT INTO `d`.`t` (`id`,`v`,`g`) VALUES (2,'z',0) ON DUPLICATE KEY UPDATE `v`=VALUES(`v`),`g`=VALUES(`g`)",
+      "UPDATE `d`.`t` SET `v` = CASE `id` WHEN 2 THEN 'z' ELSE `v` END WHERE `id` IN (2)",
     ],
   );
   // a key-changing update flushes what is pending and stays in order
@@ -410,14 +410,33 @@ test("a batch: every table's changes together and in order, runs of one kind as 
     ch(t, 'insert', undefined, [11, 'h', 0]),
     ch(nk, 'delete', [1, 'b', 0]),
   ];
-  const iodku = ' ON DUPLICATE KEY UPDATE `v`=VALUES(`v`),`g`=VALUES(`g`)';
   assert.deepEqual(batchSQL(changes, false), [
-    "INSERT INTO `d`.`t` (`id`,`v`,`g`) VALUES (1,'b',0),(2,'c',0),(1,'d',0),(5,'f',0)" + iodku,
+    "UPDATE `d`.`t` SET `v` = CASE `id` WHEN 1 THEN 'b' WHEN 2 THEN 'c' ELSE `v` END WHERE `id` IN (1,2)",
+    "UPDATE `d`.`t` SET `v` = CASE `id` WHEN 1 THEN 'd' WHEN 5 THEN 'f' ELSE `v` END WHERE `id` IN (1,5)",
     'UPDATE `d`.`t` SET `id` = 9 WHERE `id` = 2 LIMIT 1',
     "INSERT INTO `d`.`t` (`id`,`v`,`g`) VALUES (10,'g',0),(11,'h',0)",
     'DELETE FROM `d`.`u` WHERE (`id` = 1 AND `v` = 2) OR (`id` = 3 AND `v` = 4)',
     "UPDATE `d`.`nk` SET `v` = 'b' WHERE `id` = 1 AND `v` = 'a' AND `g` = 0 LIMIT 1",
     "DELETE FROM `d`.`nk` WHERE `id` = 1 AND `v` = 'b' AND `g` = 0 LIMIT 1",
+  ]);
+  // of each column only the rows that change it; a before image with only the key: every column
+  // counts as changed but those marked unchanged (bytes equal in both images)
+  assert.deepEqual(
+    batchSQL(
+      [
+        ch(t, 'update', [1, 'a', 0], [1, 'a', 7]),
+        { t, op: 'update', before: [2, undefined, undefined], after: [2, 'x', 5], unchanged: 1 << 2 },
+        { t, op: 'update', before: [3, undefined, undefined], after: [3, 'y', 6] },
+      ],
+      false,
+    ),
+    [
+      "UPDATE `d`.`t` SET `g` = CASE `id` WHEN 1 THEN 7 WHEN 3 THEN 6 ELSE `g` END, `v` = CASE `id` WHEN 2 THEN 'x' WHEN 3 THEN 'y' ELSE `v` END WHERE `id` IN (1,2,3)",
+    ],
+  );
+  // a composite key: searched CASE
+  assert.deepEqual(batchSQL([ch(u, 'update', [1, 2, 'x'], [1, 2, 'y'])], false), [
+    "UPDATE `d`.`u` SET `g` = CASE WHEN `id` = 1 AND `v` = 2 THEN 'y' ELSE `g` END WHERE (`id` = 1 AND `v` = 2)",
   ]);
   // safe mode: idempotent statements, nothing paired
   assert.deepEqual(batchSQL(changes.slice(0, 3), true), [
@@ -426,13 +445,10 @@ test("a batch: every table's changes together and in order, runs of one kind as 
   ]);
   // a partial after image (binlog_row_image MINIMAL/NOBLOB) is an UPDATE of what it has
   assert.deepEqual(batchSQL([{ t, op: 'update', before: [1, 'a', 0], after: [1, 'z', undefined] }], false), [
-    "UPDATE `d`.`t` SET `v` = 'z' WHERE `id` = 1 LIMIT 1",
+    "UPDATE `d`.`t` SET `v` = CASE `id` WHEN 1 THEN 'z' ELSE `v` END WHERE `id` IN (1)",
   ]);
-  // a key-only table updates nothing but still names a column
-  const ko = targetTable(map(['id']), schema(['id']), 'd', 'k');
-  assert.deepEqual(batchSQL([{ t: ko, op: 'update', before: [1], after: [1] }], false), [
-    'INSERT INTO `d`.`k` (`id`) VALUES (1) ON DUPLICATE KEY UPDATE `id`=`id`',
-  ]);
+  // an update that changes nothing writes nothing
+  assert.deepEqual(batchSQL([ch(t, 'update', [1, 'a', 0], [1, 'a', 0])], false), []);
   // deletes by a single-column key: one IN list
   assert.deepEqual(batchSQL([ch(t, 'delete', [1, 'a', 0]), ch(t, 'delete', [2, 'b', 0])], false), [
     'DELETE FROM `d`.`t` WHERE `id` IN (1,2)',

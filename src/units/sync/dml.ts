@@ -164,25 +164,64 @@ function multiRow(
   return out;
 }
 
-/** Updates that keep the key, as multi-row INSERT … ON DUPLICATE KEY UPDATE of the after images
- * (REPLACE in safe mode): one statement for many rows costs the target a fraction of an UPDATE
- * per row (parsing, table locking and a binlog event per statement). Only for tables whose key is
- * their only unique key (the duplicate found is the row's own) and full after images. The one
- * difference from UPDATE: a row missing on the target is inserted rather than left missing. */
-export function upsertStatements(t: TargetTable, rows: Row[], safe: boolean): string[] {
-  if (safe) return insertStatements(t, rows, true);
-  const key = new Set(t.where.map((c) => c.idx));
-  const set = t.cols.filter((c) => !key.has(c.idx));
-  const tail = set.length
-    ? ` ON DUPLICATE KEY UPDATE ${set.map((c) => `${quoteId(c.name)}=VALUES(${quoteId(c.name)})`).join(',')}`
-    : ` ON DUPLICATE KEY UPDATE ${quoteId(t.where[0].name)}=${quoteId(t.where[0].name)}`;
-  return multiRow(
-    `INSERT INTO ${t.quoted} ${colList(t)} VALUES `,
-    rows.map((r) => values(t, r.after!)),
-    tail,
-    MAX_ROWS_PER_INSERT,
-    MAX_INSERT_BYTES,
-  );
+/** Most rows in one multi-row UPDATE (CASE lists are searched in order). */
+const MAX_ROWS_PER_UPDATE = 500;
+
+/** Updates that keep the key, as multi-row UPDATEs:
+ * `UPDATE t SET c = CASE key WHEN k1 THEN v1 … ELSE c END, … WHERE key IN (k1, …)`, with of each
+ * column only the rows that change it. One statement for many rows costs the target a fraction of
+ * an UPDATE per row (parsing, table locking and a binlog event per statement), and it means what
+ * the single UPDATEs mean (a row missing on the target stays missing). A key that comes again
+ * starts the next statement (CASE takes the first match), so each row's updates stay in order.
+ * Only for tables identified by a key; rows that change nothing are left out. */
+export function caseUpdateStatements(
+  t: TargetTable,
+  rows: Array<Pick<RowChange, 'before' | 'after' | 'unchanged'>>,
+): string[] {
+  const single = t.where.length === 1;
+  const keyCol = quoteId(t.where[0].name);
+  const out: string[] = [];
+  let seen = new Set<string>();
+  let whens = new Map<Col, string[]>();
+  let keys: string[] = [];
+  let bytes = 0;
+  const flush = () => {
+    if (whens.size) {
+      const set = [...whens]
+        .map(([c, w]) => {
+          const q = quoteId(c.name);
+          return `${q} = CASE${single ? ' ' + keyCol : ''} ${w.join(' ')} ELSE ${q} END`;
+        })
+        .join(', ');
+      const where = single ? `${keyCol} IN (${keys.join(',')})` : keys.map((k) => `(${k})`).join(' OR ');
+      out.push(`UPDATE ${t.quoted} SET ${set} WHERE ${where}`);
+    }
+    seen = new Set();
+    whens = new Map();
+    keys = [];
+    bytes = 0;
+  };
+  const norm: string[] = [];
+  for (const r of rows) {
+    const changed = changedColumns(t, r);
+    if (!changed.length) continue;
+    norm.length = 0;
+    rowKeys({ ...t, uniques: [t.where] }, r.before, norm);
+    if (seen.has(norm[0]) || keys.length >= MAX_ROWS_PER_UPDATE || bytes > MAX_INSERT_BYTES) flush();
+    seen.add(norm[0]);
+    const key = single ? literal(r.before![t.where[0].idx]) : whereClause(t, r.before!);
+    keys.push(key);
+    bytes += key.length;
+    for (const c of changed) {
+      const w = `WHEN ${key} THEN ${literal(r.after![c.idx])}`;
+      bytes += w.length;
+      const list = whens.get(c);
+      if (list) list.push(w);
+      else whens.set(c, [w]);
+    }
+  }
+  flush();
+  return out;
 }
 
 /** Deletes by key, as multi-row DELETE … WHERE key IN (…) (composite keys: ORs of ANDs, which
@@ -207,12 +246,23 @@ export function deleteInStatements(t: TargetTable, rows: Row[]): string[] {
 export function updateSQL(t: TargetTable, row: Row, safe: boolean): string[] {
   if (safe) return [deleteSQL(t, row), insertSQL(t, [{ after: row.after }], true)];
   const after = row.after!;
-  const before = row.before!;
   // Only the columns that changed (all of them when nothing seems to: the statement stays valid).
-  let changed = t.cols.filter((c) => after[c.idx] !== undefined && !sameValue(before[c.idx], after[c.idx]));
+  let changed = changedColumns(t, row);
   if (!changed.length) changed = t.cols.filter((c) => after[c.idx] !== undefined);
   const set = changed.map((c) => `${quoteId(c.name)} = ${literal(after[c.idx])}`).join(', ');
   return [`UPDATE ${t.quoted} SET ${set} WHERE ${whereClause(t, row.before!)} LIMIT 1`];
+}
+
+/** The columns an update changes: in its after image, and different from the before image (a
+ * column the before image lacks counts as changed unless `unchanged` says otherwise). */
+function changedColumns(t: TargetTable, row: Row & { unchanged?: number }): Col[] {
+  const { before, after, unchanged = 0 } = row;
+  return t.cols.filter(
+    (c) =>
+      after![c.idx] !== undefined &&
+      !(c.idx < 31 && (unchanged >>> c.idx) & 1) &&
+      !sameValue(before![c.idx], after![c.idx]),
+  );
 }
 
 function sameValue(a: Value | undefined, b: Value | undefined): boolean {
@@ -257,6 +307,8 @@ export interface RowChange {
   op: 'insert' | 'update' | 'delete';
   before?: (Value | undefined)[];
   after?: (Value | undefined)[];
+  /** Columns known unchanged although the before image lacks them (Row.unchanged). */
+  unchanged?: number;
 }
 
 /** Within one upstream transaction, a row deleted and then inserted again under the same key
@@ -321,11 +373,13 @@ export function transactionSQL(rows: RowChange[], safe: boolean): string[] {
 
 /** How a row change can be written together with its neighbours of the same table: `single`
  * ones are statements of their own. */
-function kind(c: RowChange): 'insert' | 'upsert' | 'delete' | 'single' {
+function kind(c: RowChange, safe: boolean): 'insert' | 'update' | 'delete' | 'single' {
   if (c.op === 'insert') return 'insert';
   if (!compactable(c.t)) return 'single';
   if (c.op === 'delete') return 'delete';
-  return c.after!.includes(undefined) || keyOf(c.t, c.before!) !== keyOf(c.t, c.after!) ? 'single' : 'upsert';
+  return keyOf(c.t, c.before!) !== keyOf(c.t, c.after!) || (safe && c.after!.includes(undefined))
+    ? 'single'
+    : 'update';
 }
 
 /** The statements of one target transaction: the row changes of several upstream transactions,
@@ -345,12 +399,13 @@ export function batchSQL(changes: RowChange[], safe: boolean): string[] {
   const out: string[] = [];
   for (const [t, list] of byTable) {
     for (let i = 0; i < list.length;) {
-      const k = kind(list[i]);
+      const k = kind(list[i], safe);
       let j = i + 1;
-      if (k !== 'single') while (j < list.length && kind(list[j]) === k) j++;
+      if (k !== 'single') while (j < list.length && kind(list[j], safe) === k) j++;
       const run = list.slice(i, j);
       if (k === 'insert') out.push(...insertStatements(t, run, safe));
-      else if (k === 'upsert') out.push(...upsertStatements(t, run, safe));
+      else if (k === 'update')
+        out.push(...(safe ? insertStatements(t, run, true) : caseUpdateStatements(t, run)));
       else if (k === 'delete') out.push(...deleteInStatements(t, run));
       else if (run[0].op === 'update') out.push(...updateSQL(t, run[0], safe));
       else out.push(deleteSQL(t, run[0]));
@@ -454,10 +509,9 @@ function emitGroups(t: TargetTable, nets: Net[], safe: boolean, out: string[]): 
     ),
   );
   out.push(
-    ...upsertStatements(
+    ...caseUpdateStatements(
       t,
       nets.filter((n) => n.op === 'update'),
-      false,
     ),
   );
 }

@@ -727,9 +727,11 @@ export class SyncUnit implements Unit {
         ? ev.rows.map((r) => ({
             before: r.before && [...r.before, ...extra],
             after: r.after && [...r.after, ...extra],
+            unchanged: r.unchanged,
           }))
         : ev.rows;
-      for (const r of rowsOf) rows.push({ t, op: ev.action, before: r.before, after: r.after });
+      for (const r of rowsOf)
+        rows.push({ t, op: ev.action, before: r.before, after: r.after, unchanged: r.unchanged });
     }
     if (!rows.length) return undefined;
     for (const c of rows) {
