@@ -23,11 +23,14 @@ export interface Assignment {
 export class Causality {
   private readonly owner = new Map<string, { applier: number; seq: number }>();
   private readonly committed: number[];
-  /** Per applier, the keys it took, in order: dropped from `owner` as it commits (so the map
-   * holds only keys of transactions in flight, and the GC has little to trace). */
-  private readonly taken: Array<Array<{ key: string; seq: number }>>;
+  /** Per applier, the keys it took and their transactions, in order: dropped from `owner` as it
+   * commits (so the map holds only keys of transactions in flight, and the GC has little to trace). */
+  private readonly takenKeys: string[][];
+  private readonly takenSeqs: number[][];
   private readonly takenHead: number[];
   private next = 0;
+  /** Scratch: per applier, the latest of its transactions owning a key of the one assigned. */
+  private readonly latest: number[];
 
   constructor(
     private readonly appliers: number,
@@ -35,33 +38,45 @@ export class Causality {
     private readonly pick?: () => number,
   ) {
     this.committed = new Array<number>(appliers).fill(0);
-    this.taken = Array.from({ length: appliers }, () => []);
+    this.takenKeys = Array.from({ length: appliers }, () => []);
+    this.takenSeqs = Array.from({ length: appliers }, () => []);
     this.takenHead = new Array<number>(appliers).fill(0);
+    this.latest = new Array<number>(appliers).fill(0);
   }
 
   assign(keys: string[], seq: number): Assignment {
-    /** Owner applier → the latest transaction of it that owns one of these keys. */
-    const owners = new Map<number, number>();
+    const latest = this.latest;
+    /** The owner with the latest transaction: the others are the likelier to have committed first. */
+    let applier = -1;
+    let owners = 0;
     for (const k of keys) {
       const o = this.owner.get(k);
-      if (o && o.seq > this.committed[o.applier])
-        owners.set(o.applier, Math.max(owners.get(o.applier) ?? 0, o.seq));
+      if (!o || o.seq <= this.committed[o.applier]) continue;
+      if (!latest[o.applier]) owners++;
+      if (o.seq > latest[o.applier]) latest[o.applier] = o.seq;
+      if (applier < 0 || latest[o.applier] > latest[applier]) applier = o.applier;
     }
-    let applier: number;
-    if (owners.size) {
-      // The owner with the latest transaction: the others are the likelier to have committed first.
-      applier = [...owners].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+    const deps: Dependency[] = [];
+    if (owners) {
+      for (let a = 0; a < this.appliers; a++) {
+        if (latest[a] && a !== applier) deps.push({ applier: a, seq: latest[a] });
+        latest[a] = 0;
+      }
     } else if (this.pick) applier = this.pick();
     else {
       applier = this.next;
       this.next = (this.next + 1) % this.appliers;
     }
-    const deps: Dependency[] = [];
-    for (const [a, s] of owners) if (a !== applier) deps.push({ applier: a, seq: s });
-    const taken = this.taken[applier];
+    const takenKeys = this.takenKeys[applier];
+    const takenSeqs = this.takenSeqs[applier];
     for (const key of keys) {
-      this.owner.set(key, { applier, seq });
-      taken.push({ key, seq });
+      const o = this.owner.get(key);
+      if (o) {
+        o.applier = applier;
+        o.seq = seq;
+      } else this.owner.set(key, { applier, seq });
+      takenKeys.push(key);
+      takenSeqs.push(seq);
     }
     return { applier, deps };
   }
@@ -74,15 +89,17 @@ export class Causality {
   /** The applier has committed every transaction up to `seq`. */
   commit(applier: number, seq: number): void {
     this.committed[applier] = Math.max(this.committed[applier], seq);
-    const taken = this.taken[applier];
+    const keys = this.takenKeys[applier];
+    const seqs = this.takenSeqs[applier];
     let h = this.takenHead[applier];
-    while (h < taken.length && taken[h].seq <= seq) {
-      const { key, seq: s } = taken[h++];
-      const o = this.owner.get(key);
-      if (o && o.applier === applier && o.seq === s) this.owner.delete(key);
+    while (h < keys.length && seqs[h] <= seq) {
+      const o = this.owner.get(keys[h]);
+      if (o && o.applier === applier && o.seq === seqs[h]) this.owner.delete(keys[h]);
+      h++;
     }
-    if (h > 1024 && h * 2 > taken.length) {
-      taken.splice(0, h);
+    if (h > 1024 && h * 2 > keys.length) {
+      keys.splice(0, h);
+      seqs.splice(0, h);
       h = 0;
     }
     this.takenHead[applier] = h;

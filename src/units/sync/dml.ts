@@ -318,35 +318,49 @@ export interface RowChange {
  * the old row stays until the insert's place), and only when no other change touches the key in
  * between (compared as causality compares: case- and trailing-space-insensitive). */
 export function pairDeleteInsert(changes: RowChange[]): RowChange[] {
-  const out: (RowChange | undefined)[] = [...changes];
+  let out: (RowChange | undefined)[] | undefined;
   /** Normalized key → index of the delete waiting for its insert. */
   const open = new Map<string, number>();
+  const k: string[] = [];
   const norm = (c: RowChange, img: (Value | undefined)[]) => {
-    const k: string[] = [];
+    k.length = 0;
     rowKeys(c.t, img, k);
     return k[0];
   };
-  changes.forEach((c, i) => {
-    if (!compactable(c.t)) return;
-    const touched = [c.before, c.after]
-      .filter((x): x is (Value | undefined)[] => !!x)
-      .map((img) => norm(c, img));
-    if (c.op === 'insert') {
-      const d = open.get(touched[0]);
-      if (d !== undefined) {
-        open.delete(touched[0]);
-        const del = changes[d];
-        if (keyOf(c.t, del.before!) === keyOf(c.t, c.after!) && del.t === c.t) {
-          out[d] = undefined;
-          out[i] = { t: c.t, op: 'update', before: del.before, after: c.after };
-        }
-      }
-      return;
+  for (let i = 0; i < changes.length; i++) {
+    const c = changes[i];
+    if (!compactable(c.t)) continue;
+    if (c.op === 'delete') {
+      open.set(norm(c, c.before!), i);
+      continue;
     }
-    for (const k of touched) open.delete(k);
-    if (c.op === 'delete') open.set(touched[0], i);
-  });
-  return out.filter((c): c is RowChange => c !== undefined);
+    if (!open.size) continue;
+    if (c.op === 'update') {
+      open.delete(norm(c, c.before!));
+      open.delete(norm(c, c.after!));
+      continue;
+    }
+    const key = norm(c, c.after!);
+    const d = open.get(key);
+    if (d === undefined) continue;
+    open.delete(key);
+    const del = changes[d];
+    if (del.t === c.t && keyOf(c.t, del.before!) === keyOf(c.t, c.after!)) {
+      out ??= [...changes];
+      out[d] = undefined;
+      out[i] = { t: c.t, op: 'update', before: del.before, after: c.after };
+    }
+  }
+  return out ? out.filter((c): c is RowChange => c !== undefined) : changes;
+}
+
+/** Whether an update keeps every unique key's values (its causality keys are its before image's). */
+export function keepsKeys(
+  t: TargetTable,
+  before: (Value | undefined)[],
+  after: (Value | undefined)[],
+): boolean {
+  return t.uniques.every((u) => u.every((c) => sameValue(before[c.idx], after[c.idx])));
 }
 
 /** The statements of one upstream transaction's row changes, in order: a delete and re-insert of

@@ -31,14 +31,15 @@ import { errorResult, isRetryableServerError, okResult, type ProcessResult, type
 import { Applier, statementsOf, type CompiledTxn } from './applier.js';
 import { Causality, type Dependency } from './causality.js';
 import { SyncCheckpoint, type Mark } from './checkpoint.js';
-import { rowKeys, targetTable, type RowChange, type TargetTable } from './dml.js';
+import { keepsKeys, rowKeys, targetTable, type RowChange, type TargetTable } from './dml.js';
 import { TxnAssembler, type Txn } from './txn.js';
-import type { BinlogEvent, TableMapEvent } from '../../binlog/events.js';
+import type { BinlogEvent, ColumnInfo, RowsEvent, TableMapEvent } from '../../binlog/events.js';
 import type { RowColumns } from '../../binlog/decoder.js';
 import { RelayReader } from '../relay/reader.js';
 import type { RelayUnit } from '../relay/relay.js';
 import { parseRelayName } from '../relay/layout.js';
 import { ShardSync, type ShardCoordinator } from './shard.js';
+import { Fifo } from '../../fifo.js';
 
 /** DDL errors that mean "already done" when a DDL is replayed right after a restart. */
 const REPLAYED_DDL_ERRNOS = new Set([1007, 1008, 1050, 1051, 1054, 1060, 1061, 1091, 1146, 1176]);
@@ -47,6 +48,16 @@ const REPLAYED_DDL_ERRNOS = new Set([1007, 1008, 1050, 1051, 1054, 1060, 1061, 1
  * sub-directory's suffix: mysql-bin|000002.000003). */
 function upstreamPos(p: BinlogPosition): BinlogPosition {
   return { file: parseRelayName(p.file).file, pos: p.pos };
+}
+
+/** A target table for an upstream table map, with what a route's extract-* columns add. */
+interface TableEntry {
+  tableId: number;
+  columns: number;
+  t: TargetTable;
+  extra: string[];
+  /** The event filter's verdict per row action (once known). */
+  admit: Partial<Record<RowsEvent['action'], boolean>>;
 }
 
 export class SyncError extends DMError {
@@ -67,7 +78,7 @@ export class SyncUnit implements Unit {
   private lwm?: Mark;
   private lwmGtid?: GtidSet;
   private master?: { pos: BinlogPosition; gtid: string };
-  private pending: Txn[] = [];
+  private readonly pending = new Fifo<Txn>();
   private done = new Set<number>();
   private lastRead = 0;
 
@@ -175,7 +186,7 @@ export class SyncUnit implements Unit {
     const behind = synced
       ? 0
       : this.pending.length
-        ? now / 1000 - this.pending[0].timestamp
+        ? now / 1000 - this.pending.at(0)!.timestamp
         : this.lastRead
           ? now / 1000 - this.lastRead
           : 0;
@@ -257,7 +268,7 @@ export class SyncUnit implements Unit {
     let shardTimer: NodeJS.Timeout | undefined;
     try {
       this.startedAt = Date.now();
-      this.pending = [];
+      this.pending.clear();
       this.between = undefined;
       this.done.clear();
       const target = await this.connectTarget();
@@ -336,7 +347,7 @@ export class SyncUnit implements Unit {
         }
         return (filling = best);
       });
-      const lwmNow = () => this.lwm!;
+      const lwmNow = () => this.mark();
       const depWaiters: { deps: Dependency[]; ready: () => void }[] = [];
       for (let i = 0; i < this.cfg.instance.syncer.workerCount; i++) {
         const c = await this.connectTarget();
@@ -407,7 +418,7 @@ export class SyncUnit implements Unit {
                   try {
                     await serial(() => target.exec(sql));
                   } catch (e) {
-                    throw this.applyError(e, { txn: this.pending[0], changes: [], sql: [sql] }, sql);
+                    throw this.applyError(e, { txn: this.pending.at(0)!, changes: [], sql: [sql] }, sql);
                   }
                   this.log.info({ ddl: sql, target: g.target }, 'sync: sharding DDL executed (lock owner)');
                 }
@@ -591,15 +602,16 @@ export class SyncUnit implements Unit {
   private complete(t: Txn): void {
     this.done.add(t.seq);
     let n = 0;
-    while (n < this.pending.length && this.done.has(this.pending[n].seq)) {
-      const head = this.pending[n++];
+    while (n < this.pending.length && this.done.has(this.pending.at(n)!.seq)) {
+      const head = this.pending.at(n++)!;
       this.done.delete(head.seq);
       if (head.gtid && this.lwmGtid) addGtid(this.lwmGtid, head.gtid);
     }
     if (n) {
-      const last = this.pending[n - 1];
-      this.pending.splice(0, n);
-      this.lwm = { pos: last.end, gtid: this.lwmGtid?.toString() ?? '' };
+      const last = this.pending.at(n - 1)!;
+      this.pending.drop(n);
+      // (the GTID set's text is made when needed: mark())
+      this.lwm = { pos: last.end, gtid: '' };
       this.passBetween();
     }
   }
@@ -663,10 +675,12 @@ export class SyncUnit implements Unit {
 
   /** Target tables by upstream name, valid while the table id and column count stay the same
    * (a new table map object arrives with every transaction; DDLs drop the entries). */
-  private readonly tables = new Map<
-    string,
-    { tableId: number; columns: number; t: TargetTable; extra: string[] }
-  >();
+  private readonly tables = new Map<string, TableEntry>();
+  /** The same by table map (its columns array, shared by the maps repeating its bytes: no name
+   * to build and hash per event), with the event filter's verdicts; null for a table the
+   * block-allow list leaves out. Valid while `tablesGen` is unchanged. */
+  private readonly byMap = new WeakMap<ColumnInfo[], (TableEntry & { gen: number }) | null>();
+  private tablesGen = 0;
 
   /** What the decoder needs to decode of a table's rows: nothing of a table the block-allow list
    * leaves out; of before images, only the columns that identify a row (the key, unique keys)
@@ -691,35 +705,18 @@ export class SyncUnit implements Unit {
     const rows: RowChange[] = [];
     for (const ev of txn.rows) {
       const { schema: up, table: upTable } = ev.table;
-      if (!this.filter.table(up, upTable)) continue;
-      if (!this.admits(up, upTable, ev.action, txn.endText)) continue;
-      const cacheKey = `${up}\0${upTable}`;
-      let entry = this.tables.get(cacheKey);
-      if (!entry || entry.tableId !== ev.table.tableId || entry.columns !== ev.table.columns.length) {
-        const { db, table } = this.router.route(up, upTable);
-        const schema = await tracker.get(db, table);
-        if (!schema) {
-          throw new SyncError(
-            `table ${quoteId(db)}.${quoteId(table)}${db === up && table === upTable ? '' : ` (the route target of ${quoteId(up)}.${quoteId(upTable)})`} does not exist on the target (binlog ${txn.endText})`,
-            'Create it on the target (or let the dump create it), or exclude it with block-allow-list; then resume-task.',
-            false,
-          );
+      let entry = this.byMap.get(ev.table.columns);
+      if (entry === null) continue;
+      if (entry === undefined || entry.gen !== this.tablesGen) {
+        if (!this.filter.table(up, upTable)) {
+          this.byMap.set(ev.table.columns, null);
+          continue;
         }
-        const extras = this.router.extras(up, upTable);
-        entry = {
-          tableId: ev.table.tableId,
-          columns: ev.table.columns.length,
-          t: targetTable(
-            ev.table,
-            schema,
-            db,
-            table,
-            extras.map((e) => e.column),
-          ),
-          extra: extras.map((e) => e.value),
-        };
-        this.tables.set(cacheKey, entry);
+        entry = { ...(await this.tableEntry(ev.table, tracker, txn)), gen: this.tablesGen };
+        this.byMap.set(ev.table.columns, entry);
       }
+      const admit = (entry.admit[ev.action] ??= this.admits(up, upTable, ev.action, txn.endText));
+      if (!admit) continue;
       const t = entry.t;
       const extra = entry.extra;
       // A route's extract-* columns: their values follow the binlog's in every row image.
@@ -736,9 +733,42 @@ export class SyncUnit implements Unit {
     if (!rows.length) return undefined;
     for (const c of rows) {
       rowKeys(c.t, c.before, keys);
-      rowKeys(c.t, c.after, keys);
+      if (c.op !== 'update' || !keepsKeys(c.t, c.before!, c.after!)) rowKeys(c.t, c.after, keys);
     }
     return { keys, changes: rows, safe, compact: sy.compact || sy.multipleRows };
+  }
+
+  /** The target table of an upstream table map (cached by name while its id and column count stay). */
+  private async tableEntry(map: TableMapEvent, tracker: SchemaTracker, txn: Txn): Promise<TableEntry> {
+    const { schema: up, table: upTable } = map;
+    const cacheKey = `${up}\0${upTable}`;
+    const known = this.tables.get(cacheKey);
+    if (known && known.tableId === map.tableId && known.columns === map.columns.length) return known;
+    const { db, table } = this.router.route(up, upTable);
+    const schema = await tracker.get(db, table);
+    if (!schema) {
+      throw new SyncError(
+        `table ${quoteId(db)}.${quoteId(table)}${db === up && table === upTable ? '' : ` (the route target of ${quoteId(up)}.${quoteId(upTable)})`} does not exist on the target (binlog ${txn.endText})`,
+        'Create it on the target (or let the dump create it), or exclude it with block-allow-list; then resume-task.',
+        false,
+      );
+    }
+    const extras = this.router.extras(up, upTable);
+    const entry: TableEntry = {
+      tableId: map.tableId,
+      columns: map.columns.length,
+      t: targetTable(
+        map,
+        schema,
+        db,
+        table,
+        extras.map((e) => e.column),
+      ),
+      extra: extras.map((e) => e.value),
+      admit: {},
+    };
+    this.tables.set(cacheKey, entry);
+    return entry;
   }
 
   private async applyDDL(
@@ -765,6 +795,7 @@ export class SyncUnit implements Unit {
       if (info.dbs.includes(db) || info.tables.some((t) => t.db === db && t.table === table))
         this.tables.delete(k);
     }
+    this.tablesGen++;
     const query = this.router.active ? routeStatement(upQuery, upSchema, this.router) : upQuery;
     const schema = upSchema && this.router.route(upSchema, '').db;
     try {
