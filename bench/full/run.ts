@@ -7,6 +7,7 @@ import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MariaDBSandbox } from '../../src/sandbox/mariadb.js';
+import { NODE_FLAGS } from '../../src/cli/daemon.js';
 import { sysbench } from '../sysbench.js';
 import { dumpPipe } from '../dump-pipe.js';
 
@@ -59,10 +60,14 @@ async function ours(up: MariaDBSandbox, down: MariaDBSandbox, work: string, roun
       `block-allow-list:\n  only:\n    do-dbs: ["sbtest"]\n`,
   );
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, ['dist/cli/run-task.js', '--task', task, '--source', src], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, DM_LOG_LEVEL: 'warn' },
-  });
+  const child = spawn(
+    process.execPath,
+    [...NODE_FLAGS, 'dist/cli/run-task.js', '--task', task, '--source', src],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, DM_LOG_LEVEL: 'warn' },
+    },
+  );
   const rss = peakRss(child.pid!);
   let out = '';
   child.stdout.on('data', (x) => (out += x));

@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MariaDBSandbox } from '../../src/sandbox/mariadb.js';
+import { NODE_FLAGS } from '../../src/cli/daemon.js';
 import { sysbench } from '../sysbench.js';
 import { dumpPipe } from '../dump-pipe.js';
 import { comparePosition, parsePosition, type BinlogPosition } from '../../src/binlog/position.js';
@@ -113,6 +114,7 @@ function startOurs(
     const child = spawn(
       process.execPath,
       [
+        ...NODE_FLAGS,
         ...prof,
         'dist/cli/run-task.js',
         '--task',
