@@ -105,7 +105,7 @@ function startOurs(
       task,
       `name: benchinc\ntask-mode: incremental\ntarget-database:\n  host: ${d.host}\n  port: ${d.port}\n  user: ${d.user}\n  password: ""\n` +
         `mysql-instances:\n  - source-id: up\n    meta:\n      binlog-name: ${from.file}\n      binlog-pos: ${from.pos}\n` +
-        `    syncer:\n      worker-count: ${arg('workers', 16)}\n      batch: ${arg('batch', 100)}\n      safe-mode-duration: 0s\n` +
+        `    syncer:\n      worker-count: ${arg('workers', 16)}\n${arg('batch', 0) ? `      batch: ${arg('batch', 0)}\n` : ''}      safe-mode-duration: 0s\n` +
         (arg('compact', 0) ? `      compact: true\n      multiple-rows: true\n` : ''),
     );
     const prof = process.env.DM_CPU_PROFILE_DIR
@@ -184,7 +184,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     results.push([
-      `dm-ts (${arg('workers', 16)} appliers${arg('compact', 0) ? ', compact' : ''}${arg('relay', 0) ? ', via relay' : ''})`,
+      `dm-ts (${arg('workers', 16)} appliers${arg('batch', 0) ? `, batch ${arg('batch', 0)}` : ''}${arg('compact', 0) ? ', compact' : ''}${arg('relay', 0) ? ', via relay' : ''})`,
       {
         seconds: (Date.now() - started) / 1000,
         cpu: (await cpuSeconds(targets[0].pid)) - targetCpu0,

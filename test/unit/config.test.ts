@@ -116,7 +116,8 @@ test('a DM v2 task file parses with its values and DM defaults', () => {
   assert.equal(b.loader.poolSize, 3);
   assert.equal(b.loader.onDuplicate, 'error');
   assert.equal(b.syncer.workerCount, 8);
-  assert.equal(b.syncer.batch, 100);
+  assert.equal(a.syncer.batch, 100);
+  assert.equal(b.syncer.batch, 1000); // our default (DM's is 100)
   assert.equal(t.cleanDumpFile, true);
   assert.equal(t.metaSchema, 'dm_meta');
   assert.equal(t.routes.get('sharding-route-rules-table')!.targetTable, 't');
