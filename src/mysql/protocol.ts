@@ -5,8 +5,7 @@
 import { connect, type Socket } from 'node:net';
 import { createHash, publicEncrypt, constants as cryptoConstants } from 'node:crypto';
 import { DMError, type ErrorScope } from '../errors.js';
-
-const MAX_PAYLOAD = 0xffffff;
+import { MAX_PAYLOAD, PacketFramer } from './framing.js';
 
 // Capability flags
 const CLIENT_LONG_PASSWORD = 0x1;
@@ -136,12 +135,14 @@ export interface Handshake {
  * is paused while more than `highWaterMark` bytes wait, so a slow consumer never buffers without bound. */
 export class PacketConnection {
   private socket!: Socket;
-  private chunks: Buffer[] = [];
-  private chunkBytes = 0;
   private queue: Buffer[] = [];
   private queueHead = 0;
   private queuedBytes = 0;
-  private partial: Buffer[] = []; // payload parts of a > 16 MiB packet
+  private readonly framer = new PacketFramer((payload, seq) => {
+    this.seq = seq;
+    this.queue.push(payload);
+    this.queuedBytes += payload.length;
+  });
   private seq = 0;
   private waiter?: () => void;
   private failure?: Error;
@@ -218,32 +219,7 @@ export class PacketConnection {
   }
 
   private onData(d: Buffer): void {
-    this.chunks.push(d);
-    this.chunkBytes += d.length;
-    let buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.chunkBytes);
-    let off = 0;
-    while (buf.length - off >= 4) {
-      const len = buf.readUIntLE(off, 3);
-      if (buf.length - off < 4 + len) break;
-      this.seq = (buf[off + 3] + 1) & 0xff;
-      const payload = buf.subarray(off + 4, off + 4 + len);
-      off += 4 + len;
-      if (len === MAX_PAYLOAD) {
-        this.partial.push(payload);
-        continue;
-      }
-      let whole = payload;
-      if (this.partial.length) {
-        this.partial.push(payload);
-        whole = Buffer.concat(this.partial);
-        this.partial = [];
-      }
-      this.queue.push(whole);
-      this.queuedBytes += whole.length;
-    }
-    buf = buf.subarray(off);
-    this.chunks = buf.length ? [buf] : [];
-    this.chunkBytes = buf.length;
+    this.framer.push(d);
     if (!this.paused && this.queuedBytes > this.highWater) {
       this.paused = true;
       this.socket.pause();
