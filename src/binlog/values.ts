@@ -291,34 +291,30 @@ export function decodeValue(buf: Buffer, off: number, end: number, col: ColumnIn
   }
 }
 
+/** Types stored as a length of `meta` bytes, then the bytes. */
+const LENGTH_PREFIXED = new Set<number>([
+  T.BLOB,
+  T.TINY_BLOB,
+  T.MEDIUM_BLOB,
+  T.LONG_BLOB,
+  T.GEOMETRY,
+  T.JSON,
+  T.VECTOR,
+]);
+
 /** The width of a value in a row image, without decoding strings and blobs. */
 export function valueSize(buf: Buffer, off: number, end: number, col: ColumnInfo): number {
   let n: number;
-  switch (col.type) {
-    case T.VARCHAR:
-    case T.VAR_STRING:
-    case T.STRING:
-      if (col.meta > 255) {
-        if (off + 2 > end) truncated(col);
-        n = 2 + buf.readUInt16LE(off);
-      } else {
-        if (off + 1 > end) truncated(col);
-        n = 1 + buf[off];
-      }
-      break;
-    case T.BLOB:
-    case T.TINY_BLOB:
-    case T.MEDIUM_BLOB:
-    case T.LONG_BLOB:
-    case T.GEOMETRY:
-    case T.JSON:
-    case T.VECTOR:
-      if (off + col.meta > end) truncated(col);
-      n = col.meta + buf.readUIntLE(off, col.meta);
-      break;
-    default:
-      decodeValue(buf, off, end, col);
-      return valueWidth;
+  if (col.type === T.VARCHAR || col.type === T.VAR_STRING || col.type === T.STRING) {
+    const lenBytes = col.meta > 255 ? 2 : 1;
+    if (off + lenBytes > end) truncated(col);
+    n = lenBytes + (lenBytes === 1 ? buf[off] : buf.readUInt16LE(off));
+  } else if (LENGTH_PREFIXED.has(col.type)) {
+    if (off + col.meta > end) truncated(col);
+    n = col.meta + buf.readUIntLE(off, col.meta);
+  } else {
+    decodeValue(buf, off, end, col);
+    return valueWidth;
   }
   if (off + n > end) truncated(col);
   return n;
