@@ -206,7 +206,7 @@ export function caseUpdateStatements(
     const changed = changedColumns(t, r);
     if (!changed.length) continue;
     norm.length = 0;
-    rowKeys({ ...t, uniques: [t.where] }, r.before, norm);
+    rowKeys(t, r.before, norm); // the key's (a table identified by its only unique key)
     if (seen.has(norm[0]) || keys.length >= MAX_ROWS_PER_UPDATE || bytes > MAX_INSERT_BYTES) flush();
     seen.add(norm[0]);
     const key = single ? literal(r.before![t.where[0].idx]) : whereClause(t, r.before!);
