@@ -98,6 +98,13 @@ async function allMode(syncer: string | undefined): Promise<void> {
     UPDATE types.all SET id = id + 10 WHERE id = 2;
     DELETE FROM types.all WHERE id = 3;
     INSERT INTO types.all (id) VALUES (100)`);
+  // a composite key: rows updated several times in one transaction (multi-row UPDATEs split where a
+  // key repeats), deleted and inserted again, deleted by key
+  await up.exec(`CREATE TABLE types.ck (a INT, b VARCHAR(10), v INT, w TEXT, PRIMARY KEY (a, b));
+    INSERT INTO types.ck SELECT seq % 50, CONCAT('k', seq DIV 50), seq, REPEAT('w', seq % 7) FROM mysql.seq_1_to_500;
+    BEGIN; UPDATE types.ck SET v = v + 1 WHERE a < 10; UPDATE types.ck SET v = v * 2 WHERE a < 20; UPDATE types.ck SET w = 'x' WHERE a = 3;
+      DELETE FROM types.ck WHERE a = 4; INSERT INTO types.ck SELECT 4, CONCAT('k', seq), -seq, NULL FROM mysql.seq_0_to_9;
+      DELETE FROM types.ck WHERE a = 5 AND b IN ('k1', 'k2'); COMMIT`);
   // key changes, deletes by unique key, duplicate rows without a key
   await up.exec(`UPDATE sb.sbtest1 SET id = id + 1000000 WHERE id % 97 = 0;
     UPDATE types.uk SET code = CONCAT(code, '-moved') WHERE v % 10 = 0;
