@@ -2,6 +2,7 @@
 // dmctl (run to its end), from the TypeScript sources.
 import { after } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 
 export interface Proc {
   child: ChildProcess;
@@ -29,6 +30,11 @@ function node(script: string, args: string[], cwd?: string): ChildProcess {
   children.add(child);
   child.on('exit', () => children.delete(child));
   return child;
+}
+
+/** Starts a dm-master named `m` with its data in `<dir>/m`, on `addr` (default: a free port). */
+export function startMaster(dir: string, addr = '127.0.0.1:0'): Promise<Proc> {
+  return daemon('dm-master', ['--name', 'm', '--master-addr', addr, '--data-dir', join(dir, 'm')]);
 }
 
 /** Starts dm-master or dm-worker and resolves once it serves. */

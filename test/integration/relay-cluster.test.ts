@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { masterStatus, server } from '../harness/index.js';
 import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
 import { assertRelayEqualsUpstream, reached } from '../harness/relay.js';
-import { daemon, dmctl, type Proc } from '../harness/cluster.js';
+import { daemon, dmctl, startMaster, type Proc } from '../harness/cluster.js';
 import { assertTablesEqual } from '../harness/run.js';
 import { oltpWriteOnly, sysbenchTables } from '../../src/sandbox/workload.js';
 import { call } from '../../src/api/http.js';
@@ -25,14 +25,7 @@ test('relay in the cluster: relayStatus, pause-relay/resume-relay, purge-relay, 
     'source.yaml': `${sourceYaml('s1', up)}enable-relay: true\nrelay-dir: "${relayRoot}"\n`,
     'task.yaml': taskYaml({ name: 'rt', mode: 'all', target: down, sources: ['s1'], dir: f.dir }),
   });
-  const master = await daemon('dm-master', [
-    '--name',
-    'm',
-    '--master-addr',
-    '127.0.0.1:0',
-    '--data-dir',
-    join(f.dir, 'm'),
-  ]);
+  const master = await startMaster(f.dir);
   let worker: Proc = await startWorker();
   async function startWorker(): Promise<Proc> {
     return daemon(

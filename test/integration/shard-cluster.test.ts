@@ -5,10 +5,9 @@
 // row of every shard.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { masterStatus, server } from '../harness/index.js';
 import { sourceYaml, writeTemp } from '../harness/task.js';
-import { daemon, dmctl, type Proc } from '../harness/cluster.js';
+import { daemon, dmctl, startMaster, type Proc } from '../harness/cluster.js';
 import { ALTER, rows, seedShards, shardTask, totalUpstream, writeShards } from '../harness/shards.js';
 import { call } from '../../src/api/http.js';
 import type { QueryStatus, SubTaskStatus } from '../../src/task/status.js';
@@ -19,14 +18,7 @@ test('sharding DDL lock in the master survives a SIGKILLed owner worker', async 
   await seedShards(ups);
   const f = await writeTemp({ 's1.yaml': sourceYaml('s1', ups[0]), 's2.yaml': sourceYaml('s2', ups[1]) });
   const files = await writeTemp({ 'task.yaml': shardTask(down, f.dir, ['s1', 's2']) });
-  let master = await daemon('dm-master', [
-    '--name',
-    'm',
-    '--master-addr',
-    '127.0.0.1:0',
-    '--data-dir',
-    join(f.dir, 'm'),
-  ]);
+  let master = await startMaster(f.dir);
   const workers: Record<string, Proc> = {};
   const worker = async (name: string) =>
     (workers[name] = await daemon(
@@ -104,7 +96,7 @@ test('sharding DDL lock in the master survives a SIGKILLed owner worker', async 
   // The master restarts too: the lock is in its store.
   const addr = master.addr;
   await master.kill('SIGTERM');
-  master = await daemon('dm-master', ['--name', 'm', '--master-addr', addr, '--data-dir', join(f.dir, 'm')]);
+  master = await startMaster(f.dir, addr);
   const kept = (await dmctl(master.addr, 'shard-ddl-lock')).json.locks as Array<{
     ID: string;
     owner: string;
