@@ -576,6 +576,7 @@ function readOptionalMetadata(c: Cursor, ev: TableMapEvent, mariadb: boolean): v
     c.skip(len);
     switch (type) {
       case META_SIGNEDNESS: {
+        ev.signedness = true;
         let k = 0;
         for (const col of cols) {
           if (!isNumeric(col.type, mariadb)) continue;

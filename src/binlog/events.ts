@@ -42,6 +42,9 @@ export interface TableMapEvent {
   columns: ColumnInfo[];
   /** Column indexes of the primary key, when the server sent them. */
   primaryKey?: number[];
+  /** The map carried the integer columns' signedness (binlog_row_metadata MINIMAL or FULL);
+   * without it every integer is decoded as signed and the reader must know the schema. */
+  signedness?: boolean;
 }
 
 export interface Row {

@@ -22,6 +22,46 @@ export interface SandboxOptions {
   extraArgs?: string[];
   /** Port to listen on; default: a free one. */
   port?: number;
+  /** The binlog settings users run with. Default: ours (`preferred`); `defaults` is MariaDB's own
+   * (no row metadata, no GTID strict mode); each field overrides one setting. ROW format and the
+   * FULL row image always (the precheck requires them, as DM's). */
+  binlog?: BinlogProfile;
+}
+
+export interface BinlogProfile {
+  /** binlog_row_metadata; preferred FULL, MariaDB's default NO_LOG. */
+  rowMetadata?: 'FULL' | 'MINIMAL' | 'NO_LOG';
+  /** binlog_checksum; CRC32 in both. */
+  checksum?: 'CRC32' | 'NONE';
+  /** binlog_annotate_row_events; ON in both. */
+  annotate?: boolean;
+  /** gtid_strict_mode; preferred ON, MariaDB's default OFF. */
+  gtidStrict?: boolean;
+}
+
+/** MariaDB's own defaults for the settings of BinlogProfile. */
+export const MARIADB_DEFAULTS: Required<BinlogProfile> = {
+  rowMetadata: 'NO_LOG',
+  checksum: 'CRC32',
+  annotate: true,
+  gtidStrict: false,
+};
+
+const PREFERRED: Required<BinlogProfile> = {
+  rowMetadata: 'FULL',
+  checksum: 'CRC32',
+  annotate: true,
+  gtidStrict: true,
+};
+
+function binlogArgs(p: BinlogProfile = {}): string[] {
+  const b = { ...PREFERRED, ...p };
+  return [
+    `--binlog-row-metadata=${b.rowMetadata}`,
+    `--binlog-checksum=${b.checksum}`,
+    `--binlog-annotate-row-events=${b.annotate ? 'ON' : 'OFF'}`,
+    `--gtid-strict-mode=${b.gtidStrict ? 'ON' : 'OFF'}`,
+  ];
 }
 
 const INNODB_ARGS = [
@@ -155,9 +195,8 @@ export class MariaDBSandbox {
       '--log-bin=mysql-bin',
       '--binlog-format=ROW',
       '--binlog-row-image=FULL',
-      '--binlog-row-metadata=FULL',
+      ...binlogArgs(this.opts.binlog),
       '--log-slave-updates=ON',
-      '--gtid-strict-mode=ON',
       '--sync-binlog=0',
       '--skip-name-resolve',
       '--max-connections=500',

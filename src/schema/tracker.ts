@@ -6,7 +6,9 @@ import { quoteString } from '../mysql/connect.js';
 export interface TableSchema {
   db: string;
   table: string;
-  columns: { name: string; generated: boolean }[];
+  /** `unsigned`: an integer column declared UNSIGNED (a binlog without signedness metadata
+   * writes its values as the signed ones' bits). */
+  columns: { name: string; generated: boolean; unsigned?: boolean }[];
   /** The key that identifies a row: the primary key, else a NOT NULL unique key (column names). */
   key?: string[];
   /** Every unique key's columns (for causality). */
@@ -44,7 +46,7 @@ export class SchemaTracker {
   private async load(db: string, table: string): Promise<TableSchema | undefined> {
     const where = `TABLE_SCHEMA = ${quoteString(db)} AND TABLE_NAME = ${quoteString(table)}`;
     const cols = await this.query(
-      `SELECT COLUMN_NAME c, EXTRA x, IS_NULLABLE n FROM information_schema.COLUMNS WHERE ${where} ORDER BY ORDINAL_POSITION`,
+      `SELECT COLUMN_NAME c, EXTRA x, IS_NULLABLE n, COLUMN_TYPE t FROM information_schema.COLUMNS WHERE ${where} ORDER BY ORDINAL_POSITION`,
     );
     if (!cols.length) return undefined;
     const idx = await this.query(
@@ -61,7 +63,11 @@ export class SchemaTracker {
     return {
       db,
       table,
-      columns: cols.map((c) => ({ name: c.c!, generated: /GENERATED/i.test(c.x ?? '') })),
+      columns: cols.map((c) => ({
+        name: c.c!,
+        generated: /GENERATED/i.test(c.x ?? ''),
+        unsigned: /^(tiny|small|medium|big)?int\b.*\bunsigned\b/i.test(c.t ?? ''),
+      })),
       key,
       uniqueKeys,
     };

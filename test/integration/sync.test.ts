@@ -7,6 +7,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { masterStatus, server, type MariaDBSandbox } from '../harness/index.js';
+import { MARIADB_DEFAULTS, type BinlogProfile } from '../../src/sandbox/mariadb.js';
 import { allTypesTable, ROWS } from '../harness/all-types.js';
 import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
 import { assertTablesEqual, readStatus, runTask } from '../harness/run.js';
@@ -69,16 +70,29 @@ async function userTables(s: MariaDBSandbox): Promise<string[]> {
   return rows.map((r) => r.t);
 }
 
-for (const [title, syncer] of [
-  ['', undefined],
-  [' (syncers.compact + multiple-rows)', 'compact: true\nmultiple-rows: true\nworker-count: 4'],
-] as const) {
+// The servers as users run them: ours (FULL row metadata, GTID strict mode), MariaDB's defaults
+// (no row metadata: no signedness, names or charsets in the binlog), and the leanest binlog.
+const MATRIX: [title: string, syncer: string | undefined, binlog: BinlogProfile][] = [
+  ['', undefined, {}],
+  [' (syncers.compact + multiple-rows)', 'compact: true\nmultiple-rows: true\nworker-count: 4', {}],
+  [
+    " (upstream at MariaDB's defaults: binlog_row_metadata=NO_LOG, GTID strict off)",
+    undefined,
+    MARIADB_DEFAULTS,
+  ],
+  [
+    ' (upstream: NO_LOG, binlog_checksum=NONE, binlog_annotate_row_events=OFF)',
+    undefined,
+    { ...MARIADB_DEFAULTS, checksum: 'NONE', annotate: false },
+  ],
+];
+for (const [title, syncer, binlog] of MATRIX) {
   test(`all mode${title}: dump, load, then every kind of change replicated while writing; tables equal`, () =>
-    allMode(syncer));
+    allMode(syncer, binlog));
 }
 
-async function allMode(syncer: string | undefined): Promise<void> {
-  const up = await server();
+async function allMode(syncer: string | undefined, binlog: BinlogProfile): Promise<void> {
+  const up = await server({ binlog });
   const down = await server();
   await sysbenchTables(up, 'sb', 4, 10_000);
   await up.exec(`CREATE DATABASE types; ${allTypesTable('types', 'all')};

@@ -13,6 +13,7 @@ import {
   pairDeleteInsert,
   rowKeys,
   targetTable,
+  unsignedValues,
   updateSQL,
   type RowChange,
 } from '../../src/units/sync/dml.js';
@@ -99,6 +100,39 @@ const schema = (key?: string[], generated = false): TableSchema => ({
   ],
   key,
   uniqueKeys: key ? [key] : [],
+});
+
+test('without signedness metadata, integers unsigned on the target are read back from their signed bits', () => {
+  const cols: ColumnInfo[] = [1, 2, 9, 3, 8, 3].map((type) => ({ ...col(), type, mapType: type }));
+  const m: TableMapEvent = { ...map([]), columns: cols };
+  const s: TableSchema = {
+    db: 'd',
+    table: 't',
+    columns: ['ti', 'si', 'mi', 'i', 'bi', 'signed'].map((name) => ({
+      name,
+      generated: false,
+      unsigned: name !== 'signed',
+    })),
+    key: ['bi'],
+    uniqueKeys: [['bi']],
+  };
+  s.columns[5].unsigned = false;
+  const t = targetTable(m, s, 'd', 't');
+  assert.deepEqual(t.unsigned, [
+    { idx: 0, bits: 8 },
+    { idx: 1, bits: 16 },
+    { idx: 2, bits: 24 },
+    { idx: 3, bits: 32 },
+    { idx: 4, bits: 64 },
+  ]);
+  const row = [-1, -1, -1, -2, -2n, -1];
+  unsignedValues(row, t.unsigned);
+  assert.deepEqual(row, [255, 65535, 16777215, 4294967294, 18446744073709551614n, -1]);
+  const small = [5, 6, 7, 8, 9n, 10];
+  unsignedValues(small, t.unsigned);
+  assert.deepEqual(small, [5, 6, 7, 8, 9n, 10]);
+  // the map said which columns are unsigned: nothing to correct
+  assert.deepEqual(targetTable({ ...m, signedness: true }, s, 'd', 't').unsigned, []);
 });
 
 test('DML compiles by key, else all columns; generated columns left out; safe mode is idempotent', () => {

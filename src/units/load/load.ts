@@ -5,7 +5,14 @@ import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DMError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { downstreamRole, openConnection, privilegeError, quoteId, quoteString } from '../../mysql/connect.js';
+import {
+  downstreamRole,
+  openConnection,
+  privilegeError,
+  quoteId,
+  quoteString,
+  TARGET_SQL_MODE,
+} from '../../mysql/connect.js';
 import type { PacketConnection } from '../../mysql/protocol.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import {
@@ -137,7 +144,7 @@ export class LoadUnit implements Unit {
     const c = await openConnection(this.cfg.targetDatabase, ROLE);
     const utc = !this.cfg.instance.mydumper.skipTzUtc;
     await c.exec('SET NAMES binary');
-    await c.exec("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES'");
+    await c.exec(`SET SESSION sql_mode = '${TARGET_SQL_MODE}'`);
     await c.exec('SET SESSION foreign_key_checks = 0');
     if (utc) await c.exec("SET SESSION time_zone = '+00:00'");
     return c;

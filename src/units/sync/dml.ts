@@ -6,6 +6,7 @@ import type { Row, TableMapEvent, Value } from '../../binlog/events.js';
 import { quoteId, quoteString, quoteTable } from '../../mysql/connect.js';
 import type { TableSchema } from '../../schema/tracker.js';
 import { DMError } from '../../errors.js';
+import { ColumnType as T } from '../../binlog/constants.js';
 
 export interface Col {
   name: string;
@@ -25,6 +26,32 @@ export interface TargetTable {
   uniques: Col[][];
   /** The causality prefix: the target table name. */
   id: string;
+  /** Binlog columns whose values were decoded as signed but are unsigned on the target (a binlog
+   * without signedness metadata), with their width in bits: see `unsignedValues`. */
+  unsigned: { idx: number; bits: number }[];
+}
+
+const INT_BITS = new Map<number, number>([
+  [T.TINY, 8],
+  [T.SHORT, 16],
+  [T.INT24, 24],
+  [T.LONG, 32],
+  [T.LONGLONG, 64],
+]);
+
+/** Reads a row image's integers of `unsigned` columns as unsigned (in place): without signedness
+ * metadata the decoder reads every integer as signed, and a negative value there is the two's
+ * complement of the unsigned one (255 arrives as -1). */
+export function unsignedValues(
+  image: (Value | undefined)[] | undefined,
+  unsigned: TargetTable['unsigned'],
+): void {
+  if (!image) return;
+  for (const { idx, bits } of unsigned) {
+    const v = image[idx];
+    if (typeof v === 'number' && v < 0) image[idx] = v + 2 ** bits;
+    else if (typeof v === 'bigint' && v < 0n) image[idx] = v + (1n << BigInt(bits));
+  }
 }
 
 /** Maps a table-map's columns onto the target table: by name when the binlog carries names
@@ -73,6 +100,14 @@ export function targetTable(
   };
   const key = schema.key ? find(schema.key) : undefined;
   const uniques = schema.uniqueKeys.map(find).filter((k): k is Col[] => k !== undefined);
+  const unsigned: TargetTable['unsigned'] = [];
+  if (!map.signedness) {
+    for (const c of cols) {
+      const bits = INT_BITS.get(map.columns[c.idx]?.type ?? -1);
+      const sc = schema.columns.find((s) => s.name === c.name);
+      if (bits && sc?.unsigned) unsigned.push({ idx: c.idx, bits });
+    }
+  }
   return {
     quoted: quoteTable(db, table),
     cols,
@@ -80,6 +115,7 @@ export function targetTable(
     hasKey: !!key,
     uniques,
     id: `${db}.${table}`,
+    unsigned,
   };
 }
 

@@ -19,6 +19,7 @@ import {
   privilegeError,
   quoteId,
   quoteString,
+  TARGET_SQL_MODE,
   upstreamRole,
 } from '../../mysql/connect.js';
 import { ServerError, type PacketConnection } from '../../mysql/protocol.js';
@@ -31,7 +32,7 @@ import { errorResult, isRetryableServerError, okResult, type ProcessResult, type
 import { Applier, statementsOf, type CompiledTxn } from './applier.js';
 import { Causality, type Dependency } from './causality.js';
 import { SyncCheckpoint, type Mark } from './checkpoint.js';
-import { keepsKeys, rowKeys, targetTable, type RowChange, type TargetTable } from './dml.js';
+import { keepsKeys, rowKeys, targetTable, unsignedValues, type RowChange, type TargetTable } from './dml.js';
 import { TxnAssembler, type Txn } from './txn.js';
 import type { BinlogEvent, ColumnInfo, RowsEvent, TableMapEvent } from '../../binlog/events.js';
 import type { RowColumns } from '../../binlog/decoder.js';
@@ -619,7 +620,7 @@ export class SyncUnit implements Unit {
   private async connectTarget(): Promise<PacketConnection> {
     const c = await openConnection(this.cfg.targetDatabase, downstreamRole('sync'));
     await c.exec('SET NAMES utf8mb4');
-    await c.exec("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES'");
+    await c.exec(`SET SESSION sql_mode = '${TARGET_SQL_MODE}'`);
     await c.exec('SET SESSION foreign_key_checks = 0');
     await c.exec("SET SESSION time_zone = '+00:00'");
     return c;
@@ -727,8 +728,13 @@ export class SyncUnit implements Unit {
             unchanged: r.unchanged,
           }))
         : ev.rows;
-      for (const r of rowsOf)
+      for (const r of rowsOf) {
+        if (t.unsigned.length) {
+          unsignedValues(r.before, t.unsigned);
+          unsignedValues(r.after, t.unsigned);
+        }
         rows.push({ t, op: ev.action, before: r.before, after: r.after, unchanged: r.unchanged });
+      }
     }
     if (!rows.length) return undefined;
     for (const c of rows) {
