@@ -349,7 +349,9 @@ export class BinlogClient {
       this.position = { file: ev.nextFile, pos: ev.position };
       if (!this.inTrx) this.committedPosition = { ...this.position };
       if (!this.skipUntil) return true;
-      if (ev.artificial || comparePosition(this.position, this.skipUntil) <= 0) return false;
+      // The server's own ROTATE to where the reconnect resumes is dropped; one to a later file is
+      // not (a crash-closed file ends without a ROTATE: the server makes one up to go on).
+      if (comparePosition(this.position, this.skipUntil) <= 0) return false;
       this.skipUntil = undefined;
       return true;
     }
