@@ -173,9 +173,26 @@ export class SubTask {
    * finished theirs), e.g. Sync once it has a checkpoint, Load once the dump is complete. */
   private async skipFinishedUnits(): Promise<void> {
     for (let i = this.units.length - 1; i >= this.current; i--) {
-      if (!(await this.units[i].isFresh())) {
+      const u = this.units[i];
+      if (!(await u.isFresh())) {
+        // Load or a finished dump comes next: only a dump of this task run may be used.
+        const dump = this.units.find((d) => d instanceof DumpUnit);
+        if (dump && u instanceof LoadUnit) {
+          const why = await dump.foreign();
+          if (why) {
+            throw configError(
+              this.cfg.name,
+              `the load has begun from the dump in ${dump.dir}, but that dump is not this task run's: ${why}`,
+              'Start the task again from scratch: stop-task, then start-task --remove-meta (and empty the target tables).',
+            );
+          }
+        }
+        if (u instanceof DumpUnit && (await u.discardForeign())) {
+          this.current = i;
+          return;
+        }
         // A dump that is not fresh is complete: go on with what follows it.
-        this.current = this.units[i] instanceof DumpUnit ? i + 1 : i;
+        this.current = u instanceof DumpUnit ? i + 1 : i;
         return;
       }
     }

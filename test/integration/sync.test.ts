@@ -1,12 +1,12 @@
 // Incremental replication between real MariaDB servers: a write workload with every column type,
 // key-changing updates, a 100k-row transaction and DDL while writing; SIGKILL under load; the
 // target down for a while. At the end every table is equal (CHECKSUM TABLE and row counts).
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { masterStatus, server, type MariaDBSandbox } from '../harness/index.js';
+import { masterStatus, server } from '../harness/index.js';
+import { caughtUp, quiet, stopAtEnd, subtask, userTables } from '../harness/subtask.js';
 import { MARIADB_DEFAULTS, type BinlogProfile } from '../../src/sandbox/mariadb.js';
 import { allTypesTable, ROWS } from '../harness/all-types.js';
 import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
@@ -14,61 +14,8 @@ import { assertTablesEqual, readStatus, runTask } from '../harness/run.js';
 import { oltpWriteOnly, sysbenchTables } from '../../src/sandbox/workload.js';
 import { parseSourceConfig, parseTaskConfig, subTaskConfigs } from '../../src/task/config.js';
 import { SubTask } from '../../src/worker/subtask.js';
-import type { SubTaskStatus } from '../../src/task/status.js';
 
-const quiet = pino({ level: 'silent' });
 const DOWN_SECONDS = Number(process.env.DM_TEST_TARGET_DOWN_S ?? 30);
-
-async function subtask(
-  up: MariaDBSandbox,
-  down: MariaDBSandbox,
-  name: string,
-  syncer?: string,
-): Promise<SubTask> {
-  const f = await writeTemp({});
-  const task = parseTaskConfig(
-    taskYaml({ name, mode: 'all', target: down, sources: ['src'], dir: f.dir, syncer }),
-  );
-  const [cfg] = subTaskConfigs(task, [parseSourceConfig(sourceYaml('src', up))]);
-  return stopAtEnd(new SubTask(cfg, { log: quiet, autoResumeMs: 500 }));
-}
-
-/** Stops the subtask when the test file ends, also after a failed assertion (a running subtask
- * would keep the test process alive). */
-function stopAtEnd(st: SubTask): SubTask {
-  after(async () => {
-    if (st.stage === 'Running' || st.stage === 'Paused') await st.stop();
-  });
-  return st;
-}
-
-/** Waits until Sync has applied everything the upstream has written so far. */
-async function caughtUp(
-  up: MariaDBSandbox,
-  status: () => Promise<SubTaskStatus | undefined>,
-  timeoutMs = 120_000,
-): Promise<SubTaskStatus> {
-  const target = await masterStatus(up);
-  const want = `(${target.file}, ${target.pos})`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const st = await status();
-    if (st?.stage === 'Paused' && st.result?.errors.some((e) => !e.retryable))
-      assert.fail(`paused: ${JSON.stringify(st.result)}`);
-    const sync = st?.sync as { syncerBinlog?: string } | undefined;
-    if (sync?.syncerBinlog === want) return st!;
-    if (Date.now() > deadline)
-      assert.fail(`not caught up with ${want} within ${timeoutMs} ms: ${JSON.stringify(st)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function userTables(s: MariaDBSandbox): Promise<string[]> {
-  const rows = (await s.exec(
-    "SELECT CONCAT('`', TABLE_SCHEMA, '`.`', TABLE_NAME, '`') t FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN ('mysql','information_schema','performance_schema','sys','dm_meta') AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1",
-  )) as { t: string }[];
-  return rows.map((r) => r.t);
-}
 
 // The servers as users run them: ours (FULL row metadata, GTID strict mode), MariaDB's defaults
 // (no row metadata: no signedness, names or charsets in the binlog), and the leanest binlog.
@@ -100,7 +47,7 @@ async function allMode(syncer: string | undefined, binlog: BinlogProfile): Promi
     INSERT INTO types.uk SELECT CONCAT('c', seq), seq FROM mysql.seq_1_to_1000;
     CREATE TABLE types.nokey (a INT, b VARCHAR(10));
     INSERT INTO types.nokey VALUES (1, 'x'), (1, 'x'), (2, NULL)`);
-  const st = await subtask(up, down, 'sync_all', syncer);
+  const st = await subtask(up, down, 'sync_all', { syncer });
   st.start();
   await caughtUp(up, async () => st.status());
   assert.equal(st.status().unit, 'Sync');

@@ -6,6 +6,7 @@ import { ByteBuf, encodeRow, valueKind, ValueKind } from '../../src/units/dump/r
 import { chunkConditions, chunkCount } from '../../src/units/dump/chunks.js';
 import { dataFile, parseDumpFile, schemaCreateFile, tableSchemaFile } from '../../src/units/dump/files.js';
 import { formatMetadata, parseMetadata } from '../../src/units/dump/metadata.js';
+import { foreignDump } from '../../src/units/dump/ownership.js';
 import { splitStatements } from '../../src/units/load/statements.js';
 import { applyOnDuplicate } from '../../src/units/load/load.js';
 import { percent, toProcessError, ExecSQLError } from '../../src/units/unit.js';
@@ -137,6 +138,18 @@ test('metadata is written and read in mydumper format', () => {
     'Started dump at: 2026-01-02 03:04:05\nSHOW MASTER STATUS:\n\tLog: b.1\n\tPos: 4\n\tGTID:a-b:1-5,\nc-d:1-9\n\nFinished dump at: 2026-01-02 03:04:06\n';
   assert.equal(parseMetadata(wrapped).gtid, 'a-b:1-5,c-d:1-9');
   assert.throws(() => parseMetadata('Started dump at: x\n'), /no SHOW MASTER STATUS/);
+  // this project's run id and upstream, which mydumper's readers skip
+  const ours = { ...m, dumpId: 'd1', upstream: '127.0.0.1:3306 0-1' };
+  assert.deepEqual(parseMetadata(formatMetadata(ours)), ours);
+});
+
+test('a finished dump is resumed only by the run whose id the target recorded, from the same upstream', () => {
+  const dir = { dumpId: 'd1', upstream: 'h:1 0-1' };
+  assert.equal(foreignDump(dir, 'd1', 'h:1 0-1'), undefined);
+  assert.match(foreignDump({}, 'd1', 'h:1 0-1')!, /no dump id/);
+  assert.match(foreignDump(dir, undefined, 'h:1 0-1')!, /no record of dump d1/);
+  assert.match(foreignDump(dir, 'd2', 'h:1 0-1')!, /records dump d2, the directory holds dump d1/);
+  assert.match(foreignDump(dir, 'd1', 'h:2 0-7')!, /taken from h:1 0-1, the upstream now is h:2 0-7/);
 });
 
 test('statements split at lines ending with ";", keeping the unfinished tail', () => {

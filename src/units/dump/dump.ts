@@ -4,7 +4,16 @@
 import { mkdir, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../log.js';
-import { privilegeError, quoteId, quoteTable, upstreamRole } from '../../mysql/connect.js';
+import { randomUUID } from 'node:crypto';
+import {
+  downstreamRole,
+  openConnection,
+  privilegeError,
+  quoteId,
+  quoteTable,
+  serverUuid,
+  upstreamRole,
+} from '../../mysql/connect.js';
 import type { PacketConnection } from '../../mysql/protocol.js';
 import { blockAllowFilter } from '../../rules/balist.js';
 import type { SubTaskConfig } from '../../task/config.js';
@@ -12,6 +21,7 @@ import { okResult, runCancellable, percent, type ProcessResult, type Unit } from
 import { chunkConditions } from './chunks.js';
 import { dataFile, METADATA_FILE, schemaCreateFile, tableSchemaFile } from './files.js';
 import { formatMetadata, readFinishedDump } from './metadata.js';
+import { DumpRecord, foreignDump } from './ownership.js';
 import { ByteBuf, encodeRow, valueKind, type ValueKind } from './rowsql.js';
 import { takeSnapshot } from './snapshot.js';
 
@@ -44,13 +54,54 @@ export class DumpUnit implements Unit {
   private finishedBytes = 0;
   private completedTables = 0;
   private startedAt = 0;
+  private readonly record: DumpRecord;
 
   constructor(
     private readonly cfg: SubTaskConfig,
     /** The dump directory of this subtask. */
     readonly dir: string,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.record = new DumpRecord(cfg.metaSchema, cfg.name, cfg.instance.sourceId);
+  }
+
+  /** The upstream as a dump names it: its address and its server id (DM's uuid). */
+  private async upstreamIdentity(): Promise<string> {
+    const from = this.cfg.source.from;
+    const c = await openConnection(from, upstreamRole('dump'));
+    try {
+      return `${from.host}:${from.port} ${await serverUuid(c)}`;
+    } finally {
+      c.close();
+    }
+  }
+
+  private async onTarget<T>(f: (c: PacketConnection) => Promise<T>): Promise<T> {
+    const c = await openConnection(this.cfg.targetDatabase, downstreamRole('dump'));
+    try {
+      return await f(c);
+    } finally {
+      c.close();
+    }
+  }
+
+  /** Why the finished dump in the directory is not this run's (see ownership.ts); undefined when
+   * it is, or when there is no finished dump. */
+  async foreign(): Promise<string | undefined> {
+    const m = await readFinishedDump(this.dir);
+    if (!m) return undefined;
+    const recorded = await this.onTarget((c) => this.record.read(c));
+    return foreignDump(m, recorded, await this.upstreamIdentity());
+  }
+
+  /** Removes a finished dump that is not this run's, saying why; true when it did. */
+  async discardForeign(): Promise<boolean> {
+    const why = await this.foreign();
+    if (!why) return false;
+    this.log.warn({ dir: this.dir, why }, "dump: the dump directory is not this task run's; dumping again");
+    await rm(this.dir, { recursive: true, force: true });
+    return true;
+  }
 
   async init(): Promise<void> {}
 
@@ -60,6 +111,7 @@ export class DumpUnit implements Unit {
 
   async removeMeta(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
+    await this.onTarget((c) => this.record.clear(c));
   }
 
   async close(): Promise<void> {}
@@ -85,6 +137,9 @@ export class DumpUnit implements Unit {
       this.finishedRows = this.finishedBytes = this.completedTables = 0;
       await rm(this.dir, { recursive: true, force: true });
       await mkdir(this.dir, { recursive: true });
+      const dumpId = randomUUID();
+      const upstream = await this.upstreamIdentity();
+      await this.onTarget((c) => this.record.begin(c, dumpId, upstream));
       const md = this.cfg.instance.mydumper;
       const startedAt = new Date();
       const snap = await takeSnapshot(
@@ -117,6 +172,8 @@ export class DumpUnit implements Unit {
         binlogName: snap.binlogName,
         binlogPos: snap.binlogPos,
         gtid: snap.gtid,
+        dumpId,
+        upstream,
       });
       await writeFile(join(this.dir, METADATA_FILE + '.tmp'), meta);
       await rename(join(this.dir, METADATA_FILE + '.tmp'), join(this.dir, METADATA_FILE));

@@ -10,6 +10,10 @@ export interface DumpMetadata {
   binlogName: string;
   binlogPos: number;
   gtid: string;
+  /** This project's additions (mydumper's readers skip them): the id of the dump's run, also
+   * recorded on the target when the dump began, and the upstream it was taken from. */
+  dumpId?: string;
+  upstream?: string;
 }
 
 function stamp(d: Date): string {
@@ -23,6 +27,7 @@ export function formatMetadata(m: DumpMetadata): string {
   return (
     `Started dump at: ${stamp(m.startedAt)}\n` +
     `SHOW MASTER STATUS:\n\tLog: ${m.binlogName}\n\tPos: ${m.binlogPos}\n\tGTID:${m.gtid}\n\n` +
+    (m.dumpId ? `dm-ts dump:\n\tId: ${m.dumpId}\n\tUpstream: ${m.upstream ?? ''}\n\n` : '') +
     (m.finishedAt ? `Finished dump at: ${stamp(m.finishedAt)}\n` : '')
   );
 }
@@ -35,12 +40,14 @@ export function parseMetadata(text: string): DumpMetadata {
   if (!log || !pos) throw new Error('the metadata file has no SHOW MASTER STATUS position');
   const started = field(/Started dump at:\s*(.+)/);
   const finished = field(/Finished dump at:\s*(.+)/);
+  const dumpId = field(/dm-ts dump:\s*\n\s*Id:\s*(\S+)/);
   const date = (s: string) => new Date(s.replace(' ', 'T') + 'Z');
   return {
     startedAt: started ? date(started) : new Date(0),
     finishedAt: finished ? date(finished) : undefined,
     binlogName: log,
     binlogPos: Number(pos),
+    ...(dumpId ? { dumpId, upstream: field(/dm-ts dump:[\s\S]*?Upstream:[ \t]*([^\n]*)/) ?? '' } : {}),
     // A long MySQL GTID set wraps over lines, each but the last ending with ','.
     gtid: (/SHOW MASTER STATUS:[\s\S]*?GTID:((?:[^\n]*,\n)*[^\n]*)/.exec(text)?.[1] ?? '').replace(
       /\s+/g,

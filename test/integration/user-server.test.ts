@@ -1,0 +1,55 @@
+// Issue cases found on users' servers: each fails without its fix. Servers at MariaDB's defaults
+// where the case is about them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { server } from '../harness/index.js';
+import { MARIADB_DEFAULTS } from '../../src/sandbox/mariadb.js';
+import { writeTemp } from '../harness/task.js';
+import { assertTablesEqual } from '../harness/run.js';
+import { caughtUp, subtask } from '../harness/subtask.js';
+
+test('unsigned extremes and an UPDATE keyed on the largest BIGINT UNSIGNED replicate exactly without row metadata', async () => {
+  const [up, down] = await Promise.all([server({ binlog: MARIADB_DEFAULTS }), server()]);
+  await up.exec(`CREATE DATABASE u; CREATE TABLE u.t (id BIGINT UNSIGNED PRIMARY KEY, a BIGINT UNSIGNED,
+    b INT UNSIGNED, c TINYINT UNSIGNED, d MEDIUMINT UNSIGNED, e SMALLINT UNSIGNED, s INT)`);
+  const st = await subtask(up, down, 'unsigned');
+  st.start();
+  await caughtUp(up, async () => st.status());
+  await up.exec(`INSERT INTO u.t VALUES (1, 18446744073709551614, 4294967295, 255, 16777215, 65535, -1),
+      (18446744073709551615, 9223372036854775808, 2147483648, 128, 8388608, 32768, -2147483648);
+    UPDATE u.t SET a = 1, s = 5 WHERE id = 18446744073709551615;
+    UPDATE u.t SET id = 18446744073709551613 WHERE id = 1`);
+  const done = await caughtUp(up, async () => st.status());
+  assert.equal(done.stage, 'Running');
+  await assertTablesEqual(up, down, ['`u`.`t`']);
+  const rows = (await down.exec('SELECT CAST(id AS CHAR) id, CAST(a AS CHAR) a FROM u.t ORDER BY id')) as {
+    id: string;
+    a: string;
+  }[];
+  assert.deepEqual(rows, [
+    { id: '18446744073709551613', a: '18446744073709551614' },
+    { id: '18446744073709551615', a: '1' },
+  ]);
+  await st.stop();
+});
+
+test('a dump directory left by an earlier task of the same name (other servers) is dumped again, not trusted', async () => {
+  const [up1, down1, up2, down2] = await Promise.all([server(), server(), server(), server()]);
+  await up1.exec(`CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY, v INT);
+    INSERT INTO app.t SELECT seq, seq FROM mysql.seq_1_to_100`);
+  await up2.exec(`CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY, v INT);
+    INSERT INTO app.t SELECT seq, -seq FROM mysql.seq_1_to_200`);
+  const { dir } = await writeTemp({});
+  const first = await subtask(up1, down1, 'reused', { dir });
+  first.start();
+  await caughtUp(up1, async () => first.status());
+  await first.stop();
+  // the same task name and working directory, other servers
+  const second = await subtask(up2, down2, 'reused', { dir });
+  second.start();
+  await caughtUp(up2, async () => second.status());
+  await up2.exec('INSERT INTO app.t VALUES (201, 0)');
+  await caughtUp(up2, async () => second.status());
+  await assertTablesEqual(up2, down2, ['`app`.`t`']);
+  await second.stop();
+});
