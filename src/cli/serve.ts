@@ -88,7 +88,12 @@ export async function startMaster(s: MasterSettings, log: Logger, configText: st
         }
       : undefined,
   }));
-  await master.open();
+  try {
+    await master.open();
+  } catch (e) {
+    await http.close();
+    throw e;
+  }
   log.info({ name: s.name, addr, dataDir: s['data-dir'] }, 'dm-master started');
   return {
     addr,

@@ -112,7 +112,7 @@ export class Master {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.store.save();
+    await this.store.close();
   }
 
   // ---- workers ----

@@ -2,7 +2,7 @@
 // (write, fsync, rename) on every change, so a master restart finds sources, tasks, the stages
 // operators asked for, members and bindings as they were.
 import { mkdir, readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../files.js';
+import { lockDirectory, writeFileAtomic } from '../files.js';
 import { join } from 'node:path';
 import type { ShardState } from '../shard/locks.js';
 import type { DesiredStage } from '../worker/assignment.js';
@@ -30,6 +30,7 @@ export interface ClusterState {
 export class Store {
   state: ClusterState = { sources: {}, tasks: {}, workers: {}, bounds: {} };
   private writing: Promise<void> = Promise.resolve();
+  private unlock?: () => Promise<void>;
 
   constructor(private readonly dir: string) {}
 
@@ -39,6 +40,7 @@ export class Store {
 
   async open(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
+    this.unlock = await lockDirectory(this.dir, 'dm-master');
     try {
       this.state = { ...this.state, ...(JSON.parse(await readFile(this.file, 'utf8')) as ClusterState) };
     } catch (e) {
@@ -46,6 +48,13 @@ export class Store {
         throw new Error(`cannot read the master's state ${this.file}: ${(e as Error).message}`);
       }
     }
+  }
+
+  /** Writes the state a last time and lets the data dir go. */
+  async close(): Promise<void> {
+    await this.save();
+    await this.unlock?.();
+    this.unlock = undefined;
   }
 
   /** Writes the current state; writes are serialized and each one is complete on disk. */

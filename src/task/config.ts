@@ -323,15 +323,20 @@ function refCheck(r: Reader, kind: string, name: string, known: Map<string, unkn
   }
 }
 
+/** The longest suffix of the tables a task keeps in its meta schema (`<task>_syncer_checkpoint`). */
+const LONGEST_META_SUFFIX = '_syncer_checkpoint';
+/** A task name's limit: its meta tables' names must fit MySQL's 64 characters. */
+export const MAX_TASK_NAME = 64 - LONGEST_META_SUFFIX.length;
+
 /** Parses and validates a task file's text. */
 export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
   const r = parseYaml(text, file);
   const name = r.string('name');
-  if (!/^[A-Za-z0-9_-]{1,60}$/.test(name)) {
-    throw configError(
-      file,
-      `'name' is '${name}'`,
-      'Use 1-60 letters, digits, "_" or "-" (it names checkpoint tables).',
+  if (!/^[A-Za-z0-9_-]+$/.test(name) || name.length > MAX_TASK_NAME) {
+    r.invalid(
+      'name',
+      `is '${name}'${name.length > MAX_TASK_NAME ? ` (${name.length} characters)` : ''}`,
+      `Use 1-${MAX_TASK_NAME} letters, digits, "_" or "-": it names the checkpoint tables (\`<name>${LONGEST_META_SUFFIX}\`), and MySQL allows 64 characters in a table name.`,
     );
   }
   let shardMode = r.oneOf('shard-mode', ['', 'pessimistic', 'optimistic'] as const, '');

@@ -96,6 +96,11 @@ export class Reader {
     throw configError(this.file, `${this.where(key, node)} ${what}`, fix);
   }
 
+  /** Refuses the value of `key`: the error names the file, the key and its line. */
+  invalid(key: string, what: string, fix: string): never {
+    this.fail(key, this.get(key), what, fix);
+  }
+
   string(key: string, def?: string): string {
     const v = this.get(key);
     if (v === undefined) {

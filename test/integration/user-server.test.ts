@@ -4,8 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { server } from '../harness/index.js';
 import { MARIADB_DEFAULTS } from '../../src/sandbox/mariadb.js';
-import { writeTemp } from '../harness/task.js';
-import { assertTablesEqual } from '../harness/run.js';
+import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
+import { assertTablesEqual, runTask } from '../harness/run.js';
+import { dmctl, startMaster } from '../harness/cluster.js';
 import { caughtUp, subtask } from '../harness/subtask.js';
 
 test('unsigned extremes and an UPDATE keyed on the largest BIGINT UNSIGNED replicate exactly without row metadata', async () => {
@@ -52,4 +53,25 @@ test('a dump directory left by an earlier task of the same name (other servers) 
   await caughtUp(up2, async () => second.status());
   await assertTablesEqual(up2, down2, ['`app`.`t`']);
   await second.stop();
+});
+
+test('a second dm-master on the same --data-dir is refused; a SIGKILLed one leaves no lock behind', async () => {
+  const { dir } = await writeTemp({});
+  const first = await startMaster(dir);
+  await assert.rejects(startMaster(dir), /exited \(1\)[\s\S]*is in use by another dm-master \(PID \d+\)/);
+  await first.kill('SIGKILL');
+  const again = await startMaster(dir);
+  assert.equal((await dmctl(again.addr, 'list-member')).code, 0);
+  await again.kill();
+});
+
+test('a task name too long for its checkpoint tables is refused with the key, its line and the limit', async () => {
+  const [up, down] = await Promise.all([server(), server()]);
+  const f = await writeTemp({
+    'source.yaml': sourceYaml('src', up),
+    'task.yaml': taskYaml({ name: 'n'.repeat(47), mode: 'all', target: down, sources: ['src'], dir: '.' }),
+  });
+  const r = await runTask(f['task.yaml'], [f['source.yaml']]).done;
+  assert.equal(r.code, 2, 'a bad task file');
+  assert.match(r.stderr, /'name' \(line 1\) is 'n{47}' \(47 characters\)[\s\S]*Use 1-46/);
 });

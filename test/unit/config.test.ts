@@ -176,7 +176,13 @@ test('wrong values name the key and the allowed values', () => {
   );
   configError(
     () => parseTaskConfig(TASK.replace('name: test', 'name: "bad name!"')),
-    /'name' is 'bad name!'/,
+    /'name' \(line 2\) is 'bad name!'/,
+  );
+  // the checkpoint table <name>_syncer_checkpoint must fit 64 characters
+  assert.equal(parseTaskConfig(TASK.replace('name: test', `name: ${'n'.repeat(46)}`)).name.length, 46);
+  assert.throws(
+    () => parseTaskConfig(TASK.replace('name: test', `name: ${'n'.repeat(47)}`)),
+    /'name' \(line 2\) is 'n+' \(47 characters\).*Use 1-46 letters.*_syncer_checkpoint/s,
   );
 });
 
