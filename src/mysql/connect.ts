@@ -109,6 +109,17 @@ export async function masterStatus(
   };
 }
 
+/** What tells one server instance from another: @@server_uuid (MySQL), or MariaDB's host name,
+ * port, data directory and server_id (it has no uuid). */
+export async function serverIdentity(c: PacketConnection): Promise<string> {
+  const r = await c.query(
+    c.flavor === 'mariadb'
+      ? "SELECT CONCAT_WS(' ', @@hostname, @@port, @@datadir, @@server_id) i"
+      : 'SELECT @@server_uuid i',
+  );
+  return String(r[0]?.i ?? '');
+}
+
 /** The id DM names a server's relay sub-directory by: @@server_uuid (MySQL), or
  * `<gtid_domain_id>-<server_id>` (MariaDB, which has no server uuid). */
 export async function serverUuid(c: PacketConnection): Promise<string> {

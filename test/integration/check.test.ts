@@ -8,6 +8,8 @@ import { server } from '../harness/index.js';
 import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
 import { runTaskToEnd } from '../harness/run.js';
 import type { QueryStatus } from '../../src/task/status.js';
+import { parseSourceConfig, parseTaskConfig, subTaskConfigs } from '../../src/task/config.js';
+import { checkTask } from '../../src/units/check/check.js';
 
 interface CheckOutput {
   result: boolean;
@@ -70,4 +72,33 @@ test('ignore-checking-items skips items; then the task starts', async () => {
   assert.equal(st.stage, 'Paused');
   assert.equal(st.unit, 'Sync');
   assert.equal(st.result!.errors[0].ErrCode, 11021, JSON.stringify(st.result));
+});
+
+test('a task whose target is its own upstream is refused, also with ignore-checking-items: [all]; routed elsewhere it may run', async () => {
+  const up = await server();
+  await up.exec('CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY)');
+  const f = await writeTemp({ 'source.yaml': sourceYaml('src', up) });
+  const task = (extra: string) =>
+    taskYaml({ name: 'self', mode: 'all', target: up, sources: ['src'], dir: join(f.dir, 'dump'), extra });
+  await writeFile(join(f.dir, 'loop.yaml'), task('ignore-checking-items: ["all"]\n'));
+  const r = await runTaskToEnd(join(f.dir, 'loop.yaml'), [f['source.yaml']], 120_000);
+  const out = r.status as unknown as CheckOutput;
+  assert.equal(r.code, 1);
+  assert.match(
+    out.msg,
+    /^precheck failed: src: target_is_upstream \(the target is the upstream server of source src, and `app`\.`t` would be written onto itself\)$/,
+  );
+  // the same server, every selected table routed to a schema the task does not read: a warning
+  const routed = parseTaskConfig(
+    task(
+      'block-allow-list:\n  only-app:\n    do-dbs: ["app"]\nroutes:\n  copy:\n    schema-pattern: "app"\n    target-schema: "app_copy"\n',
+    ).replace(
+      '    loader-config-name: global',
+      '    loader-config-name: global\n    block-allow-list: only-app\n    route-rules: ["copy"]',
+    ),
+  );
+  const checked = await checkTask(subTaskConfigs(routed, [parseSourceConfig(sourceYaml('src', up))]));
+  assert.equal(checked.result, true, checked.msg);
+  const item = checked.checkResult[0].results.find((i) => i.name === 'target_is_upstream');
+  assert.equal(item?.state, 'warn');
 });

@@ -15,7 +15,21 @@ const good: Facts = {
   upstreamPrivileges: new Set(['SELECT', 'RELOAD', 'BINLOG MONITOR', 'REPLICATION SLAVE']),
   keylessTables: [],
   targetPrivileges: new Set(['ALL PRIVILEGES']),
+  sameServer: false,
+  selfFed: [],
 };
+
+test('a target that is the upstream itself fails when selected tables would be written onto themselves, even with every item ignored', () => {
+  const loop = summarize(judge({ ...good, sameServer: true, selfFed: ['`a`.`t`', '`a`.`u`'] }, ['all']));
+  assert.equal(loop.passed, false);
+  assert.equal(loop.results.length, 1);
+  assert.equal(loop.results[0].name, 'target_is_upstream');
+  assert.match(loop.results[0].errors[0].short_error, /`a`\.`t`, `a`\.`u` would be written onto themselves/);
+  // routed elsewhere: allowed, with a warning
+  const routed = judge({ ...good, sameServer: true }, []);
+  assert.equal(routed[0].state, 'warn');
+  assert.equal(summarize(routed).passed, true);
+});
 
 test('a replicable upstream passes every item', () => {
   const r = summarize(judge(good, []));

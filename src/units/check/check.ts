@@ -1,8 +1,9 @@
 // The precheck (DM's check-task, run before a task starts): reads the facts off the upstream and
 // the target, then judges every item. The result is DM's shape: per-item state and a summary.
 import type { PacketConnection } from '../../mysql/protocol.js';
-import { downstreamRole, openConnection, upstreamRole } from '../../mysql/connect.js';
+import { downstreamRole, openConnection, serverIdentity, upstreamRole } from '../../mysql/connect.js';
 import { blockAllowFilter } from '../../rules/balist.js';
+import { routerOf } from '../../rules/route.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import { globalPrivileges, judge, type CheckItem, type Facts } from './items.js';
 
@@ -44,11 +45,22 @@ export async function gatherFacts(cfg: SubTaskConfig): Promise<Facts> {
     );
     const target = await openConnection(cfg.targetDatabase, downstreamRole('check'));
     let targetPrivileges: Set<string> | undefined;
+    let sameServer: boolean;
     try {
       targetPrivileges = await grants(target);
+      sameServer = (await serverIdentity(target)) === (await serverIdentity(up));
     } finally {
       target.close();
     }
+    const router = routerOf(cfg.instance.routeRules, cfg.routes, cfg.caseSensitive, cfg.instance.sourceId);
+    const selfFed = sameServer
+      ? tables
+          .filter((r) => {
+            const to = router.route(r.s!, r.t!);
+            return filter.table(to.db, to.table);
+          })
+          .map((r) => `\`${r.s}\`.\`${r.t}\``)
+      : [];
     return {
       sourceId: cfg.instance.sourceId,
       needsBinlog: cfg.taskMode === 'all' || cfg.taskMode === 'incremental',
@@ -60,6 +72,8 @@ export async function gatherFacts(cfg: SubTaskConfig): Promise<Facts> {
       upstreamPrivileges: await grants(up),
       keylessTables: tables.filter((r) => !keyed.has(`${r.s}\0${r.t}`)).map((r) => `\`${r.s}\`.\`${r.t}\``),
       targetPrivileges,
+      sameServer,
+      selfFed,
     };
   } finally {
     up.close();
@@ -85,7 +99,6 @@ export function summarize(results: CheckItem[]): CheckResult {
 
 /** Checks one subtask's source and target. */
 export async function precheck(cfg: SubTaskConfig): Promise<CheckResult> {
-  if (cfg.ignoreCheckingItems.includes('all')) return summarize([]);
   return summarize(judge(await gatherFacts(cfg), cfg.ignoreCheckingItems));
 }
 

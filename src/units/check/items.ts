@@ -27,6 +27,11 @@ export interface Facts {
   keylessTables: string[];
   /** Global privileges of the target user, or undefined when unreadable. */
   targetPrivileges?: Set<string>;
+  /** The target is the upstream server itself. */
+  sameServer: boolean;
+  /** Selected tables whose target table (after routes) is itself a selected upstream table: with
+   * the target being the upstream, every change applied would be read back and applied again. */
+  selfFed: string[];
 }
 
 function item(
@@ -180,5 +185,25 @@ export function judge(f: Facts, ignore: string[]): CheckItem[] {
     ),
   );
   const skipAll = ignore.includes('all');
-  return items.filter((i) => !skipAll && !ignore.includes(i.name)).map((i, n) => ({ id: n, ...i }));
+  const kept = items.filter((i) => !skipAll && !ignore.includes(i.name));
+  // Never ignored: such a task writes what it reads, for ever.
+  if (f.sameServer) kept.unshift(sameServerItem(f));
+  return kept.map((i, n) => ({ id: n, ...i }));
+}
+
+function sameServerItem(f: Facts): Omit<CheckItem, 'id'> {
+  return item(
+    'target_is_upstream',
+    'check that the target is not the upstream server itself',
+    f.selfFed.length
+      ? [
+          {
+            severity: 'fail',
+            short_error: `the target is the upstream server of source ${f.sourceId}, and ${f.selfFed.slice(0, 3).join(', ')}${f.selfFed.length > 3 ? ` and ${f.selfFed.length - 3} more` : ''} would be written onto ${f.selfFed.length > 1 ? 'themselves' : 'itself'}`,
+          },
+        ]
+      : [{ severity: 'warn', short_error: `the target is the upstream server of source ${f.sourceId}` }],
+    'Point target-database at another server, or route the selected tables to schemas the block-allow list leaves out.',
+    `source ${f.sourceId}`,
+  );
 }
