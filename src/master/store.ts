@@ -45,6 +45,7 @@ export class Store {
       this.state = { ...this.state, ...(JSON.parse(await readFile(this.file, 'utf8')) as ClusterState) };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+        await this.unlock();
         throw new Error(`cannot read the master's state ${this.file}: ${(e as Error).message}`);
       }
     }

@@ -39,6 +39,8 @@ export function namePattern(pattern: string, caseSensitive: boolean): NameMatche
 export interface TableFilter {
   schema(db: string): boolean;
   table(db: string, table: string): boolean;
+  /** The whole schema is selected (no table rule narrows it): it is migrated even when empty. */
+  wholeSchema(db: string): boolean;
 }
 
 /** A filter admitting what the list allows; with no list, everything but system schemas. */
@@ -72,5 +74,9 @@ export function blockAllowFilter(list: BAList | undefined, caseSensitive = false
     }
     return !ignoreTables.some((t) => t.db(db) && t.tbl(tbl));
   };
-  return { schema, table };
+  const wholeSchema = (db: string): boolean =>
+    schema(db) &&
+    !doTables.some((t) => t.db(db)) &&
+    (doDbs.length ? doDbs.some((f) => f(db)) : !doTables.length);
+  return { schema, table, wholeSchema };
 }

@@ -1,11 +1,13 @@
 // Issue cases found on users' servers: each fails without its fix. Servers at MariaDB's defaults
 // where the case is about them.
 import { test } from 'node:test';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { server } from '../harness/index.js';
 import { MARIADB_DEFAULTS } from '../../src/sandbox/mariadb.js';
 import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
-import { assertTablesEqual, runTask } from '../harness/run.js';
+import { assertTablesEqual, runTask, runTaskToEnd } from '../harness/run.js';
 import { dmctl, startMaster } from '../harness/cluster.js';
 import { caughtUp, subtask } from '../harness/subtask.js';
 
@@ -74,4 +76,29 @@ test('a task name too long for its checkpoint tables is refused with the key, it
   const r = await runTask(f['task.yaml'], [f['source.yaml']]).done;
   assert.equal(r.code, 2, 'a bad task file');
   assert.match(r.stderr, /'name' \(line 1\) is 'n{47}' \(47 characters\)[\s\S]*Use 1-46/);
+});
+
+test('a full task creates the empty databases its block-allow list selects', async () => {
+  const [up, down] = await Promise.all([server(), server()]);
+  await up.exec(`CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY); INSERT INTO app.t VALUES (1);
+    CREATE DATABASE empty_db CHARACTER SET latin1; CREATE DATABASE other`);
+  const f = await writeTemp({ 'source.yaml': sourceYaml('src', up) });
+  const yaml = taskYaml({
+    name: 'emptydb',
+    target: down,
+    sources: ['src'],
+    dir: f.dir,
+    extra: 'block-allow-list:\n  bal:\n    do-dbs: ["app", "empty_db"]\n',
+  }).replace('    loader-config-name: global', '    loader-config-name: global\n    block-allow-list: bal');
+  const task = join(f.dir, 'task.yaml');
+  await writeFile(task, yaml);
+  const r = await runTaskToEnd(task, [f['source.yaml']]);
+  assert.equal(r.code, 0, r.stderr);
+  const dbs = (await down.exec(
+    "SELECT SCHEMA_NAME s, DEFAULT_CHARACTER_SET_NAME c FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN ('app', 'empty_db', 'other') ORDER BY 1",
+  )) as { s: string; c: string }[];
+  assert.deepEqual(
+    dbs.map((d) => `${d.s} ${d.c}`),
+    ['app utf8mb4', 'empty_db latin1'],
+  );
 });

@@ -184,9 +184,13 @@ test('the store keeps the cluster state across restarts, written atomically', as
     a.state.tasks.t = { file: 't.yaml', yaml: 'name: t', stages: { s1: { stage: 'Paused', seq: 3 } } };
     a.state.bounds.s1 = 'w1';
     await Promise.all([a.save(), a.save()]);
+    // one store per data dir at a time
+    await assert.rejects(new Store(dir).open(), /is in use by another dm-master \(PID \d+, this process\)/);
+    await a.close();
     const b = new Store(dir);
     await b.open();
     assert.deepEqual(b.state, a.state);
+    await b.close();
     await writeFile(join(dir, 'cluster.json'), '{broken');
     await assert.rejects(new Store(dir).open(), /cannot read the master's state .*cluster\.json/);
   } finally {

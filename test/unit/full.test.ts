@@ -253,6 +253,19 @@ test('block-allow lists: wildcards, regexes, do/ignore of schemas and tables, sy
   assert.ok(!f.table('user', 'log'), 'ignore-tables');
   assert.ok(!f.table('other', 't_1'), 'not in do-dbs');
 
+  // schemas migrated even when empty: only those selected whole
+  assert.ok(f.wholeSchema('user'));
+  assert.ok(!f.wholeSchema('test_1'), 'do-tables narrows test_*');
+  assert.ok(!f.wholeSchema('other'));
+  assert.ok(none.wholeSchema('app') && !none.wholeSchema('mysql'));
+  const onlyTables = blockAllowFilter({
+    doDbs: [],
+    ignoreDbs: [],
+    doTables: [{ dbName: 'a', tblName: 't' }],
+    ignoreTables: [],
+  });
+  assert.ok(!onlyTables.wholeSchema('a') && !onlyTables.wholeSchema('b'));
+
   const ig = blockAllowFilter({ doDbs: [], ignoreDbs: ['tmp*'], doTables: [], ignoreTables: [] });
   assert.ok(!ig.schema('tmp1'));
   assert.ok(ig.table('app', 'x'));

@@ -210,7 +210,11 @@ export class DumpUnit implements Unit {
         "SELECT TABLE_SCHEMA s, TABLE_NAME t, TABLE_ROWS r, DATA_LENGTH d FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, TABLE_NAME",
       )
     ).filter((r) => filter.table(r.s!, r.t!));
-    const dbs = [...new Set(tables.map((r) => r.s!))];
+    // every schema with a selected table, and the wholly selected ones even when empty
+    const schemata = (await q('SELECT SCHEMA_NAME s FROM information_schema.SCHEMATA ORDER BY 1')).map(
+      (r) => r.s!,
+    );
+    const dbs = [...new Set([...tables.map((r) => r.s!), ...schemata.filter((d) => filter.wholeSchema(d))])];
     const cols = await q(
       'SELECT TABLE_SCHEMA s, TABLE_NAME t, COLUMN_NAME c, DATA_TYPE dt, EXTRA x, IS_NULLABLE n FROM information_schema.COLUMNS ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION',
     );
