@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { server } from '../harness/index.js';
+import { masterStatus, server } from '../harness/index.js';
 import { MARIADB_DEFAULTS } from '../../src/sandbox/mariadb.js';
 import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
 import { assertTablesEqual, runTask, runTaskToEnd } from '../harness/run.js';
@@ -101,4 +101,28 @@ test('a full task creates the empty databases its block-allow list selects', asy
     dbs.map((d) => `${d.s} ${d.c}`),
     ['app utf8mb4', 'empty_db latin1'],
   );
+});
+
+test('a paused task shows the upstream moving on and is not synced', async () => {
+  const [up, down] = await Promise.all([server(), server()]);
+  await up.exec('CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY)');
+  const st = await subtask(up, down, 'paused');
+  st.start();
+  const before = await caughtUp(up, async () => st.status());
+  assert.equal((before.sync as { synced: boolean }).synced, true);
+  st.pause();
+  await up.exec('INSERT INTO app.t VALUES (1), (2)');
+  const want = await masterStatus(up);
+  let sync: { masterBinlog?: string; synced?: boolean } = {};
+  for (let i = 0; i < 50 && sync.masterBinlog !== `(${want.file}, ${want.pos})`; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    sync = st.status().sync as typeof sync;
+  }
+  assert.equal(st.stage, 'Paused');
+  assert.equal(sync.masterBinlog, `(${want.file}, ${want.pos})`, 'masterBinlog follows the upstream');
+  assert.equal(sync.synced, false);
+  st.resume();
+  const after = await caughtUp(up, async () => st.status());
+  assert.equal((after.sync as { synced: boolean }).synced, true);
+  await st.stop();
 });

@@ -79,6 +79,10 @@ export class SyncUnit implements Unit {
   private lwm?: Mark;
   private lwmGtid?: GtidSet;
   private master?: { pos: BinlogPosition; gtid: string };
+  /** When `master` was read off the upstream (ms). */
+  private masterAt = 0;
+  private running = false;
+  private refreshing?: Promise<void>;
   private readonly pending = new Fifo<Txn>();
   private done = new Set<number>();
   private lastRead = 0;
@@ -179,7 +183,11 @@ export class SyncUnit implements Unit {
     // events per second over about the last second
     const old = this.recent.find((r) => r.t >= now - 1100) ?? { t: now, events: this.totalEvents };
     const recentSecs = Math.max(0.1, (now - old.t) / 1000);
+    if (!this.running) this.refreshMaster();
+    // Not running: caught up only against a position the upstream gave just now.
+    const fresh = this.running || now - this.masterAt < 3000;
     const synced =
+      fresh &&
       !!this.master &&
       !!this.lwm &&
       comparePosition(upstreamPos(this.lwm.pos), this.master.pos) >= 0 &&
@@ -242,11 +250,32 @@ export class SyncUnit implements Unit {
   }
 
   async process(signal: AbortSignal): Promise<ProcessResult> {
-    for (;;) {
-      const r = await this.syncOnce(signal);
-      if (r !== 'resync') return r;
-      this.log.info('sync: re-syncing from the checkpoint after a sharding DDL was resolved');
+    this.running = true;
+    try {
+      for (;;) {
+        const r = await this.syncOnce(signal);
+        if (r !== 'resync') return r;
+        this.log.info('sync: re-syncing from the checkpoint after a sharding DDL was resolved');
+      }
+    } finally {
+      this.running = false;
     }
+  }
+
+  /** While Sync does not run (paused, stopped), status() asks the upstream where it is, at most
+   * once a second, so masterBinlog stays live and `synced` is judged against a fresh position. */
+  private refreshMaster(): void {
+    if (this.refreshing || Date.now() - this.masterAt < 1000) return;
+    this.refreshing = (async () => {
+      const c = await openConnection(this.cfg.source.from, upstreamRole('sync'));
+      try {
+        await this.pollMaster(c);
+      } finally {
+        c.close();
+      }
+    })()
+      .catch((e: Error) => this.log.debug({ err: e.message }, 'sync: cannot read the upstream position'))
+      .finally(() => (this.refreshing = undefined));
   }
 
   /** One run from the checkpoint; 'resync' when a sharding DDL lock was resolved and the
@@ -671,7 +700,11 @@ export class SyncUnit implements Unit {
   }
 
   private async pollMaster(upstream: PacketConnection): Promise<void> {
-    this.master = (await masterStatus(upstream)) ?? this.master;
+    const m = await masterStatus(upstream);
+    if (m) {
+      this.master = m;
+      this.masterAt = Date.now();
+    }
   }
 
   /** Target tables by upstream name, valid while the table id and column count stay the same
