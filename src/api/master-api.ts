@@ -4,29 +4,64 @@ import type { Assignment } from '../worker/assignment.js';
 import type { Heartbeat, MasterLink } from '../worker/worker.js';
 import type { ShardReport } from '../shard/locks.js';
 import { call, type Route } from './http.js';
+import { BadRequest, checkBody, type BodySpec } from './body.js';
 
-interface Body {
-  files?: ConfigFile[];
-  ids?: string[];
-  sources?: string[];
-  removeMeta?: boolean;
-  op?: 'skip' | 'replace';
-  sqls?: string[];
-  binlogPos?: string;
-  filename?: string;
-  subDir?: string;
-}
-
-const body = (b: unknown): Body => (b ?? {}) as Body;
-const file = (b: unknown): ConfigFile => body(b).files?.[0] ?? { file: 'task.yaml', yaml: '' };
 const list = (s: string | null): string[] => (s ? s.split(',').filter(Boolean) : []);
+
+/** The fields of each body, by route (see body.ts). */
+const FILES: BodySpec = { files: 'files' };
+const SOURCES: BodySpec = { sources: 'string[]?' };
+const SHARD: Record<string, BodySpec> = {
+  register: { task: 'string', source: 'string', groups: 'record<string[]>' },
+  report: {
+    task: 'string',
+    source: 'string',
+    target: 'string',
+    table: 'string',
+    ddls: 'string[]',
+    pos: 'string',
+  },
+  executed: { task: 'string', source: 'string', target: 'string' },
+};
+SHARD.optimistic = SHARD.report;
+SHARD.skipped = SHARD.executed;
+
+/** The one file a task route takes. */
+function one(files: ConfigFile[], route: string): ConfigFile {
+  if (files.length !== 1)
+    throw new BadRequest(`${route}: body field 'files' must hold one task file, not ${files.length}`);
+  return files[0];
+}
 
 /** `m` gives the master (it is made once the server knows its port). */
 export function masterRoutes(m: () => Master): Route[] {
   return [
-    { method: 'POST', path: '/api/v1/workers/heartbeat', handler: (r) => m().heartbeat(r.body as Heartbeat) },
-    { method: 'POST', path: '/api/v1/sources', handler: (r) => m().createSource(body(r.body).files ?? []) },
-    { method: 'POST', path: '/api/v1/sources/stop', handler: (r) => m().stopSource(body(r.body).ids ?? []) },
+    {
+      method: 'POST',
+      path: '/api/v1/workers/heartbeat',
+      handler: (r) => {
+        const hb = checkBody<Heartbeat & { ttlMs?: number }>(
+          r.body,
+          { name: 'string', addr: 'string', applied: 'record<number>', ttlMs: 'number?' },
+          'heartbeat',
+        );
+        if (!/^[\w.-]+$/.test(hb.name)) throw new BadRequest(`heartbeat: '${hb.name}' is not a worker name`);
+        if (!/^[^\s:]*:\d{1,5}$/.test(hb.addr))
+          throw new BadRequest(`heartbeat: addr '${hb.addr}' is not host:port`);
+        return m().heartbeat(hb);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/sources',
+      handler: (r) => m().createSource(checkBody<{ files: ConfigFile[] }>(r.body, FILES, 'sources').files),
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/sources/stop',
+      handler: (r) =>
+        m().stopSource(checkBody<{ ids: string[] }>(r.body, { ids: 'string[]' }, 'sources/stop').ids),
+    },
     {
       method: 'GET',
       path: '/api/v1/sources',
@@ -35,14 +70,34 @@ export function masterRoutes(m: () => Master): Route[] {
     {
       method: 'POST',
       path: '/api/v1/tasks',
-      handler: (r) => m().startTask(file(r.body), body(r.body).removeMeta ?? false),
+      handler: (r) => {
+        const b = checkBody<{ files: ConfigFile[]; removeMeta?: boolean }>(
+          r.body,
+          { ...FILES, removeMeta: 'boolean?' },
+          'tasks',
+        );
+        return m().startTask(one(b.files, 'tasks'), b.removeMeta ?? false);
+      },
     },
-    { method: 'POST', path: '/api/v1/tasks/check', handler: (r) => m().checkTask(file(r.body)) },
+    {
+      method: 'POST',
+      path: '/api/v1/tasks/check',
+      handler: (r) =>
+        m().checkTask(
+          one(checkBody<{ files: ConfigFile[] }>(r.body, FILES, 'tasks/check').files, 'tasks/check'),
+        ),
+    },
     {
       method: 'POST',
       path: '/api/v1/tasks/:name/binlog',
       handler: (r) => {
-        const b = body(r.body);
+        const b = checkBody<{ op?: string; sqls?: string[]; binlogPos?: string; sources?: string[] }>(
+          r.body,
+          { op: 'string?', sqls: 'string[]?', binlogPos: 'string?', ...SOURCES },
+          'binlog',
+        );
+        if (b.op !== undefined && b.op !== 'skip' && b.op !== 'replace')
+          throw new BadRequest(`binlog: body field 'op' must be 'skip' or 'replace', not '${b.op}'`);
         return m().handleError({
           task: r.params.name,
           op: b.op ?? 'skip',
@@ -59,15 +114,23 @@ export function masterRoutes(m: () => Master): Route[] {
         const op = r.params.op;
         if (op !== 'pause' && op !== 'resume' && op !== 'stop')
           throw new Error(`unknown task operation '${op}'`);
-        return m().operateTask(op, r.params.name, body(r.body).sources);
+        return m().operateTask(
+          op,
+          r.params.name,
+          checkBody<{ sources?: string[] }>(r.body, SOURCES, op).sources,
+        );
       },
     },
     {
       method: 'POST',
       path: '/api/v1/relay/:op',
       handler: async (r) => {
-        const b = body(r.body);
         const op = r.params.op;
+        const b = checkBody<{ sources?: string[]; filename?: string; subDir?: string }>(
+          r.body,
+          op === 'purge' ? { ...SOURCES, filename: 'string', subDir: 'string?' } : SOURCES,
+          `relay/${op}`,
+        );
         if (op === 'purge') return m().purgeRelay(b.sources ?? [], b.filename ?? '', b.subDir);
         if (op !== 'pause' && op !== 'resume') throw new Error(`unknown relay operation '${op}'`);
         return m().operateRelay(op, b.sources ?? []);
@@ -80,7 +143,13 @@ export function masterRoutes(m: () => Master): Route[] {
       method: 'POST',
       path: '/api/v1/shard/:op',
       handler: async (r) => {
-        const b = r.body as ShardReport & { groups: Record<string, string[]> };
+        const spec = SHARD[r.params.op];
+        if (!spec) throw new BadRequest(`unknown sharding operation '${r.params.op}'`);
+        const b = checkBody<ShardReport & { groups: Record<string, string[]> }>(
+          r.body,
+          spec,
+          `shard/${r.params.op}`,
+        );
         switch (r.params.op) {
           case 'register':
             await m().shardRegister(b.task, b.source, b.groups);
@@ -106,7 +175,7 @@ export function masterRoutes(m: () => Master): Route[] {
     {
       method: 'POST',
       path: '/api/v1/shard-ddl-locks/unlock',
-      handler: async (r) => m().unlock((r.body as { id: string }).id),
+      handler: async (r) => m().unlock(checkBody<{ id: string }>(r.body, { id: 'string' }, 'unlock').id),
     },
     {
       method: 'GET',

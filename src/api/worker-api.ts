@@ -4,6 +4,7 @@ import type { WorkerStatus } from '../task/status.js';
 import type { Assignment } from '../worker/assignment.js';
 import type { Worker } from '../worker/worker.js';
 import { call, type Route } from './http.js';
+import { BadRequest, checkBody } from './body.js';
 
 /** `w` gives the worker (it is made once the server knows its port). */
 export function workerRoutes(w: () => Worker): Route[] {
@@ -12,7 +13,13 @@ export function workerRoutes(w: () => Worker): Route[] {
       method: 'POST',
       path: '/api/v1/assignment',
       handler: async (r) => {
-        await w().apply(r.body as Assignment);
+        await w().apply(
+          checkBody<Assignment>(
+            r.body,
+            { source: 'object?', relay: 'object?', subtasks: 'object[]' },
+            'assignment',
+          ),
+        );
         return { result: true, msg: '' };
       },
     },
@@ -25,7 +32,15 @@ export function workerRoutes(w: () => Worker): Route[] {
       method: 'POST',
       path: '/api/v1/handle-error',
       handler: async (r) => {
-        const b = r.body as HandleErrorRequest;
+        const b = checkBody<HandleErrorRequest>(
+          r.body,
+          { task: 'string', op: 'string', sqls: 'string[]?', binlogPos: 'string?' },
+          'handle-error',
+        );
+        if (b.op !== 'skip' && b.op !== 'replace')
+          throw new BadRequest(
+            `handle-error: body field 'op' must be 'skip' or 'replace', not '${String(b.op)}'`,
+          );
         return { result: true, msg: w().handleError(b.task, b.op, b.sqls ?? [], b.binlogPos) };
       },
     },
@@ -33,7 +48,11 @@ export function workerRoutes(w: () => Worker): Route[] {
       method: 'POST',
       path: '/api/v1/relay/purge',
       handler: async (r) => {
-        const b = r.body as { filename: string; subDir?: string };
+        const b = checkBody<{ filename: string; subDir?: string }>(
+          r.body,
+          { filename: 'string', subDir: 'string?' },
+          'relay/purge',
+        );
         return { result: true, msg: '', purged: await w().purgeRelay(b.filename, b.subDir) };
       },
     },

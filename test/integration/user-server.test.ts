@@ -126,3 +126,46 @@ test('a paused task shows the upstream moving on and is not synced', async () =>
   assert.equal((after.sync as { synced: boolean }).synced, true);
   await st.stop();
 });
+
+test('the HTTP API refuses bodies of the wrong shape with 400 naming the field, and changes nothing', async () => {
+  const { dir } = await writeTemp({});
+  const master = await startMaster(dir);
+  const post = async (path: string, body: string) => {
+    const res = await fetch(`http://${master.addr}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    return { status: res.status, json: (await res.json()) as { result: boolean; msg: string } };
+  };
+  const cases: [string, string, RegExp][] = [
+    [
+      '/api/v1/workers/heartbeat',
+      '{"name":{"x":1},"addr":5}',
+      /body field 'name' must be a string, not an object/,
+    ],
+    ['/api/v1/workers/heartbeat', '{"name":"w","addr":"nope","applied":{}}', /addr 'nope' is not host:port/],
+    ['/api/v1/sources/stop', '{"ids":"src"}', /body field 'ids' must be an array of strings, not a string/],
+    ['/api/v1/sources', '[1,2,3]', /the body must be a JSON object, not an array/],
+    ['/api/v1/sources', '{"file":"x"}', /unknown body field 'file' \(this route takes 'files'\)/],
+    [
+      '/api/v1/tasks',
+      '{"files":[{"file":"t.yaml","yaml":"x"}],"remove-meta":true}',
+      /unknown body field 'remove-meta'/,
+    ],
+    ['/api/v1/tasks/t/pause', '{"sources":"s1"}', /'sources' must be an array of strings/],
+    ['/api/v1/shard-ddl-locks/unlock', '{}', /body field 'id' is required/],
+    ['/api/v1/sources', '{not json', /JSON/],
+  ];
+  for (const [path, body, msg] of cases) {
+    const r = await post(path, body);
+    assert.equal(r.status, 400, `${path} ${body}`);
+    assert.equal(r.json.result, false);
+    assert.match(r.json.msg, msg, `${path} ${body}`);
+  }
+  const members = await dmctl(master.addr, 'list-member');
+  assert.doesNotMatch(members.stdout, /object Object/);
+  const listed = (members.json as { members: { worker?: { workers: unknown[] } }[] }).members;
+  assert.deepEqual(listed.find((e) => e.worker)?.worker?.workers, []);
+  await master.kill();
+});

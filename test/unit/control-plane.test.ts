@@ -1,5 +1,6 @@
 // The control plane's pure parts: scheduling sources onto workers, DM's task-status rules,
 // DM-compatible password encryption, the master's store and the TOML config files.
+import { checkBody } from '../../src/api/body.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -245,4 +246,31 @@ test('docs/openapi.yaml describes every route of the master and the worker', asy
     const path = r.path.replace(/:([a-zA-Z]+)/g, '{$1}');
     assert.ok(doc.paths[path]?.[r.method.toLowerCase()], `${r.method} ${path} is described`);
   }
+});
+
+test("API bodies: an object with the route's fields, each of its type; unknown fields refused", () => {
+  const spec = { ids: 'string[]', force: 'boolean?' } as const;
+  assert.deepEqual(checkBody({ ids: ['a'] }, spec, 'r'), { ids: ['a'] });
+  assert.throws(() => checkBody([1, 2, 3], spec, 'r'), /r: the body must be a JSON object, not an array/);
+  assert.throws(
+    () => checkBody({ ids: 'src' }, spec, 'r'),
+    /body field 'ids' must be an array of strings, not a string/,
+  );
+  assert.throws(() => checkBody({}, spec, 'r'), /body field 'ids' is required/);
+  assert.throws(
+    () => checkBody({ ids: [], forse: true }, spec, 'r'),
+    /unknown body field 'forse' \(this route takes 'ids', 'force'\)/,
+  );
+  assert.throws(
+    () => checkBody({ ids: [], force: 1 }, spec, 'r'),
+    /'force' must be true or false, not a number/,
+  );
+  assert.throws(
+    () => checkBody({ files: [] }, { files: 'files' }, 'r'),
+    /must be a non-empty array of \{file, yaml\}/,
+  );
+  assert.throws(
+    () => checkBody({ files: [{ file: 'a', yaml: 1 }] }, { files: 'files' }, 'r'),
+    /'files' must be/,
+  );
 });
