@@ -13,7 +13,9 @@ export type QueryKind =
   | { kind: 'commit' }
   | { kind: 'rollback' }
   | { kind: 'ignore'; reason: string }
-  | { kind: 'dml' }
+  /** Statement-based DML (binlog_format=STATEMENT/MIXED) and the table it writes; `table`
+   * undefined when it may write more than one (a multi-table UPDATE/DELETE) or was not read. */
+  | { kind: 'dml'; table?: TableName }
   | { kind: 'ddl'; op: DDLOp; tables: TableName[]; dbs: string[]; names: NameSpan[] };
 
 /** Where a table (or, with `table` undefined, a schema) is named in the statement with its
@@ -117,6 +119,30 @@ function nameList(names: Names, sql: string, from: number): void {
   }
 }
 
+const DML_TABLE = [
+  `^(?:INSERT|REPLACE)\\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE)\\s+)*(?:INTO\\s+)?${NAME}`,
+  `^UPDATE\\s+(?:(?:LOW_PRIORITY|IGNORE)\\s+)*${NAME}`,
+  `^DELETE\\s+(?:(?:LOW_PRIORITY|QUICK|IGNORE)\\s+)*FROM\\s+${NAME}`,
+  `^LOAD\\s+DATA\\s+[\\s\\S]*?\\bINTO\\s+TABLE\\s+${NAME}`,
+].map((re) => new RegExp(re, 'iu'));
+
+/** The one table a DML statement writes; undefined when it may write several. */
+function dmlTable(defaultDb: string, sql: string): TableName | undefined {
+  for (const re of DML_TABLE) {
+    const m = re.exec(sql);
+    if (!m) continue;
+    const rest = sql.slice(m[0].length).trimStart();
+    // UPDATE a, b … / a JOIN b … / DELETE FROM a, b USING …: more than one table may change
+    if (
+      !/^(INSERT|REPLACE|LOAD)/i.test(sql) &&
+      /^((AS\s+)?\w+\s*)?(,|(JOIN|STRAIGHT_JOIN|USING|INNER|LEFT|RIGHT|CROSS|NATURAL)\b)/i.test(rest)
+    )
+      return undefined;
+    return tableName(defaultDb, m[1], m[2]);
+  }
+  return undefined;
+}
+
 export function classifyQuery(defaultDb: string, query: string): QueryKind {
   const sql = stripLeadingComments(query);
   const head = sql.slice(0, 40).toUpperCase();
@@ -124,7 +150,8 @@ export function classifyQuery(defaultDb: string, query: string): QueryKind {
   if (/^(COMMIT|XA\s+(END|PREPARE|COMMIT))\b/.test(head)) return { kind: 'commit' };
   if (/^(ROLLBACK|XA\s+ROLLBACK)\b/.test(head)) return { kind: 'rollback' };
   if (/^SAVEPOINT\b|^RELEASE\s+SAVEPOINT\b/.test(head)) return { kind: 'ignore', reason: 'savepoint' };
-  if (/^(INSERT|UPDATE|DELETE|REPLACE|LOAD\s+DATA)\b/.test(head)) return { kind: 'dml' };
+  if (/^(INSERT|UPDATE|DELETE|REPLACE|LOAD\s+DATA)\b/.test(head))
+    return { kind: 'dml', table: dmlTable(defaultDb, sql) };
   let m: RegExpExecArray | null;
   const u = 'diu';
   const n = new Names(defaultDb);

@@ -19,6 +19,8 @@ export interface SubtaskOptions {
   mode?: string;
   /** More task file lines. */
   extra?: string;
+  /** More keys of the mysql-instances entry. */
+  instance?: string;
 }
 
 /** An `all` subtask from `up` to `down`, not started yet. */
@@ -38,6 +40,7 @@ export async function subtask(
       dir,
       syncer: o.syncer,
       extra: o.extra,
+      instance: o.instance,
     }),
   );
   const [cfg] = subTaskConfigs(task, [parseSourceConfig(sourceYaml('src', up))]);

@@ -28,6 +28,8 @@ export interface TaskYamlOptions {
   syncer?: string;
   targetUser?: string;
   targetPassword?: string;
+  /** More keys of each mysql-instances entry (YAML lines), e.g. 'block-allow-list: bal'. */
+  instance?: string;
 }
 
 export function taskYaml(o: TaskYamlOptions): string {
@@ -45,7 +47,20 @@ target-database:
   user: "${o.targetUser ?? t.user}"
   password: "${o.targetPassword ?? t.password}"
 mysql-instances:
-${o.sources.map((s) => `  - source-id: "${s}"\n    mydumper-config-name: global\n    loader-config-name: global${o.syncer ? '\n    syncer-config-name: global' : ''}`).join('\n')}
+${o.sources
+  .map(
+    (s) =>
+      `  - source-id: "${s}"\n    mydumper-config-name: global\n    loader-config-name: global${o.syncer ? '\n    syncer-config-name: global' : ''}${
+        o.instance
+          ? '\n' +
+            o.instance
+              .split('\n')
+              .map((l) => '    ' + l)
+              .join('\n')
+          : ''
+      }`,
+  )
+  .join('\n')}
 mydumpers:
   global:
 ${/threads:/.test(o.mydumper ?? '') ? '' : '    threads: 4\n'}${indent(o.mydumper)}

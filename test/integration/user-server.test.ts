@@ -169,3 +169,42 @@ test('the HTTP API refuses bodies of the wrong shape with 400 naming the field, 
   assert.deepEqual(listed.find((e) => e.worker)?.worker?.workers, []);
   await master.kill();
 });
+
+test('statement-format DML pauses only the tasks that replicate its table, naming it; binlog skip -b moves past it', async () => {
+  const [up, downA, downB] = await Promise.all([server(), server(), server()]);
+  await up.exec(
+    'CREATE DATABASE app; CREATE TABLE app.a (id INT PRIMARY KEY); CREATE TABLE app.b (id INT PRIMARY KEY)',
+  );
+  const onlyA = await subtask(up, downA, 'only_a', {
+    extra: 'block-allow-list:\n  bal:\n    do-tables:\n      - db-name: app\n        tbl-name: a\n',
+    instance: 'block-allow-list: bal',
+  });
+  const all = await subtask(up, downB, 'whole_app');
+  onlyA.start();
+  all.start();
+  await caughtUp(up, async () => onlyA.status());
+  await caughtUp(up, async () => all.status());
+  await up.exec("SET SESSION binlog_format = 'STATEMENT'; INSERT INTO app.b VALUES (1)");
+  await up.exec('INSERT INTO app.a VALUES (1)');
+  // the task that leaves app.b out goes on
+  await caughtUp(up, async () => onlyA.status());
+  await assertTablesEqual(up, downA, ['`app`.`a`']);
+  // the other pauses with the table, the position and the fix
+  let err: { msg: string; ErrCode: number } | undefined;
+  for (let i = 0; i < 100 && !err; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    err = all.status().result?.errors[0] as typeof err;
+  }
+  assert.equal(all.stage, 'Paused');
+  assert.equal(err?.ErrCode, 36010);
+  assert.match(err!.msg, /statement-based DML on `app`\.`b` in the binlog at (\(mysql-bin\.\d+, \d+\))/);
+  const at = /at (\(mysql-bin\.\d+, \d+\))/.exec(err!.msg)![1];
+  // the operator applies it by hand and skips it at its position
+  await downB.exec('INSERT INTO app.b VALUES (1)');
+  all.handleError('skip', [], at);
+  all.resume();
+  await caughtUp(up, async () => all.status());
+  await assertTablesEqual(up, downB, ['`app`.`a`', '`app`.`b`']);
+  await onlyA.stop();
+  await all.stop();
+});

@@ -295,11 +295,18 @@ test('transactions: MariaDB GTID + rows + XID, standalone DDL, BEGIN…COMMIT, r
   const t4 = feed({ kind: 'query', header: h(1000), schema: 'd', query: "GRANT SELECT ON *.* TO 'u'" })!;
   assert.equal(t4.rows.length, 0);
   assert.equal(t4.ddl, undefined);
-  assert.throws(
-    () => feed({ kind: 'query', header: h(1100), schema: 'd', query: 'UPDATE t SET a = 1' }),
-    (e: unknown) =>
-      e instanceof DMError && /statement-based DML/.test(e.message) && /binlog_format=ROW/.test(e.workaround),
+  // statement-based DML: a transaction that says which tables it writes (Sync decides)
+  const t5 = feed({ kind: 'query', header: h(1100), schema: 'd', query: 'UPDATE t SET a = 1' })!;
+  assert.deepEqual(t5.statements, [{ query: 'UPDATE t SET a = 1', table: { db: 'd', table: 't' } }]);
+  feed({ kind: 'query', header: h(1200), schema: 'd', query: 'BEGIN' });
+  assert.equal(
+    feed({ kind: 'query', header: h(1300), schema: 'd', query: 'INSERT INTO x.y VALUES (1)' }),
+    undefined,
   );
+  a.feed({ ...rows, header: h(1350) });
+  const t6 = feed({ kind: 'query', header: h(1400), schema: 'd', query: 'COMMIT' })!;
+  assert.deepEqual(t6.statements, [{ query: 'INSERT INTO x.y VALUES (1)', table: { db: 'x', table: 'y' } }]);
+  assert.equal(t6.rows.length, 1);
 });
 
 test('compact + multiple-rows: net change per row, grouped per table; unsafe tables keep their order', () => {

@@ -19,6 +19,7 @@ import {
   privilegeError,
   quoteId,
   quoteString,
+  quoteTable,
   TARGET_SQL_MODE,
   upstreamRole,
 } from '../../mysql/connect.js';
@@ -525,6 +526,11 @@ export class SyncUnit implements Unit {
             await saveGlobal();
             continue;
           }
+          if (txn.statements) {
+            // Statement-based DML cannot be applied row by row: only the tables it writes matter.
+            const s = txn.statements.find((x) => !x.table || this.filter.table(x.table.db, x.table.table));
+            if (s) throw this.statementError(txn, s);
+          }
           if (this.autoSafeUntil && comparePosition(txn.end, this.autoSafeUntil) >= 0)
             this.autoSafeUntil = undefined;
           if (shard?.holds(txn)) {
@@ -853,6 +859,19 @@ export class SyncUnit implements Unit {
       }
       throw this.applyError(e, { txn, changes: [], sql: [query] }, query);
     }
+  }
+
+  private statementError(txn: Txn, s: NonNullable<Txn['statements']>[number]): DMError {
+    this.errorAt = txn.endText;
+    const table = s.table ? quoteTable(s.table.db, s.table.table) : 'more than one table (or one not read)';
+    return new DMError({
+      code: 36010,
+      class: 'sync',
+      scope: 'upstream',
+      message: `statement-based DML on ${table} in the binlog at ${txn.endText}${txn.gtid ? ` (GTID ${txn.gtid})` : ''}: ${s.query.slice(0, 200)}`,
+      workaround:
+        "Set binlog_format=ROW on the upstream (SET GLOBAL binlog_format = ROW, and in its configuration; sessions keep their format until they reconnect); apply this statement's change to the target by hand and continue with 'binlog skip', or run other SQL with 'binlog replace'.",
+    });
   }
 
   private applyError(e: unknown, t: CompiledTxn, sql?: string): unknown {

@@ -3,7 +3,6 @@
 // restart may resume. Pure.
 import type { BinlogEvent, RowsEvent } from '../../binlog/events.js';
 import { formatPosition, type BinlogPosition } from '../../binlog/position.js';
-import { DMError } from '../../errors.js';
 import { classifyQuery, type QueryKind } from '../../schema/ddl.js';
 
 export interface Txn {
@@ -15,6 +14,9 @@ export interface Txn {
   timestamp: number;
   rows: RowsEvent[];
   ddl?: { schema: string; query: string; info: Extract<QueryKind, { kind: 'ddl' }> };
+  /** Statement-based DML in it (binlog_format STATEMENT or MIXED), which cannot be applied row by
+   * row: Sync refuses it unless the tables it writes are filtered out. */
+  statements?: { query: string; table?: { db: string; table: string } }[];
   /** Binlog events the transaction is made of. */
   events: number;
 }
@@ -79,15 +81,14 @@ export class TxnAssembler {
             return this.finish(ev.header.logPos, ev.header.timestamp);
           case 'rollback':
             return this.finish(ev.header.logPos, ev.header.timestamp, true);
-          case 'dml':
-            throw new DMError({
-              code: 36010,
-              class: 'sync',
-              scope: 'upstream',
-              message: `statement-based DML in the binlog at (${this.file}, ${ev.header.logPos}): ${ev.query.slice(0, 200)}`,
-              workaround:
-                'Set binlog_format=ROW (and binlog_row_image=FULL) on the upstream; events written before that cannot be replicated row by row.',
-            });
+          case 'dml': {
+            const inTxn = this.cur !== undefined && !this.standalone;
+            (this.cur ?? this.open()).statements = [
+              ...(this.cur?.statements ?? []),
+              { query: ev.query, table: q.table },
+            ];
+            return inTxn ? undefined : this.finish(ev.header.logPos, ev.header.timestamp);
+          }
           case 'ddl': {
             const t = this.cur ?? this.open();
             t.ddl = { schema: ev.schema, query: ev.query, info: q };
