@@ -28,7 +28,6 @@ import type {
   TableMapEvent,
 } from '../../src/binlog/events.js';
 import type { TableSchema } from '../../src/schema/tracker.js';
-import { DMError } from '../../src/errors.js';
 
 test('queries: transaction control, DDL with the tables they touch, ignorable statements, DML', () => {
   assert.deepEqual(classifyQuery('d', 'BEGIN'), { kind: 'begin' });
