@@ -56,8 +56,13 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-/** Serves `routes` on `addr` (host:port). */
-export async function serve(addr: string, routes: Route[]): Promise<Listening> {
+/** Which process answers: every answer says so in this header, so a client pointed at the wrong
+ * port (dmctl at a worker, a worker's --join at another worker) is told instead of misled. */
+export type Role = 'dm-master' | 'dm-worker';
+const ROLE_HEADER = 'x-dm-role';
+
+/** Serves `routes` on `addr` (host:port) as `role`. */
+export async function serve(addr: string, routes: Route[], role: Role): Promise<Listening> {
   const table = routes.map((r) => ({ ...r, match: matcher(r.path) }));
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -66,6 +71,7 @@ export async function serve(addr: string, routes: Route[]): Promise<Listening> {
       res.writeHead(status, {
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(text),
+        [ROLE_HEADER]: role,
       });
       res.end(text);
     };
@@ -123,6 +129,8 @@ export async function call<T>(
   path: string,
   body?: unknown,
   timeoutMs = 30_000,
+  /** The process that must answer (default: any). */
+  role?: Role,
 ): Promise<T> {
   let res: Response;
   try {
@@ -138,6 +146,10 @@ export async function call<T>(
     throw new Error(`cannot reach ${addr}: ${why}`);
   }
   const text = await res.text();
+  const answered = res.headers.get(ROLE_HEADER);
+  if (role && answered !== role) {
+    throw new Error(`${addr} is ${answered ? `a ${answered}` : 'not a dm-ts process'}, not a ${role}`);
+  }
   try {
     return JSON.parse(text) as T;
   } catch {

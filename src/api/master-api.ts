@@ -195,6 +195,7 @@ export function httpMasterLink(masterAddr: string, ttlMs: number): MasterLink {
         '/api/v1/workers/heartbeat',
         { ...hb, ttlMs },
         10_000,
+        'dm-master',
       );
       if (a.result === false) throw new Error(a.msg);
       return a;
@@ -206,6 +207,7 @@ export function httpMasterLink(masterAddr: string, ttlMs: number): MasterLink {
         `/api/v1/shard/${op}`,
         body,
         10_000,
+        'dm-master',
       );
       if (!a.result) throw new Error(a.msg);
       return a.verdict;

@@ -71,14 +71,14 @@ function ok<T extends Answer>(a: T): T {
 
 export const httpWorkerLink: WorkerLink = {
   async apply(addr: string, a: Assignment): Promise<void> {
-    ok(await call<Answer>(addr, 'POST', '/api/v1/assignment', a, 60_000));
+    ok(await call<Answer>(addr, 'POST', '/api/v1/assignment', a, 60_000, 'dm-worker'));
   },
   async status(addr: string, task?: string): Promise<WorkerStatus> {
     const q = task ? `?task=${encodeURIComponent(task)}` : '';
-    return ok(await call<WorkerStatus>(addr, 'GET', `/api/v1/status${q}`, undefined, 10_000));
+    return ok(await call<WorkerStatus>(addr, 'GET', `/api/v1/status${q}`, undefined, 10_000, 'dm-worker'));
   },
   async handleError(addr: string, req: HandleErrorRequest): Promise<string> {
-    return ok(await call<Answer>(addr, 'POST', '/api/v1/handle-error', req, 30_000)).msg ?? '';
+    return ok(await call<Answer>(addr, 'POST', '/api/v1/handle-error', req, 30_000, 'dm-worker')).msg ?? '';
   },
   async purgeRelay(addr: string, filename: string, subDir?: string): Promise<string[]> {
     const a = ok(
@@ -88,6 +88,7 @@ export const httpWorkerLink: WorkerLink = {
         '/api/v1/relay/purge',
         { filename, subDir },
         60_000,
+        'dm-worker',
       ),
     );
     return a.purged;

@@ -34,7 +34,7 @@ async function request(
   const addr = masterAddr();
   let answer: Answer;
   try {
-    answer = shape(await call<Answer>(addr, method, path, body, 120_000));
+    answer = shape(await call<Answer>(addr, method, path, body, 120_000, 'dm-master'));
   } catch (e) {
     throw new Error(`${(e as Error).message}; is dm-master running there? (check --master-addr)`);
   }
@@ -129,7 +129,20 @@ program
     const path = arg ? `/api/v1/status/${encodeURIComponent(await taskName(arg))}` : '/api/v1/status';
     // -s: only these sources' workers (in the list: the tasks on them)
     const only = (a: Answer): Answer => {
+      if (a.result === false) return a;
       const keep = (s?: string) => !!s && o.source!.includes(s);
+      const known = new Set([
+        ...((a.workers as Array<{ source?: string }> | undefined) ?? []).map((w) => w.source),
+        ...((a.tasks as Array<{ sources: string[] }> | undefined) ?? []).flatMap((t) => t.sources),
+      ]);
+      const unknown = o.source!.filter((s) => !known.has(s));
+      if (unknown.length) {
+        return {
+          result: false,
+          msg: `source ${unknown.map((s) => `'${s}'`).join(', ')} ${arg ? `is not a source of task '${arg}'` : 'runs no task'}; operate-source show lists the sources`,
+          ...(arg ? { workers: [] } : { tasks: [] }),
+        };
+      }
       if (Array.isArray(a.workers))
         a.workers = (a.workers as Array<{ source?: string }>).filter((w) => keep(w.source));
       if (Array.isArray(a.tasks))

@@ -31,6 +31,7 @@ export async function startWorker(s: WorkerSettings, log: Logger): Promise<Runni
   const http = await serve(
     s['worker-addr'],
     workerRoutes(() => made.worker!),
+    'dm-worker',
   );
   const addr = s['advertise-addr'] || dialable(http.addr);
   const worker = (made.worker = new Worker(httpMasterLink(dialable(s.join), ttlMs), {
@@ -66,6 +67,7 @@ export async function startMaster(s: MasterSettings, log: Logger, configText: st
   const http = await serve(
     s['master-addr'],
     masterRoutes(() => made.master!),
+    'dm-master',
   );
   const addr = s['advertise-addr'] || dialable(http.addr);
   const master = (made.master = new Master({

@@ -43,6 +43,10 @@ export async function openConnection(ep: Endpoint, role: ConnectionRole): Promis
     }
     throw e;
   }
+  if (role.scope === 'downstream') {
+    const r = await conn.query('SELECT @@max_allowed_packet m');
+    conn.maxAllowedPacket = Number(r[0]?.m) || undefined;
+  }
   for (const [k, v] of Object.entries(ep.session ?? {})) {
     await conn.exec(`SET SESSION ${k.replace(/[^A-Za-z0-9_]/g, '')} = ${quoteValue(v)}`);
   }

@@ -135,6 +135,9 @@ export interface Handshake {
  * is paused while more than `highWaterMark` bytes wait, so a slow consumer never buffers without bound. */
 export class PacketConnection {
   private socket!: Socket;
+  /** The server's max_allowed_packet, when the owner read it: a longer statement is refused here
+   * with error 1153 rather than sent (the server would drop the connection: ECONNRESET). */
+  maxAllowedPacket?: number;
   private queue: Buffer[] = [];
   private queueHead = 0;
   private queuedBytes = 0;
@@ -294,6 +297,14 @@ export class PacketConnection {
   /** Sends a COM_QUERY whose text is the given bytes (sent as they are: no charset conversion). */
   private sendQuery(sql: string | Buffer): void {
     const body = typeof sql === 'string' ? Buffer.from(sql, 'utf8') : sql;
+    if (this.maxAllowedPacket && body.length + 1 > this.maxAllowedPacket) {
+      const need = 2 ** Math.ceil(Math.log2(body.length + 1024));
+      throw new ServerError(
+        1153,
+        '08S01',
+        `a statement of ${body.length} bytes is over the server's max_allowed_packet (${this.maxAllowedPacket} bytes): SET GLOBAL max_allowed_packet = ${Math.min(need, 1 << 30)} on it (and in its configuration), then resume-task`,
+      );
+    }
     const payload = Buffer.allocUnsafe(body.length + 1);
     payload[0] = 0x03;
     body.copy(payload, 1);

@@ -3,6 +3,8 @@
 // files work unchanged.
 import { readFile } from 'node:fs/promises';
 import { eventFilter } from '../rules/event-filter.js';
+import { namePattern } from '../rules/balist.js';
+import { detectGtidFlavor, parseGtidSet } from '../binlog/gtid.js';
 import type { PurgeConfig } from '../units/relay/purge.js';
 import { decryptOrPlain } from './encrypt.js';
 import { configError, parseYaml, type Reader } from './yaml.js';
@@ -303,9 +305,51 @@ function named<T>(r: Reader, key: string, read: (m: Reader, name: string) => T):
   return out;
 }
 
+/** A DM name pattern (wildcards, or `~` and a regular expression), checked where it is written. */
+function pattern(m: Reader, key: string, def?: string): string {
+  const v = m.string(key, def);
+  checkPattern(m, key, v);
+  return v;
+}
+
+function checkPattern(m: Reader, key: string, v: string): void {
+  try {
+    namePattern(v, false);
+  } catch (e) {
+    m.invalid(
+      key,
+      `is '${v}', which is not a valid pattern: ${(e as Error).message}`,
+      "Fix the regular expression after '~', or write a wildcard pattern (*, ?, [a-z]).",
+    );
+  }
+}
+
+function patternList(m: Reader, key: string): string[] {
+  const list = m.stringList(key);
+  for (const v of list) checkPattern(m, key, v);
+  return list;
+}
+
+/** A GTID set of either flavour ('' when absent), checked where it is written. */
+function gtidSet(m: Reader, key: string): string {
+  const v = m.string(key, '');
+  if (v) {
+    try {
+      parseGtidSet(detectGtidFlavor(v), v);
+    } catch (e) {
+      m.invalid(
+        key,
+        `is '${v}', which is not a GTID set: ${(e as Error).message}`,
+        "Write MariaDB's 'domain-server-seq[,…]' (e.g. 0-1-100) or MySQL's 'uuid:1-100[,…]', as @@gtid_binlog_pos / SHOW MASTER STATUS shows it.",
+      );
+    }
+  }
+  return v;
+}
+
 function tableRefs(r: Reader, key: string): TableRef[] {
   return r.mapList(key).map((t) => {
-    const ref = { dbName: t.string('db-name'), tblName: t.string('tbl-name') };
+    const ref = { dbName: pattern(t, 'db-name'), tblName: pattern(t, 'tbl-name') };
     t.done([]);
     return ref;
   });
@@ -331,6 +375,13 @@ export const MAX_TASK_NAME = 64 - LONGEST_META_SUFFIX.length;
 /** Parses and validates a task file's text. */
 export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
   const r = parseYaml(text, file);
+  if (!r.keys().includes('name') && r.keys().includes('source-id')) {
+    throw configError(
+      file,
+      'this is a source file (it has source-id), not a task file',
+      'Give the task file (name, task-mode, target-database, mysql-instances) to start-task or check-task, and the source file to operate-source create.',
+    );
+  }
   const name = r.string('name');
   if (!/^[A-Za-z0-9_-]+$/.test(name) || name.length > MAX_TASK_NAME) {
     r.invalid(
@@ -354,8 +405,8 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
   const syncers = named(r, 'syncers', (m) => readSyncer(m, DEFAULT_SYNCER));
   const routes = named(r, 'routes', (m, name): RouteRule => {
     const rule = {
-      schemaPattern: m.string('schema-pattern'),
-      tablePattern: m.string('table-pattern', ''),
+      schemaPattern: pattern(m, 'schema-pattern'),
+      tablePattern: pattern(m, 'table-pattern', ''),
       targetSchema: m.string('target-schema'),
       targetTable: m.string('target-table', ''),
     };
@@ -386,8 +437,8 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
   });
   const filters = named(r, 'filters', (m, name): FilterRule => {
     const rule = {
-      schemaPattern: m.string('schema-pattern'),
-      tablePattern: m.string('table-pattern', ''),
+      schemaPattern: pattern(m, 'schema-pattern'),
+      tablePattern: pattern(m, 'table-pattern', ''),
       events: m.stringList('events'),
       sqlPattern: m.stringList('sql-pattern'),
       action: m.oneOf('action', ['Ignore', 'Do', 'Error'] as const),
@@ -403,8 +454,8 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
   const balKey = r.has('block-allow-list') ? 'block-allow-list' : 'black-white-list';
   const blockAllowList = named(r, balKey, (m): BAList => {
     const l = {
-      doDbs: m.stringList('do-dbs'),
-      ignoreDbs: m.stringList('ignore-dbs'),
+      doDbs: patternList(m, 'do-dbs'),
+      ignoreDbs: patternList(m, 'ignore-dbs'),
       doTables: tableRefs(m, 'do-tables'),
       ignoreTables: tableRefs(m, 'ignore-tables'),
     };
@@ -437,7 +488,7 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
       meta = {
         binlogName: metaR.string('binlog-name', ''),
         binlogPos: metaR.int('binlog-pos', 4, 4),
-        binlogGtid: metaR.string('binlog-gtid', ''),
+        binlogGtid: gtidSet(metaR, 'binlog-gtid'),
       };
       metaR.done([]);
     }
@@ -474,6 +525,21 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
     if (m.has('syncer-thread'))
       inst.syncer = { ...inst.syncer, workerCount: m.int('syncer-thread', 16, 1, 1024) };
     for (const rr of inst.routeRules) refCheck(m, 'routes', rr, routes, `'${m.path}.route-rules'`);
+    // Two rules with the same patterns claim the same tables: which one routes them is undefined.
+    const claimed = new Map<string, string>();
+    for (const rr of inst.routeRules) {
+      const rule = routes.get(rr)!;
+      const k = `${rule.schemaPattern.toLowerCase()}\0${rule.tablePattern.toLowerCase()}`;
+      const other = claimed.get(k);
+      if (other !== undefined && other !== rr) {
+        m.invalid(
+          'route-rules',
+          `names routes '${other}' and '${rr}', which both match schema-pattern '${rule.schemaPattern}'${rule.tablePattern ? ` and table-pattern '${rule.tablePattern}'` : ''}`,
+          'Keep one of them, or make their patterns exclusive.',
+        );
+      }
+      claimed.set(k, rr);
+    }
     for (const fr of inst.filterRules) refCheck(m, 'filters', fr, filters, `'${m.path}.filter-rules'`);
     refCheck(m, 'block-allow-list', inst.blockAllowList, blockAllowList, `'${m.path}.block-allow-list'`);
     m.done(INSTANCE_IGNORED);
@@ -502,6 +568,13 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
 /** Parses and validates a source file's text. */
 export function parseSourceConfig(text: string, file = 'source.yaml'): SourceConfig {
   const r = parseYaml(text, file);
+  if (!r.keys().includes('source-id') && r.keys().includes('mysql-instances')) {
+    throw configError(
+      file,
+      'this is a task file (it has mysql-instances), not a source file',
+      'Give a source file (source-id, from) to operate-source create, and the task file to start-task.',
+    );
+  }
   const from = r.map('from');
   if (!from)
     throw configError(
@@ -514,7 +587,7 @@ export function parseSourceConfig(text: string, file = 'source.yaml'): SourceCon
     enableGtid: r.bool('enable-gtid', false),
     enableRelay: r.bool('enable-relay', false),
     relayBinlogName: r.string('relay-binlog-name', ''),
-    relayBinlogGtid: r.string('relay-binlog-gtid', ''),
+    relayBinlogGtid: gtidSet(r, 'relay-binlog-gtid'),
     relayDir: r.string('relay-dir', './relay_log'),
     purge: readPurge(r.map('purge')),
     flavor: r.oneOf('flavor', ['', 'mysql', 'mariadb'] as const, ''),

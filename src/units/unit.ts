@@ -70,9 +70,10 @@ function serverMessage(e: ServerError): string {
   return e.message.replace(/^Error \d+ \([0-9A-Z]+\): /, '');
 }
 
+// 1153 (a packet over max_allowed_packet) is not among them: the same statement fails again.
 const NETWORK_ERRNOS = new Set([
-  1040, 1053, 1077, 1078, 1079, 1080, 1152, 1153, 1154, 1155, 1156, 1157, 1158, 1159, 1160, 1161, 1205, 1213,
-  2002, 2003, 2006, 2013,
+  1040, 1053, 1077, 1078, 1079, 1080, 1152, 1154, 1155, 1156, 1157, 1158, 1159, 1160, 1161, 1205, 1213, 2002,
+  2003, 2006, 2013,
 ]);
 
 /** Whether a server error is transient (lost connection, lock wait, deadlock, server shutdown). */

@@ -8,7 +8,7 @@ import { masterStatus, server } from '../harness/index.js';
 import { MARIADB_DEFAULTS } from '../../src/sandbox/mariadb.js';
 import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
 import { assertTablesEqual, runTask, runTaskToEnd } from '../harness/run.js';
-import { dmctl, startMaster } from '../harness/cluster.js';
+import { daemon, dmctl, startMaster } from '../harness/cluster.js';
 import { caughtUp, subtask } from '../harness/subtask.js';
 
 test('unsigned extremes and an UPDATE keyed on the largest BIGINT UNSIGNED replicate exactly without row metadata', async () => {
@@ -207,4 +207,53 @@ test('statement-format DML pauses only the tasks that replicate its table, namin
   await assertTablesEqual(up, downB, ['`app`.`a`', '`app`.`b`']);
   await onlyA.stop();
   await all.stop();
+});
+
+test('a row over the target max_allowed_packet pauses Sync with the sizes and the fix, not retried for ever', async () => {
+  const [up, down] = await Promise.all([server(), server({ extraArgs: ['--max-allowed-packet=4M'] })]);
+  await up.exec('CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY, b LONGBLOB)');
+  const st = await subtask(up, down, 'bigrow');
+  st.start();
+  await caughtUp(up, async () => st.status());
+  await up.exec("INSERT INTO app.t VALUES (1, REPEAT('x', 6 << 20))");
+  let err: { msg: string; retryable?: boolean } | undefined;
+  for (let i = 0; i < 200 && !err; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    err = st.status().result?.errors[0] as typeof err;
+  }
+  assert.equal(st.stage, 'Paused');
+  assert.equal(err?.retryable, false);
+  assert.match(
+    err!.msg,
+    /Error 1153: a statement of \d+ bytes is over the server's max_allowed_packet \(4194304 bytes\): SET GLOBAL max_allowed_packet = 16777216/,
+  );
+  assert.match(err!.msg, /binlog \(mysql-bin\.\d+, \d+\)/);
+  await down.exec('SET GLOBAL max_allowed_packet = 16777216');
+  st.resume();
+  await caughtUp(up, async () => st.status());
+  await assertTablesEqual(up, down, ['`app`.`t`']);
+  await st.stop();
+});
+
+test('dmctl: a worker address, an unknown source, a source file for start-task: each says what is wrong', async () => {
+  const up = await server();
+  const f = await writeTemp({ 'source.yaml': sourceYaml('s1', up) });
+  const master = await startMaster(f.dir);
+  const worker = await daemon(
+    'dm-worker',
+    ['--name', 'w1', '--worker-addr', '127.0.0.1:0', '--join', master.addr],
+    f.dir,
+  );
+  const atWorker = await dmctl(worker.addr, 'query-status');
+  assert.equal(atWorker.code, 1);
+  assert.match(atWorker.stderr, new RegExp(`${worker.addr} is a dm-worker, not a dm-master`));
+  const asTask = await dmctl(master.addr, 'start-task', f['source.yaml']);
+  assert.equal(asTask.code, 1);
+  assert.match(asTask.stderr, /source\.yaml: this is a source file \(it has source-id\), not a task file/);
+  const unknown = await dmctl(master.addr, 'query-status', '-s', 'nosuchsource');
+  assert.equal(unknown.code, 1);
+  assert.equal(unknown.json.result, false);
+  assert.match(String(unknown.json.msg), /source 'nosuchsource' runs no task/);
+  await worker.kill();
+  await master.kill();
 });

@@ -221,3 +221,56 @@ test('source files parse; subtasks need every source the task names', () => {
   assert.equal(subs[1].instance.loader.poolSize, 3);
   assert.equal(subs[1].source.sourceId, 'mysql-replica-02');
 });
+
+test('patterns, GTID sets and conflicting routes are refused when the file is read, naming the key and its line', () => {
+  configError(
+    () => parseTaskConfig(TASK.replace('do-dbs: ["~^test.*", "user"]', 'do-dbs: ["~^test(", "user"]')),
+    /'block-allow-list\.instance\.do-dbs' \(line \d+\) is '~\^test\(', which is not a valid pattern/,
+  );
+  configError(
+    () => parseTaskConfig(TASK.replace('tbl-name: "~^t.*"', 'tbl-name: "~[t"')),
+    /tbl-name' \(line \d+\) is '~\[t', which is not a valid pattern/,
+  );
+  configError(
+    () =>
+      parseTaskConfig(
+        TASK.replace('table-pattern: "t_*"\n    target-schema', 'table-pattern: "~*"\n    target-schema'),
+      ),
+    /routes\.sharding-route-rules-table\.table-pattern' \(line 37\) is '~\*'/,
+  );
+  configError(
+    () =>
+      parseTaskConfig(
+        TASK.replace('binlog-gtid: "03fc0263-28c7-11e7-a653-6c0b84d59f30:1-7041423"', 'binlog-gtid: "0-1"'),
+      ),
+    /'mysql-instances\[0\]\.meta\.binlog-gtid' \(line \d+\) is '0-1', which is not a GTID set/,
+  );
+  configError(
+    () =>
+      parseTaskConfig(
+        TASK.replace(
+          '  sharding-route-rules-schema:\n    schema-pattern: "test_*"',
+          '  sharding-route-rules-schema:\n    schema-pattern: "test_*"\n    table-pattern: "T_*"',
+        ),
+      ),
+    /route-rules' \(line \d+\) names routes 'sharding-route-rules-table' and 'sharding-route-rules-schema', which both match schema-pattern 'test_\*' and table-pattern 'T_\*'/,
+  );
+  assert.throws(
+    () =>
+      parseSourceConfig(
+        'source-id: s\nfrom: {host: h, port: 1, user: u, password: ""}\nrelay-binlog-gtid: "nope"\n',
+      ),
+    /'relay-binlog-gtid' \(line 3\) is 'nope', which is not a GTID set/,
+  );
+});
+
+test('a source file given as a task file, or a task file as a source file, says so', () => {
+  configError(
+    () => parseTaskConfig('source-id: s\nfrom: {host: h, port: 1, user: u, password: ""}\n', 'source1.yaml'),
+    /^source1\.yaml: this is a source file \(it has source-id\), not a task file$/,
+  );
+  configError(
+    () => parseSourceConfig(TASK, 'task.yaml'),
+    /^task\.yaml: this is a task file \(it has mysql-instances\), not a source file$/,
+  );
+});
