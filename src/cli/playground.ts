@@ -5,7 +5,8 @@
 // the upstream for a few seconds (sysbench-style transactions and a DDL) while Sync follows,
 // prints query-status, and checks every table with CHECKSUM TABLE on both sides.
 //   npm run playground [-- --rows 100000]
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -18,6 +19,9 @@ import { oltpWriteOnly, sysbenchTables } from '../sandbox/workload.js';
 import type { QueryStatus, SubTaskStatus } from '../task/status.js';
 import { progressLine } from './progress.js';
 import { startMaster } from './serve.js';
+
+/** The commented example files the playground starts from (also in the repo for users). */
+const EXAMPLES = fileURLToPath(new URL('../../examples', import.meta.url));
 
 /** Polls `get` until `done` holds; an error that needs the operator ends the playground. */
 async function until(
@@ -54,6 +58,8 @@ function arg(name: string, dflt: number): number {
 
 async function main(): Promise<void> {
   const rows = arg('rows', 100_000);
+  const began = Date.now();
+  let verdict = '\nVerdict: the playground did not finish (see the error below).';
   const work = await mkdtemp(join(tmpdir(), 'dm-ts-playground-'));
   console.log('Starting two sandbox MariaDB servers (upstream and target) on 127.0.0.1 …');
   const [up, down] = await Promise.all([new MariaDBSandbox().start(), new MariaDBSandbox().start()]);
@@ -84,36 +90,24 @@ async function main(): Promise<void> {
     const d = down.connectionOptions();
     const sourceFile = join(work, 'source.yaml');
     const taskFile = join(work, 'task.yaml');
-    await writeFile(
-      sourceFile,
-      `source-id: "playground-01"\nenable-relay: true\nrelay-dir: "${join(work, 'relay')}"\nfrom:\n  host: "${u.host}"\n  port: ${u.port}\n  user: "${u.user}"\n  password: ""\n`,
-    );
-    await writeFile(
-      taskFile,
-      `name: playground
-task-mode: all
-target-database:
-  host: "${d.host}"
-  port: ${d.port}
-  user: "${d.user}"
-  password: ""
-mysql-instances:
-  - source-id: "playground-01"
-    block-allow-list: "shop-and-sbtest"
-    mydumper-config-name: "global"
-    loader-config-name: "global"
-block-allow-list:
-  shop-and-sbtest:
-    do-dbs: ["shop", "sbtest"]
-mydumpers:
-  global:
-    threads: 4
-loaders:
-  global:
-    pool-size: 4
-    dir: "${join(work, 'dumped_data')}"
-`,
-    );
+    // The shipped examples, pointed at the sandbox servers.
+    const source = parseDocument(await readFile(join(EXAMPLES, 'source.yaml'), 'utf8'));
+    source.set('source-id', 'playground-01');
+    source.set('enable-relay', true);
+    source.set('relay-dir', join(work, 'relay'));
+    source.setIn(['from', 'host'], u.host);
+    source.setIn(['from', 'port'], u.port);
+    source.setIn(['from', 'user'], u.user);
+    await writeFile(sourceFile, source.toString());
+    const task = parseDocument(await readFile(join(EXAMPLES, 'task.yaml'), 'utf8'));
+    task.set('name', 'playground');
+    task.setIn(['target-database', 'host'], d.host);
+    task.setIn(['target-database', 'port'], d.port);
+    task.setIn(['target-database', 'user'], d.user);
+    task.setIn(['mysql-instances', 0, 'source-id'], 'playground-01');
+    task.setIn(['block-allow-list', 'my-tables', 'do-dbs'], task.createNode(['shop', 'sbtest'], { flow: true }));
+    task.setIn(['loaders', 'global', 'dir'], join(work, 'dumped_data'));
+    await writeFile(taskFile, task.toString());
     console.log(`\nThe task file (DM format), ${taskFile}:\n`);
     console.log((await import('node:fs')).readFileSync(taskFile, 'utf8').replace(/^/gm, '  '));
 
@@ -188,20 +182,28 @@ loaders:
       'sbtest.sbtest3',
       'sbtest.sbtest4',
     ];
+    const differ: string[] = [];
     for (const t of tables) {
       const [a, b] = (await Promise.all([
         up.exec(`CHECKSUM TABLE ${t}`),
         down.exec(`CHECKSUM TABLE ${t}`),
       ])) as { Checksum: string }[][];
       const same = a[0].Checksum === b[0].Checksum;
-      if (!same) process.exitCode = 1;
+      if (!same) differ.push(t);
       console.log(
         `  ${t.padEnd(16)} ${String(a[0].Checksum).padStart(11)} ${String(b[0].Checksum).padStart(11)}  ${same ? 'equal' : 'DIFFERENT'}`,
       );
     }
+    const secs = ((Date.now() - began) / 1000).toFixed(1);
+    if (differ.length) process.exitCode = 1;
+    verdict =
+      differ.length
+        ? `\nVerdict: ${differ.length} of ${tables.length} tables DIFFER (${differ.join(', ')}), after ${secs} s.`
+        : `\nVerdict: all ${tables.length} tables equal on upstream and target, after ${secs} s (dump, load and sync).`;
   } finally {
     console.log('\nStopping the sandbox servers.');
     await cleanup();
+    console.log(verdict);
   }
 }
 

@@ -274,3 +274,25 @@ test('a source file given as a task file, or a task file as a source file, says 
     /^task\.yaml: this is a task file \(it has mysql-instances\), not a source file$/,
   );
 });
+
+test('the example files in examples/ load as they are', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const task = parseTaskConfig(await readFile('examples/task.yaml', 'utf8'), 'examples/task.yaml');
+  const source = parseSourceConfig(await readFile('examples/source.yaml', 'utf8'), 'examples/source.yaml');
+  assert.equal(task.name, 'my-task');
+  assert.equal(source.sourceId, 'mysql-replica-01');
+  assert.equal(subTaskConfigs(task, [source]).length, 1);
+  const { readToml } = await import('../../src/cli/config-file.js');
+  const master = await readToml(
+    'examples/dm-master.toml',
+    ['name', 'master-addr', 'advertise-addr', 'data-dir', 'log-level', 'log-file'],
+    [],
+  );
+  assert.equal(master['master-addr'], '127.0.0.1:8261');
+  const worker = await readToml(
+    'examples/dm-worker.toml',
+    ['name', 'worker-addr', 'advertise-addr', 'join', 'keepalive-ttl', 'relay-dir', 'log-level', 'log-file'],
+    [],
+  );
+  assert.equal(worker.join, '127.0.0.1:8261');
+});
