@@ -447,6 +447,9 @@ export class BinlogDecoder {
         rows.push(want && same ? { before, after, unchanged: same } : { before, after });
         off = m;
       }
+      // An image of no bytes (no column present) would repeat for ever: no server writes one.
+      if (rows.length === 1 && off === c.off)
+        throw new Error('rows event whose row image has no bytes (no column is present)');
     }
     return { kind: 'rows', header, action, tableId, flags, table, rows };
   }

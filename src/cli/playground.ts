@@ -105,7 +105,10 @@ async function main(): Promise<void> {
     task.setIn(['target-database', 'port'], d.port);
     task.setIn(['target-database', 'user'], d.user);
     task.setIn(['mysql-instances', 0, 'source-id'], 'playground-01');
-    task.setIn(['block-allow-list', 'my-tables', 'do-dbs'], task.createNode(['shop', 'sbtest'], { flow: true }));
+    task.setIn(
+      ['block-allow-list', 'my-tables', 'do-dbs'],
+      task.createNode(['shop', 'sbtest'], { flow: true }),
+    );
     task.setIn(['loaders', 'global', 'dir'], join(work, 'dumped_data'));
     await writeFile(taskFile, task.toString());
     console.log(`\nThe task file (DM format), ${taskFile}:\n`);
@@ -196,10 +199,9 @@ async function main(): Promise<void> {
     }
     const secs = ((Date.now() - began) / 1000).toFixed(1);
     if (differ.length) process.exitCode = 1;
-    verdict =
-      differ.length
-        ? `\nVerdict: ${differ.length} of ${tables.length} tables DIFFER (${differ.join(', ')}), after ${secs} s.`
-        : `\nVerdict: all ${tables.length} tables equal on upstream and target, after ${secs} s (dump, load and sync).`;
+    verdict = differ.length
+      ? `\nVerdict: ${differ.length} of ${tables.length} tables DIFFER (${differ.join(', ')}), after ${secs} s.`
+      : `\nVerdict: all ${tables.length} tables equal on upstream and target, after ${secs} s (dump, load and sync).`;
   } finally {
     console.log('\nStopping the sandbox servers.');
     await cleanup();
