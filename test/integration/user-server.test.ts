@@ -257,3 +257,42 @@ test('dmctl: a worker address, an unknown source, a source file for start-task: 
   await worker.kill();
   await master.kill();
 });
+
+test('run-task refuses a bad pattern, a bad binlog-gtid and two route rules claiming one table before it connects', async () => {
+  const [up, down] = await Promise.all([server(), server()]);
+  const f = await writeTemp({ 'source.yaml': sourceYaml('src', up) });
+  const base = { name: 'bad', mode: 'all', target: down, sources: ['src'], dir: f.dir };
+  const cases: [string, string, RegExp][] = [
+    [
+      'regex.yaml',
+      taskYaml({
+        ...base,
+        extra: 'block-allow-list:\n  bal:\n    do-dbs: ["~(app"]\n',
+        instance: 'block-allow-list: bal',
+      }),
+      /'block-allow-list\.bal\.do-dbs' \(line \d+\) is '~\(app', which is not a valid pattern/,
+    ],
+    [
+      'gtid.yaml',
+      taskYaml({ ...base, mode: 'incremental', instance: 'meta:\n  binlog-gtid: "not-a-gtid"' }),
+      /meta\.binlog-gtid' \(line \d+\) is 'not-a-gtid', which is not a GTID set/,
+    ],
+    [
+      'routes.yaml',
+      taskYaml({
+        ...base,
+        extra:
+          'routes:\n  r1:\n    schema-pattern: "app"\n    target-schema: "x"\n  r2:\n    schema-pattern: "app"\n    target-schema: "y"\n',
+        instance: 'route-rules: ["r1", "r2"]',
+      }),
+      /route-rules' \(line \d+\) names routes 'r1' and 'r2', which both match schema-pattern 'app'/,
+    ],
+  ];
+  for (const [name, yaml, msg] of cases) {
+    const file = join(f.dir, name);
+    await writeFile(file, yaml);
+    const r = await runTask(file, [f['source.yaml']]).done;
+    assert.equal(r.code, 2, `${name}: ${r.stderr}`);
+    assert.match(r.stderr, msg, name);
+  }
+});
