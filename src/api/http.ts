@@ -143,7 +143,16 @@ export async function call<T>(
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? cause?.message ?? (e as Error).message;
-    throw new Error(`cannot reach ${addr}: ${why}`);
+    // Down, restarting, or the connection dropped mid-request: worth trying again.
+    throw new DMError({
+      code: 38001,
+      class: 'api',
+      scope: 'internal',
+      message: `cannot reach ${addr}: ${why}`,
+      workaround: 'Check that the process at that address runs; the call is tried again.',
+      retryable: true,
+      cause: e,
+    });
   }
   const text = await res.text();
   const answered = res.headers.get(ROLE_HEADER);
