@@ -6,8 +6,26 @@ import { closest, configError } from '../task/yaml.js';
 
 export type Settings = Record<string, string | number | boolean>;
 
-/** Reads `path` and returns its keys; `known` are the keys used, `ignored` DM keys accepted. */
-export async function readToml(path: string, known: string[], ignored: string[]): Promise<Settings> {
+/** DM keys this project does not do yet: refused with what to do instead, never ignored. */
+export type Refused = Record<string, string>;
+
+/** TLS between the processes (DM's `ssl-*` keys) is not built yet: a file asking for it must not
+ * get plain HTTP without a word. */
+export const TLS_REFUSED: Refused = Object.fromEntries(
+  ['ssl-ca', 'ssl-cert', 'ssl-key', 'cert-allowed-cn'].map((k) => [
+    k,
+    'TLS between dm-master, dm-worker and dmctl is not supported yet: remove the ssl-* keys and keep the processes on 127.0.0.1 or a private network.',
+  ]),
+);
+
+/** Reads `path` and returns its keys; `known` are the keys used, `ignored` DM keys accepted,
+ * `refused` DM keys refused with their fix. */
+export async function readToml(
+  path: string,
+  known: string[],
+  ignored: string[],
+  refused: Refused = {},
+): Promise<Settings> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -26,6 +44,7 @@ export async function readToml(path: string, known: string[], ignored: string[])
   }
   const out: Settings = {};
   for (const [k, v] of Object.entries(doc)) {
+    if (k in refused) throw configError(path, `'${k}' is not supported yet`, refused[k]);
     if (ignored.includes(k)) continue;
     if (!known.includes(k)) {
       const best = closest(k, [...known, ...ignored]);

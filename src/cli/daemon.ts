@@ -2,7 +2,7 @@
 // the TOML file under the flags, and a shutdown on SIGINT/SIGTERM bounded to 10 s.
 import { Command } from 'commander';
 import { initLog, type Logger } from '../log.js';
-import { merge, readToml, type Settings } from './config-file.js';
+import { merge, readToml, type Refused, type Settings } from './config-file.js';
 
 export function daemonCommand(name: string): Command {
   return new Command(name)
@@ -17,11 +17,14 @@ export async function settings<T extends Settings>(
   cmd: Command,
   defaults: T,
   ignored: string[],
+  refused: Refused = {},
 ): Promise<{ s: T & { 'log-level': string; 'log-file': string }; log: Logger }> {
   cmd.parse();
   const flags = cmd.opts<Record<string, unknown>>();
   const all = { 'log-level': 'info', 'log-file': '', ...defaults };
-  const file: Settings = flags.config ? await readToml(String(flags.config), Object.keys(all), ignored) : {};
+  const file: Settings = flags.config
+    ? await readToml(String(flags.config), Object.keys(all), ignored, refused)
+    : {};
   const s = merge(all, file, flags);
   return { s, log: initLog({ level: s['log-level'], file: s['log-file'] }) };
 }

@@ -4,7 +4,7 @@
 //   dm-master --name master1 --master-addr 127.0.0.1:8261 --data-dir ./master1 [--all-in-one]
 //   dm-master --config master.toml
 import { stringify } from 'smol-toml';
-import { fatal } from './config-file.js';
+import { fatal, TLS_REFUSED, type Refused } from './config-file.js';
 import { closeOnSignal, daemonCommand, settings } from './daemon.js';
 import { startMaster } from './serve.js';
 
@@ -21,17 +21,18 @@ const IGNORED = [
   'advertise-peer-urls',
   'initial-cluster',
   'initial-cluster-state',
-  'join',
   'rpc-timeout',
   'rpc-rate-limit',
   'rpc-rate-burst',
-  'ssl-ca',
-  'ssl-cert',
-  'ssl-key',
-  'cert-allowed-cn',
   'openapi',
   'experimental',
 ];
+
+// DM keys whose feature is not here yet: a file asking for it is refused with the fix.
+const REFUSED: Refused = {
+  ...TLS_REFUSED,
+  join: 'joining another dm-master (a cluster of masters) is not supported yet: run one dm-master and remove join.',
+};
 
 async function main(): Promise<void> {
   const cmd = daemonCommand('dm-master')
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
     .option('--advertise-addr <host:port>', 'address workers and dmctl use to reach this master')
     .option('--data-dir <dir>', 'where the cluster state is kept (default default.<name>)')
     .option('--all-in-one', 'also run an in-process dm-worker for each source without one');
-  const { s, log } = await settings(cmd, DEFAULTS, IGNORED);
+  const { s, log } = await settings(cmd, DEFAULTS, IGNORED, REFUSED);
   const running = await startMaster(s, log, stringify(s));
   process.stdout.write(`dm-master ${s.name} serving on ${running.addr}\n`);
   closeOnSignal(running.close);

@@ -16,7 +16,7 @@ import {
   encryptPasswords,
 } from '../../src/task/encrypt.js';
 import { parseSourceConfig } from '../../src/task/config.js';
-import { dialable, merge, readToml } from '../../src/cli/config-file.js';
+import { dialable, merge, readToml, TLS_REFUSED } from '../../src/cli/config-file.js';
 import type { RelayStatus, SubTaskStatus } from '../../src/task/status.js';
 import { splitAddr } from '../../src/api/http.js';
 import { masterRoutes } from '../../src/api/master-api.js';
@@ -222,6 +222,12 @@ test('TOML config: known keys read, DM keys accepted, typos named; flags win', a
     await writeFile(f, 'name = \n');
     await assert.rejects(readToml(f, ['name'], []), /master\.toml: invalid TOML/);
     await assert.rejects(readToml(join(dir, 'none.toml'), [], []), /none\.toml: cannot be read/);
+    // TLS asked for is never plain HTTP without a word
+    await writeFile(f, 'name = "m1"\nssl-ca = "/etc/ca.pem"\n');
+    await assert.rejects(
+      readToml(f, ['name'], [], TLS_REFUSED),
+      /master\.toml: 'ssl-ca' is not supported yet.*TLS between dm-master, dm-worker and dmctl is not supported yet/,
+    );
     assert.equal((await readFile(f, 'utf8')).length > 0, true);
   } finally {
     await rm(dir, { recursive: true, force: true });
