@@ -182,6 +182,22 @@ function readDB(r: Reader, defaultPort: number): DBConfig {
     password: decryptOrPlain(r.string('password', '')),
     session,
   };
+  // TLS asked for must never become plaintext without a word: refused until it is built.
+  const sec = r.map('security');
+  const asked = sec?.keys().filter((k) => {
+    try {
+      return sec.string(k, '') !== '';
+    } catch {
+      return sec.has(k); // a list (cert-allowed-cn) or a map
+    }
+  });
+  if (asked?.length) {
+    r.invalid(
+      'security',
+      `asks for TLS (${asked.join(', ')}), which is not supported yet`,
+      'Remove security to connect without TLS (only on a network you trust), or wait for TLS support; a server with require_secure_transport=ON cannot be migrated yet.',
+    );
+  }
   r.done(DB_IGNORED);
   return db;
 }

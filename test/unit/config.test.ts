@@ -296,3 +296,28 @@ test('the example files in examples/ load as they are', async () => {
   );
   assert.equal(worker.join, '127.0.0.1:8261');
 });
+
+test('TLS to a database (security) is refused until it is built; an empty security block loads', () => {
+  configError(
+    () =>
+      parseSourceConfig(
+        'source-id: s\nfrom:\n  host: h\n  port: 1\n  user: u\n  password: ""\n  security:\n    ssl-ca: /etc/ca.pem\n',
+      ),
+    /'from\.security' \(line 8\) asks for TLS \(ssl-ca\), which is not supported yet/,
+  );
+  configError(
+    () =>
+      parseTaskConfig(
+        TASK.replace(
+          '  password: ""\n  session:',
+          '  password: ""\n  security:\n    ssl-cert: "c"\n  session:',
+        ),
+      ),
+    /'target-database\.security' \(line \d+\) asks for TLS \(ssl-cert\)/,
+  );
+  assert.equal(
+    parseSourceConfig('source-id: s\nfrom:\n  host: h\n  port: 1\n  user: u\n  security:\n    ssl-ca: ""\n')
+      .sourceId,
+    's',
+  );
+});
