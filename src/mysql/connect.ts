@@ -78,12 +78,12 @@ export function privilegeError(
   return e;
 }
 
-/** Quotes an identifier with backticks. */
 /** The target session's sql_mode for the loader and the applier: strict, so a value the target
  * would change (an out-of-range number, a truncated string, an invalid character) is an error
  * instead of a silent 0 or '?'; zero values and the upstream's invalid dates pass unchanged. */
 export const TARGET_SQL_MODE = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
 
+/** Quotes an identifier with backticks. */
 export function quoteId(name: string): string {
   return '`' + name.replace(/`/g, '``') + '`';
 }

@@ -11,7 +11,7 @@ import {
   privilegeError,
   quoteId,
   quoteTable,
-  serverUuid,
+  serverIdentity,
   upstreamRole,
 } from '../../mysql/connect.js';
 import type { PacketConnection } from '../../mysql/protocol.js';
@@ -65,12 +65,11 @@ export class DumpUnit implements Unit {
     this.record = new DumpRecord(cfg.metaSchema, cfg.name, cfg.instance.sourceId);
   }
 
-  /** The upstream as a dump names it: its address and its server id (DM's uuid). */
+  /** The upstream server the dump is taken from (see serverIdentity). */
   private async upstreamIdentity(): Promise<string> {
-    const from = this.cfg.source.from;
-    const c = await openConnection(from, upstreamRole('dump'));
+    const c = await openConnection(this.cfg.source.from, upstreamRole('dump'));
     try {
-      return `${from.host}:${from.port} ${await serverUuid(c)}`;
+      return await serverIdentity(c);
     } finally {
       c.close();
     }

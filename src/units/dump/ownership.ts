@@ -4,8 +4,8 @@
 // same name, by another target or another upstream is not resumed (it would load old rows and
 // sync from an old position).
 import { quoteString, quoteTable } from '../../mysql/connect.js';
-import { ServerError, type PacketConnection } from '../../mysql/protocol.js';
-import { forgetSource } from '../meta.js';
+import type { PacketConnection } from '../../mysql/protocol.js';
+import { createMetaSchema, forgetSource, isMissingMeta } from '../meta.js';
 import type { DumpMetadata } from './metadata.js';
 
 /** Why the finished dump `dir` may not be resumed; undefined when it may. Pure. */
@@ -37,7 +37,7 @@ export class DumpRecord {
 
   /** Records that dump `dumpId` of this source begins (replacing an earlier one). */
   async begin(c: PacketConnection, dumpId: string, upstream: string): Promise<void> {
-    await c.exec(`CREATE DATABASE IF NOT EXISTS \`${this.metaSchema.replace(/`/g, '``')}\``);
+    await createMetaSchema(c, this.metaSchema);
     await c.exec(`CREATE TABLE IF NOT EXISTS ${this.table} (
       id VARCHAR(128) NOT NULL PRIMARY KEY COMMENT 'source-id',
       dump_id VARCHAR(64) NOT NULL,
@@ -57,7 +57,7 @@ export class DumpRecord {
       );
       return rows[0]?.dump_id ?? undefined;
     } catch (e) {
-      if (e instanceof ServerError && (e.errno === 1146 || e.errno === 1049)) return undefined;
+      if (isMissingMeta(e)) return undefined;
       throw e;
     }
   }

@@ -4,7 +4,7 @@
 // marked, or not at all.
 import { quoteString, quoteTable } from '../../mysql/connect.js';
 import type { PacketConnection } from '../../mysql/protocol.js';
-import { forgetSource } from '../meta.js';
+import { createMetaSchema, forgetSource } from '../meta.js';
 
 export interface FileState {
   filename: string;
@@ -24,7 +24,7 @@ export class LoaderCheckpoint {
   }
 
   async prepare(c: PacketConnection): Promise<void> {
-    await c.exec(`CREATE DATABASE IF NOT EXISTS \`${this.metaSchema.replace(/`/g, '``')}\``);
+    await createMetaSchema(c, this.metaSchema);
     await c.exec(`CREATE TABLE IF NOT EXISTS ${this.table} (
       id VARCHAR(128) NOT NULL COMMENT 'source-id',
       filename VARCHAR(255) NOT NULL,

@@ -13,6 +13,7 @@ import {
   quoteString,
   TARGET_SQL_MODE,
 } from '../../mysql/connect.js';
+import { isMissingMeta } from '../meta.js';
 import type { PacketConnection } from '../../mysql/protocol.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import {
@@ -156,7 +157,7 @@ export class LoadUnit implements Unit {
     try {
       return (await this.checkpoint.load(c)).size === 0;
     } catch (e) {
-      if ((e as { errno?: number }).errno === 1146 || (e as { errno?: number }).errno === 1049) return true;
+      if (isMissingMeta(e)) return true;
       throw e;
     } finally {
       c.close();

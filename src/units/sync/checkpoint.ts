@@ -12,7 +12,7 @@ import {
 } from '../../binlog/position.js';
 import { quoteString, quoteTable } from '../../mysql/connect.js';
 import type { PacketConnection } from '../../mysql/protocol.js';
-import { forgetSource } from '../meta.js';
+import { createMetaSchema, forgetSource } from '../meta.js';
 
 export interface Mark {
   pos: BinlogPosition;
@@ -73,7 +73,7 @@ export class SyncCheckpoint {
   }
 
   async prepare(c: PacketConnection): Promise<void> {
-    await c.exec(`CREATE DATABASE IF NOT EXISTS \`${this.metaSchema.replace(/`/g, '``')}\``);
+    await createMetaSchema(c, this.metaSchema);
     await c.exec(`CREATE TABLE IF NOT EXISTS ${this.table} (
       id VARCHAR(128) NOT NULL,
       cp_schema VARCHAR(128) NOT NULL,

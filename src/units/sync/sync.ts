@@ -29,6 +29,7 @@ import { routeStatement, routerOf, type Router } from '../../rules/route.js';
 import { eventFilter, type EventFilter } from '../../rules/event-filter.js';
 import { SchemaTracker } from '../../schema/tracker.js';
 import type { SubTaskConfig } from '../../task/config.js';
+import { isMissingMeta } from '../meta.js';
 import { errorResult, isRetryableServerError, okResult, type ProcessResult, type Unit } from '../unit.js';
 import { Applier, statementsOf, type CompiledTxn } from './applier.js';
 import { Causality, type Dependency } from './causality.js';
@@ -156,7 +157,7 @@ export class SyncUnit implements Unit {
     try {
       return (await this.checkpoint.load(c)) === undefined;
     } catch (e) {
-      if (e instanceof ServerError && (e.errno === 1146 || e.errno === 1049)) return true;
+      if (isMissingMeta(e)) return true;
       throw e;
     } finally {
       c.close();

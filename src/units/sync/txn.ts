@@ -83,10 +83,8 @@ export class TxnAssembler {
             return this.finish(ev.header.logPos, ev.header.timestamp, true);
           case 'dml': {
             const inTxn = this.cur !== undefined && !this.standalone;
-            (this.cur ?? this.open()).statements = [
-              ...(this.cur?.statements ?? []),
-              { query: ev.query, table: q.table },
-            ];
+            const t = this.cur ?? this.open();
+            (t.statements ??= []).push({ query: ev.query, table: q.table });
             return inTxn ? undefined : this.finish(ev.header.logPos, ev.header.timestamp);
           }
           case 'ddl': {
