@@ -1,6 +1,8 @@
 // The binlog replica client: registers with the upstream as a replica, streams its binlog from a
 // (file, pos) or a GTID set, decodes every event, keeps track of where it is, and on a lost
 // connection reconnects from the last transaction boundary, dropping what it already delivered.
+import { TxnBoundary } from './boundary.js';
+import type { EventSource } from './source.js';
 import { BinlogDecoder, type RowColumnsOf } from './decoder.js';
 import type { BinlogEvent } from './events.js';
 import { comparePosition, formatPosition, type BinlogPosition } from './position.js';
@@ -54,7 +56,7 @@ const BINLOG_DUMP_NON_BLOCK = 0x01;
 const BINLOG_SEND_ANNOTATE_ROWS_EVENT = 0x02;
 const BINLOG_THROUGH_GTID = 0x04;
 
-export class BinlogClient {
+export class BinlogClient implements EventSource {
   private conn?: PacketConnection;
   private decoder!: BinlogDecoder;
   private closed = false;
@@ -77,8 +79,7 @@ export class BinlogClient {
   reconnects = 0;
 
   // transaction tracking
-  private inTrx = false;
-  private explicitEnd = false;
+  private boundary = new TxnBoundary();
   private pendingMysql?: { uuid: string; gno: number };
   private pendingMariadb?: MariadbGtid;
   /** After a reconnect: drop events up to this position (already delivered). */
@@ -225,7 +226,7 @@ export class BinlogClient {
       this.skipUntil = { ...this.position };
       this.reconnects++;
     }
-    this.inTrx = false;
+    this.boundary = new TxnBoundary();
     const resumeFile = this.committedPosition;
     this.position = { ...resumeFile };
     this.decoder = new BinlogDecoder({
@@ -347,7 +348,7 @@ export class BinlogClient {
   private track(ev: BinlogEvent): boolean {
     if (ev.kind === 'rotate') {
       this.position = { file: ev.nextFile, pos: ev.position };
-      if (!this.inTrx) this.committedPosition = { ...this.position };
+      if (!this.boundary.open) this.committedPosition = { ...this.position };
       if (!this.skipUntil) return true;
       // The server's own ROTATE to where the reconnect resumes is dropped; one to a later file is
       // not (a crash-closed file ends without a ROTATE: the server makes one up to go on).
@@ -368,50 +369,18 @@ export class BinlogClient {
   }
 
   private trackTransaction(ev: BinlogEvent, here: BinlogPosition): void {
-    switch (ev.kind) {
-      case 'gtid':
-        this.inTrx = true;
-        this.explicitEnd = false;
-        this.pendingMysql = ev.anonymous ? undefined : { uuid: ev.uuid, gno: ev.gno };
-        return;
-      case 'mariadb_gtid':
-        this.inTrx = true;
-        this.explicitEnd = !ev.standalone;
-        this.pendingMariadb = ev.gtid;
-        return;
-      case 'xid':
-        this.endTrx(here);
-        return;
-      case 'query': {
-        const q = ev.query.trimStart().slice(0, 8).toUpperCase();
-        if (q.startsWith('BEGIN') || q.startsWith('XA START')) {
-          this.inTrx = true;
-          this.explicitEnd = true;
-          return;
-        }
-        if (
-          !this.inTrx ||
-          !this.explicitEnd ||
-          q.startsWith('COMMIT') ||
-          q.startsWith('ROLLBACK') ||
-          q.startsWith('XA ')
-        ) {
-          this.endTrx(here);
-        }
-        return;
-      }
-      case 'previous_gtids':
-        if (!this.gtidSet && this.flavor === 'mysql') this.gtidSet = ev.gtidSet.clone();
-        break;
-      case 'gtid_list':
-        if (!this.gtidSet) {
-          const set = new MariadbGtidSet();
-          for (const g of ev.gtids) set.add(g);
-          this.gtidSet = set;
-        }
-        break;
+    const step = this.boundary.feed(ev);
+    if (ev.kind === 'gtid') this.pendingMysql = ev.anonymous ? undefined : { uuid: ev.uuid, gno: ev.gno };
+    else if (ev.kind === 'mariadb_gtid') this.pendingMariadb = ev.gtid;
+    else if (ev.kind === 'previous_gtids') {
+      if (!this.gtidSet && this.flavor === 'mysql') this.gtidSet = ev.gtidSet.clone();
+    } else if (ev.kind === 'gtid_list' && !this.gtidSet) {
+      const set = new MariadbGtidSet();
+      for (const g of ev.gtids) set.add(g);
+      this.gtidSet = set;
     }
-    if (!this.inTrx) this.committedPosition = here;
+    if (step === 'end') this.endTrx(here);
+    else if (step === 'outside') this.committedPosition = here;
   }
 
   private endTrx(here: BinlogPosition): void {
@@ -422,7 +391,6 @@ export class BinlogClient {
     }
     this.pendingMysql = undefined;
     this.pendingMariadb = undefined;
-    this.inTrx = false;
     this.committedPosition = here;
   }
 

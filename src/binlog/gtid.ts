@@ -15,6 +15,8 @@ export interface GtidSet {
   equals(other: GtidSet): boolean;
   /** Adds every transaction of `other` to this set (in place) and returns this. */
   merge(other: GtidSet): this;
+  /** Adds one transaction's GTID as the binlog names it (`uuid:gno`, or `domain-server-seq`). */
+  addGtid(gtid: string): this;
 }
 
 /** Compares two sets: 0 equal, 1 `a` ⊋ `b`, -1 `a` ⊊ `b`, NaN when neither contains the other. */
@@ -91,6 +93,13 @@ export class MysqlGtidSet implements GtidSet {
       set.sets.set(uuid, normalizeIntervals([...(set.sets.get(uuid) ?? []), ...list]));
     }
     return set;
+  }
+
+  addGtid(gtid: string): this {
+    const i = gtid.lastIndexOf(':');
+    const gno = Number(gtid.slice(i + 1));
+    if (i < 0 || !Number.isInteger(gno) || gno < 1) throw new Error(`invalid MySQL GTID '${gtid}'`);
+    return this.add(gtid.slice(0, i), gno);
   }
 
   /** Adds one transaction `uuid:gno`. */
@@ -227,6 +236,10 @@ export class MariadbGtidSet implements GtidSet {
       set.domains.set(g.domain, g);
     }
     return set;
+  }
+
+  addGtid(gtid: string): this {
+    return this.add(parseMariadbGtid(gtid));
   }
 
   /** Records `gtid` as the latest transaction of its domain. */

@@ -1,7 +1,13 @@
 // Opening raw protocol connections to an upstream or the target for a unit, with the errors an
 // operator can act on: unreachable (retryable), wrong credentials, missing privileges.
 import { DMError } from '../errors.js';
-import { ConnectionLost, PacketConnection, ServerError, type ConnectionRole } from './protocol.js';
+import {
+  ConnectionLost,
+  PacketConnection,
+  ServerError,
+  type ConnectionRole,
+  type SqlSession,
+} from './protocol.js';
 
 export interface Endpoint {
   host: string;
@@ -100,7 +106,7 @@ export function quoteString(s: string): string {
 
 /** The server's binlog position and GTID set now (SHOW MASTER STATUS; undefined without binlog). */
 export async function masterStatus(
-  c: PacketConnection,
+  c: SqlSession,
 ): Promise<{ pos: { file: string; pos: number }; gtid: string } | undefined> {
   const rows = await c.query('SHOW MASTER STATUS');
   if (!rows[0]) return undefined;

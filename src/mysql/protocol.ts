@@ -131,9 +131,18 @@ export interface Handshake {
   authPlugin: string;
 }
 
+/** A SQL session as its users need it: what Sync, the checkpoints and the schema tracker are
+ * given (a PacketConnection, or a recording stand-in in unit tests). */
+export interface SqlSession {
+  readonly flavor: 'mysql' | 'mariadb';
+  exec(sql: string): Promise<unknown>;
+  query(sql: string): Promise<Record<string, string | null>[]>;
+  close(): void;
+}
+
 /** A packet-level connection. Packets are read in order with `read()`; in streaming mode the socket
  * is paused while more than `highWaterMark` bytes wait, so a slow consumer never buffers without bound. */
-export class PacketConnection {
+export class PacketConnection implements SqlSession {
   private socket!: Socket;
   /** The server's max_allowed_packet, when the owner read it: a longer statement is refused here
    * with error 1153 rather than sent (the server would drop the connection: ECONNRESET). */

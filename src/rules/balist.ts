@@ -3,7 +3,18 @@
 // `do-dbs` (when set) admits schemas, `ignore-dbs` rejects them; `do-tables` (when set) admits
 // tables, `ignore-tables` rejects them. Names are wildcards (`*`, `?`, `[a-z]`) or, starting
 // with `~`, regular expressions; matching ignores case unless the task is case-sensitive.
-import type { BAList } from '../task/config.js';
+
+export interface TableRef {
+  dbName: string;
+  tblName: string;
+}
+
+export interface BAList {
+  doDbs: string[];
+  ignoreDbs: string[];
+  doTables: TableRef[];
+  ignoreTables: TableRef[];
+}
 
 export const SYSTEM_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys', 'metrics_schema'];
 

@@ -5,8 +5,15 @@
 // match a `Do` rule is dropped; anything else is applied. An event matches a rule when its type
 // is in the rule's `events` (or a group: all, all dml, all ddl, none…) or, for DDL, its SQL text
 // matches one of the rule's `sql-pattern` regexes.
-import type { FilterRule } from '../task/config.js';
 import { namePattern, type NameMatcher } from './balist.js';
+
+export interface FilterRule {
+  schemaPattern: string;
+  tablePattern: string;
+  events: string[];
+  sqlPattern: string[];
+  action: 'Ignore' | 'Do' | 'Error';
+}
 
 export type FilterAction = 'Do' | 'Ignore' | 'Error';
 

@@ -3,9 +3,24 @@
 // schema rule; table rules win over schema rules; two matching rules of the same level are an
 // error (as in DM), since the result would depend on their order. Empty targets keep the name.
 import { DMError } from '../errors.js';
-import type { Extract, RouteRule } from '../task/config.js';
 import { namePattern, type NameMatcher } from './balist.js';
 import { classifyQuery, rewriteNames, type TableName } from '../schema/ddl.js';
+
+/** A route's `extract-table|schema|source`: the regexp's submatches, joined, fill `column`. */
+export interface Extract {
+  regexp: string;
+  column: string;
+}
+
+export interface RouteRule {
+  schemaPattern: string;
+  tablePattern: string;
+  targetSchema: string;
+  targetTable: string;
+  extractTable?: Extract;
+  extractSchema?: Extract;
+  extractSource?: Extract;
+}
 
 /** An extra target column and its value for one upstream table (DM's `extract-*`). */
 export interface ExtraColumn {

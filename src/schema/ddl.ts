@@ -2,6 +2,7 @@
 // and tables it touches, so the schema tracker and filters know what changed), statements that
 // need no replication (GRANT, FLUSH, …) and statement-based DML (unsupported: ROW format only).
 // Pure.
+import { txnControl } from '../binlog/boundary.js';
 
 export interface TableName {
   db: string;
@@ -146,9 +147,8 @@ function dmlTable(defaultDb: string, sql: string): TableName | undefined {
 export function classifyQuery(defaultDb: string, query: string): QueryKind {
   const sql = stripLeadingComments(query);
   const head = sql.slice(0, 40).toUpperCase();
-  if (/^(BEGIN|START\s+TRANSACTION|XA\s+START)\b/.test(head)) return { kind: 'begin' };
-  if (/^(COMMIT|XA\s+(END|PREPARE|COMMIT))\b/.test(head)) return { kind: 'commit' };
-  if (/^(ROLLBACK|XA\s+ROLLBACK)\b/.test(head)) return { kind: 'rollback' };
+  const control = txnControl(head);
+  if (control) return { kind: control };
   if (/^SAVEPOINT\b|^RELEASE\s+SAVEPOINT\b/.test(head)) return { kind: 'ignore', reason: 'savepoint' };
   if (/^(INSERT|UPDATE|DELETE|REPLACE|LOAD\s+DATA)\b/.test(head))
     return { kind: 'dml', table: dmlTable(defaultDb, sql) };

@@ -2,12 +2,21 @@
 // per-source subtask config the worker runs. Field names and defaults follow DM so a DM user's
 // files work unchanged.
 import { readFile } from 'node:fs/promises';
-import { eventFilter } from '../rules/event-filter.js';
-import { namePattern } from '../rules/balist.js';
+import { eventFilter, type FilterRule } from '../rules/event-filter.js';
+import { namePattern, type BAList, type TableRef } from '../rules/balist.js';
+import type { Extract, RouteRule } from '../rules/route.js';
 import { detectGtidFlavor, parseGtidSet } from '../binlog/gtid.js';
-import type { PurgeConfig } from '../units/relay/purge.js';
 import { decryptOrPlain } from './encrypt.js';
 import { configError, parseYaml, type Reader } from './yaml.js';
+
+export interface PurgeConfig {
+  /** Seconds between automatic purges (0: never). */
+  interval: number;
+  /** Hours a relay file is kept after it was last written (0: forever). */
+  expires: number;
+  /** Free disk space, in GB, below which every unneeded relay file is removed (0: never). */
+  remainSpace: number;
+}
 
 export type TaskMode = 'full' | 'incremental' | 'all' | 'dump' | 'load';
 export type OnDuplicate = 'replace' | 'error' | 'ignore';
@@ -70,42 +79,6 @@ export interface SyncerConfig {
   safeModeDuration: number;
   compact: boolean;
   multipleRows: boolean;
-}
-
-/** A route's `extract-table|schema|source`: the regexp's submatches, joined, fill `column`. */
-export interface Extract {
-  regexp: string;
-  column: string;
-}
-
-export interface RouteRule {
-  schemaPattern: string;
-  tablePattern: string;
-  targetSchema: string;
-  targetTable: string;
-  extractTable?: Extract;
-  extractSchema?: Extract;
-  extractSource?: Extract;
-}
-
-export interface FilterRule {
-  schemaPattern: string;
-  tablePattern: string;
-  events: string[];
-  sqlPattern: string[];
-  action: 'Ignore' | 'Do' | 'Error';
-}
-
-export interface TableRef {
-  dbName: string;
-  tblName: string;
-}
-
-export interface BAList {
-  doDbs: string[];
-  ignoreDbs: string[];
-  doTables: TableRef[];
-  ignoreTables: TableRef[];
 }
 
 export interface InstanceConfig {

@@ -1,6 +1,26 @@
 // The shape of `query-status`, field for field as the seed specifies (numbers as strings).
 import type { Stage } from './stage.js';
-import type { ProcessResult, UnitName } from '../units/unit.js';
+
+export type UnitName = 'Check' | 'Dump' | 'Load' | 'Sync';
+
+/** One error of a unit, as `query-status` shows it: the seed's `Type` and `msg`, plus DM v2's
+ * code, class, scope and workaround. */
+export interface ProcessError {
+  Type: 'UnknownError' | 'ExecSQL' | 'CheckFailed' | 'ConfigError' | 'UpstreamError' | 'DownstreamError';
+  msg: string;
+  ErrCode: number;
+  ErrClass: string;
+  ErrScope: string;
+  Workaround: string;
+  /** Whether retrying can heal it (auto-resume only retries these). */
+  retryable: boolean;
+}
+
+export interface ProcessResult {
+  isCanceled: boolean;
+  errors: ProcessError[];
+  detail: unknown;
+}
 
 export interface LoadStatus {
   finishedBytes: string;

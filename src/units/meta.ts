@@ -2,18 +2,18 @@
 // rows (start-task --remove-meta), and telling "no such table or schema yet" (nothing recorded)
 // from a real failure.
 import { quoteId, quoteString } from '../mysql/connect.js';
-import { ServerError, type PacketConnection } from '../mysql/protocol.js';
+import { ServerError, type SqlSession } from '../mysql/protocol.js';
 
 /** The checkpoint table or its schema does not exist (yet): nothing was recorded. */
 export function isMissingMeta(e: unknown): boolean {
   return e instanceof ServerError && (e.errno === 1146 || e.errno === 1049);
 }
 
-export async function createMetaSchema(c: PacketConnection, metaSchema: string): Promise<void> {
+export async function createMetaSchema(c: SqlSession, metaSchema: string): Promise<void> {
   await c.exec(`CREATE DATABASE IF NOT EXISTS ${quoteId(metaSchema)}`);
 }
 
-export async function forgetSource(c: PacketConnection, table: string, sourceId: string): Promise<void> {
+export async function forgetSource(c: SqlSession, table: string, sourceId: string): Promise<void> {
   try {
     await c.exec(`DELETE FROM ${table} WHERE id = ${quoteString(sourceId)}`);
   } catch (e) {

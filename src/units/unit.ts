@@ -3,27 +3,7 @@
 // error or a crash of the whole process and continues where the last committed work ended.
 import { DMError } from '../errors.js';
 import { ServerError } from '../mysql/protocol.js';
-
-export type UnitName = 'Check' | 'Dump' | 'Load' | 'Sync';
-
-/** One error of a unit, as `query-status` shows it: the seed's `Type` and `msg`, plus DM v2's
- * code, class, scope and workaround. */
-export interface ProcessError {
-  Type: 'UnknownError' | 'ExecSQL' | 'CheckFailed' | 'ConfigError' | 'UpstreamError' | 'DownstreamError';
-  msg: string;
-  ErrCode: number;
-  ErrClass: string;
-  ErrScope: string;
-  Workaround: string;
-  /** Whether retrying can heal it (auto-resume only retries these). */
-  retryable: boolean;
-}
-
-export interface ProcessResult {
-  isCanceled: boolean;
-  errors: ProcessError[];
-  detail: unknown;
-}
+import type { ProcessError, ProcessResult, UnitName } from '../task/status.js';
 
 export interface Unit {
   readonly name: UnitName;

@@ -12,8 +12,11 @@ import { DumpUnit } from '../units/dump/dump.js';
 import { LoadUnit } from '../units/load/load.js';
 import { readFinishedDump } from '../units/dump/metadata.js';
 import { SyncUnit } from '../units/sync/sync.js';
+import { serverEdges } from '../units/sync/edges.js';
+import { openRelayStream } from '../units/relay/stream.js';
 import type { ShardCoordinator } from '../units/sync/shard.js';
-import { errorResult, type ProcessResult, type Unit } from '../units/unit.js';
+import { errorResult, type Unit } from '../units/unit.js';
+import type { ProcessResult } from '../task/status.js';
 import type { RelayUnit } from '../units/relay/relay.js';
 import type { BinlogPosition } from '../binlog/position.js';
 
@@ -68,7 +71,12 @@ export class SubTask {
         }
         return { pos: { file: m.binlogName, pos: m.binlogPos }, gtid: m.gtid };
       };
-      this.units.push(new SyncUnit(cfg, hint, log, opts.shard, opts.relay));
+      const relay = opts.relay;
+      const edges = serverEdges(
+        cfg,
+        relay && ((f) => openRelayStream(relay, f.start, cfg.name, f.rowColumns, log)),
+      );
+      this.units.push(new SyncUnit(cfg, { hint, log, coordinator: opts.shard, edges }));
     }
   }
 

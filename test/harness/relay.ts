@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { comparePosition, parsePosition } from '../../src/binlog/position.js';
-import { parseRelayName } from '../../src/units/relay/layout.js';
+import { parseRelayName } from '../../src/binlog/position.js';
 import { masterStatus, type MariaDBSandbox } from './index.js';
 
 /** Whether a status position has reached `want` (the upstream may write a BINLOG_CHECKPOINT

@@ -6,7 +6,8 @@ import { routeStatement, tableRouter } from '../../src/rules/route.js';
 import { eventFilter } from '../../src/rules/event-filter.js';
 import { addExtraColumns, applyOnDuplicate } from '../../src/units/load/load.js';
 import { parseTaskConfig } from '../../src/task/config.js';
-import type { FilterRule, RouteRule } from '../../src/task/config.js';
+import type { FilterRule } from '../../src/rules/event-filter.js';
+import type { RouteRule } from '../../src/rules/route.js';
 
 const route = (
   schemaPattern: string,

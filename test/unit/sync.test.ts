@@ -3,20 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyQuery, stripLeadingComments } from '../../src/schema/ddl.js';
-import {
-  batchSQL,
-  compactSQL,
-  deleteSQL,
-  insertSQL,
-  insertStatements,
-  literal,
-  pairDeleteInsert,
-  rowKeys,
-  targetTable,
-  unsignedValues,
-  updateSQL,
-  type RowChange,
-} from '../../src/units/sync/dml.js';
+import { batchSQL, compactSQL, pairDeleteInsert, type RowChange } from '../../src/units/sync/dml.js';
+import { deleteSQL, insertSQL, insertStatements, literal, updateSQL } from '../../src/units/sync/row-sql.js';
+import { rowKeys, targetTable, unsignedValues } from '../../src/units/sync/target-table.js';
 import { Causality } from '../../src/units/sync/causality.js';
 import { decodeApplied, encodeApplied, recover } from '../../src/units/sync/checkpoint.js';
 import { TxnAssembler } from '../../src/units/sync/txn.js';

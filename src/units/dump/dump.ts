@@ -17,7 +17,8 @@ import {
 import type { PacketConnection } from '../../mysql/protocol.js';
 import { blockAllowFilter } from '../../rules/balist.js';
 import type { SubTaskConfig } from '../../task/config.js';
-import { okResult, runCancellable, percent, type ProcessResult, type Unit } from '../unit.js';
+import { okResult, runCancellable, percent, type Unit } from '../unit.js';
+import type { ProcessResult } from '../../task/status.js';
 import { chunkConditions } from './chunks.js';
 import { dataFile, METADATA_FILE, schemaCreateFile, tableSchemaFile } from './files.js';
 import { formatMetadata, readFinishedDump } from './metadata.js';

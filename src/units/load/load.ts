@@ -31,9 +31,9 @@ import {
   isRetryableServerError,
   okResult,
   percent,
-  type ProcessResult,
   type Unit,
 } from '../unit.js';
+import type { ProcessResult } from '../../task/status.js';
 import { LoaderCheckpoint } from './checkpoint.js';
 import { readStatements } from './statements.js';
 

@@ -118,17 +118,3 @@ export class RelayDir {
     return writeFileAtomic(this.path(sub, META_FILE), text);
   }
 }
-
-/** DM's relay binlog names: a file of the first sub-directory keeps its upstream name
- * (`mysql-bin.000003`, as the seed shows positions); one of a later sub-directory (after the
- * upstream server changed) is `mysql-bin|000002.000003`, its sub-directory's suffix in the name. */
-export function relayName(suffix: number, file: string): string {
-  if (suffix <= 1) return file;
-  const m = /^(.*)\.(\d+)$/.exec(file);
-  return m ? `${m[1]}|${String(suffix).padStart(6, '0')}.${m[2]}` : file;
-}
-
-export function parseRelayName(name: string): { suffix: number; file: string } {
-  const m = /^(.*)\|(\d{6,})\.(\d+)$/.exec(name);
-  return m ? { suffix: Number(m[2]), file: `${m[1]}.${m[3]}` } : { suffix: 1, file: name };
-}

@@ -1,5 +1,6 @@
 // Which relay files may be removed (pure): those before a limit, and never the file being written
 // or any file a subtask still needs (from the earliest position it may read again on).
+import type { PurgeConfig } from '../../task/config.js';
 import { comparePosition } from '../../binlog/position.js';
 
 /** A place in the relay: a binlog file of the sub-directory with index `sub` (0 = oldest). */
@@ -27,15 +28,6 @@ export function purgeable(
   let limit = upTo;
   for (const p of [active, ...needed]) if (compareRelayPoint(p, limit) < 0) limit = p;
   return files.filter((f) => compareRelayPoint(f, limit) < 0);
-}
-
-export interface PurgeConfig {
-  /** Seconds between automatic purges (0: never). */
-  interval: number;
-  /** Hours a relay file is kept after it was last written (0: forever). */
-  expires: number;
-  /** Free disk space, in GB, below which every unneeded relay file is removed (0: never). */
-  remainSpace: number;
 }
 
 /** The limit an automatic purge removes files before, or undefined when nothing is due. */

@@ -5,14 +5,16 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { BinlogDecoder, type RowColumnsOf } from '../../binlog/decoder.js';
 import type { BinlogEvent, RotateEvent } from '../../binlog/events.js';
-import { comparePosition, type BinlogPosition } from '../../binlog/position.js';
+import type { EventSource } from '../../binlog/source.js';
+import { TxnBoundary } from '../../binlog/boundary.js';
+import { comparePosition, parseRelayName, type BinlogPosition } from '../../binlog/position.js';
 import { detectGtidFlavor, MariadbGtidSet } from '../../binlog/gtid.js';
-import { parseRelayName, parseSubDir, relayError } from './layout.js';
+import { parseSubDir, relayError } from './layout.js';
 import type { RelayUnit } from './relay.js';
 
 const CHUNK = 1 << 20;
 
-export class RelayReader {
+export class RelayReader implements EventSource {
   private closed = false;
   private wake?: () => void;
   /** MariaDB: the GTIDs passed so far, to skip what a new upstream server sends again. */
@@ -20,7 +22,8 @@ export class RelayReader {
   /** After entering a later sub-directory: transactions already seen are dropped until the first
    * new one (the relay starts a new server at a file that begins before the last GTID it had). */
   private dedup = false;
-  private skipping: 'no' | 'one' | 'trx' = 'no';
+  /** The transaction being skipped (a repeat), followed to its end. */
+  private skipping?: TxnBoundary;
 
   constructor(
     private readonly relay: RelayUnit,
@@ -50,18 +53,15 @@ export class RelayReader {
 
   /** Whether `ev` goes to the reader (false: part of a transaction it has already seen). */
   private admit(ev: BinlogEvent): boolean {
-    if (this.skipping !== 'no') {
-      const ends =
-        this.skipping === 'one'
-          ? ev.kind === 'query'
-          : ev.kind === 'xid' || (ev.kind === 'query' && /^\s*(COMMIT|ROLLBACK)\b/i.test(ev.query));
-      if (ends) this.skipping = 'no';
+    if (this.skipping) {
+      if (this.skipping.feed(ev) === 'end') this.skipping = undefined;
       return false;
     }
     if (ev.kind === 'mariadb_gtid' && this.seen) {
       const g = ev.gtid;
       if (this.dedup && (this.seen.domains.get(g.domain)?.seq ?? -1) >= g.seq) {
-        this.skipping = ev.standalone ? 'one' : 'trx';
+        this.skipping = new TxnBoundary();
+        this.skipping.feed(ev);
         return false;
       }
       this.dedup = false;

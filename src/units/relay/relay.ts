@@ -8,7 +8,13 @@ import { statfs, stat, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BinlogClient } from '../../binlog/client.js';
 import { MariadbGtidSet } from '../../binlog/gtid.js';
-import { comparePosition, formatPosition, type BinlogPosition } from '../../binlog/position.js';
+import {
+  comparePosition,
+  formatPosition,
+  parseRelayName,
+  relayName,
+  type BinlogPosition,
+} from '../../binlog/position.js';
 import { DMError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { masterStatus, openConnection, quoteString, serverUuid, upstreamRole } from '../../mysql/connect.js';
@@ -16,8 +22,9 @@ import type { PacketConnection } from '../../mysql/protocol.js';
 import type { SourceConfig } from '../../task/config.js';
 import type { Stage } from '../../task/stage.js';
 import type { RelayStatus } from '../../task/status.js';
-import { errorResult, type ProcessResult } from '../unit.js';
-import { parseRelayName, parseSubDir, relayName, RelayDir, type RelayMeta } from './layout.js';
+import { errorResult } from '../unit.js';
+import type { ProcessResult } from '../../task/status.js';
+import { parseSubDir, RelayDir, type RelayMeta } from './layout.js';
 import { autoPurgeLimit, compareRelayPoint, purgeable, type RelayFile, type RelayPoint } from './purge.js';
 import { RelayWriter } from './writer.js';
 

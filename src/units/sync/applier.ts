@@ -1,6 +1,6 @@
 // One applier: a target connection that commits queued upstream transactions in order, several
 // per target transaction (`syncers.batch`), each commit carrying this applier's checkpoint row.
-import { ServerError, type PacketConnection } from '../../mysql/protocol.js';
+import { ServerError, type SqlSession } from '../../mysql/protocol.js';
 import type { ApplierState, Mark } from './checkpoint.js';
 import type { Txn } from './txn.js';
 import { batchSQL, compactSQL, transactionSQL, type RowChange } from './dml.js';
@@ -26,6 +26,23 @@ export interface DependencyWait {
   wait(deps: Dependency[], ready: () => void): void;
 }
 
+export interface ApplierOptions {
+  index: number;
+  conn: SqlSession;
+  /** Upstream transactions per target transaction at most (syncers.batch). */
+  batch: number;
+  /** The low-water mark now (every transaction up to it is applied). */
+  lwm: () => Mark;
+  /** The statement that records this applier's checkpoint row. */
+  saveSQL: (state: ApplierState) => string;
+  /** Whether a transaction's end is beyond the low-water mark (kept in the applied list). */
+  isBeyond: (pos: Txn['end'], lwm: Mark) => boolean;
+  onCommit: (applier: Applier, txns: Txn[]) => void;
+  /** The applier stopped on `e` while applying `txn` (`sql`: the statement, when known). */
+  onError: (e: unknown, txn: CompiledTxn, sql?: string) => void;
+  deps: DependencyWait;
+}
+
 /** The statements of one transaction on its own, in order. */
 export function statementsOf(t: CompiledTxn): string[] {
   return (t.sql ??= transactionSQL(t.changes, !!t.safe));
@@ -49,18 +66,29 @@ export class Applier {
   private failing?: CompiledTxn;
   private failingSQL?: string;
 
-  constructor(
-    readonly index: number,
-    private readonly conn: PacketConnection,
-    private readonly batch: number,
-    /** The low-water mark now (every transaction up to it is applied). */
-    private readonly lwm: () => Mark,
-    private readonly saveSQL: (state: ApplierState) => string,
-    private readonly isBeyond: (pos: Txn['end'], lwm: Mark) => boolean,
-    private readonly onCommit: (applier: Applier, txns: Txn[]) => void,
-    private readonly onError: (e: unknown, txn: CompiledTxn, sql?: string) => void,
-    private readonly deps: DependencyWait,
-  ) {}
+  readonly index: number;
+  private readonly conn: SqlSession;
+  private readonly batch: number;
+  private readonly lwm: ApplierOptions['lwm'];
+  private readonly saveSQL: ApplierOptions['saveSQL'];
+  private readonly isBeyond: ApplierOptions['isBeyond'];
+  private readonly onCommit: ApplierOptions['onCommit'];
+  private readonly onError: ApplierOptions['onError'];
+  private readonly deps: DependencyWait;
+
+  constructor(o: ApplierOptions) {
+    ({
+      index: this.index,
+      conn: this.conn,
+      batch: this.batch,
+      lwm: this.lwm,
+      saveSQL: this.saveSQL,
+      isBeyond: this.isBeyond,
+      onCommit: this.onCommit,
+      onError: this.onError,
+      deps: this.deps,
+    } = o);
+  }
 
   private depWake?: () => void;
 

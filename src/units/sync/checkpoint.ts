@@ -11,7 +11,7 @@ import {
   type BinlogPosition,
 } from '../../binlog/position.js';
 import { quoteString, quoteTable } from '../../mysql/connect.js';
-import type { PacketConnection } from '../../mysql/protocol.js';
+import type { SqlSession } from '../../mysql/protocol.js';
 import { createMetaSchema, forgetSource } from '../meta.js';
 
 export interface Mark {
@@ -72,7 +72,7 @@ export class SyncCheckpoint {
     this.table = quoteTable(metaSchema, `${task}_syncer_checkpoint`);
   }
 
-  async prepare(c: PacketConnection): Promise<void> {
+  async prepare(c: SqlSession): Promise<void> {
     await createMetaSchema(c, this.metaSchema);
     await c.exec(`CREATE TABLE IF NOT EXISTS ${this.table} (
       id VARCHAR(128) NOT NULL,
@@ -93,11 +93,11 @@ export class SyncCheckpoint {
   }
 
   /** Forgets this source's progress (start-task --remove-meta). */
-  async clear(c: PacketConnection): Promise<void> {
+  async clear(c: SqlSession): Promise<void> {
     await forgetSource(c, this.table, this.sourceId);
   }
 
-  async load(c: PacketConnection): Promise<Recovery | undefined> {
+  async load(c: SqlSession): Promise<Recovery | undefined> {
     const rows = await c.query(
       `SELECT binlog_name, binlog_pos, binlog_gtid, table_info FROM ${this.table} WHERE id = ${quoteString(this.sourceId)}`,
     );

@@ -4,6 +4,7 @@
 import type { BinlogEvent, RowsEvent } from '../../binlog/events.js';
 import { formatPosition, type BinlogPosition } from '../../binlog/position.js';
 import { classifyQuery, type QueryKind } from '../../schema/ddl.js';
+import { TxnBoundary } from '../../binlog/boundary.js';
 
 export interface Txn {
   seq: number;
@@ -24,7 +25,7 @@ export interface Txn {
 export class TxnAssembler {
   private cur?: Txn;
   private seq = 0;
-  private standalone = false;
+  private readonly boundary = new TxnBoundary();
 
   constructor(public file: string) {}
 
@@ -41,7 +42,6 @@ export class TxnAssembler {
   private finish(pos: number, timestamp: number, dropRows = false): Txn {
     const t = this.cur ?? this.open();
     this.cur = undefined;
-    this.standalone = false;
     t.seq = ++this.seq;
     t.end = { file: this.file, pos };
     t.endText = formatPosition(t.end);
@@ -58,48 +58,29 @@ export class TxnAssembler {
     }
     if (ev.kind === 'heartbeat') return undefined;
     if (this.cur) this.cur.events++;
+    const step = this.boundary.feed(ev);
+    let rollback = false;
     switch (ev.kind) {
       case 'gtid':
         this.open(ev.anonymous ? undefined : `${ev.uuid}:${ev.gno}`).events = 1;
-        return undefined;
+        break;
       case 'mariadb_gtid':
         this.open(`${ev.gtid.domain}-${ev.gtid.server}-${ev.gtid.seq}`).events = 1;
-        this.standalone = ev.standalone;
-        return undefined;
+        break;
       case 'rows':
         (this.cur ?? this.open()).rows.push(ev);
-        return undefined;
-      case 'xid':
-        return this.finish(ev.header.logPos, ev.header.timestamp);
+        break;
       case 'query': {
         const q = classifyQuery(ev.schema, ev.query);
-        switch (q.kind) {
-          case 'begin':
-            if (!this.cur) this.open().events = 1;
-            return undefined;
-          case 'commit':
-            return this.finish(ev.header.logPos, ev.header.timestamp);
-          case 'rollback':
-            return this.finish(ev.header.logPos, ev.header.timestamp, true);
-          case 'dml': {
-            const inTxn = this.cur !== undefined && !this.standalone;
-            const t = this.cur ?? this.open();
-            (t.statements ??= []).push({ query: ev.query, table: q.table });
-            return inTxn ? undefined : this.finish(ev.header.logPos, ev.header.timestamp);
-          }
-          case 'ddl': {
-            const t = this.cur ?? this.open();
-            t.ddl = { schema: ev.schema, query: ev.query, info: q };
-            return this.finish(ev.header.logPos, ev.header.timestamp);
-          }
-          case 'ignore':
-            if (!this.cur || this.standalone) return this.finish(ev.header.logPos, ev.header.timestamp);
-            return undefined;
-        }
-        return undefined;
+        if (q.kind === 'begin' && !this.cur) this.open().events = 1;
+        else if (q.kind === 'rollback') rollback = true;
+        else if (q.kind === 'dml')
+          ((this.cur ?? this.open()).statements ??= []).push({ query: ev.query, table: q.table });
+        else if (q.kind === 'ddl')
+          (this.cur ?? this.open()).ddl = { schema: ev.schema, query: ev.query, info: q };
+        break;
       }
-      default:
-        return undefined;
     }
+    return step === 'end' ? this.finish(ev.header.logPos, ev.header.timestamp, rollback) : undefined;
   }
 }

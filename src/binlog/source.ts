@@ -1,0 +1,13 @@
+// Where decoded binlog events come from: the upstream (BinlogClient) or the relay log
+// (RelayReader). Sync reads either through this interface.
+import type { BinlogEvent } from './events.js';
+import type { BinlogPosition } from './position.js';
+
+export interface EventSource {
+  /** Decoded events in the order of the binlog, a batch at a time; ends when closed. */
+  batches(): AsyncGenerator<BinlogEvent[]>;
+  /** Ends the stream (a pending read returns). */
+  close(): void;
+  /** The reader may read again from `pos` on (the relay keeps those files). */
+  retainFrom?(pos: BinlogPosition): void;
+}

@@ -1,0 +1,141 @@
+// A transaction's row events as row changes of target tables (routed, filtered, with a route's
+// extract-* columns), their causality keys, and the cache of target tables by upstream table map.
+import type { RowColumns } from '../../binlog/decoder.js';
+import type { ColumnInfo, RowsEvent, TableMapEvent } from '../../binlog/events.js';
+import { quoteId } from '../../mysql/connect.js';
+import type { Router } from '../../rules/route.js';
+import type { SchemaTracker } from '../../schema/tracker.js';
+import type { TableName } from '../../schema/ddl.js';
+import type { RowChange } from './dml.js';
+import { keepsKeys, rowKeys, targetTable, unsignedValues, type TargetTable } from './target-table.js';
+import { SyncError } from './errors.js';
+import type { Txn } from './txn.js';
+import type { Verdicts } from './verdicts.js';
+
+/** A target table for an upstream table map, with what a route's extract-* columns add. */
+interface TableEntry {
+  tableId: number;
+  columns: number;
+  t: TargetTable;
+  extra: string[];
+  /** The event filter's verdict per row action (once known). */
+  admit: Partial<Record<RowsEvent['action'], boolean>>;
+}
+
+export interface Compiled {
+  keys: string[];
+  changes: RowChange[];
+}
+
+export class DmlCompiler {
+  /** Target tables by upstream name, valid while the table id and column count stay the same
+   * (a new table map object arrives with every transaction; DDLs drop the entries). */
+  private readonly tables = new Map<string, TableEntry>();
+  /** The same by table map (its columns array, shared by the maps repeating its bytes: no name
+   * to build and hash per event); null for a table the block-allow list leaves out. Valid while
+   * `gen` is unchanged. */
+  private readonly byMap = new WeakMap<ColumnInfo[], (TableEntry & { gen: number }) | null>();
+  private gen = 0;
+
+  constructor(
+    private readonly router: Router,
+    private readonly verdicts: Verdicts,
+  ) {}
+
+  /** What the decoder needs to decode of a table's rows: nothing of a table the block-allow list
+   * leaves out; of before images, only the columns that identify a row (the key, unique keys)
+   * once the table is known: an UPDATE's new values come from its after image. */
+  readonly rowColumns = (map: TableMapEvent): RowColumns | undefined => {
+    if (!this.verdicts.table(map.schema, map.table)) return { skip: true };
+    const e = this.tables.get(`${map.schema}\0${map.table}`);
+    if (!e || e.tableId !== map.tableId || e.columns !== map.columns.length || !e.t.hasKey) return undefined;
+    const before = new Array<boolean>(map.columns.length).fill(false);
+    for (const c of [...e.t.where, ...e.t.uniques.flat()]) before[c.idx] = true;
+    return { before };
+  };
+
+  /** A DDL changed these tables (or every table of these schemas): their entries are gone. */
+  forget(info: { tables: TableName[]; dbs: string[] }): void {
+    for (const k of [...this.tables.keys()]) {
+      const [db, table] = k.split('\0');
+      if (info.dbs.includes(db) || info.tables.some((t) => t.db === db && t.table === table))
+        this.tables.delete(k);
+    }
+    this.gen++;
+  }
+
+  /** A transaction's row changes; undefined when nothing in it is replicated. */
+  async compile(txn: Txn, tracker: SchemaTracker): Promise<Compiled | undefined> {
+    const changes: RowChange[] = [];
+    for (const ev of txn.rows) {
+      const entry = await this.entryOf(ev.table, tracker, txn);
+      if (!entry) continue;
+      const { schema: up, table: upTable } = ev.table;
+      const admit = (entry.admit[ev.action] ??= this.verdicts.admits(up, upTable, ev.action, txn.endText));
+      if (!admit) continue;
+      const { t, extra } = entry;
+      for (const r of ev.rows) {
+        // A route's extract-* columns: their values follow the binlog's in every row image.
+        const before = extra.length && r.before ? [...r.before, ...extra] : r.before;
+        const after = extra.length && r.after ? [...r.after, ...extra] : r.after;
+        if (t.unsigned.length) {
+          unsignedValues(before, t.unsigned);
+          unsignedValues(after, t.unsigned);
+        }
+        changes.push({ t, op: ev.action, before, after, unchanged: r.unchanged });
+      }
+    }
+    if (!changes.length) return undefined;
+    const keys: string[] = [];
+    for (const c of changes) {
+      rowKeys(c.t, c.before, keys);
+      if (c.op !== 'update' || !keepsKeys(c.t, c.before!, c.after!)) rowKeys(c.t, c.after, keys);
+    }
+    return { keys, changes };
+  }
+
+  private async entryOf(map: TableMapEvent, tracker: SchemaTracker, txn: Txn): Promise<TableEntry | null> {
+    const entry = this.byMap.get(map.columns);
+    if (entry === null || (entry && entry.gen === this.gen)) return entry;
+    if (!this.verdicts.table(map.schema, map.table)) {
+      this.byMap.set(map.columns, null);
+      return null;
+    }
+    const e = { ...(await this.tableEntry(map, tracker, txn)), gen: this.gen };
+    this.byMap.set(map.columns, e);
+    return e;
+  }
+
+  /** The target table of an upstream table map (cached by name while its id and column count stay). */
+  private async tableEntry(map: TableMapEvent, tracker: SchemaTracker, txn: Txn): Promise<TableEntry> {
+    const { schema: up, table: upTable } = map;
+    const cacheKey = `${up}\0${upTable}`;
+    const known = this.tables.get(cacheKey);
+    if (known && known.tableId === map.tableId && known.columns === map.columns.length) return known;
+    const { db, table } = this.router.route(up, upTable);
+    const schema = await tracker.get(db, table);
+    if (!schema) {
+      throw new SyncError(
+        `table ${quoteId(db)}.${quoteId(table)}${db === up && table === upTable ? '' : ` (the route target of ${quoteId(up)}.${quoteId(upTable)})`} does not exist on the target (binlog ${txn.endText})`,
+        'Create it on the target (or let the dump create it), or exclude it with block-allow-list; then resume-task.',
+        false,
+      );
+    }
+    const extras = this.router.extras(up, upTable);
+    const entry: TableEntry = {
+      tableId: map.tableId,
+      columns: map.columns.length,
+      t: targetTable(
+        map,
+        schema,
+        db,
+        table,
+        extras.map((e) => e.column),
+      ),
+      extra: extras.map((e) => e.value),
+      admit: {},
+    };
+    this.tables.set(cacheKey, entry);
+    return entry;
+  }
+}

@@ -1,0 +1,64 @@
+// What a run of Sync works with, and the state that outlives a run (the low-water mark and the
+// figures query-status shows, the operator's pending skip/replace decisions).
+import type { BinlogPosition } from '../../binlog/position.js';
+import type { Logger } from '../../log.js';
+import { masterStatus } from '../../mysql/connect.js';
+import type { SqlSession } from '../../mysql/protocol.js';
+import type { Router } from '../../rules/route.js';
+import type { SubTaskConfig } from '../../task/config.js';
+import type { Mark, SyncCheckpoint } from './checkpoint.js';
+import type { DmlCompiler } from './compile.js';
+import type { SyncEdges } from './edges.js';
+import { EventRate, LowWaterMark } from './progress.js';
+import type { ShardSync } from './shard.js';
+import type { Verdicts } from './verdicts.js';
+
+/** The operator's decision for a failing transaction: skip it, or run other SQL instead. */
+export interface ErrorOp {
+  op: 'skip' | 'replace';
+  sqls: string[];
+}
+
+export class SyncState {
+  readonly lwm = new LowWaterMark();
+  readonly rate = new EventRate();
+  /** The upstream's position, and when it was read (ms). */
+  master?: { pos: BinlogPosition; gtid: string };
+  masterAt = 0;
+  /** Commit time (s) of the last transaction read. */
+  lastRead = 0;
+  /** Where the last apply error happened (the end position of the transaction). */
+  errorAt?: string;
+  /** Idempotent SQL until here (a start from a user-given position). */
+  safeUntil?: BinlogPosition;
+
+  constructor(private readonly safeModeConfigured: boolean) {}
+
+  get safeMode(): boolean {
+    return this.safeModeConfigured || this.safeUntil !== undefined;
+  }
+
+  async pollMaster(upstream: SqlSession): Promise<void> {
+    const m = await masterStatus(upstream);
+    if (m) {
+      this.master = m;
+      this.masterAt = Date.now();
+    }
+  }
+}
+
+export interface SyncContext {
+  cfg: SubTaskConfig;
+  log: Logger;
+  edges: SyncEdges;
+  checkpoint: SyncCheckpoint;
+  verdicts: Verdicts;
+  router: Router;
+  compiler: DmlCompiler;
+  state: SyncState;
+  shard?: ShardSync;
+  /** Where to start when there is no checkpoint yet (the dump's position in `all` mode). */
+  hint: () => Promise<Mark | undefined>;
+  /** Operator decisions by the end position of the transaction they are for. */
+  errorOps: Map<string, ErrorOp>;
+}

@@ -1,0 +1,62 @@
+// What Sync talks to: target sessions, upstream sessions and a binlog event source. The real ones
+// are the servers of the task's configuration; unit tests hand Sync canned events and a
+// recording target instead.
+import { BinlogClient } from '../../binlog/client.js';
+import type { RowColumnsOf } from '../../binlog/decoder.js';
+import type { EventSource } from '../../binlog/source.js';
+import { downstreamRole, openConnection, TARGET_SQL_MODE, upstreamRole } from '../../mysql/connect.js';
+import type { SqlSession } from '../../mysql/protocol.js';
+import type { SubTaskConfig } from '../../task/config.js';
+import type { Mark } from './checkpoint.js';
+
+export interface StreamStart {
+  start: Mark;
+  /** Ask for the stream by GTID set rather than file and position. */
+  byGtid: boolean;
+  /** What the decoder needs of each table's rows. */
+  rowColumns: RowColumnsOf;
+}
+
+export interface SyncEdges {
+  /** A target session in Sync's settings (utf8mb4, strict sql_mode, no foreign key checks, UTC). */
+  target(): Promise<SqlSession>;
+  /** An upstream session (positions, the table list). */
+  upstream(): Promise<SqlSession>;
+  /** The binlog from `start`. */
+  events(from: StreamStart): Promise<EventSource>;
+}
+
+/** A target session as Sync and its appliers use it. */
+export async function syncTargetSession(cfg: SubTaskConfig): Promise<SqlSession> {
+  const c = await openConnection(cfg.targetDatabase, downstreamRole('sync'));
+  await c.exec('SET NAMES utf8mb4');
+  await c.exec(`SET SESSION sql_mode = '${TARGET_SQL_MODE}'`);
+  await c.exec('SET SESSION foreign_key_checks = 0');
+  await c.exec("SET SESSION time_zone = '+00:00'");
+  return c;
+}
+
+/** The upstream's binlog, read as a replica. */
+export function replicaStream(cfg: SubTaskConfig, from: StreamStart): EventSource {
+  const { start } = from;
+  return new BinlogClient({
+    ...cfg.source.from,
+    serverId: cfg.source.serverId || 1_000_000 + Math.floor(Math.random() * 1_000_000_000),
+    start: from.byGtid ? { gtid: start.gtid } : { file: start.pos.file, pos: start.pos.pos },
+    heartbeatMs: 1000,
+    rowColumns: from.rowColumns,
+  });
+}
+
+/** The task's servers; `relay` reads the relay log instead of the upstream when it can (it
+ * returns undefined when it cannot, having said why). */
+export function serverEdges(
+  cfg: SubTaskConfig,
+  relay?: (from: StreamStart) => Promise<EventSource | undefined>,
+): SyncEdges {
+  return {
+    target: () => syncTargetSession(cfg),
+    upstream: () => openConnection(cfg.source.from, upstreamRole('sync')),
+    events: async (from) => (await relay?.(from)) ?? replicaStream(cfg, from),
+  };
+}

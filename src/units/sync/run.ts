@@ -1,0 +1,351 @@
+// One run of Sync, from the checkpoint until it stops (abort, error, or a re-sync after a sharding
+// DDL lock was resolved). Its loop assembles upstream transactions and hands each to the handler
+// of its kind: already applied, an operator's skip/replace, held back by a shard lock, a shard
+// DDL, a DDL, DML. What must run alone (DDLs, the operator's SQL) goes through `barrier`: the
+// appliers drain, the SQL runs, the transaction completes and the checkpoint is saved.
+import type { EventSource } from '../../binlog/source.js';
+import { comparePosition, formatPosition, parsePosition } from '../../binlog/position.js';
+import { downstreamRole, privilegeError, quoteId } from '../../mysql/connect.js';
+import { ServerError, type SqlSession } from '../../mysql/protocol.js';
+import { SchemaTracker } from '../../schema/tracker.js';
+import { errorResult, okResult } from '../unit.js';
+import type { ProcessResult } from '../../task/status.js';
+import { statementsOf } from './applier.js';
+import { ApplierPool } from './pool.js';
+import { applyDDL, forgetTables } from './apply-ddl.js';
+import { applyError, statementError } from './errors.js';
+import { startPoint, type StartPoint } from './start.js';
+import type { SyncContext } from './context.js';
+import type { Tracked } from './progress.js';
+import { TxnAssembler, type Txn } from './txn.js';
+import { ShardWatch } from './shard-watch.js';
+
+export class SyncRun {
+  private readonly conns: SqlSession[] = [];
+  private target!: SqlSession;
+  private upstream!: SqlSession;
+  private readonly serial = serialize();
+  private pool?: ApplierPool;
+  private tracker!: SchemaTracker;
+  private source?: EventSource;
+  private failure?: unknown;
+  private from!: StartPoint;
+  /** Transactions held back by a sharding DDL lock (in flight, not counted for backpressure). */
+  private held = 0;
+  /** Applied beyond the low-water mark by the global row's writer: the recovered list, and DDLs
+   * run while a held-back shard transaction keeps the mark behind them. */
+  private beyond: string[] = [];
+  private saved = '';
+  /** No transaction was applied yet in this run (a DDL then may be applied already). */
+  private first = true;
+  private timer?: NodeJS.Timeout;
+  private shardWatch?: ShardWatch;
+
+  constructor(
+    private readonly c: SyncContext,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  /** 'resync' when a sharding DDL lock was resolved and the held-back transactions must be read again. */
+  async run(): Promise<ProcessResult | 'resync'> {
+    const onAbort = () => this.source?.close();
+    this.signal.addEventListener('abort', onAbort);
+    try {
+      await this.open();
+      await this.follow();
+      if (this.failure) throw this.failure;
+      if (this.shardWatch?.resolved) {
+        await this.drain();
+        await this.saveGlobal();
+        return 'resync';
+      }
+      return okResult(true);
+    } catch (e) {
+      if (this.signal.aborted && !this.failure) return okResult(true);
+      return errorResult(this.failure ?? e);
+    } finally {
+      clearInterval(this.timer);
+      this.shardWatch?.stop();
+      const lwm = this.c.state.lwm.position;
+      if (lwm) this.source?.retainFrom?.(lwm);
+      this.signal.removeEventListener('abort', onAbort);
+      this.source?.close();
+      this.pool?.stop();
+      this.conns.forEach((c) => c.close());
+    }
+  }
+
+  /** Stops the run with `e` (the first failure wins). */
+  private fail(e: unknown): void {
+    this.failure ??= e;
+    this.source?.close();
+  }
+
+  private async open(): Promise<void> {
+    const { c } = this;
+    c.state.rate.start(Date.now());
+    this.target = await this.connect(() => c.edges.target());
+    try {
+      await c.checkpoint.prepare(this.target);
+    } catch (e) {
+      throw privilegeError(
+        e,
+        downstreamRole('sync'),
+        c.cfg.targetDatabase.user,
+        `create ${c.checkpoint.table}`,
+        `GRANT ALL ON ${quoteId(c.cfg.metaSchema)}.* TO {user}`,
+      );
+    }
+    this.upstream = await this.connect(() => c.edges.upstream());
+    await c.state.pollMaster(this.upstream);
+    this.from = await startPoint({
+      cfg: c.cfg,
+      recovered: await c.checkpoint.load(this.target),
+      hint: c.hint,
+      master: c.state.master?.pos,
+      upstream: this.upstream,
+    });
+    const { start, skip } = this.from;
+    c.state.safeUntil = this.from.safeUntil;
+    c.state.lwm.reset(start, this.upstream.flavor);
+    c.log.info(
+      { from: formatPosition(start.pos), gtid: start.gtid, skip: skip.size, safeMode: c.state.safeMode },
+      'sync: starting',
+    );
+    this.saved = formatPosition(start.pos);
+    this.beyond = [...skip];
+    // Keep the recovered "already applied" list until the low-water mark passes it.
+    await this.serial(() => this.target.exec(c.checkpoint.saveSQL('', { lwm: start, applied: this.beyond })));
+    this.tracker = new SchemaTracker((sql) => this.serial(() => this.target.query(sql)));
+    await this.startAppliers();
+    this.timer = setInterval(() => void this.tick().catch((e) => this.fail(e)), 1000);
+    if (c.shard) {
+      await c.shard.start(await this.upstreamTables());
+      this.shardWatch = new ShardWatch(c.shard, {
+        exec: (sql) => this.targetExec(this.c.state.lwm.oldest()!, sql),
+        forget: (db, table) => this.tracker.invalidate(db, table),
+        log: c.log,
+        onResolved: () => this.source?.close(),
+        onError: (e) => this.fail(e),
+      });
+    }
+    this.source = await c.edges.events({
+      start,
+      byGtid: this.from.byGtid,
+      rowColumns: c.compiler.rowColumns,
+    });
+    if (this.signal.aborted) this.source.close();
+  }
+
+  private async connect(open: () => Promise<SqlSession>): Promise<SqlSession> {
+    const s = await open();
+    this.conns.push(s);
+    return s;
+  }
+
+  private async startAppliers(): Promise<void> {
+    const { cfg, state, checkpoint } = this.c;
+    const sessions: SqlSession[] = [];
+    for (let i = 0; i < cfg.instance.syncer.workerCount; i++)
+      sessions.push(await this.connect(() => this.c.edges.target()));
+    this.pool = new ApplierPool({
+      sessions,
+      batch: cfg.instance.syncer.batch,
+      lwm: () => state.lwm.mark(),
+      saveSQL: (name, st) => checkpoint.saveSQL(name, st),
+      onCommit: (txns) => {
+        for (const t of txns) state.lwm.complete(t);
+      },
+      onError: (e, t, sql) => this.fail(this.failed(e, t.txn, sql ?? statementsOf(t)[0] ?? '')),
+    });
+  }
+
+  /** Once a second: the global row follows the low-water mark (it matters when no applier
+   * commits, e.g. for transactions of filtered tables), and the master position is refreshed. */
+  private async tick(): Promise<void> {
+    const lwm = this.c.state.lwm.position!;
+    this.source?.retainFrom?.(lwm);
+    if (formatPosition(lwm) !== this.saved) await this.saveGlobal();
+    await this.c.state.pollMaster(this.upstream).catch((e: Error) => {
+      // Only the status's masterBinlog waits for it: the stream reconnects by itself (or comes
+      // from the relay), so an upstream restart must not fail the subtask.
+      this.c.log.debug({ err: e.message }, 'sync: cannot read the upstream position');
+      this.upstream.close();
+      void this.c.edges
+        .upstream()
+        .then((s) => {
+          if (this.failure || this.signal.aborted) return s.close();
+          this.conns.push(s);
+          this.upstream = s;
+        })
+        .catch(() => undefined);
+    });
+  }
+
+  private saveGlobal(): Promise<unknown> {
+    const lwm = this.c.state.lwm.mark();
+    this.saved = formatPosition(lwm.pos);
+    this.beyond = this.beyond.filter((s) => comparePosition(parsePosition(s), lwm.pos) > 0);
+    return this.serial(() => this.target.exec(this.c.checkpoint.saveSQL('', { lwm, applied: this.beyond })));
+  }
+
+  private async upstreamTables(): Promise<Array<{ db: string; table: string }>> {
+    const rows = await this.upstream.query(
+      "SELECT TABLE_SCHEMA s, TABLE_NAME t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'",
+    );
+    return rows.map((r) => ({ db: r.s!, table: r.t! })).filter((t) => this.c.verdicts.table(t.db, t.table));
+  }
+
+  private async follow(): Promise<void> {
+    const { state } = this.c;
+    const asm = new TxnAssembler(this.from.start.pos.file);
+    // Transactions read ahead of the low-water mark: enough to fill every applier's batch; more
+    // only makes later transactions depend on earlier ones in other appliers (a longer wait).
+    const { workerCount, batch: batchSize } = this.c.cfg.instance.syncer;
+    const window = Math.max(256, workerCount * batchSize);
+    for await (const batch of this.source!.batches()) {
+      if (this.failure) return;
+      for (const ev of batch) {
+        state.rate.total++;
+        const txn = asm.feed(ev);
+        if (!txn) {
+          if (asm.idle && ev.header.logPos > 0 && ev.kind !== 'heartbeat') {
+            state.lwm.passed(
+              ev.kind === 'rotate'
+                ? { file: ev.nextFile, pos: ev.position }
+                : { file: asm.file, pos: ev.header.logPos },
+            );
+          }
+          continue;
+        }
+        state.lastRead = txn.timestamp;
+        state.lwm.read(txn);
+        if (!(await this.dispatch(txn))) continue;
+        this.first = false;
+        // Backpressure: too many transactions in flight (a timer, not an idle applier, wakes us:
+        // one busy applier can hold the low-water mark while the others are idle).
+        while (state.lwm.inFlight - this.held > window && !this.failure) await sleep(5);
+        if (this.failure) return;
+      }
+      state.rate.sample(Date.now());
+      if (this.failure) return;
+    }
+  }
+
+  /** Hands a transaction to its handler; true when it went to the DDL or DML handler. */
+  private async dispatch(txn: Txn): Promise<boolean> {
+    const { state, shard, verdicts } = this.c;
+    if (this.from.skip.has(txn.endText)) {
+      state.lwm.complete(txn);
+      return false;
+    }
+    const op = this.c.errorOps.get(txn.endText);
+    if (op) {
+      await this.barrier(txn, op.sqls);
+      this.c.log.warn({ at: txn.endText, op: op.op, sqls: op.sqls }, `sync: binlog ${op.op} by the operator`);
+      this.c.errorOps.delete(txn.endText);
+      return false;
+    }
+    const stmt = verdicts.replicatedStatement(txn);
+    if (stmt) throw this.failed(statementError(txn, stmt), txn);
+    if (state.safeUntil && comparePosition(txn.end, state.safeUntil) >= 0) state.safeUntil = undefined;
+    if (shard?.holds(txn)) {
+      txn.rows = []; // read again after the re-sync; nothing to keep
+      this.held++;
+      return false;
+    }
+    if (shard && txn.ddl && shard.groupOfDDL(txn) && verdicts.admitsShardDDL(txn)) {
+      await this.shardDDL(txn);
+      return false;
+    }
+    if (txn.ddl) await this.ddl(txn);
+    else await this.dml(txn);
+    return true;
+  }
+
+  /** Runs `sqls` (or `work`) alone on the target: after everything before is committed. */
+  private async barrier(txn: Txn, sqls: string[], work?: () => Promise<void>): Promise<void> {
+    if (sqls.length || work) {
+      await this.drain();
+      if (this.failure) throw this.failure;
+      for (const sql of sqls) await this.targetExec(txn, sql);
+      if (work) await this.serial(work);
+    }
+    this.c.state.lwm.complete(txn);
+    this.beyond.push(txn.endText);
+    await this.saveGlobal();
+  }
+
+  private async shardDDL(txn: Txn): Promise<void> {
+    const r = await this.c.shard!.onDDL(txn);
+    if (r.action === 'held') {
+      this.held++;
+      return;
+    }
+    const apply =
+      r.action === 'apply'
+        ? () =>
+            this.target.exec(r.sql).then(
+              () => undefined,
+              (e) => {
+                if (!(e instanceof ServerError && r.tolerate.includes(e.errno)))
+                  throw this.failed(e, txn, r.sql);
+              },
+            )
+        : undefined;
+    forgetTables({ ...this.c, tracker: this.tracker }, txn.ddl!.info);
+    await this.barrier(txn, [], apply);
+  }
+
+  private async ddl(txn: Txn): Promise<void> {
+    const replay = this.first;
+    const work = this.c.verdicts.admitsDDL(txn)
+      ? () => applyDDL({ ...this.c, target: this.target, tracker: this.tracker }, txn, replay)
+      : async () => undefined;
+    await this.barrier(txn, [], async () => {
+      try {
+        await work();
+      } catch (e) {
+        throw this.failed(e, txn);
+      }
+    });
+  }
+
+  private async dml(txn: Txn): Promise<void> {
+    const compiled = await this.c.compiler.compile(txn, this.tracker);
+    txn.rows = []; // compiled: the decoded rows need not live until the commit
+    if (!compiled) return this.c.state.lwm.complete(txn);
+    const sy = this.c.cfg.instance.syncer;
+    this.pool!.enqueue(txn, compiled, this.c.state.safeMode, sy.compact || sy.multipleRows);
+  }
+
+  private drain(): Promise<unknown> {
+    return this.pool?.drain() ?? Promise.resolve();
+  }
+
+  private async targetExec(txn: Tracked, sql: string): Promise<void> {
+    try {
+      await this.serial(() => this.target.exec(sql));
+    } catch (e) {
+      throw this.failed(e, txn, sql);
+    }
+  }
+
+  /** An error at `txn`: recorded as the failed transaction (for binlog skip/replace). */
+  private failed(e: unknown, txn: Tracked, sql?: string): unknown {
+    this.c.state.errorAt = txn.endText;
+    return sql === undefined ? e : applyError(e, txn, sql);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs uses of one connection one after another. */
+function serialize(): <T>(f: () => Promise<T>) => Promise<T> {
+  let chain: Promise<unknown> = Promise.resolve();
+  return <T>(f: () => Promise<T>) => {
+    const p = chain.then(f, f);
+    chain = p.catch(() => undefined);
+    return p;
+  };
+}

@@ -1,0 +1,67 @@
+// What the task's rules say about a transaction: the block-allow list and the binlog event filter,
+// for row events and DDLs. An event filter with action Error stops the subtask.
+import { quoteId } from '../../mysql/connect.js';
+import { blockAllowFilter, type TableFilter } from '../../rules/balist.js';
+import { eventFilter, type EventFilter } from '../../rules/event-filter.js';
+import type { SubTaskConfig } from '../../task/config.js';
+import { SyncError } from './errors.js';
+import type { Txn } from './txn.js';
+
+export class Verdicts {
+  readonly filter: TableFilter;
+  private readonly events: EventFilter;
+
+  constructor(cfg: SubTaskConfig) {
+    const bal = cfg.instance.blockAllowList ? cfg.blockAllowList.get(cfg.instance.blockAllowList) : undefined;
+    this.filter = blockAllowFilter(bal, cfg.caseSensitive);
+    this.events = eventFilter(
+      cfg.instance.filterRules.map((n) => [n, cfg.filters.get(n)!]),
+      cfg.caseSensitive,
+    );
+  }
+
+  table(db: string, table: string): boolean {
+    return this.filter.table(db, table);
+  }
+
+  /** The binlog event filter's verdict; `Error` stops the subtask with the rule's reason. */
+  admits(db: string, table: string, event: string, at: string, sql?: string): boolean {
+    const a = this.events.action(db, table, event, sql);
+    if (a === 'Error') {
+      throw new SyncError(
+        `a binlog event filter with action Error matches ${event} on ${quoteId(db)}${table ? '.' + quoteId(table) : ''} (binlog ${at})`,
+        "Change the upstream or the task's filters, then resume-task; or skip the event with 'binlog skip'.",
+        false,
+      );
+    }
+    return a === 'Do';
+  }
+
+  /** Whether a shard table's DDL goes through (its first table, then the event filter). */
+  admitsShardDDL(txn: Txn): boolean {
+    const { info, query, schema } = txn.ddl!;
+    const t = info.tables[0];
+    if (t && !this.filter.table(t.db, t.table)) return false;
+    return this.admits(t?.db ?? schema, t?.table ?? '', info.op, txn.endText, query);
+  }
+
+  /** Whether a DDL is applied: one of its tables (else schemas) is replicated (a DDL whose names
+   * could not be read is applied rather than silently dropped), and the event filter lets it. */
+  admitsDDL(txn: Txn): boolean {
+    const { schema, query, info } = txn.ddl!;
+    const allowed = info.tables.length
+      ? info.tables.some((t) => this.filter.table(t.db, t.table))
+      : info.dbs.length
+        ? info.dbs.some((d) => this.filter.schema(d))
+        : true;
+    if (!allowed) return false;
+    const first = info.tables[0] ?? { db: info.dbs[0] ?? schema, table: '' };
+    return this.admits(first.db, first.table, info.op, txn.endText, query);
+  }
+
+  /** Statement-based DML on a replicated table (or one whose table could not be read), which
+   * cannot be applied row by row. */
+  replicatedStatement(txn: Txn): NonNullable<Txn['statements']>[number] | undefined {
+    return txn.statements?.find((x) => !x.table || this.filter.table(x.table.db, x.table.table));
+  }
+}

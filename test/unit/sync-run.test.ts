@@ -1,0 +1,243 @@
+// Sync's run driven by canned binlog events against a recording target: DML batches, a DDL
+// barrier, a filtered table, a shard-held transaction, recovery from the recorded checkpoint
+// after a crash, and an operator's binlog skip.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { parseSourceConfig, parseTaskConfig, subTaskConfig } from '../../src/task/config.js';
+import { ServerError, ConnectionLost } from '../../src/mysql/protocol.js';
+import { SyncUnit } from '../../src/units/sync/sync.js';
+import type { ShardCoordinator } from '../../src/units/sync/shard.js';
+import { BinlogScript, fakeEdges, RecordingTarget } from '../harness/sync-fakes.js';
+
+const log = pino({ level: 'silent' });
+
+function config(extra = '', instance = '') {
+  const task = parseTaskConfig(`name: t
+task-mode: incremental
+target-database: { host: 127.0.0.1, port: 3306, user: root, password: "" }
+mysql-instances:
+  - source-id: s1
+    meta: { binlog-name: mysql-bin.000001, binlog-pos: 4 }
+    block-allow-list: bal
+    syncer-config-name: g
+${instance}
+block-allow-list:
+  bal:
+    do-dbs: ["d", "e"]
+    ignore-tables: [{ db-name: d, tbl-name: skipped }]
+syncers:
+  g: { worker-count: 2, batch: 3, safe-mode-duration: "0s" }
+${extra}`);
+  const source = parseSourceConfig(
+    'source-id: s1\nfrom: { host: 127.0.0.1, port: 3306, user: root, password: "" }',
+  );
+  return subTaskConfig(task, source);
+}
+
+interface Rig {
+  script: BinlogScript;
+  target: RecordingTarget;
+  unit: SyncUnit;
+  starts: { file: string; pos: number }[];
+}
+
+function rig(
+  script: BinlogScript,
+  target = new RecordingTarget(),
+  cfg = config(),
+  coordinator?: ShardCoordinator,
+): Rig {
+  for (const t of ['d.t', 'd.u', 'e.t']) target.tables.set(t, ['id']);
+  const edges = fakeEdges(
+    target,
+    () => script.events,
+    () => script.at,
+  );
+  const unit = new SyncUnit(cfg, { hint: async () => undefined, log, edges, coordinator });
+  return { script, target, unit, starts: edges.starts };
+}
+
+/** Runs the unit until it has applied everything the script holds (or stopped by itself). */
+async function runToEnd(r: Rig): Promise<Awaited<ReturnType<SyncUnit['process']>>> {
+  const ac = new AbortController();
+  const done = r.unit.process(ac.signal);
+  let result: Awaited<ReturnType<SyncUnit['process']>> | undefined;
+  void done.then((x) => (result = x));
+  for (let i = 0; i < 500 && !result; i++) {
+    if (r.unit.status().synced === true) break;
+    await new Promise((res) => setTimeout(res, 10));
+  }
+  ac.abort();
+  return done;
+}
+
+function ids(n: number, from = 1): number[] {
+  return Array.from({ length: n }, (_, i) => from + i);
+}
+
+test('DML: every row applied once, batched several upstream transactions per target commit, checkpoint at the end', async () => {
+  const s = new BinlogScript();
+  for (let i = 0; i < 20; i++) s.insert({ 'd.t': [i * 2 + 1, i * 2 + 2], 'd.u': [i + 1] });
+  const target = new RecordingTarget();
+  target.latencyMs = 5; // a target that takes its time: transactions queue up and share commits
+  const r = rig(s, target);
+  const res = await runToEnd(r);
+  assert.deepEqual(res.errors, []);
+  assert.deepEqual(
+    r.target.inserted('d', 't').sort((a, b) => a - b),
+    ids(40),
+  );
+  assert.deepEqual(
+    r.target.inserted('d', 'u').sort((a, b) => a - b),
+    ids(20),
+  );
+  // batch 3: a target statement carries rows of up to three upstream transactions
+  assert.ok(r.target.log.length < 40, `${r.target.log.length} statements for 40 table changes`);
+  const st = r.unit.status();
+  assert.equal(st.syncerBinlog, `(${s.file}, ${s.pos})`);
+  assert.equal(st.synced, true);
+  // the checkpoint rows (each applier's, written with its commits) say all of it is applied:
+  // a new process applies nothing again
+  const statements = target.log.length;
+  await runToEnd(rig(s, target));
+  assert.equal(target.log.length, statements);
+});
+
+test('a filtered table is not applied, and its transactions still move the checkpoint', async () => {
+  const s = new BinlogScript();
+  s.insert({ 'd.t': [1] });
+  s.insert({ 'd.skipped': [2] });
+  s.insert({ 'other.t': [3] });
+  const r = rig(s);
+  await runToEnd(r);
+  assert.deepEqual(r.target.inserted('d', 't'), [1]);
+  assert.equal(r.target.log.filter((x) => /skipped|`other`/.test(x)).length, 0);
+  assert.equal(r.unit.status().syncerBinlog, `(${s.file}, ${s.pos})`);
+});
+
+test('a DDL is a barrier: everything before it is committed first, everything after comes after', async () => {
+  const s = new BinlogScript();
+  for (let i = 1; i <= 10; i++) s.insert({ 'd.t': [i] });
+  s.ddl('d', 'ALTER TABLE t ADD COLUMN w INT');
+  for (let i = 11; i <= 20; i++) s.insert({ 'd.t': [i] });
+  const r = rig(s);
+  await runToEnd(r);
+  const at = r.target.log.findIndex((x) => /^ALTER TABLE t ADD COLUMN w INT$/.test(x));
+  assert.ok(at > 0, 'the DDL was applied');
+  const before = new RecordingTarget();
+  before.log.push(...r.target.log.slice(0, at));
+  const after = new RecordingTarget();
+  after.log.push(...r.target.log.slice(at + 1));
+  assert.deepEqual(
+    before.inserted('d', 't').sort((a, b) => a - b),
+    ids(10),
+  );
+  assert.deepEqual(
+    after.inserted('d', 't').sort((a, b) => a - b),
+    ids(10, 11),
+  );
+});
+
+test('crash: a commit lost with the connection, then a new process resumes from the recorded checkpoint, nothing twice', async () => {
+  const s = new BinlogScript();
+  for (let i = 1; i <= 30; i++) s.insert({ 'd.t': [i], 'e.t': [i] });
+  const target = new RecordingTarget();
+  let commits = 0;
+  target.refuse = (sql) =>
+    /_syncer_checkpoint/.test(sql) && ++commits === 5
+      ? new ConnectionLost('connection closed by the server')
+      : undefined;
+  const first = rig(s, target);
+  const res = await runToEnd(first);
+  assert.equal(res.errors[0]?.retryable, true, JSON.stringify(res.errors));
+  const partial = target.inserted('d', 't').length;
+  assert.ok(partial > 0 && partial < 30, `${partial} applied before the crash`);
+  target.refuse = undefined;
+  const second = rig(s, target); // a new process: nothing but the target's checkpoint survives
+  await runToEnd(second);
+  assert.deepEqual(
+    target.inserted('d', 't').sort((a, b) => a - b),
+    ids(30),
+  );
+  assert.deepEqual(
+    target.inserted('e', 't').sort((a, b) => a - b),
+    ids(30),
+  );
+  assert.ok(second.starts[0].pos > 4, 'resumed from the checkpoint, not from meta');
+});
+
+test('operator skip: the refused transaction is skipped on resume, the rest applied', async () => {
+  const s = new BinlogScript();
+  s.insert({ 'd.t': [1] });
+  const bad = s.insert({ 'd.t': [2] });
+  s.insert({ 'd.t': [3] });
+  const target = new RecordingTarget();
+  target.refuse = (sql) =>
+    /^INSERT INTO `d`.`t`.*\(2,'v2'\)/.test(sql)
+      ? new ServerError(1062, '23000', "Duplicate entry '2'")
+      : undefined;
+  const r = rig(s, target);
+  const res = await runToEnd(r);
+  assert.match(res.errors[0]?.msg ?? '', /Duplicate entry/);
+  assert.equal(res.errors[0]?.retryable, false);
+  assert.equal(r.unit.handleError('skip'), bad);
+  await runToEnd(r);
+  assert.deepEqual(target.inserted('d', 't').sort(), [1, 3]);
+  assert.equal(r.unit.status().syncerBinlog, `(${s.file}, ${s.pos})`);
+});
+
+test('shard: transactions of a table whose DDL waits on the lock are held back; the rest flows', async () => {
+  const s = new BinlogScript();
+  s.insert({ 'd.t': [1], 'd.u': [1] });
+  s.ddl('d', 'ALTER TABLE t ADD COLUMN w INT');
+  s.insert({ 'd.t': [2] }); // held: d.t waits on the lock
+  s.insert({ 'd.u': [2] });
+  const reports: string[] = [];
+  const coordinator: ShardCoordinator = {
+    register: async () => undefined,
+    report: async (x) => (reports.push(x.table), 'wait'),
+    optimistic: async () => 'skip',
+    executed: async () => undefined,
+    skipped: async () => undefined,
+  };
+  const cfg = config(
+    `routes:
+  merge: { schema-pattern: d, table-pattern: "*", target-schema: m, target-table: all }
+shard-mode: pessimistic`,
+    '    route-rules: [merge]',
+  );
+  const target = new RecordingTarget();
+  target.tables.set('m.all', ['id']);
+  const r = rig(s, target, cfg, coordinator);
+  // the upstream's table list makes d.t and d.u one shard group
+  const upstream = r.unit['c'].edges.upstream;
+  r.unit['c'].edges.upstream = async () => {
+    const u = await upstream();
+    return {
+      ...u,
+      query: async (sql: string) =>
+        /information_schema.TABLES/.test(sql)
+          ? [
+              { s: 'd', t: 't' },
+              { s: 'd', t: 'u' },
+            ]
+          : u.query(sql),
+    };
+  };
+  const ac = new AbortController();
+  const done = r.unit.process(ac.signal);
+  for (let i = 0; i < 300 && target.inserted('m', 'all').length < 3; i++)
+    await new Promise((x) => setTimeout(x, 10));
+  await new Promise((x) => setTimeout(x, 100));
+  ac.abort();
+  await done;
+  assert.deepEqual(reports, ['`d`.`t`']);
+  // 1 (t), 1 (u) before the DDL; u's 2 after it; t's 2 held back
+  assert.deepEqual(target.inserted('m', 'all').sort(), [1, 1, 2]);
+  assert.equal(target.log.filter((x) => /ALTER/.test(x)).length, 0, 'the DDL waits for the lock');
+  const st = r.unit.status() as { unresolvedGroups: { target: string }[]; synced: boolean };
+  assert.equal(st.unresolvedGroups[0]?.target, '`m`.`all`');
+  assert.equal(st.synced, false);
+  assert.equal(r.unit.lockId(), 't-`m`.`all`');
+});
