@@ -1,6 +1,7 @@
 // Files the project keeps state in are replaced whole: written to a temporary file, synced, then
 // renamed over the old one, so a crash leaves the old version or the new one, never a mix. A
 // directory one process owns is locked by a file naming that process.
+import { DMError, ERR } from './errors.js';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -63,7 +64,8 @@ export async function lockDirectory(dir: string, what: string): Promise<() => Pr
       holder = undefined; // torn by a crash while being written: nobody holds it
     }
     if (holder && typeof holder.pid === 'number' && (await alive(holder))) {
-      throw new Error(
+      throw new DMError(
+        ERR.masterState,
         `${dir} is in use by another ${what} (PID ${holder.pid}${holder.pid === process.pid ? ', this process' : ''}): stop that one first, or give this one another --data-dir`,
       );
     }

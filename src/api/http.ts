@@ -3,7 +3,7 @@
 // `{result: false, msg}` with status 400.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DMError } from '../errors.js';
+import { DMError, ERR, specOf } from '../errors.js';
 
 export interface Request {
   params: Record<string, string>;
@@ -84,7 +84,13 @@ export async function serve(addr: string, routes: Route[], role: Role): Promise<
           const body = await readBody(req);
           send(200, await r.handler({ params, query: url.searchParams, body }));
         } catch (e) {
-          send(400, { result: false, msg: errorMessage(e) });
+          send(400, {
+            result: false,
+            msg: errorMessage(e),
+            ...(e instanceof DMError
+              ? { error: { code: e.code, message: e.message, workaround: e.workaround } }
+              : {}),
+          });
         }
         return;
       }
@@ -117,9 +123,25 @@ export function splitAddr(addr: string): { host: string; port: number } {
   const i = addr.lastIndexOf(':');
   const port = Number(addr.slice(i + 1));
   if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`'${addr}' is not an address; write host:port, e.g. 127.0.0.1:8261`);
+    throw new DMError(
+      ERR.masterHostPort,
+      `'${addr}' is not an address; write host:port, e.g. 127.0.0.1:8261`,
+    );
   }
   return { host: addr.slice(0, i) || '0.0.0.0', port };
+}
+
+/** The error of an error answer (`result: false`), with the code it had in the process that
+ * answered, when it had one. */
+export function answerError(a: {
+  msg?: string;
+  error?: { code?: number; message?: string; workaround?: string };
+}): DMError {
+  const spec = (a.error?.code !== undefined && specOf(a.error.code)) || ERR.remote;
+  return new DMError(spec, {
+    message: a.error?.message ?? a.msg ?? 'no message',
+    workaround: a.error?.workaround,
+  });
 }
 
 /** Calls a JSON API; an error answer (`result: false` with a 4xx/5xx) is returned, not thrown. */
@@ -144,10 +166,7 @@ export async function call<T>(
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? cause?.message ?? (e as Error).message;
     // Down, restarting, or the connection dropped mid-request: worth trying again.
-    throw new DMError({
-      code: 38001,
-      class: 'api',
-      scope: 'internal',
+    throw new DMError(ERR.unreachable, {
       message: `cannot reach ${addr}: ${why}`,
       workaround: 'Check that the process at that address runs; the call is tried again.',
       retryable: true,
@@ -157,11 +176,14 @@ export async function call<T>(
   const text = await res.text();
   const answered = res.headers.get(ROLE_HEADER);
   if (role && answered !== role) {
-    throw new Error(`${addr} is ${answered ? `a ${answered}` : 'not a dm-ts process'}, not a ${role}`);
+    throw new DMError(
+      ERR.wrongPeer,
+      `${addr} is ${answered ? `a ${answered}` : 'not a dm-ts process'}, not a ${role}`,
+    );
   }
   try {
     return JSON.parse(text) as T;
   } catch {
-    throw new Error(`${addr} answered ${res.status} with non-JSON: ${text.slice(0, 200)}`);
+    throw new DMError(ERR.wrongPeer, `${addr} answered ${res.status} with non-JSON: ${text.slice(0, 200)}`);
   }
 }

@@ -1,9 +1,10 @@
 // The master's HTTP API (what dmctl and workers call) and the workers' HTTP client for it.
+import { DMError, ERR } from '../errors.js';
 import type { ConfigFile, Master } from '../master/master.js';
 import type { Assignment } from '../worker/assignment.js';
 import type { Heartbeat, MasterLink } from '../worker/worker.js';
 import type { ShardReport } from '../shard/locks.js';
-import { call, type Route } from './http.js';
+import { answerError, call, type Route } from './http.js';
 import { BadRequest, checkBody, type BodySpec } from './body.js';
 
 const list = (s: string | null): string[] => (s ? s.split(',').filter(Boolean) : []);
@@ -113,7 +114,7 @@ export function masterRoutes(m: () => Master): Route[] {
       handler: async (r) => {
         const op = r.params.op;
         if (op !== 'pause' && op !== 'resume' && op !== 'stop')
-          throw new Error(`unknown task operation '${op}'`);
+          throw new DMError(ERR.badRequest, `unknown task operation '${op}'`);
         return m().operateTask(
           op,
           r.params.name,
@@ -132,7 +133,8 @@ export function masterRoutes(m: () => Master): Route[] {
           `relay/${op}`,
         );
         if (op === 'purge') return m().purgeRelay(b.sources ?? [], b.filename ?? '', b.subDir);
-        if (op !== 'pause' && op !== 'resume') throw new Error(`unknown relay operation '${op}'`);
+        if (op !== 'pause' && op !== 'resume')
+          throw new DMError(ERR.badRequest, `unknown relay operation '${op}'`);
         return m().operateRelay(op, b.sources ?? []);
       },
     },
@@ -163,7 +165,7 @@ export function masterRoutes(m: () => Master): Route[] {
             await m().shardDone(r.params.op, b.task, b.target, b.source);
             return { result: true, msg: '' };
           default:
-            throw new Error(`unknown sharding operation '${r.params.op}'`);
+            throw new DMError(ERR.badRequest, `unknown sharding operation '${r.params.op}'`);
         }
       },
     },
@@ -189,7 +191,7 @@ export function masterRoutes(m: () => Master): Route[] {
 export function httpMasterLink(masterAddr: string, ttlMs: number): MasterLink {
   return {
     async heartbeat(hb: Heartbeat): Promise<Assignment> {
-      const a = await call<Assignment & { result?: boolean; msg?: string }>(
+      const a = await call<Assignment & { result?: boolean; msg?: string; error?: { code?: number } }>(
         masterAddr,
         'POST',
         '/api/v1/workers/heartbeat',
@@ -197,11 +199,11 @@ export function httpMasterLink(masterAddr: string, ttlMs: number): MasterLink {
         10_000,
         'dm-master',
       );
-      if (a.result === false) throw new Error(a.msg);
+      if (a.result === false) throw answerError(a);
       return a;
     },
     async shard(op: string, body: unknown): Promise<unknown> {
-      const a = await call<{ result: boolean; msg: string; verdict?: string }>(
+      const a = await call<{ result: boolean; msg: string; verdict?: string; error?: { code?: number } }>(
         masterAddr,
         'POST',
         `/api/v1/shard/${op}`,
@@ -209,7 +211,7 @@ export function httpMasterLink(masterAddr: string, ttlMs: number): MasterLink {
         10_000,
         'dm-master',
       );
-      if (!a.result) throw new Error(a.msg);
+      if (!a.result) throw answerError(a);
       return a.verdict;
     },
   };

@@ -3,7 +3,7 @@ import type { HandleErrorRequest, WorkerLink } from '../master/master.js';
 import type { WorkerStatus } from '../task/status.js';
 import type { Assignment } from '../worker/assignment.js';
 import type { Worker } from '../worker/worker.js';
-import { call, type Route } from './http.js';
+import { answerError, call, type Route } from './http.js';
 import { BadRequest, checkBody } from './body.js';
 
 /** `w` gives the worker (it is made once the server knows its port). */
@@ -62,10 +62,11 @@ export function workerRoutes(w: () => Worker): Route[] {
 interface Answer {
   result?: boolean;
   msg?: string;
+  error?: { code?: number; message?: string; workaround?: string };
 }
 
 function ok<T extends Answer>(a: T): T {
-  if (a.result === false) throw new Error(a.msg);
+  if (a.result === false) throw answerError(a);
   return a;
 }
 

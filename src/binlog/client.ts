@@ -2,6 +2,7 @@
 // (file, pos) or a GTID set, decodes every event, keeps track of where it is, and on a lost
 // connection reconnects from the last transaction boundary, dropping what it already delivered.
 import { TxnBoundary } from './boundary.js';
+import { ER, PRIVILEGE } from '../mysql/errno.js';
 import type { EventSource } from './source.js';
 import { BinlogDecoder, type RowColumnsOf } from './decoder.js';
 import type { BinlogEvent } from './events.js';
@@ -22,7 +23,7 @@ import {
   ServerError,
   type ConnectOptions,
 } from '../mysql/protocol.js';
-import { DMError } from '../errors.js';
+import { DMError, ERR } from '../errors.js';
 
 export type StartPoint = { file: string; pos: number } | { gtid: string };
 
@@ -165,10 +166,7 @@ export class BinlogClient implements EventSource {
         if (!(e instanceof ConnectionLost) || limit === 0) throw e;
         failingSince ||= Date.now();
         if (Date.now() - failingSince > limit) {
-          throw new DMError({
-            code: 11012,
-            class: 'binlog',
-            scope: 'upstream',
+          throw new DMError(ERR.binlogStreamLost, {
             message: `lost the binlog stream from ${this.opts.host}:${this.opts.port} and could not reconnect for ${Math.round(limit / 1000)} s: ${e.message}`,
             workaround:
               'Check that the upstream server is running and reachable; the task resumes from its checkpoint.',
@@ -191,10 +189,7 @@ export class BinlogClient implements EventSource {
       await conn.open();
     } catch (e) {
       if (first && e instanceof ConnectionLost) {
-        throw new DMError({
-          code: 11013,
-          class: 'binlog',
-          scope: 'upstream',
+        throw new DMError(ERR.upstreamUnreachable, {
           message: `${e.message}`,
           workaround:
             "Check 'from.host' and 'from.port' in the source config and that the server is running.",
@@ -278,10 +273,7 @@ export class BinlogClient implements EventSource {
     for (const g of set.domains.values()) {
       const top = have.get(g.domain);
       if (g.seq > 0 && (top === undefined || g.seq > top)) {
-        throw new DMError({
-          code: 11020,
-          class: 'binlog',
-          scope: 'upstream',
+        throw new DMError(ERR.binlogUnavailable, {
           message: `the requested GTID ${g.domain}-${g.server}-${g.seq} is beyond the upstream binlog (its state is '${rows[0]?.s ?? ''}')`,
           workaround:
             'Check that binlog-gtid belongs to this upstream; start from a GTID set the upstream has written.',
@@ -395,14 +387,11 @@ export class BinlogClient implements EventSource {
   }
 
   private dumpError(e: ServerError): Error {
-    if (e.errno === 1236) {
+    if (e.errno === ER.MASTER_FATAL_READING_BINLOG) {
       const where = this.gtidMode
         ? `GTID set '${this.gtidText}'`
         : `position ${formatPosition(this.committedPosition)}`;
-      return new DMError({
-        code: 11020,
-        class: 'binlog',
-        scope: 'upstream',
+      return new DMError(ERR.binlogUnavailable, {
         message: `the upstream cannot send its binlog from ${where}: ${e.message}`,
         workaround:
           'The binlog may be purged: check SHOW BINARY LOGS on the upstream; restart the task with a full dump (task-mode: all) or a meta position that still exists.',
@@ -410,26 +399,21 @@ export class BinlogClient implements EventSource {
       });
     }
     // After a successful login, MariaDB answers COM_REGISTER_SLAVE without the privilege with 1045.
-    if (e.errno === 1227 || e.errno === 1142 || e.errno === 1044 || e.errno === 1045) {
-      return new DMError({
-        code: 11021,
-        class: 'binlog',
-        scope: 'upstream',
+    if (PRIVILEGE.has(e.errno)) {
+      return new DMError(ERR.replicationPrivilege, {
         message: `the upstream user '${this.opts.user}' lacks replication privileges: ${e.message}`,
         workaround: `GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '${this.opts.user}'@'%' on the upstream.`,
         cause: e,
       });
     }
-    if (e.errno === 1053 || e.errno === 1317 || e.errno === 2013) return new ConnectionLost(e.message);
+    if (e.errno === ER.SERVER_SHUTDOWN || e.errno === ER.QUERY_INTERRUPTED || e.errno === ER.SERVER_LOST)
+      return new ConnectionLost(e.message);
     return e;
   }
 }
 
 function flavorMismatch(setFlavor: Flavor, server: string): DMError {
-  return new DMError({
-    code: 11022,
-    class: 'binlog',
-    scope: 'config',
+  return new DMError(server === 'MariaDB' ? ERR.notMariadbGtid : ERR.notMysqlGtid, {
     message: `a ${setFlavor} GTID set was given but the upstream is ${server}`,
     workaround: `Give a ${server === 'MariaDB' ? "MariaDB GTID list ('domain-server-seq')" : "MySQL GTID set ('uuid:1-5')"} as binlog-gtid.`,
   });

@@ -1,6 +1,7 @@
 // GTID sets of both flavours.
 //  MySQL:   `3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7,4e11...:1-3`  (uuid → intervals of transaction numbers)
 //  MariaDB: `0-1-100,1-2-50`  (domain-server-seq; one last GTID per replication domain)
+import { DMError, ERR } from '../errors.js';
 
 export type Flavor = 'mysql' | 'mariadb';
 
@@ -40,7 +41,7 @@ export function detectGtidFlavor(text: string): Flavor {
 
 function sameFlavor<T extends GtidSet>(self: T, other: GtidSet): T {
   if (other.flavor !== self.flavor) {
-    throw new Error(`cannot combine a ${self.flavor} GTID set with a ${other.flavor} one`);
+    throw new DMError(ERR.parseGtid, `cannot combine a ${self.flavor} GTID set with a ${other.flavor} one`);
   }
   return other as T;
 }
@@ -77,16 +78,17 @@ export class MysqlGtidSet implements GtidSet {
       const [uuidRaw, ...ranges] = part.split(':');
       const uuid = uuidRaw.toLowerCase();
       if (!UUID_RE.test(uuid))
-        throw new Error(`invalid MySQL GTID set '${text}': bad server UUID '${uuidRaw}'`);
-      if (ranges.length === 0) throw new Error(`invalid MySQL GTID set '${text}': '${part}' has no interval`);
+        throw new DMError(ERR.parseGtid, `invalid MySQL GTID set '${text}': bad server UUID '${uuidRaw}'`);
+      if (ranges.length === 0)
+        throw new DMError(ERR.parseGtid, `invalid MySQL GTID set '${text}': '${part}' has no interval`);
       const list: Interval[] = [];
       for (const r of ranges) {
         const m = /^(\d+)(?:-(\d+))?$/.exec(r);
-        if (!m) throw new Error(`invalid MySQL GTID set '${text}': bad interval '${r}'`);
+        if (!m) throw new DMError(ERR.parseGtid, `invalid MySQL GTID set '${text}': bad interval '${r}'`);
         const start = Number(m[1]);
         const end = m[2] === undefined ? start : Number(m[2]);
         if (start < 1 || end < start || !Number.isSafeInteger(end)) {
-          throw new Error(`invalid MySQL GTID set '${text}': bad interval '${r}'`);
+          throw new DMError(ERR.parseGtid, `invalid MySQL GTID set '${text}': bad interval '${r}'`);
         }
         list.push([start, end]);
       }
@@ -98,7 +100,8 @@ export class MysqlGtidSet implements GtidSet {
   addGtid(gtid: string): this {
     const i = gtid.lastIndexOf(':');
     const gno = Number(gtid.slice(i + 1));
-    if (i < 0 || !Number.isInteger(gno) || gno < 1) throw new Error(`invalid MySQL GTID '${gtid}'`);
+    if (i < 0 || !Number.isInteger(gno) || gno < 1)
+      throw new DMError(ERR.parseGtid, `invalid MySQL GTID '${gtid}'`);
     return this.add(gtid.slice(0, i), gno);
   }
 
@@ -210,10 +213,11 @@ export interface MariadbGtid {
 
 export function parseMariadbGtid(text: string): MariadbGtid {
   const m = /^(\d+)-(\d+)-(\d+)$/.exec(text.trim());
-  if (!m) throw new Error(`invalid MariaDB GTID '${text}': expected 'domain-server-sequence'`);
+  if (!m)
+    throw new DMError(ERR.parseGtid, `invalid MariaDB GTID '${text}': expected 'domain-server-sequence'`);
   const g = { domain: Number(m[1]), server: Number(m[2]), seq: Number(m[3]) };
   if (g.domain > 0xffffffff || g.server > 0xffffffff || !Number.isSafeInteger(g.seq)) {
-    throw new Error(`invalid MariaDB GTID '${text}': number out of range`);
+    throw new DMError(ERR.parseGtid, `invalid MariaDB GTID '${text}': number out of range`);
   }
   return g;
 }
@@ -231,7 +235,10 @@ export class MariadbGtidSet implements GtidSet {
       if (part === '') continue;
       const g = parseMariadbGtid(part);
       if (set.domains.has(g.domain)) {
-        throw new Error(`invalid MariaDB GTID list '${text}': domain ${g.domain} appears twice`);
+        throw new DMError(
+          ERR.parseGtid,
+          `invalid MariaDB GTID list '${text}': domain ${g.domain} appears twice`,
+        );
       }
       set.domains.set(g.domain, g);
     }

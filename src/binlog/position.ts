@@ -1,4 +1,5 @@
 // A binlog position: a file name and a byte offset in it. Files compare by their numeric suffix.
+import { DMError, ERR } from '../errors.js';
 
 export interface BinlogPosition {
   file: string;
@@ -10,7 +11,11 @@ const SUFFIX = /^(.*)\.(\d+)$/;
 /** Splits `mysql-bin.000012` into its base name and index (12). */
 export function splitBinlogName(file: string): { base: string; index: number } {
   const m = SUFFIX.exec(file);
-  if (!m) throw new Error(`invalid binlog file name '${file}': expected '<base>.<number>'`);
+  if (!m)
+    throw new DMError(
+      ERR.invalidBinlogFilename,
+      `invalid binlog file name '${file}': expected '<base>.<number>'`,
+    );
   return { base: m[1], index: Number(m[2]) };
 }
 
@@ -19,7 +24,11 @@ export function parsePosition(text: string): BinlogPosition {
   const s = text.trim();
   let m = /^\(\s*([^,\s]+)\s*,\s*(\d+)\s*\)$/.exec(s);
   if (!m) m = /^([^:\s]+):(\d+)$/.exec(s);
-  if (!m) throw new Error(`invalid binlog position '${text}': expected '(file, pos)' or 'file:pos'`);
+  if (!m)
+    throw new DMError(
+      ERR.invalidBinlogPos,
+      `invalid binlog position '${text}': expected '(file, pos)' or 'file:pos'`,
+    );
   return { file: m[1], pos: Number(m[2]) };
 }
 

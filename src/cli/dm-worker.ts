@@ -2,6 +2,7 @@
 // dm-worker: runs the source the master binds to it (DM v2 flags).
 //   dm-worker --name worker1 --worker-addr 127.0.0.1:8262 --join 127.0.0.1:8261
 //   dm-worker --config worker.toml
+import { DMError, ERR } from '../errors.js';
 import { fatal, TLS_REFUSED } from './config-file.js';
 import { closeOnSignal, daemonCommand, settings } from './daemon.js';
 import { startWorker } from './serve.js';
@@ -25,8 +26,13 @@ async function main(): Promise<void> {
     .option('--keepalive-ttl <seconds>', 'offline after this long without heartbeats (default 10)', Number)
     .option('--relay-dir <dir>', "where relay logs go (<dir>/<source-id>; default: the source's relay-dir)");
   const { s, log } = await settings(cmd, DEFAULTS, IGNORED, TLS_REFUSED);
-  if (!s.join) throw new Error('--join is required: the dm-master address, e.g. --join 127.0.0.1:8261');
-  if (!(Number(s['keepalive-ttl']) > 0)) throw new Error('--keepalive-ttl must be a number of seconds > 0');
+  if (!s.join)
+    throw new DMError(
+      ERR.dmctlUsage,
+      '--join is required: the dm-master address, e.g. --join 127.0.0.1:8261',
+    );
+  if (!(Number(s['keepalive-ttl']) > 0))
+    throw new DMError(ERR.dmctlUsage, '--keepalive-ttl must be a number of seconds > 0');
   const running = await startWorker(s, log);
   process.stdout.write(`dm-worker ${running.worker.name} serving on ${running.addr}, joining ${s.join}\n`);
   closeOnSignal(running.close);

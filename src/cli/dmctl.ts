@@ -3,6 +3,7 @@
 // and exits 0 when its `result` is true, 1 otherwise; a problem found before asking the master
 // (a bad file, an unreachable master) is one line on stderr and exit code 1.
 //   dmctl --master-addr 127.0.0.1:8261 <command> [args]
+import { DMError, ERR, specOf } from '../errors.js';
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { call, type Route } from '../api/http.js';
@@ -19,7 +20,11 @@ function masterAddr(): string {
     /^https?:\/\//,
     '',
   );
-  if (!a) throw new Error('--master-addr is required, e.g. dmctl --master-addr 127.0.0.1:8261 query-status');
+  if (!a)
+    throw new DMError(
+      ERR.dmctlUsage,
+      '--master-addr is required, e.g. dmctl --master-addr 127.0.0.1:8261 query-status',
+    );
   return a;
 }
 
@@ -36,7 +41,13 @@ async function request(
   try {
     answer = shape(await call<Answer>(addr, method, path, body, 120_000, 'dm-master'));
   } catch (e) {
-    throw new Error(`${(e as Error).message}; is dm-master running there? (check --master-addr)`);
+    if (e instanceof DMError)
+      throw new DMError(specOf(e.code) ?? ERR.unreachable, {
+        message: `${e.message}; is dm-master running there? (check --master-addr)`,
+        workaround: e.workaround,
+        cause: e,
+      });
+    throw e;
   }
   process.stdout.write(JSON.stringify(answer, null, 4) + '\n');
   if (answer.result === false) process.exitCode = 1;
@@ -72,7 +83,8 @@ program
   .argument('[args...]', 'source files (create), source ids or files (stop, show)')
   .action(async (op: string, args: string[]) => {
     if (op === 'create') {
-      if (!args.length) throw new Error('operate-source create needs at least one source file');
+      if (!args.length)
+        throw new DMError(ERR.dmctlUsage, 'operate-source create needs at least one source file');
       const files = await Promise.all(
         args.map(async (file) => {
           const yaml = await readConfig(file);
@@ -86,11 +98,11 @@ program
       args.map(async (a) => (/\.ya?ml$/i.test(a) ? parseSourceConfig(await readConfig(a), a).sourceId : a)),
     );
     if (op === 'stop') {
-      if (!ids.length) throw new Error('operate-source stop needs a source id or file');
+      if (!ids.length) throw new DMError(ERR.dmctlUsage, 'operate-source stop needs a source id or file');
       return request('POST', '/api/v1/sources/stop', { ids });
     }
     if (op === 'show') return request('GET', `/api/v1/sources?ids=${ids.map(encodeURIComponent).join(',')}`);
-    throw new Error(`operate-source: unknown operation '${op}'; use create, stop or show`);
+    throw new DMError(ERR.dmctlUsage, `operate-source: unknown operation '${op}'; use create, stop or show`);
   });
 
 program
@@ -187,8 +199,9 @@ program
   .option('-b, --binlog-pos <file:pos>', 'the failed event’s position (default: where the subtask paused)')
   .action(async (op: string, arg: string, sqls: string[], o: { source?: string[]; binlogPos?: string }) => {
     if (op !== 'skip' && op !== 'replace')
-      throw new Error(`binlog: unknown operation '${op}'; use skip or replace`);
-    if (op === 'replace' && !sqls.length) throw new Error('binlog replace needs the SQL to run instead');
+      throw new DMError(ERR.dmctlUsage, `binlog: unknown operation '${op}'; use skip or replace`);
+    if (op === 'replace' && !sqls.length)
+      throw new DMError(ERR.handleErrorArgs, 'binlog replace needs the SQL to run instead');
     return request('POST', `/api/v1/tasks/${encodeURIComponent(await taskName(arg))}/binlog`, {
       op,
       sqls,
@@ -206,7 +219,8 @@ program
   .argument('[args...]', '[task] | unlock <lock-id>')
   .action(async (args: string[]) => {
     if (args[0] === 'unlock') {
-      if (!args[1]) throw new Error('shard-ddl-lock unlock needs the lock id, e.g. "test-`db`.`t`"');
+      if (!args[1])
+        throw new DMError(ERR.dmctlUsage, 'shard-ddl-lock unlock needs the lock id, e.g. "test-`db`.`t`"');
       return request('POST', '/api/v1/shard-ddl-locks/unlock', { id: args[1] });
     }
     const q = args[0] ? `?task=${encodeURIComponent(await taskName(args[0]))}` : '';

@@ -2,6 +2,7 @@
 // store), binds each source to one worker, tells workers what to run (answering their
 // heartbeats, and pushing at once when an operator acts), and answers dmctl's commands in DM's
 // result shapes. It talks to workers through a WorkerLink (HTTP in production).
+import { DMError, ERR } from '../errors.js';
 import type { Logger } from '../log.js';
 import { openConnection, upstreamRole } from '../mysql/connect.js';
 import { encryptPasswords } from '../task/encrypt.js';
@@ -121,7 +122,8 @@ export class Master {
   async heartbeat(hb: Heartbeat & { ttlMs?: number }): Promise<Assignment> {
     const known = this.s.workers[hb.name];
     if (known && known.addr !== hb.addr && this.live.has(hb.name) && this.online(hb.name)) {
-      throw new Error(
+      throw new DMError(
+        ERR.workerNameTaken,
         `dm-worker name '${hb.name}' is already used by the online worker at ${known.addr}; give this worker another --name`,
       );
     }
@@ -242,7 +244,8 @@ export class Master {
     const parsed = files.map((f) => ({ f, cfg: parseSourceConfig(f.yaml, f.file) }));
     for (const { cfg } of parsed) {
       if (this.s.sources[cfg.sourceId]) {
-        throw new Error(
+        throw new DMError(
+          ERR.sourceExists,
           `source '${cfg.sourceId}' already exists; operate-source stop ${cfg.sourceId} first to replace it`,
         );
       }
@@ -260,12 +263,18 @@ export class Master {
   async stopSource(ids: string[]): Promise<OperateResult> {
     for (const id of ids) {
       if (!this.s.sources[id])
-        throw new Error(`source '${id}' does not exist; operate-source show lists the sources`);
+        throw new DMError(
+          ERR.sourceNotExist,
+          `source '${id}' does not exist; operate-source show lists the sources`,
+        );
       const users = Object.entries(this.s.tasks)
         .filter(([, t]) => t.stages[id] && t.stages[id].stage !== 'Stopped')
         .map(([n]) => n);
       if (users.length) {
-        throw new Error(`source '${id}' is used by task ${users.join(', ')}; stop-task ${users[0]} first`);
+        throw new DMError(
+          ERR.sourceHasTasks,
+          `source '${id}' is used by task ${users.join(', ')}; stop-task ${users[0]} first`,
+        );
       }
     }
     const results = this.sourceResults(ids);
@@ -286,12 +295,17 @@ export class Master {
 
   /** The sources given (all with enable-relay when none), checked to have a relay. */
   private relaySources(ids: string[]): string[] {
-    if (!ids.length) throw new Error('name the source(s): -s source-id');
+    if (!ids.length) throw new DMError(ERR.badRequest, 'name the source(s): -s source-id');
     for (const id of ids) {
       const src = this.s.sources[id];
-      if (!src) throw new Error(`source '${id}' does not exist; operate-source show lists the sources`);
+      if (!src)
+        throw new DMError(
+          ERR.sourceNotExist,
+          `source '${id}' does not exist; operate-source show lists the sources`,
+        );
       if (!parseSourceConfig(src.yaml, src.file).enableRelay) {
-        throw new Error(
+        throw new DMError(
+          ERR.workerRelayStage,
           `source '${id}' has no relay (enable-relay: false); set enable-relay: true in its source file and create it again`,
         );
       }
@@ -332,7 +346,7 @@ export class Master {
 
   /** purge-relay: the source's worker removes relay files before `file`. */
   async purgeRelay(ids: string[], file: string, subDir?: string): Promise<OperateResult> {
-    if (!file) throw new Error('--filename is required: relay files before it are removed');
+    if (!file) throw new DMError(ERR.badRequest, '--filename is required: relay files before it are removed');
     const sources = await Promise.all(
       this.relaySources(ids).map(async (src): Promise<SourceResult> => {
         const w = this.s.bounds[src] ?? '';
@@ -396,7 +410,8 @@ export class Master {
     const cfgs = subTaskConfigs(task, this.sourceConfigs());
     const old = this.s.tasks[task.name];
     if (old && Object.values(old.stages).some((d) => d.stage !== 'Stopped')) {
-      throw new Error(
+      throw new DMError(
+        ERR.taskExists,
         `task '${task.name}' already exists and is not stopped; stop-task ${task.name} first, or give the new task another name`,
       );
     }
@@ -426,10 +441,12 @@ export class Master {
   ): Promise<OperateResult> {
     const opName = { pause: 'Pause', resume: 'Resume', stop: 'Stop' }[op];
     const t = this.s.tasks[name];
-    if (!t) throw new Error(`task '${name}' does not exist; query-status lists the tasks`);
+    if (!t)
+      throw new DMError(ERR.taskNotExist, `task '${name}' does not exist; query-status lists the tasks`);
     const targets = sources.length ? sources : Object.keys(t.stages);
     for (const s of targets) {
-      if (!t.stages[s]) throw new Error(`task '${name}' has no subtask on source '${s}'`);
+      if (!t.stages[s])
+        throw new DMError(ERR.subTaskNotExist, `task '${name}' has no subtask on source '${s}'`);
     }
     if (op === 'stop' && targets.every((s) => t.stages[s].stage === 'Stopped')) {
       for (const s of targets) delete t.stages[s];
@@ -626,7 +643,8 @@ export class Master {
 
   async handleError(req: HandleErrorRequest & { sources?: string[] }): Promise<OperateResult> {
     const t = this.s.tasks[req.task];
-    if (!t) throw new Error(`task '${req.task}' does not exist; query-status lists the tasks`);
+    if (!t)
+      throw new DMError(ERR.taskNotExist, `task '${req.task}' does not exist; query-status lists the tasks`);
     let targets = req.sources?.length ? req.sources : Object.keys(t.stages);
     if (!req.sources?.length && targets.length > 1) {
       const statuses = await Promise.all(targets.map((s) => this.sourceStatus(s, req.task)));
@@ -635,7 +653,8 @@ export class Master {
           (st) => st.stage === 'Paused' && st.unit === 'Sync' && st.result?.errors.length,
         ),
       );
-      if (!targets.length) throw new Error(`no subtask of task '${req.task}' is paused by a Sync error`);
+      if (!targets.length)
+        throw new DMError(ERR.notSyncing, `no subtask of task '${req.task}' is paused by a Sync error`);
     }
     const sources = await Promise.all(
       targets.map(async (src): Promise<SourceResult> => {
@@ -697,8 +716,12 @@ export class Master {
       cfg = w
         ? `name = ${JSON.stringify(name)}\nworker-addr = ${JSON.stringify(w.addr)}\njoin = ${JSON.stringify(this.opts.addr)}\n`
         : undefined;
-    } else throw new Error(`get-config: unknown config type '${type}'; use task, source, master or worker`);
-    if (cfg === undefined) throw new Error(`get-config: ${type} '${name}' does not exist`);
+    } else
+      throw new DMError(
+        ERR.badRequest,
+        `get-config: unknown config type '${type}'; use task, source, master or worker`,
+      );
+    if (cfg === undefined) throw new DMError(ERR.badRequest, `get-config: ${type} '${name}' does not exist`);
     return { result: true, msg: '', cfg };
   }
 }
@@ -719,6 +742,6 @@ function refusal(op: 'pause' | 'resume' | 'stop', stage: string, task: string): 
 
 /** operate-source create: the upstream must answer with the given user and password. */
 async function checkReachable(cfg: SourceConfig): Promise<void> {
-  const c = await openConnection(cfg.from, upstreamRole(`source ${cfg.sourceId}`));
+  const c = await openConnection(cfg.from, upstreamRole());
   c.close();
 }

@@ -1,6 +1,7 @@
 // The master's cluster state, kept in one JSON file under its data dir and replaced atomically
 // (write, fsync, rename) on every change, so a master restart finds sources, tasks, the stages
 // operators asked for, members and bindings as they were.
+import { DMError, ERR } from '../errors.js';
 import { mkdir, readFile } from 'node:fs/promises';
 import { lockDirectory, writeFileAtomic } from '../files.js';
 import { join } from 'node:path';
@@ -46,7 +47,10 @@ export class Store {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
         await this.unlock();
-        throw new Error(`cannot read the master's state ${this.file}: ${(e as Error).message}`);
+        throw new DMError(
+          ERR.masterState,
+          `cannot read the master's state ${this.file}: ${(e as Error).message}`,
+        );
       }
     }
   }

@@ -1,10 +1,11 @@
 // Opening raw protocol connections to an upstream or the target for a unit, with the errors an
 // operator can act on: unreachable (retryable), wrong credentials, missing privileges.
-import { DMError } from '../errors.js';
+import { DMError, ERR } from '../errors.js';
+import { PRIVILEGE } from './errno.js';
 import {
   ConnectionLost,
+  isServerError,
   PacketConnection,
-  ServerError,
   type ConnectionRole,
   type SqlSession,
 } from './protocol.js';
@@ -17,16 +18,15 @@ export interface Endpoint {
   session?: Record<string, string>;
 }
 
-export function upstreamRole(unit: string): ConnectionRole {
+export function upstreamRole(): ConnectionRole {
   return {
-    class: unit,
     scope: 'upstream',
     configHint: "'from.host', 'from.user' and 'from.password' in the source config",
   };
 }
 
-export function downstreamRole(unit: string): ConnectionRole {
-  return { class: unit, scope: 'downstream', configHint: "'target-database' in the task config" };
+export function downstreamRole(): ConnectionRole {
+  return { scope: 'downstream', configHint: "'target-database' in the task config" };
 }
 
 /** Opens and authenticates a connection, then applies the configured session variables. */
@@ -37,13 +37,9 @@ export async function openConnection(ep: Endpoint, role: ConnectionRole): Promis
     await conn.open();
   } catch (e) {
     if (e instanceof ConnectionLost) {
-      throw new DMError({
-        code: role.scope === 'upstream' ? 11013 : 31013,
-        class: role.class,
-        scope: role.scope,
+      throw new DMError(role.scope === 'upstream' ? ERR.upstreamUnreachable : ERR.downstreamUnreachable, {
         message: `${role.scope} ${e.message}`,
         workaround: `Check ${role.configHint} and that the server is running.`,
-        retryable: true,
         cause: e,
       });
     }
@@ -71,11 +67,8 @@ export function privilegeError(
   what: string,
   grant: string,
 ): unknown {
-  if (e instanceof ServerError && [1044, 1142, 1143, 1227, 1045, 1370].includes(e.errno)) {
-    return new DMError({
-      code: role.scope === 'upstream' ? 32001 : 32002,
-      class: role.class,
-      scope: role.scope,
+  if (isServerError(e, PRIVILEGE)) {
+    return new DMError(role.scope === 'upstream' ? ERR.upstreamPrivilege : ERR.downstreamPrivilege, {
       message: `the ${role.scope} user '${user}' may not ${what}: ${e.message}`,
       workaround: `Grant it, e.g. ${grant.replace('{user}', `'${user}'@'%'`)}, or use a user that has it.`,
       cause: e,

@@ -2,9 +2,10 @@
 // (mysql_native_password, caching_sha2_password), text queries on raw bytes, streamed result sets,
 // and a packet stream with backpressure. The binlog client, the dumper and the loader use it where
 // they need bytes exactly as the server sends or takes them; other SQL work uses mysql2.
+import { ER } from './errno.js';
 import { connect, type Socket } from 'node:net';
 import { createHash, publicEncrypt, constants as cryptoConstants } from 'node:crypto';
-import { DMError, type ErrorScope } from '../errors.js';
+import { DMError, type ErrorScope, ERR } from '../errors.js';
 import { MAX_PAYLOAD, PacketFramer } from './framing.js';
 
 // Capability flags
@@ -32,14 +33,12 @@ export interface ConnectOptions {
 }
 
 export interface ConnectionRole {
-  class: string;
   scope: ErrorScope;
   /** Where the operator sets the credentials, e.g. "'from' in the source config". */
   configHint: string;
 }
 
 const DEFAULT_ROLE: ConnectionRole = {
-  class: 'binlog',
   scope: 'upstream',
   configHint: "'from.user' and 'from.password' in the source config",
 };
@@ -56,6 +55,11 @@ export class ServerError extends Error {
 }
 
 /** The connection closed or failed; the binlog client may reconnect. */
+/** Whether `e` is a server error in `set` (or with number `set`). */
+export function isServerError(e: unknown, set: ReadonlySet<number> | number): e is ServerError {
+  return e instanceof ServerError && (typeof set === 'number' ? e.errno === set : set.has(e.errno));
+}
+
 export class ConnectionLost extends Error {
   constructor(message: string) {
     super(message);
@@ -309,7 +313,7 @@ export class PacketConnection implements SqlSession {
     if (this.maxAllowedPacket && body.length + 1 > this.maxAllowedPacket) {
       const need = 2 ** Math.ceil(Math.log2(body.length + 1024));
       throw new ServerError(
-        1153,
+        ER.NET_PACKET_TOO_LARGE,
         '08S01',
         `a statement of ${body.length} bytes is over the server's max_allowed_packet (${this.maxAllowedPacket} bytes): SET GLOBAL max_allowed_packet = ${Math.min(need, 1 << 30)} on it (and in its configuration), then resume-task`,
       );
@@ -398,7 +402,7 @@ export class PacketConnection implements SqlSession {
   private async authenticate(): Promise<void> {
     const p = await this.read();
     if (p[0] === 0xff) throw authError(parseErrorPacket(p), this.opts);
-    if (p[0] !== 10) throw new Error(`unsupported protocol version ${p[0]}`);
+    if (p[0] !== 10) throw new DMError(ERR.protocol, `unsupported protocol version ${p[0]}`);
     let off = 1;
     const vEnd = p.indexOf(0, off);
     const serverVersion = p.toString('latin1', off, vEnd);
@@ -460,10 +464,7 @@ export class PacketConnection implements SqlSession {
     if (plugin === 'mysql_native_password') return nativePasswordAuth(this.opts.password, scramble);
     if (plugin === 'caching_sha2_password') return cachingSha2Auth(this.opts.password, scramble);
     if (plugin === 'mysql_clear_password') return Buffer.from(this.opts.password + '\0', 'utf8');
-    throw new DMError({
-      code: 11010,
-      class: (this.opts.role ?? DEFAULT_ROLE).class,
-      scope: (this.opts.role ?? DEFAULT_ROLE).scope,
+    throw new DMError(ERR.authPlugin, {
       message: `the user '${this.opts.user}' authenticates with '${plugin}', which the replication client does not support`,
       workaround:
         "Use a user with mysql_native_password or caching_sha2_password: ALTER USER ... IDENTIFIED VIA mysql_native_password USING PASSWORD('...').",
@@ -496,7 +497,7 @@ export class PacketConnection implements SqlSession {
           continue;
         }
       }
-      throw new Error(`unexpected packet 0x${p[0].toString(16)} during authentication`);
+      throw new DMError(ERR.protocol, `unexpected packet 0x${p[0].toString(16)} during authentication`);
     }
   }
 
@@ -579,11 +580,8 @@ export { readLenenc };
 
 function authError(e: ServerError, o: ConnectOptions): Error {
   const role = o.role ?? DEFAULT_ROLE;
-  if (e.errno === 1045) {
-    return new DMError({
-      code: 11011,
-      class: role.class,
-      scope: role.scope,
+  if (e.errno === ER.ACCESS_DENIED) {
+    return new DMError(role.scope === 'downstream' ? ERR.downstreamAccessDenied : ERR.accessDenied, {
       message: `access denied for user '${o.user}' to ${o.host}:${o.port}: ${e.message}`,
       workaround: `Check ${role.configHint} (an encrypted password must come from 'dmctl encrypt').`,
       cause: e,

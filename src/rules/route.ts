@@ -2,7 +2,7 @@
 // upstream table goes to. Pure. A rule with a `table-pattern` is a table rule, one without is a
 // schema rule; table rules win over schema rules; two matching rules of the same level are an
 // error (as in DM), since the result would depend on their order. Empty targets keep the name.
-import { DMError } from '../errors.js';
+import { DMError, ERR } from '../errors.js';
 import { namePattern, type NameMatcher } from './balist.js';
 import { classifyQuery, rewriteNames, type TableName } from '../schema/ddl.js';
 
@@ -47,14 +47,7 @@ interface Compiled {
 /** A table that two route rules of one level claim: the task's routes must be fixed. */
 export class RouteError extends DMError {
   constructor(message: string) {
-    super({
-      code: 20010,
-      class: 'config',
-      scope: 'config',
-      message,
-      workaround:
-        "Change the rules' schema-pattern/table-pattern so each table matches one of them, then update the task (stop-task, start-task).",
-    });
+    super(ERR.routeDupMatch, message);
   }
 }
 

@@ -7,6 +7,7 @@
 // is done (a worker replaying its binlog) is answered `done`. Different DDLs in one group are a
 // conflict the operator must settle.
 
+import { DMError, ERR } from '../errors.js';
 import { optimisticVerdict, type OptimisticState } from './optimistic.js';
 
 export type Verdict = 'wait' | 'exec' | 'skip' | 'done';
@@ -52,7 +53,12 @@ export interface ShardState {
   owed: Record<string, Record<string, Record<string, { ddls: string[]; tables: string[] }>>>;
 }
 
-export class ShardConflictError extends Error {}
+/** Shards whose DDLs differ (or that shard-mode optimistic cannot merge). */
+export class ShardConflictError extends DMError {
+  constructor(message: string) {
+    super(ERR.shardDDLConflict, message);
+  }
+}
 
 export function lockId(task: string, target: string): string {
   return `${task}-${target}`;
@@ -118,6 +124,7 @@ export class ShardLocks {
     try {
       return optimisticVerdict(state, r.target, `${r.source}:${r.table}`, group, r.ddls.join('; '));
     } catch (e) {
+      if (e instanceof DMError) throw e;
       throw new ShardConflictError((e as Error).message);
     }
   }
@@ -141,7 +148,7 @@ export class ShardLocks {
    * same DDLs when they reach them. */
   unlock(id: string): LockState {
     const l = this.state.locks[id];
-    if (!l) throw new Error(`no sharding DDL lock '${id}'; shard-ddl-lock lists them`);
+    if (!l) throw new DMError(ERR.lockNotFound, `no sharding DDL lock '${id}'; shard-ddl-lock lists them`);
     l.forced = true;
     for (const [source, tables] of Object.entries(this.unsynced(l))) {
       ((this.state.owed[l.task] ??= {})[source] ??= {})[l.target] = { ddls: l.ddls, tables };

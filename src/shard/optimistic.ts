@@ -5,6 +5,7 @@
 // an index) goes to the target when the last shard of the group has it, since until then other
 // shards still write the column. The same name added with a different definition is a
 // conflict; other DDLs are not supported in this mode.
+import { DMError, ERR } from '../errors.js';
 
 export interface AlterSpec {
   op: 'add' | 'drop';
@@ -93,7 +94,8 @@ export function optimisticVerdict(
 ): 'exec' | 'skip' {
   const specs = alterSpecs(sql);
   if (!specs || !specs.every((s) => s.op === specs[0].op)) {
-    throw new Error(
+    throw new DMError(
+      ERR.optimisticShardDDL,
       `sharding DDL not supported with shard-mode optimistic on ${target}: ${sql} (only ADD or DROP of columns and indexes, one kind per statement)`,
     );
   }
@@ -103,7 +105,8 @@ export function optimisticVerdict(
       const key = `${s.what}:${s.name}`;
       const had = added[key];
       if (had !== undefined && had !== s.clause) {
-        throw new Error(
+        throw new DMError(
+          ERR.shardDDLConflict,
           `sharding DDL conflict on ${target}: ${shard} has "${s.clause}" but another shard added "${had}"`,
         );
       }

@@ -1,4 +1,5 @@
 // The subtask state machine, exactly as the seed specifies (query-status.en.md, "Subtask states").
+import { DMError, ERR } from '../errors.js';
 export type Stage = 'New' | 'Running' | 'Paused' | 'Stopped' | 'Finished';
 export type StageEvent = 'run' | 'error' | 'pause' | 'resume' | 'stop' | 'start' | 'finish';
 
@@ -20,7 +21,8 @@ export function transition(from: Stage, event: StageEvent): Stage {
   const to = nextStage(from, event);
   if (!to) {
     const allowed = Object.keys(TRANSITIONS[from]);
-    throw new Error(
+    throw new DMError(
+      ERR.stageTransition,
       `cannot ${event} a subtask in stage ${from}${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`,
     );
   }

@@ -2,13 +2,10 @@
 // checked and every error naming the file, the key path and the fix. Unknown keys are errors (as
 // in DM, which decodes strictly) with the closest known key suggested.
 import { parseDocument, isMap, isScalar, isSeq, LineCounter, type Node, type Document } from 'yaml';
-import { DMError } from '../errors.js';
+import { DMError, ERR } from '../errors.js';
 
 export function configError(file: string, message: string, workaround: string): DMError {
-  return new DMError({
-    code: 20001,
-    class: 'config',
-    scope: 'config',
+  return new DMError(ERR.configFile, {
     message: `${file}: ${message}`,
     workaround,
   });

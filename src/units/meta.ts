@@ -2,11 +2,12 @@
 // rows (start-task --remove-meta), and telling "no such table or schema yet" (nothing recorded)
 // from a real failure.
 import { quoteId, quoteString } from '../mysql/connect.js';
-import { ServerError, type SqlSession } from '../mysql/protocol.js';
+import { isServerError, type SqlSession } from '../mysql/protocol.js';
+import { NO_SUCH_TABLE } from '../mysql/errno.js';
 
 /** The checkpoint table or its schema does not exist (yet): nothing was recorded. */
 export function isMissingMeta(e: unknown): boolean {
-  return e instanceof ServerError && (e.errno === 1146 || e.errno === 1049);
+  return isServerError(e, NO_SUCH_TABLE);
 }
 
 export async function createMetaSchema(c: SqlSession, metaSchema: string): Promise<void> {

@@ -1,8 +1,9 @@
 // A processing unit of a subtask (Check, Dump, Load, Sync) and the shape of its result. A unit
 // keeps its own progress in checkpoints, so `process` can be called again after a pause, an
 // error or a crash of the whole process and continues where the last committed work ended.
-import { DMError } from '../errors.js';
-import { ServerError } from '../mysql/protocol.js';
+import { DMError, ERR } from '../errors.js';
+import { ConnectionLost, ServerError } from '../mysql/protocol.js';
+import { CONNECTION, LOCK } from '../mysql/errno.js';
 import type { ProcessError, ProcessResult, UnitName } from '../task/status.js';
 
 export interface Unit {
@@ -32,10 +33,7 @@ export class ExecSQLError extends DMError {
       sqlError instanceof ServerError
         ? `Error ${sqlError.errno}: ${serverMessage(sqlError)}`
         : sqlError.message;
-    super({
-      code: 34019,
-      class: 'load',
-      scope: 'downstream',
+    super(ERR.execSQL, {
       message: `${base}\n${where}`,
       workaround: retryable
         ? 'The target will be retried automatically; check that it is up and reachable.'
@@ -50,19 +48,15 @@ function serverMessage(e: ServerError): string {
   return e.message.replace(/^Error \d+ \([0-9A-Z]+\): /, '');
 }
 
-// 1153 (a packet over max_allowed_packet) is not among them: the same statement fails again.
-const NETWORK_ERRNOS = new Set([
-  1040, 1053, 1077, 1078, 1079, 1080, 1152, 1154, 1155, 1156, 1157, 1158, 1159, 1160, 1161, 1205, 1213, 2002,
-  2003, 2006, 2013,
-]);
+/** Socket errors (Node's codes) that a new connection can heal. */
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
 
-/** Whether a server error is transient (lost connection, lock wait, deadlock, server shutdown). */
+/** Whether an error is transient: the connection went away, the server shuts down or is busy, a
+ * lock wait or deadlock. Decided from its type and number, never its text. */
 export function isRetryableServerError(e: unknown): boolean {
-  if (e instanceof ServerError) return NETWORK_ERRNOS.has(e.errno);
-  return (
-    e instanceof Error &&
-    (e.name === 'ConnectionLost' || /ECONNREFUSED|ECONNRESET|EPIPE|closed by the server/.test(e.message))
-  );
+  if (e instanceof ServerError) return CONNECTION.has(e.errno) || LOCK.has(e.errno);
+  if (e instanceof ConnectionLost) return true;
+  return e instanceof Error && SOCKET_CODES.has((e as NodeJS.ErrnoException).code ?? '');
 }
 
 /** Turns any thrown value into the ProcessError query-status shows. */
@@ -73,7 +67,7 @@ export function toProcessError(e: unknown): ProcessError {
         ? 'ExecSQL'
         : e.scope === 'config'
           ? 'ConfigError'
-          : e.class === 'check'
+          : e.class === 'task-check'
             ? 'CheckFailed'
             : e.scope === 'upstream'
               ? 'UpstreamError'
@@ -94,10 +88,10 @@ export function toProcessError(e: unknown): ProcessError {
   return {
     Type: 'UnknownError',
     msg,
-    ErrCode: 10001,
-    ErrClass: 'unknown',
-    ErrScope: 'internal',
-    Workaround: 'Report this error with the worker log.',
+    ErrCode: ERR.unknown.code,
+    ErrClass: ERR.unknown.class,
+    ErrScope: ERR.unknown.scope,
+    Workaround: ERR.unknown.workaround,
     retryable: isRetryableServerError(e),
   };
 }

@@ -3,7 +3,7 @@
 // backoff), and continues after a restart from the first unit whose work is not done.
 import { join, resolve } from 'node:path';
 import { configError } from '../task/yaml.js';
-import { DMError } from '../errors.js';
+import { DMError, ERR } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SubTaskConfig } from '../task/config.js';
 import { transition, type Stage, type StageEvent } from '../task/stage.js';
@@ -136,10 +136,7 @@ export class SubTask {
   handleError(op: 'skip' | 'replace', sqls: string[] = [], position?: string): string {
     const u = this.unit;
     if (!(u instanceof SyncUnit) || this.stage !== 'Paused') {
-      throw new DMError({
-        code: 36022,
-        class: 'sync',
-        scope: 'internal',
+      throw new DMError(ERR.notSyncing, {
         message: `subtask ${this.name} is ${this.stage} in unit ${u.name}; binlog ${op} applies to a Sync unit paused by an error`,
         workaround:
           'Use query-status to see where the subtask is; only a paused Sync error can be skipped or replaced.',

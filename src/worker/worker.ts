@@ -3,6 +3,7 @@
 // for); the master also pushes an assignment at once when an operator acts. Either way the
 // worker makes its subtasks match it. A worker that has not reached the master for its
 // keepalive TTL stops its subtasks, since the master may have moved the source elsewhere.
+import { DMError, ERR } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseSourceConfig, parseTaskConfig, subTaskConfig, type SourceConfig } from '../task/config.js';
 import type { SubTaskStatus, WorkerStatus } from '../task/status.js';
@@ -113,7 +114,8 @@ export class Worker {
   /** purge-relay on this worker's source. */
   async purgeRelay(file: string, subDir?: string): Promise<string[]> {
     if (!this.relay) {
-      throw new Error(
+      throw new DMError(
+        ERR.workerRelayStage,
         `worker ${this.name} runs no relay${this.source ? ` (source ${this.source.id} has enable-relay: false)` : ''}`,
       );
     }
@@ -133,7 +135,8 @@ export class Worker {
   /** DM's `binlog skip|replace` on this worker's subtask of `task`. */
   handleError(task: string, op: 'skip' | 'replace', sqls: string[], position?: string): string {
     const l = this.subtasks.get(task);
-    if (!l) throw new Error(`worker ${this.name} runs no subtask of task ${task}`);
+    if (!l)
+      throw new DMError(ERR.workerSubTaskNotFound, `worker ${this.name} runs no subtask of task ${task}`);
     const msg = l.st.handleError(op, sqls, position);
     if (l.st.stage === 'Paused') l.st.resume();
     return msg;

@@ -196,28 +196,28 @@ test('bad inputs give clear errors: wrong password, unreachable server, purged b
   await s.exec('CREATE DATABASE e'); // the binlog has a GTID in domain 0
   const st = await masterStatus(s);
   const wrong = await failure(client(s, st, { password: 'not-the-password' }));
-  assert.equal(wrong.code, 11011);
+  assert.equal(wrong.code, 10102);
   assert.match(wrong.message, /access denied for user 'root'/);
   assert.match(wrong.workaround, /from\.password/);
 
   const unreachable = await failure(client(s, st, { port: 1, reconnectTimeoutMs: 0 }));
-  assert.equal(unreachable.code, 11013);
+  assert.equal(unreachable.code, 10103);
   assert.match(unreachable.message, /cannot connect to 127\.0\.0\.1:1/);
 
   const purged = await failure(client(s, { file: 'mysql-bin.999999', pos: 4 }));
-  assert.equal(purged.code, 11020);
+  assert.equal(purged.code, 11202);
   assert.match(purged.message, /\(mysql-bin\.999999, 4\)/);
   assert.match(purged.workaround, /SHOW BINARY LOGS/);
 
   const future = await failure(client(s, { gtid: `0-${s.serverId}-999999` }));
-  assert.equal(future.code, 11020);
+  assert.equal(future.code, 11202);
   // a domain the upstream never wrote: MariaDB would wait forever; the client refuses at once
   const otherDomain = await failure(client(s, { gtid: '7-1-5' }));
-  assert.equal(otherDomain.code, 11020);
+  assert.equal(otherDomain.code, 11202);
   assert.match(otherDomain.message, /7-1-5 is beyond the upstream binlog/);
 
   await s.exec("CREATE USER 'norepl'@'127.0.0.1' IDENTIFIED BY 'pw'");
   const noPriv = await failure(client(s, st, { user: 'norepl', password: 'pw' }));
-  assert.equal(noPriv.code, 11021);
+  assert.equal(noPriv.code, 11203);
   assert.match(noPriv.workaround, /GRANT REPLICATION SLAVE/);
 });

@@ -71,7 +71,7 @@ test('ignore-checking-items skips items; then the task starts', async () => {
   const st = (out as unknown as QueryStatus).workers[0].subTaskStatus[0];
   assert.equal(st.stage, 'Paused');
   assert.equal(st.unit, 'Sync');
-  assert.equal(st.result!.errors[0].ErrCode, 11021, JSON.stringify(st.result));
+  assert.equal(st.result!.errors[0].ErrCode, 11203, JSON.stringify(st.result));
 });
 
 test('a task whose target is its own upstream is refused, also with ignore-checking-items: [all]; routed elsewhere it may run', async () => {

@@ -54,7 +54,7 @@ test('wrong upstream password: paused, not retried, names the config keys to fix
   const up = await server();
   const down = await server();
   const e = await pausedError(await subtask(up, down, { upPassword: 'wrong' }));
-  assert.equal(e.ErrCode, 11011);
+  assert.equal(e.ErrCode, 10102);
   assert.equal(e.ErrScope, 'upstream');
   assert.match(e.msg, /access denied for user 'root'/);
   assert.match(e.Workaround, /'from\.user'/);
@@ -66,7 +66,7 @@ test('wrong target password: the error names target-database', async () => {
   const down = await server();
   await up.exec('CREATE DATABASE a; CREATE TABLE a.t (id INT PRIMARY KEY)');
   const e = await pausedError(await subtask(up, down, { downPassword: 'nope' }));
-  assert.equal(e.ErrCode, 11011);
+  assert.equal(e.ErrCode, 10102);
   assert.equal(e.ErrScope, 'downstream');
   assert.match(e.Workaround, /target-database/);
 });
@@ -78,7 +78,7 @@ test('unreachable upstream: retryable; the subtask keeps retrying on its own unt
   stages.length = 0;
   st.start();
   await st.until(['Paused'], 30_000);
-  assert.equal(st.result!.errors[0].ErrCode, 11013);
+  assert.equal(st.result!.errors[0].ErrCode, 10103);
   assert.equal(st.result!.errors[0].retryable, true);
   assert.match(st.result!.errors[0].msg, /cannot connect to 127\.0\.0\.1:\d+/);
   // auto-resume: it runs again by itself (and fails again) without anyone resuming it
@@ -97,7 +97,7 @@ test('upstream user without REPLICATION CLIENT: a clear error naming the grant',
   await up.exec(`CREATE USER 'nobinlog'@'127.0.0.1' IDENTIFIED BY 'pw';
     GRANT SELECT, RELOAD ON *.* TO 'nobinlog'@'127.0.0.1'`);
   const e = await pausedError(await subtask(up, down, { upUser: 'nobinlog', upPassword: 'pw' }));
-  assert.equal(e.ErrCode, 32001);
+  assert.equal(e.ErrCode, 10105);
   assert.match(e.msg, /may not read the binlog position/);
   assert.match(e.Workaround, /GRANT REPLICATION CLIENT/);
 });
@@ -123,7 +123,7 @@ test('target user without CREATE: a clear error naming the grant', async () => {
   await down.exec(`CREATE USER 'weak'@'127.0.0.1' IDENTIFIED BY 'pw';
     GRANT ALL ON dm_meta.* TO 'weak'@'127.0.0.1'`);
   const e = await pausedError(await subtask(up, down, { downUser: 'weak', downPassword: 'pw' }));
-  assert.equal(e.ErrCode, 32002);
+  assert.equal(e.ErrCode, 10106);
   assert.equal(e.ErrScope, 'downstream');
   assert.match(e.msg, /'weak' may not create p/);
   assert.match(e.Workaround, /GRANT CREATE/);

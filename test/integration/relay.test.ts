@@ -355,7 +355,7 @@ test('relay: a purged upstream binlog pauses the relay with the error and its fi
     10_000,
   );
   const e = relay.status().result!.errors[0];
-  assert.equal(e.ErrCode, 11020);
+  assert.equal(e.ErrCode, 11202);
   assert.equal(e.retryable, false);
   assert.match(e.msg, /mysql-bin\.999999/);
   assert.match(e.Workaround, /purged/);

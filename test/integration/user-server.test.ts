@@ -196,7 +196,7 @@ test('statement-format DML pauses only the tasks that replicate its table, namin
     err = all.status().result?.errors[0] as typeof err;
   }
   assert.equal(all.stage, 'Paused');
-  assert.equal(err?.ErrCode, 36010);
+  assert.equal(err?.ErrCode, 36014);
   assert.match(err!.msg, /statement-based DML on `app`\.`b` in the binlog at (\(mysql-bin\.\d+, \d+\))/);
   const at = /at (\(mysql-bin\.\d+, \d+\))/.exec(err!.msg)![1];
   // the operator applies it by hand and skips it at its position

@@ -85,7 +85,7 @@ function configError(f: () => unknown, re: RegExp): DMError {
   } catch (e) {
     assert.ok(e instanceof DMError, String(e));
     assert.match(e.message, re);
-    assert.equal(e.code, 20001);
+    assert.equal(e.code, 20101);
     return e;
   }
   assert.fail('expected a config error');

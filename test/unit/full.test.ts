@@ -10,7 +10,7 @@ import { foreignDump } from '../../src/units/dump/ownership.js';
 import { splitStatements } from '../../src/units/load/statements.js';
 import { applyOnDuplicate } from '../../src/units/load/load.js';
 import { percent, toProcessError, ExecSQLError } from '../../src/units/unit.js';
-import { DMError } from '../../src/errors.js';
+import { DMError, ERR } from '../../src/errors.js';
 import { nextStage, transition, type Stage, type StageEvent } from '../../src/task/stage.js';
 import { blockAllowFilter, namePattern } from '../../src/rules/balist.js';
 import { ServerError } from '../../src/mysql/protocol.js';
@@ -189,10 +189,7 @@ test('progress and errors look like the seed', () => {
   assert.equal(e.retryable, false);
   assert.equal(toProcessError(new Error('boom')).Type, 'UnknownError');
   // An error the upstream answered (a purged binlog) is the upstream's, not a failed SQL statement.
-  const upstream = new DMError({
-    code: 11020,
-    class: 'binlog',
-    scope: 'upstream',
+  const upstream = new DMError(ERR.binlogUnavailable, {
     message: 'the upstream cannot send its binlog',
     cause: new ServerError(1236, 'HY000', 'Could not find first log file name in binary log index file'),
   });

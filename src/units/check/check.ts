@@ -24,7 +24,7 @@ async function grants(c: PacketConnection): Promise<Set<string> | undefined> {
 
 /** Reads what the checks need from the upstream and the target of one subtask. */
 export async function gatherFacts(cfg: SubTaskConfig): Promise<Facts> {
-  const up = await openConnection(cfg.source.from, upstreamRole('check'));
+  const up = await openConnection(cfg.source.from, upstreamRole());
   try {
     const [v] = await up.query(
       'SELECT VERSION() v, @@server_id sid, @@log_bin lb, @@binlog_format bf, @@binlog_row_image bri',
@@ -43,7 +43,7 @@ export async function gatherFacts(cfg: SubTaskConfig): Promise<Facts> {
         )
       ).map((r) => `${r.s}\0${r.t}`),
     );
-    const target = await openConnection(cfg.targetDatabase, downstreamRole('check'));
+    const target = await openConnection(cfg.targetDatabase, downstreamRole());
     let targetPrivileges: Set<string> | undefined;
     let sameServer: boolean;
     try {

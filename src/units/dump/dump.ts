@@ -68,7 +68,7 @@ export class DumpUnit implements Unit {
 
   /** The upstream server the dump is taken from (see serverIdentity). */
   private async upstreamIdentity(): Promise<string> {
-    const c = await openConnection(this.cfg.source.from, upstreamRole('dump'));
+    const c = await openConnection(this.cfg.source.from, upstreamRole());
     try {
       return await serverIdentity(c);
     } finally {
@@ -77,7 +77,7 @@ export class DumpUnit implements Unit {
   }
 
   private async onTarget<T>(f: (c: PacketConnection) => Promise<T>): Promise<T> {
-    const c = await openConnection(this.cfg.targetDatabase, downstreamRole('dump'));
+    const c = await openConnection(this.cfg.targetDatabase, downstreamRole());
     try {
       return await f(c);
     } finally {
@@ -198,7 +198,7 @@ export class DumpUnit implements Unit {
       } catch (e) {
         throw privilegeError(
           e,
-          upstreamRole('dump'),
+          upstreamRole(),
           user,
           'read the table list',
           'GRANT SELECT ON db.* TO {user}',
@@ -306,7 +306,7 @@ export class DumpUnit implements Unit {
         const { db, table } = chunk.t;
         throw privilegeError(
           e,
-          upstreamRole('dump'),
+          upstreamRole(),
           this.cfg.source.from.user,
           `read ${quoteTable(db, table)}`,
           `GRANT SELECT ON ${quoteId(db)}.* TO {user}`,

@@ -1,5 +1,6 @@
 // The dump's `metadata` file, in mydumper's format (which DM reads): when the dump started and
 // finished and the binlog position and GTID set of the snapshot.
+import { DMError, ERR } from '../../errors.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { METADATA_FILE } from './files.js';
@@ -37,7 +38,8 @@ export function parseMetadata(text: string): DumpMetadata {
   const field = (re: RegExp) => re.exec(text)?.[1]?.trim();
   const log = field(/SHOW MASTER STATUS:\s*\n\s*Log:\s*(\S+)/);
   const pos = field(/SHOW MASTER STATUS:[\s\S]*?Pos:\s*(\d+)/);
-  if (!log || !pos) throw new Error('the metadata file has no SHOW MASTER STATUS position');
+  if (!log || !pos)
+    throw new DMError(ERR.loadDumpDirNotFound, 'the metadata file has no SHOW MASTER STATUS position');
   const started = field(/Started dump at:\s*(.+)/);
   const finished = field(/Finished dump at:\s*(.+)/);
   const dumpId = field(/dm-ts dump:\s*\n\s*Id:\s*(\S+)/);

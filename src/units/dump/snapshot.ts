@@ -3,12 +3,13 @@
 // GTID set are read, the lock is released. Without the RELOAD privilege the lock is not allowed:
 // then one connection dumps alone from its own snapshot (MariaDB reports that snapshot's exact
 // binlog position), with a warning.
-import { DMError } from '../../errors.js';
+import { DMError, ERR } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { openConnection, privilegeError, upstreamRole, type Endpoint } from '../../mysql/connect.js';
-import { ServerError, type PacketConnection } from '../../mysql/protocol.js';
+import { isServerError, type PacketConnection } from '../../mysql/protocol.js';
+import { ER, PRIVILEGE } from '../../mysql/errno.js';
 
-const ROLE = upstreamRole('dump');
+const ROLE = upstreamRole();
 
 export interface Snapshot {
   /** Connections inside the snapshot transaction, ready to SELECT. */
@@ -47,10 +48,7 @@ async function masterStatus(
     );
   }
   if (!rows.length) {
-    throw new DMError({
-      code: 32010,
-      class: 'dump',
-      scope: 'upstream',
+    throw new DMError(ERR.dumpGlobalLock, {
       message:
         'the upstream has no binary log (SHOW MASTER STATUS is empty), so incremental replication cannot follow it',
       workaround: 'Start the upstream with log_bin=ON, binlog_format=ROW and binlog_row_image=FULL.',
@@ -92,12 +90,9 @@ export async function takeSnapshot(
         await lockConn.exec('FLUSH TABLES WITH READ LOCK');
         break;
       } catch (e) {
-        if (e instanceof ServerError && e.errno === 1205) {
+        if (isServerError(e, ER.LOCK_WAIT_TIMEOUT)) {
           if (attempt >= FTWRL_TRIES) {
-            throw new DMError({
-              code: 32010,
-              class: 'dump',
-              scope: 'upstream',
+            throw new DMError(ERR.dumpGlobalLock, {
               message: `FLUSH TABLES WITH READ LOCK could not be taken in ${FTWRL_TRIES} tries of ${FTWRL_WAIT_S} s: statements on the upstream keep running (long queries or transactions waiting for each other)`,
               workaround:
                 'Look for long-running statements in SHOW PROCESSLIST on the upstream; the dump is retried automatically.',
@@ -112,7 +107,7 @@ export async function takeSnapshot(
           await new Promise((r) => setTimeout(r, Math.min(5000, 250 * attempt)));
           continue;
         }
-        if (!(e instanceof ServerError) || ![1227, 1044, 1045].includes(e.errno)) throw e;
+        if (!isServerError(e, PRIVILEGE)) throw e;
         locked = false;
         log.warn(
           { err: e.message },

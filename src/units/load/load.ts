@@ -3,7 +3,7 @@
 // row, so a crash or a pause at any moment resumes without importing a file twice.
 import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DMError } from '../../errors.js';
+import { DMError, ERR } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import {
   downstreamRole,
@@ -37,7 +37,7 @@ import type { ProcessResult } from '../../task/status.js';
 import { LoaderCheckpoint } from './checkpoint.js';
 import { readStatements } from './statements.js';
 
-const ROLE = downstreamRole('load');
+const ROLE = downstreamRole();
 
 interface DataFile {
   filename: string;
@@ -196,10 +196,7 @@ export class LoadUnit implements Unit {
           this.totalBytes = this.committedBytes = [...state.values()].reduce((s, f) => s + f.endPos, 0);
           return okResult(); // imported earlier; the dump files are already cleaned up
         }
-        throw new DMError({
-          code: 34001,
-          class: 'load',
-          scope: 'internal',
+        throw new DMError(ERR.loadDumpDirNotFound, {
           message: `the dump directory ${this.dir} holds no finished dump (its 'metadata' file is missing or unfinished)`,
           workaround:
             'Restart the task so it dumps again (stop-task, then start-task), or point loaders.dir at a complete dump.',
@@ -300,10 +297,7 @@ export class LoadUnit implements Unit {
     const have = new Set(rows.map((r) => String(r.n).toLowerCase()));
     const missing = extras.filter((e) => !have.has(e.column.toLowerCase())).map((e) => e.column);
     if (missing.length) {
-      throw new DMError({
-        code: 34020,
-        class: 'load',
-        scope: 'downstream',
+      throw new DMError(ERR.loadExtractColumn, {
         message: `the route's extract target column(s) ${missing.join(', ')} are not columns of ${quoteId(db)}.${quoteId(table)} on the target`,
         workaround:
           'Create the merged table on the target before the task, with the extra columns (string type, last), usually in its primary key; then resume-task.',

@@ -6,14 +6,14 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { comparePosition } from '../../binlog/position.js';
-import { DMError } from '../../errors.js';
+import { DMError, ERR } from '../../errors.js';
 import { writeFileAtomic } from '../../files.js';
 
 export const INDEX_FILE = 'server-uuid.index';
 
 /** A damaged or inconsistent relay file (not retried: the same bytes fail again). */
 export function relayError(message: string, workaround: string, cause?: unknown): DMError {
-  return new DMError({ code: 30001, class: 'relay', scope: 'internal', message, workaround, cause });
+  return new DMError(ERR.relayLayout, { message, workaround, cause });
 }
 export const META_FILE = 'relay.meta';
 
@@ -26,7 +26,11 @@ export interface RelayMeta {
 /** `<uuid>.000003` → { uuid, suffix: 3 }. */
 export function parseSubDir(name: string): { uuid: string; suffix: number } {
   const m = /^(.+)\.(\d{6,})$/.exec(name);
-  if (!m) throw new Error(`invalid relay sub-directory name '${name}': expected '<server-uuid>.000001'`);
+  if (!m)
+    throw new DMError(
+      ERR.relaySubDirName,
+      `invalid relay sub-directory name '${name}': expected '<server-uuid>.000001'`,
+    );
   return { uuid: m[1], suffix: Number(m[2]) };
 }
 
@@ -104,8 +108,10 @@ export class RelayDir {
       }
       return { binlogName: name, binlogPos: Number(pos), binlogGtid: String(t['binlog-gtid'] ?? '') };
     } catch (e) {
-      throw new Error(
+      throw relayError(
         `the relay meta ${this.path(sub, META_FILE)} is unreadable (${(e as Error).message}); remove the relay directory ${this.dir} to relay again from the subtasks' checkpoints`,
+        `Remove the relay directory ${this.dir} to relay again from the subtasks' checkpoints.`,
+        e,
       );
     }
   }

@@ -15,7 +15,7 @@ import {
   relayName,
   type BinlogPosition,
 } from '../../binlog/position.js';
-import { DMError } from '../../errors.js';
+import { DMError, ERR } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { masterStatus, openConnection, quoteString, serverUuid, upstreamRole } from '../../mysql/connect.js';
 import type { PacketConnection } from '../../mysql/protocol.js';
@@ -233,7 +233,7 @@ export class RelayUnit {
     if (this.polling) return;
     this.polling = true;
     try {
-      this.masterConn ??= await openConnection(this.source.from, upstreamRole('relay'));
+      this.masterConn ??= await openConnection(this.source.from, upstreamRole());
       this.master = (await masterStatus(this.masterConn)) ?? this.master;
     } catch {
       this.masterConn?.close();
@@ -272,7 +272,7 @@ export class RelayUnit {
   }
 
   private async process(signal: AbortSignal): Promise<void> {
-    const up = await openConnection(this.source.from, upstreamRole('relay'));
+    const up = await openConnection(this.source.from, upstreamRole());
     let client: BinlogClient | undefined;
     let writer: RelayWriter | undefined;
     let metaTimer: NodeJS.Timeout | undefined;
@@ -296,10 +296,7 @@ export class RelayUnit {
       const uuid = await serverUuid(up);
       this.master = await masterStatus(up);
       if (!this.master) {
-        throw new DMError({
-          code: 30010,
-          class: 'relay',
-          scope: 'upstream',
+        throw new DMError(ERR.noMasterStatus, {
           message: `the upstream ${this.source.from.host}:${this.source.from.port} has no binary log`,
           workaround: 'Start the upstream with log_bin (and binlog_format=ROW), or set enable-relay: false.',
         });
@@ -394,10 +391,7 @@ export class RelayUnit {
     if (this.source.relayBinlogGtid) {
       const file = await fileForGtid(up, this.source.relayBinlogGtid);
       if (!file) {
-        throw new DMError({
-          code: 30011,
-          class: 'relay',
-          scope: 'config',
+        throw new DMError(ERR.relayNoGtidStart, {
           message: `no binlog file of the upstream starts at or before relay-binlog-gtid '${this.source.relayBinlogGtid}'`,
           workaround:
             'Check relay-binlog-gtid against SHOW BINARY LOGS of the upstream, or set relay-binlog-name.',
@@ -422,10 +416,7 @@ export class RelayUnit {
     const file =
       prev.binlogGtid && up.flavor === 'mariadb' ? await fileForGtid(up, prev.binlogGtid) : undefined;
     if (!file) {
-      throw new DMError({
-        code: 30012,
-        class: 'relay',
-        scope: 'upstream',
+      throw new DMError(ERR.relayServerChanged, {
         message: `the upstream server is not the one relayed into ${prevDir}, and the relay cannot tell where its GTID set '${prev.binlogGtid}' continues on it`,
         workaround:
           'Enable GTIDs on the upstream (MariaDB) so the relay can follow a failover, or remove the relay directory to relay again from the subtasks\u2019 checkpoints.',
@@ -457,24 +448,30 @@ export class RelayUnit {
   async purge(file: string, subDir?: string): Promise<string[]> {
     if (!this.head) await this.restoreHead();
     if (!this.head) {
-      throw new Error(
+      throw new DMError(
+        ERR.relayPurgeRequest,
         `the relay of source ${this.source.sourceId} has written nothing yet (stage ${this.stage}): nothing to purge`,
       );
     }
     const sub = subDir ? this.subDirs.indexOf(subDir) : this.head.sub;
     if (sub < 0) {
-      throw new Error(`relay sub-directory '${subDir}' does not exist; query-status shows relaySubDir`);
+      throw new DMError(
+        ERR.relayPurgeRequest,
+        `relay sub-directory '${subDir}' does not exist; query-status shows relaySubDir`,
+      );
     }
     const upTo = { sub, file };
     if (compareRelayPoint(upTo, this.activePoint()) > 0) {
-      throw new Error(
+      throw new DMError(
+        ERR.relayPurgeForbidden,
         `cannot purge relay files up to ${file}: the relay writes ${this.head.file}; purge only files before it`,
       );
     }
     for (const [id, p] of await this.neededPoints()) {
       if (compareRelayPoint(p, upTo) < 0) {
         const who = id === 'checkpoint' ? "a subtask's checkpoint" : `subtask ${id}`;
-        throw new Error(
+        throw new DMError(
+          ERR.relayPurgeForbidden,
           `cannot purge relay files before ${file}: ${who} still needs ${this.subDirs[p.sub]}/${p.file}; purge up to ${p.file} at most, or wait until it has synced further`,
         );
       }

@@ -1,6 +1,7 @@
 // One applier: a target connection that commits queued upstream transactions in order, several
 // per target transaction (`syncers.batch`), each commit carrying this applier's checkpoint row.
-import { ServerError, type SqlSession } from '../../mysql/protocol.js';
+import { isServerError, ServerError, type SqlSession } from '../../mysql/protocol.js';
+import { LOCK } from '../../mysql/errno.js';
 import type { ApplierState, Mark } from './checkpoint.js';
 import type { Txn } from './txn.js';
 import { batchSQL, compactSQL, transactionSQL, type RowChange } from './dml.js';
@@ -48,8 +49,6 @@ export function statementsOf(t: CompiledTxn): string[] {
   return (t.sql ??= transactionSQL(t.changes, !!t.safe));
 }
 
-/** Deadlock, lock wait timeout: the target transaction is tried again. */
-const LOCK_ERRNOS = new Set([1213, 1205]);
 const LOCK_RETRIES = 5;
 
 /** Most SQL bytes sent in one round trip. */
@@ -157,7 +156,7 @@ export class Applier {
             } catch (e) {
               // A deadlock or lock wait timeout (appliers never change the same row, but their locks
               // on index gaps can meet, as can another client's): roll back and try again.
-              if (!(e instanceof ServerError && LOCK_ERRNOS.has(e.errno)) || attempt >= LOCK_RETRIES) throw e;
+              if (!isServerError(e, LOCK) || attempt >= LOCK_RETRIES) throw e;
               await this.conn.exec('ROLLBACK');
               this.beyond.splice(this.beyond.length - group.length);
             }

@@ -3,16 +3,13 @@
 // is passed over.
 import type { Logger } from '../../log.js';
 import { quoteId } from '../../mysql/connect.js';
-import { ServerError, type SqlSession } from '../../mysql/protocol.js';
+import { isServerError, type SqlSession } from '../../mysql/protocol.js';
+import { ALREADY_APPLIED_DDL, ER } from '../../mysql/errno.js';
 import { routeStatement, type Router } from '../../rules/route.js';
 import type { SchemaTracker } from '../../schema/tracker.js';
 import type { DmlCompiler } from './compile.js';
 import { applyError } from './errors.js';
 import type { Txn } from './txn.js';
-
-/** DDL errors that mean "already done" when a DDL is replayed right after a restart. */
-const REPLAYED_DDL_ERRNOS = new Set([1007, 1008, 1050, 1051, 1054, 1060, 1061, 1091, 1146, 1176]);
-const ER_BAD_DB = 1049;
 
 export interface DdlContext {
   target: SqlSession;
@@ -46,11 +43,11 @@ export async function applyDDL(c: DdlContext, txn: Txn, replay: boolean): Promis
     await c.target.exec(query);
     c.log.info({ ddl: query, at: txn.endText }, 'sync: DDL applied');
   } catch (e) {
-    if (replay && e instanceof ServerError && REPLAYED_DDL_ERRNOS.has(e.errno)) {
+    if (replay && isServerError(e, ALREADY_APPLIED_DDL)) {
       c.log.warn({ ddl: query, err: e.message }, 'sync: DDL at the restart point was already applied');
       return;
     }
-    if (e instanceof ServerError && e.errno === ER_BAD_DB && schema) {
+    if (isServerError(e, ER.BAD_DB) && schema) {
       // The default schema is not replicated (filtered): run the DDL without it.
       await c.target.exec(query);
       return;

@@ -8,7 +8,7 @@ import type { SchemaTracker } from '../../schema/tracker.js';
 import type { TableName } from '../../schema/ddl.js';
 import type { RowChange } from './dml.js';
 import { keepsKeys, rowKeys, targetTable, unsignedValues, type TargetTable } from './target-table.js';
-import { SyncError } from './errors.js';
+import { DMError, ERR } from '../../errors.js';
 import type { Txn } from './txn.js';
 import type { Verdicts } from './verdicts.js';
 
@@ -115,10 +115,9 @@ export class DmlCompiler {
     const { db, table } = this.router.route(up, upTable);
     const schema = await tracker.get(db, table);
     if (!schema) {
-      throw new SyncError(
+      throw new DMError(
+        ERR.targetTableMissing,
         `table ${quoteId(db)}.${quoteId(table)}${db === up && table === upTable ? '' : ` (the route target of ${quoteId(up)}.${quoteId(upTable)})`} does not exist on the target (binlog ${txn.endText})`,
-        'Create it on the target (or let the dump create it), or exclude it with block-allow-list; then resume-task.',
-        false,
       );
     }
     const extras = this.router.extras(up, upTable);

@@ -28,7 +28,7 @@ export interface SyncEdges {
 
 /** A target session as Sync and its appliers use it. */
 export async function syncTargetSession(cfg: SubTaskConfig): Promise<SqlSession> {
-  const c = await openConnection(cfg.targetDatabase, downstreamRole('sync'));
+  const c = await openConnection(cfg.targetDatabase, downstreamRole());
   await c.exec('SET NAMES utf8mb4');
   await c.exec(`SET SESSION sql_mode = '${TARGET_SQL_MODE}'`);
   await c.exec('SET SESSION foreign_key_checks = 0');
@@ -56,7 +56,7 @@ export function serverEdges(
 ): SyncEdges {
   return {
     target: () => syncTargetSession(cfg),
-    upstream: () => openConnection(cfg.source.from, upstreamRole('sync')),
+    upstream: () => openConnection(cfg.source.from, upstreamRole()),
     events: async (from) => (await relay?.(from)) ?? replicaStream(cfg, from),
   };
 }

@@ -1,16 +1,10 @@
 // Sync's errors: what the target refused (with the binlog position and the SQL), statement-based
 // DML it cannot apply row by row, and the operator's binlog skip/replace mistakes.
-import { DMError } from '../../errors.js';
+import { DMError, ERR } from '../../errors.js';
 import { quoteTable } from '../../mysql/connect.js';
 import { ServerError } from '../../mysql/protocol.js';
 import { isRetryableServerError } from '../unit.js';
 import type { Txn } from './txn.js';
-
-export class SyncError extends DMError {
-  constructor(message: string, workaround: string, retryable: boolean, cause?: unknown) {
-    super({ code: 36001, class: 'sync', scope: 'downstream', message, workaround, retryable, cause });
-  }
-}
 
 /** The target refused `sql` of `txn` (or the connection failed): an error naming both. */
 export function applyError(e: unknown, txn: Pick<Txn, 'endText' | 'gtid'>, sql: string): unknown {
@@ -20,22 +14,19 @@ export function applyError(e: unknown, txn: Pick<Txn, 'endText' | 'gtid'>, sql: 
     e instanceof ServerError
       ? `Error ${e.errno}: ${e.message.replace(/^Error \d+ \([0-9A-Z]+\): /, '')}`
       : (e as Error).message;
-  return new SyncError(
-    `${msg}\nbinlog ${txn.endText}${txn.gtid ? ` (GTID ${txn.gtid})` : ''}\nSQL: ${sql.length > 500 ? sql.slice(0, 500) + '…' : sql}`,
-    retryable
+  return new DMError(ERR.execSQL, {
+    message: `${msg}\nbinlog ${txn.endText}${txn.gtid ? ` (GTID ${txn.gtid})` : ''}\nSQL: ${sql.length > 500 ? sql.slice(0, 500) + '…' : sql}`,
+    workaround: retryable
       ? 'The target is retried automatically; check that it is up and reachable.'
-      : "Fix the target (schema, data or privileges) and resume-task; or skip this event with 'binlog skip', or replace it with 'binlog replace <sql>'.",
+      : undefined,
     retryable,
-    e,
-  );
+    cause: e,
+  });
 }
 
 export function statementError(txn: Txn, s: NonNullable<Txn['statements']>[number]): DMError {
   const table = s.table ? quoteTable(s.table.db, s.table.table) : 'more than one table (or one not read)';
-  return new DMError({
-    code: 36010,
-    class: 'sync',
-    scope: 'upstream',
+  return new DMError(ERR.statementDML, {
     message: `statement-based DML on ${table} in the binlog at ${txn.endText}${txn.gtid ? ` (GTID ${txn.gtid})` : ''}: ${s.query.slice(0, 200)}`,
     workaround:
       "Set binlog_format=ROW on the upstream (SET GLOBAL binlog_format = ROW, and in its configuration; sessions keep their format until they reconnect); apply this statement's change to the target by hand and continue with 'binlog skip', or run other SQL with 'binlog replace'.",
@@ -43,20 +34,14 @@ export function statementError(txn: Txn, s: NonNullable<Txn['statements']>[numbe
 }
 
 export function noFailedEvent(): DMError {
-  return new DMError({
-    code: 36020,
-    class: 'sync',
-    scope: 'internal',
+  return new DMError(ERR.noFailedEvent, {
     message: 'there is no failed binlog event to skip or replace',
     workaround: 'Give the position explicitly, e.g. --binlog-pos "(mysql-bin.000001, 1234)".',
   });
 }
 
 export function replaceNeedsSQL(): DMError {
-  return new DMError({
-    code: 36021,
-    class: 'sync',
-    scope: 'internal',
+  return new DMError(ERR.handleErrorArgs, {
     message: 'binlog replace needs the SQL to run instead',
     workaround: 'Give one or more statements.',
   });

@@ -6,7 +6,7 @@
 import type { EventSource } from '../../binlog/source.js';
 import { comparePosition, formatPosition, parsePosition } from '../../binlog/position.js';
 import { downstreamRole, privilegeError, quoteId } from '../../mysql/connect.js';
-import { ServerError, type SqlSession } from '../../mysql/protocol.js';
+import { isServerError, type SqlSession } from '../../mysql/protocol.js';
 import { SchemaTracker } from '../../schema/tracker.js';
 import { errorResult, okResult } from '../unit.js';
 import type { ProcessResult } from '../../task/status.js';
@@ -90,7 +90,7 @@ export class SyncRun {
     } catch (e) {
       throw privilegeError(
         e,
-        downstreamRole('sync'),
+        downstreamRole(),
         c.cfg.targetDatabase.user,
         `create ${c.checkpoint.table}`,
         `GRANT ALL ON ${quoteId(c.cfg.metaSchema)}.* TO {user}`,
@@ -288,8 +288,7 @@ export class SyncRun {
             this.target.exec(r.sql).then(
               () => undefined,
               (e) => {
-                if (!(e instanceof ServerError && r.tolerate.includes(e.errno)))
-                  throw this.failed(e, txn, r.sql);
+                if (!isServerError(e, new Set(r.tolerate))) throw this.failed(e, txn, r.sql);
               },
             )
         : undefined;

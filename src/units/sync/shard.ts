@@ -6,8 +6,9 @@
 // re-syncs: Sync restarts from its checkpoint and applies exactly the held-back transactions (the
 // ones applied meanwhile are in the checkpoint's applied lists), meeting the DDLs again, which
 // the coordinator now answers `done`.
-import { DMError } from '../../errors.js';
+import { DMError, ERR } from '../../errors.js';
 import { quoteTable } from '../../mysql/connect.js';
+import { ER } from '../../mysql/errno.js';
 import type { TableName } from '../../schema/ddl.js';
 import type { Router } from '../../rules/route.js';
 import { routeStatement } from '../../rules/route.js';
@@ -96,26 +97,25 @@ export class ShardSync {
       return {
         action: 'apply',
         sql: routed.replace(/^CREATE\s+TABLE\s+(?!IF\s+NOT\s+EXISTS)/i, 'CREATE TABLE IF NOT EXISTS '),
-        tolerate: [1050],
+        tolerate: [ER.TABLE_EXISTS],
       };
     }
     if (!COORDINATED.has(info.op)) {
-      throw new DMError({
-        code: 36040,
-        class: 'sync',
-        scope: 'internal',
+      throw new DMError(ERR.shardDDLUnsupported, {
         message: `${info.op.toUpperCase()} on shard table ${up} (binlog ${txn.endText}) is not supported with shard-mode pessimistic: on the merged target ${target} it would affect every shard's rows`,
         workaround:
           "Skip it with 'binlog skip' (or run what fits the merged table with 'binlog replace'), then the task continues.",
       });
     }
     if (this.mode === 'optimistic') {
-      const v = await this.call(() =>
-        this.coordinator.optimistic({ target, table: up, ddls: [routed], pos: txn.endText }),
-      );
+      const v = await this.coordinator.optimistic({ target, table: up, ddls: [routed], pos: txn.endText });
       // duplicate column / key, can't drop: an earlier shard (or run) already did it
       return v === 'exec'
-        ? { action: 'apply', sql: routed, tolerate: [1060, 1061, 1091] }
+        ? {
+            action: 'apply',
+            sql: routed,
+            tolerate: [ER.DUP_FIELDNAME, ER.DUP_KEYNAME, ER.CANT_DROP_FIELD_OR_KEY],
+          }
         : { action: 'done' };
     }
     const w = this.waiting.get(target);
@@ -182,25 +182,12 @@ export class ShardSync {
   }
 
   private report(target: string, table: string, ddls: string[], pos: string): Promise<Verdict> {
-    return this.call(() => this.coordinator.report({ target, table, ddls, pos }));
-  }
-
-  /** A coordinator call; its conflict answer becomes a sharding conflict error. */
-  private async call<T>(f: () => Promise<T>): Promise<T> {
-    try {
-      return await f();
-    } catch (e) {
-      if (/conflict/i.test((e as Error).message)) throw conflict((e as Error).message);
-      throw e;
-    }
+    return this.coordinator.report({ target, table, ddls, pos });
   }
 }
 
 function conflict(detail: string): DMError {
-  return new DMError({
-    code: 36041,
-    class: 'sync',
-    scope: 'internal',
+  return new DMError(ERR.shardDDLConflict, {
     message: `sharding DDL conflict: ${detail}`,
     workaround:
       "Make the shards' DDLs the same (binlog replace on the odd shard), or resolve the lock by hand with shard-ddl-lock unlock; then resume-task.",

@@ -1,7 +1,7 @@
 // Where a run of Sync starts: its own checkpoint, else the dump's position, else the task's
 // `meta`; the transactions beyond it already applied; and whether it starts in safe mode.
 import type { BinlogPosition } from '../../binlog/position.js';
-import { DMError } from '../../errors.js';
+import { DMError, ERR } from '../../errors.js';
 import { quoteString } from '../../mysql/connect.js';
 import type { SqlSession } from '../../mysql/protocol.js';
 import type { SubTaskConfig } from '../../task/config.js';
@@ -29,10 +29,7 @@ export interface StartInput {
 }
 
 function noStart(cfg: SubTaskConfig): DMError {
-  return new DMError({
-    code: 36002,
-    class: 'sync',
-    scope: 'config',
+  return new DMError(ERR.metaNotSet, {
     message: `incremental task '${cfg.name}' has no start position for source '${cfg.instance.sourceId}' and no checkpoint`,
     workaround:
       "Set mysql-instances[].meta (binlog-name/binlog-pos, or binlog-gtid) in the task file, or use task-mode 'all'.",

@@ -27,7 +27,7 @@ import { SyncRun } from './run.js';
 import { ShardSync, type ShardCoordinator } from './shard.js';
 import { plannedStart } from './start.js';
 import { Verdicts } from './verdicts.js';
-import { DMError } from '../../errors.js';
+import { DMError, ERR } from '../../errors.js';
 
 /** A position as the upstream names it (a relay name of a later relay sub-directory carries the
  * sub-directory's suffix: mysql-bin|000002.000003). */
@@ -65,10 +65,7 @@ export class SyncUnit implements Unit {
     let shard: ShardSync | undefined;
     if (cfg.shardMode) {
       if (!o.coordinator)
-        throw new DMError({
-          code: 36042,
-          class: 'sync',
-          scope: 'internal',
+        throw new DMError(ERR.shardNeedsCoordinator, {
           message: `shard-mode ${cfg.shardMode} needs a sharding DDL coordinator`,
           workaround: 'Run the task through dm-master (or run-task), which coordinates the shards.',
         });

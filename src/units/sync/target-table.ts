@@ -4,7 +4,7 @@
 import type { TableMapEvent, Value } from '../../binlog/events.js';
 import { quoteId, quoteTable } from '../../mysql/connect.js';
 import type { TableSchema } from '../../schema/tracker.js';
-import { DMError } from '../../errors.js';
+import { DMError, ERR } from '../../errors.js';
 import { ColumnType as T } from '../../binlog/constants.js';
 
 export interface Col {
@@ -69,10 +69,7 @@ export function targetTable(
     : [];
   if ((!named && map.columns.length + extra.length !== schema.columns.length) || missing.length) {
     // Mapping the row onto the wrong columns, or dropping a value, would corrupt data silently.
-    throw new DMError({
-      code: 36030,
-      class: 'sync',
-      scope: 'downstream',
+    throw new DMError(ERR.rowNotMatchTable, {
       message:
         `the binlog row of ${quoteTable(map.schema, map.table)} does not match ${quoteTable(db, table)} on the target: ` +
         (missing.length

@@ -4,7 +4,7 @@ import { quoteId } from '../../mysql/connect.js';
 import { blockAllowFilter, type TableFilter } from '../../rules/balist.js';
 import { eventFilter, type EventFilter } from '../../rules/event-filter.js';
 import type { SubTaskConfig } from '../../task/config.js';
-import { SyncError } from './errors.js';
+import { DMError, ERR } from '../../errors.js';
 import type { Txn } from './txn.js';
 
 export class Verdicts {
@@ -28,10 +28,9 @@ export class Verdicts {
   admits(db: string, table: string, event: string, at: string, sql?: string): boolean {
     const a = this.events.action(db, table, event, sql);
     if (a === 'Error') {
-      throw new SyncError(
+      throw new DMError(
+        ERR.eventFilterError,
         `a binlog event filter with action Error matches ${event} on ${quoteId(db)}${table ? '.' + quoteId(table) : ''} (binlog ${at})`,
-        "Change the upstream or the task's filters, then resume-task; or skip the event with 'binlog skip'.",
-        false,
       );
     }
     return a === 'Do';

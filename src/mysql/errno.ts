@@ -1,0 +1,99 @@
+// MySQL/MariaDB server error numbers this project decides on, by name, and the sets that matter.
+// Nowhere else in src/ is a bare error number: a decision on a server error reads one of these.
+export const ER = {
+  DB_CREATE_EXISTS: 1007,
+  DB_DROP_EXISTS: 1008,
+  CON_COUNT: 1040,
+  DBACCESS_DENIED: 1044,
+  ACCESS_DENIED: 1045,
+  BAD_DB: 1049,
+  TABLE_EXISTS: 1050,
+  BAD_TABLE: 1051,
+  SERVER_SHUTDOWN: 1053,
+  BAD_FIELD: 1054,
+  DUP_FIELDNAME: 1060,
+  DUP_KEYNAME: 1061,
+  FORCING_CLOSE: 1080,
+  CANT_DROP_FIELD_OR_KEY: 1091,
+  TABLEACCESS_DENIED: 1142,
+  COLUMNACCESS_DENIED: 1143,
+  NO_SUCH_TABLE: 1146,
+  ABORTING_CONNECTION: 1152,
+  NET_PACKET_TOO_LARGE: 1153,
+  NET_READ_ERROR_FROM_PIPE: 1154,
+  NET_FCNTL: 1155,
+  NET_PACKETS_OUT_OF_ORDER: 1156,
+  NET_UNCOMPRESS: 1157,
+  NET_READ: 1158,
+  NET_READ_INTERRUPTED: 1159,
+  NET_ERROR_ON_WRITE: 1160,
+  NET_WRITE_INTERRUPTED: 1161,
+  CANT_DROP_INDEX: 1176,
+  LOCK_WAIT_TIMEOUT: 1205,
+  LOCK_DEADLOCK: 1213,
+  SPECIFIC_ACCESS_DENIED: 1227,
+  MASTER_FATAL_READING_BINLOG: 1236,
+  QUERY_INTERRUPTED: 1317,
+  PROCACCESS_DENIED: 1370,
+  // client errors
+  CONNECTION: 2002,
+  CONN_HOST: 2003,
+  SERVER_GONE: 2006,
+  SERVER_LOST: 2013,
+} as const;
+
+const set = (...n: number[]) => new Set<number>(n);
+
+/** The user lacks a privilege (or cannot log in). */
+export const PRIVILEGE = set(
+  ER.DBACCESS_DENIED,
+  ER.ACCESS_DENIED,
+  ER.TABLEACCESS_DENIED,
+  ER.COLUMNACCESS_DENIED,
+  ER.SPECIFIC_ACCESS_DENIED,
+  ER.PROCACCESS_DENIED,
+);
+
+/** A deadlock or lock wait timeout: the transaction may be tried again. */
+export const LOCK = set(ER.LOCK_WAIT_TIMEOUT, ER.LOCK_DEADLOCK);
+
+/** No such table or schema (yet). */
+export const NO_SUCH_TABLE = set(ER.NO_SUCH_TABLE, ER.BAD_DB);
+
+/** A DDL that fails this way, replayed right after a restart, was applied already. */
+export const ALREADY_APPLIED_DDL = set(
+  ER.DB_CREATE_EXISTS,
+  ER.DB_DROP_EXISTS,
+  ER.TABLE_EXISTS,
+  ER.BAD_TABLE,
+  ER.BAD_FIELD,
+  ER.DUP_FIELDNAME,
+  ER.DUP_KEYNAME,
+  ER.CANT_DROP_FIELD_OR_KEY,
+  ER.NO_SUCH_TABLE,
+  ER.CANT_DROP_INDEX,
+);
+
+/** The connection or the server went away, or is busy: retrying can heal it. Not among them:
+ * NET_PACKET_TOO_LARGE (the same statement fails again). */
+export const CONNECTION = set(
+  ER.CON_COUNT,
+  ER.SERVER_SHUTDOWN,
+  1077, // ER_NORMAL_SHUTDOWN
+  1078, // ER_GOT_SIGNAL
+  1079, // ER_SHUTDOWN_COMPLETE
+  ER.FORCING_CLOSE,
+  ER.ABORTING_CONNECTION,
+  ER.NET_READ_ERROR_FROM_PIPE,
+  ER.NET_FCNTL,
+  ER.NET_PACKETS_OUT_OF_ORDER,
+  ER.NET_UNCOMPRESS,
+  ER.NET_READ,
+  ER.NET_READ_INTERRUPTED,
+  ER.NET_ERROR_ON_WRITE,
+  ER.NET_WRITE_INTERRUPTED,
+  ER.CONNECTION,
+  ER.CONN_HOST,
+  ER.SERVER_GONE,
+  ER.SERVER_LOST,
+);
