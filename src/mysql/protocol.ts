@@ -1,7 +1,8 @@
 // A minimal MySQL client-server protocol connection: handshake and authentication
 // (mysql_native_password, caching_sha2_password), text queries on raw bytes, streamed result sets,
-// and a packet stream with backpressure. The binlog client, the dumper and the loader use it where
-// they need bytes exactly as the server sends or takes them; other SQL work uses mysql2.
+// and a packet stream with backpressure. Every SQL connection of dm-ts is one of these (the binlog
+// client, the dump, the load, Sync, the precheck, the master): bytes go exactly as the server
+// sends or takes them. mysql2 is used only by the test and playground sandbox (src/sandbox/).
 import { ER } from './errno.js';
 import { connect, type Socket } from 'node:net';
 import { createHash, publicEncrypt, constants as cryptoConstants } from 'node:crypto';

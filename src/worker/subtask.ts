@@ -12,6 +12,7 @@ import { DumpUnit } from '../units/dump/dump.js';
 import { LoadUnit } from '../units/load/load.js';
 import { readFinishedDump } from '../units/dump/metadata.js';
 import { SyncUnit } from '../units/sync/sync.js';
+import { AutoResume } from '../units/supervisor.js';
 import { serverEdges } from '../units/sync/edges.js';
 import { openRelayStream } from '../units/relay/stream.js';
 import type { ShardCoordinator } from '../units/sync/shard.js';
@@ -44,14 +45,13 @@ export class SubTask {
   private current = 0;
   private abort?: AbortController;
   private running?: Promise<void>;
-  private retryTimer?: NodeJS.Timeout;
-  private retryDelay: number;
+  private readonly autoResume: AutoResume;
 
   constructor(
     readonly cfg: SubTaskConfig,
     private readonly opts: SubTaskOptions,
   ) {
-    this.retryDelay = opts.autoResumeMs ?? 1000;
+    this.autoResume = new AutoResume(opts.autoResumeMs);
     const dir = dumpDir(cfg);
     const log = opts.log.child({ task: cfg.name, source: cfg.instance.sourceId });
     const mode = cfg.taskMode;
@@ -209,7 +209,7 @@ export class SubTask {
   }
 
   private halt(): void {
-    clearTimeout(this.retryTimer);
+    this.autoResume.cancel();
     this.abort?.abort();
   }
 
@@ -245,7 +245,7 @@ export class SubTask {
         this.failed(r, unit);
         return;
       }
-      this.retryDelay = this.opts.autoResumeMs ?? 1000;
+      this.autoResume.reset();
       this.current++;
     }
     this.current = this.units.length - 1;
@@ -260,11 +260,9 @@ export class SubTask {
   }
 
   private scheduleResume(): void {
-    const delay = this.retryDelay;
-    this.retryDelay = Math.min(60_000, delay * 2);
-    this.opts.log.info({ task: this.name, delayMs: delay }, 'auto-resume scheduled after a retryable error');
-    this.retryTimer = setTimeout(() => {
+    const delay = this.autoResume.schedule(() => {
       if (this.stage === 'Paused') this.resume();
-    }, delay);
+    });
+    this.opts.log.info({ task: this.name, delayMs: delay }, 'auto-resume scheduled after a retryable error');
   }
 }

@@ -66,7 +66,7 @@ test('wrong target password: the error names target-database', async () => {
   const down = await server();
   await up.exec('CREATE DATABASE a; CREATE TABLE a.t (id INT PRIMARY KEY)');
   const e = await pausedError(await subtask(up, down, { downPassword: 'nope' }));
-  assert.equal(e.ErrCode, 10102);
+  assert.equal(e.ErrCode, 10108);
   assert.equal(e.ErrScope, 'downstream');
   assert.match(e.Workaround, /target-database/);
 });

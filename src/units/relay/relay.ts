@@ -20,6 +20,7 @@ import type { Logger } from '../../log.js';
 import { masterStatus, openConnection, quoteString, serverUuid, upstreamRole } from '../../mysql/connect.js';
 import type { PacketConnection } from '../../mysql/protocol.js';
 import type { SourceConfig } from '../../task/config.js';
+import { AutoResume } from '../supervisor.js';
 import type { Stage } from '../../task/stage.js';
 import type { RelayStatus } from '../../task/status.js';
 import { errorResult } from '../unit.js';
@@ -65,8 +66,7 @@ export class RelayUnit {
   private master?: { pos: BinlogPosition; gtid: string };
   private abort?: AbortController;
   private running?: Promise<void>;
-  private retryTimer?: NodeJS.Timeout;
-  private retryDelay: number;
+  private readonly autoResume: AutoResume;
   private waiters: Array<() => void> = [];
   private readonly needed = new Map<string, RelayPoint>();
   private purgeTimer?: NodeJS.Timeout;
@@ -81,7 +81,7 @@ export class RelayUnit {
   ) {
     this.dir = new RelayDir(opts.dir);
     this.log = opts.log.child({ source: source.sourceId, unit: 'relay' });
-    this.retryDelay = opts.autoResumeMs ?? 1000;
+    this.autoResume = new AutoResume(opts.autoResumeMs);
   }
 
   // ---- lifecycle (the seed's stages: New → Running ⇄ Paused, → Stopped) ----
@@ -107,7 +107,7 @@ export class RelayUnit {
 
   /** pause-relay: stops pulling; readers go on with what is written. */
   async pause(): Promise<void> {
-    clearTimeout(this.retryTimer);
+    this.autoResume.cancel();
     this.stage = 'Paused';
     await this.halt();
     this.notify();
@@ -115,12 +115,12 @@ export class RelayUnit {
 
   /** resume-relay (also after an error). */
   resume(): void {
-    clearTimeout(this.retryTimer);
+    this.autoResume.cancel();
     if (this.stage === 'Paused' || this.stage === 'New') this.start();
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.retryTimer);
+    this.autoResume.cancel();
     clearInterval(this.masterTimer);
     this.masterTimer = undefined;
     this.masterConn?.close();
@@ -259,14 +259,12 @@ export class RelayUnit {
       this.log.error({ err: (e as Error).message }, 'relay: paused by an error');
       this.notify();
       if (this.result.errors.every((x) => x.retryable)) {
-        const delay = this.retryDelay;
-        this.retryDelay = Math.min(60_000, this.retryDelay * 2);
-        this.retryTimer = setTimeout(() => {
+        this.autoResume.schedule(() => {
           if (this.stage === 'Paused') {
             this.log.info('relay: resuming after a retryable error');
             this.start();
           }
-        }, delay);
+        });
       }
     }
   }
@@ -356,7 +354,7 @@ export class RelayUnit {
         await w.write(events, raws);
         const c = client.committedPosition;
         this.committed = { binlogName: c.file, binlogPos: c.pos, binlogGtid: client.gtidText };
-        this.retryDelay = this.opts.autoResumeMs ?? 1000;
+        this.autoResume.reset();
         this.moved({ sub, subDir, file: w.file, size: w.size });
       }
     } finally {

@@ -6,7 +6,7 @@
 // re-syncs: Sync restarts from its checkpoint and applies exactly the held-back transactions (the
 // ones applied meanwhile are in the checkpoint's applied lists), meeting the DDLs again, which
 // the coordinator now answers `done`.
-import { DMError, ERR } from '../../errors.js';
+import { DMError, ERR, isError } from '../../errors.js';
 import { quoteTable } from '../../mysql/connect.js';
 import { ER } from '../../mysql/errno.js';
 import type { TableName } from '../../schema/ddl.js';
@@ -108,7 +108,9 @@ export class ShardSync {
       });
     }
     if (this.mode === 'optimistic') {
-      const v = await this.coordinator.optimistic({ target, table: up, ddls: [routed], pos: txn.endText });
+      const v = await this.call(() =>
+        this.coordinator.optimistic({ target, table: up, ddls: [routed], pos: txn.endText }),
+      );
       // duplicate column / key, can't drop: an earlier shard (or run) already did it
       return v === 'exec'
         ? {
@@ -182,7 +184,17 @@ export class ShardSync {
   }
 
   private report(target: string, table: string, ddls: string[], pos: string): Promise<Verdict> {
-    return this.coordinator.report({ target, table, ddls, pos });
+    return this.call(() => this.coordinator.report({ target, table, ddls, pos }));
+  }
+
+  /** A coordinator call; its conflict answer (by code) becomes this subtask's conflict error. */
+  private async call<T>(f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      if (isError(e, ERR.shardDDLConflict)) throw conflict(e.message);
+      throw e;
+    }
   }
 }
 
