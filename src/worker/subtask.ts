@@ -12,6 +12,7 @@ import { DumpUnit } from '../units/dump/dump.js';
 import { LoadUnit } from '../units/load/load.js';
 import { readFinishedDump } from '../units/dump/metadata.js';
 import { SyncUnit } from '../units/sync/sync.js';
+import { locationOf } from '../binlog/location.js';
 import { AutoResume } from '../units/supervisor.js';
 import { serverEdges } from '../units/sync/edges.js';
 import { openRelayStream } from '../units/relay/stream.js';
@@ -69,7 +70,7 @@ export class SubTask {
             'Restore the metadata file, or restart the task from scratch (drop the target tables and the dm_meta checkpoints).',
           );
         }
-        return { pos: { file: m.binlogName, pos: m.binlogPos }, gtid: m.gtid };
+        return locationOf(m);
       };
       const relay = opts.relay;
       const edges = serverEdges(

@@ -1,6 +1,8 @@
 // The Load unit: creates the dumped schemas and tables on the target and imports the data files
 // in parallel (`loaders.pool-size`), each file in one transaction together with its checkpoint
 // row, so a crash or a pause at any moment resumes without importing a file twice.
+import { formatPosition } from '../../binlog/position.js';
+import { locationOf } from '../../binlog/location.js';
 import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DMError, ERR } from '../../errors.js';
@@ -136,7 +138,7 @@ export class LoadUnit implements Unit {
       finishedBytes: String(done),
       totalBytes: String(this.totalBytes),
       progress: percent(done, this.totalBytes),
-      metaBinlog: this.metadata ? `(${this.metadata.binlogName}, ${this.metadata.binlogPos})` : '',
+      metaBinlog: this.metadata ? formatPosition(locationOf(this.metadata).pos) : '',
       metaBinlogGTID: this.metadata?.gtid ?? '',
     };
   }

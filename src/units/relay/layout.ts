@@ -8,6 +8,7 @@ import { parse as parseToml } from 'smol-toml';
 import { comparePosition } from '../../binlog/position.js';
 import { DMError, ERR } from '../../errors.js';
 import { writeFileAtomic } from '../../files.js';
+import type { Location } from '../../binlog/location.js';
 
 export const INDEX_FILE = 'server-uuid.index';
 
@@ -21,6 +22,11 @@ export interface RelayMeta {
   binlogName: string;
   binlogPos: number;
   binlogGtid: string;
+}
+
+/** relay.meta's fields for a location. */
+export function relayMetaOf(l: Location): RelayMeta {
+  return { binlogName: l.pos.file, binlogPos: l.pos.pos, binlogGtid: l.gtid };
 }
 
 /** `<uuid>.000003` → { uuid, suffix: 3 }. */

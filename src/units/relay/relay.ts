@@ -25,7 +25,8 @@ import type { Stage } from '../../task/stage.js';
 import type { RelayStatus } from '../../task/status.js';
 import { errorResult } from '../unit.js';
 import type { ProcessResult } from '../../task/status.js';
-import { parseSubDir, RelayDir, type RelayMeta } from './layout.js';
+import { parseSubDir, RelayDir, relayMetaOf } from './layout.js';
+import { formatLocation, locationOf, type Location } from '../../binlog/location.js';
 import { autoPurgeLimit, compareRelayPoint, purgeable, type RelayFile, type RelayPoint } from './purge.js';
 import { RelayWriter } from './writer.js';
 
@@ -62,7 +63,7 @@ export class RelayUnit {
   /** Sub-directories in index order (as known to this process). */
   subDirs: string[] = [];
   head?: RelayHead;
-  private committed?: RelayMeta;
+  private committed?: Location;
   private master?: { pos: BinlogPosition; gtid: string };
   private abort?: AbortController;
   private running?: Promise<void>;
@@ -207,7 +208,7 @@ export class RelayUnit {
     if (!meta || this.head) return;
     this.subDirs = subs;
     this.head = { sub: subs.length - 1, subDir, file: meta.binlogName, size: meta.binlogPos };
-    this.committed ??= meta;
+    this.committed ??= locationOf(meta);
   }
 
   // ---- status ----
@@ -218,10 +219,10 @@ export class RelayUnit {
       this.master && relayPos && comparePosition(relayPos, this.master.pos) > 0 ? undefined : this.master;
     return {
       masterBinlog: master ? formatPosition(master.pos) : relayPos ? formatPosition(relayPos) : '',
-      masterBinlogGtid: master?.gtid ?? this.committed?.binlogGtid ?? '',
+      masterBinlogGtid: master?.gtid ?? this.committed?.gtid ?? '',
       relaySubDir: this.head?.subDir ?? '',
       relayBinlog: relayPos ? formatPosition(relayPos) : '',
-      relayBinlogGtid: this.committed?.binlogGtid ?? '',
+      relayBinlogGtid: this.committed?.gtid ?? '',
       relayCatchUpMaster: !!relayPos && (!master || comparePosition(relayPos, master.pos) >= 0),
       stage: this.stage,
       result: this.result,
@@ -284,10 +285,10 @@ export class RelayUnit {
     const saveMeta = (sub: string) => {
       const m = this.committed;
       if (!m) return metaWriting;
-      const text = `${m.binlogName}:${m.binlogPos}:${m.binlogGtid}`;
+      const text = formatLocation(m);
       if (text === metaSaved) return metaWriting;
       metaSaved = text;
-      metaWriting = metaWriting.then(() => this.dir.writeMeta(sub, m));
+      metaWriting = metaWriting.then(() => this.dir.writeMeta(sub, relayMetaOf(m)));
       return metaWriting;
     };
     try {
@@ -301,7 +302,7 @@ export class RelayUnit {
       }
       this.subDirs = await this.dir.subDirs();
       let subDir = this.subDirs[this.subDirs.length - 1];
-      let start: RelayMeta;
+      let start: Location;
       if (subDir && parseSubDir(subDir).uuid === uuid) {
         start = await this.resumePoint(subDir, up);
       } else {
@@ -312,27 +313,29 @@ export class RelayUnit {
             'relay: the upstream server changed; a new relay sub-directory',
           );
         }
-        start = prev ? await this.pointOnNewServer(up, prev, subDir) : await this.initialPoint(up);
+        start = prev
+          ? await this.pointOnNewServer(up, locationOf(prev), subDir)
+          : await this.initialPoint(up);
         subDir = await this.dir.addSubDir(uuid);
         this.subDirs = await this.dir.subDirs();
       }
       const sub = this.subDirs.indexOf(subDir);
       const w = new RelayWriter(this.dir, subDir, (file) => this.moved({ sub, subDir, file, size: 4 }));
       writer = w;
-      if ((await w.openAt(start.binlogName, start.binlogPos)) !== start.binlogPos) {
+      if ((await w.openAt(start.pos.file, start.pos.pos)) !== start.pos.pos) {
         this.log.warn(
-          { file: start.binlogName },
+          { file: start.pos.file },
           'relay: the file is shorter than its meta (a system crash?); relaying it again from its start',
         );
-        start = { binlogName: start.binlogName, binlogPos: 4, binlogGtid: '' };
+        start = fileStart(start.pos.file);
       }
       this.committed = start;
       await saveMeta(subDir);
       this.log.info(
         {
           subDir,
-          from: formatPosition({ file: start.binlogName, pos: start.binlogPos }),
-          gtid: start.binlogGtid,
+          from: formatPosition(start.pos),
+          gtid: start.gtid,
         },
         'relay: starting',
       );
@@ -343,8 +346,8 @@ export class RelayUnit {
       client = new BinlogClient({
         ...this.source.from,
         serverId: this.source.serverId || 1_000_000 + Math.floor(Math.random() * 1_000_000_000),
-        start: { file: start.binlogName, pos: start.binlogPos },
-        startGtid: start.binlogGtid || undefined,
+        start: start.pos,
+        startGtid: start.gtid || undefined,
         annotateRows: true,
         skipRows: true,
         heartbeatMs: 1000,
@@ -353,7 +356,7 @@ export class RelayUnit {
       for await (const { events, raws } of client.rawBatches()) {
         await w.write(events, raws);
         const c = client.committedPosition;
-        this.committed = { binlogName: c.file, binlogPos: c.pos, binlogGtid: client.gtidText };
+        this.committed = { pos: { file: c.file, pos: c.pos }, gtid: client.gtidText };
         this.autoResume.reset();
         this.moved({ sub, subDir, file: w.file, size: w.size });
       }
@@ -371,21 +374,21 @@ export class RelayUnit {
   }
 
   /** Restart in the same server's sub-directory: from its meta (or what this process knows). */
-  private async resumePoint(subDir: string, up: PacketConnection): Promise<RelayMeta> {
+  private async resumePoint(subDir: string, up: PacketConnection): Promise<Location> {
     const known = this.committed && this.head?.subDir === subDir ? this.committed : undefined;
-    const meta = known ?? (await this.dir.readMeta(subDir));
-    if (meta) return meta;
+    if (known) return known;
+    const meta = await this.dir.readMeta(subDir);
+    if (meta) return locationOf(meta);
     const files = await this.dir.files(subDir);
     // Created but never got as far as its first meta: the first file again, from its start.
-    if (files.length) return { binlogName: files[0], binlogPos: 4, binlogGtid: '' };
+    if (files.length) return fileStart(files[0]);
     return this.initialPoint(up);
   }
 
   /** Where a relay with no files starts: the configured name or GTID, else the subtasks' need,
    * else the upstream's current file; always at the start of a file. */
-  private async initialPoint(up: PacketConnection): Promise<RelayMeta> {
-    if (this.source.relayBinlogName)
-      return { binlogName: this.source.relayBinlogName, binlogPos: 4, binlogGtid: '' };
+  private async initialPoint(up: PacketConnection): Promise<Location> {
+    if (this.source.relayBinlogName) return fileStart(this.source.relayBinlogName);
     if (this.source.relayBinlogGtid) {
       const file = await fileForGtid(up, this.source.relayBinlogGtid);
       if (!file) {
@@ -395,7 +398,7 @@ export class RelayUnit {
             'Check relay-binlog-gtid against SHOW BINARY LOGS of the upstream, or set relay-binlog-name.',
         });
       }
-      return { binlogName: file, binlogPos: 4, binlogGtid: '' };
+      return fileStart(file);
     }
     const need = await this.opts.neededStart?.().catch((e: Error) => {
       this.log.warn(
@@ -405,22 +408,21 @@ export class RelayUnit {
       return undefined;
     });
     const file = (need && parseRelayName(need.file).file) || this.master!.pos.file;
-    return { binlogName: file, binlogPos: 4, binlogGtid: '' };
+    return fileStart(file);
   }
 
   /** After the upstream server changed (a failover): the new server's file that starts at or
    * before the last relayed GTID; readers skip the transactions they already have. */
-  private async pointOnNewServer(up: PacketConnection, prev: RelayMeta, prevDir: string): Promise<RelayMeta> {
-    const file =
-      prev.binlogGtid && up.flavor === 'mariadb' ? await fileForGtid(up, prev.binlogGtid) : undefined;
+  private async pointOnNewServer(up: PacketConnection, prev: Location, prevDir: string): Promise<Location> {
+    const file = prev.gtid && up.flavor === 'mariadb' ? await fileForGtid(up, prev.gtid) : undefined;
     if (!file) {
       throw new DMError(ERR.relayServerChanged, {
-        message: `the upstream server is not the one relayed into ${prevDir}, and the relay cannot tell where its GTID set '${prev.binlogGtid}' continues on it`,
+        message: `the upstream server is not the one relayed into ${prevDir}, and the relay cannot tell where its GTID set '${prev.gtid}' continues on it`,
         workaround:
           'Enable GTIDs on the upstream (MariaDB) so the relay can follow a failover, or remove the relay directory to relay again from the subtasks\u2019 checkpoints.',
       });
     }
-    return { binlogName: file, binlogPos: 4, binlogGtid: '' };
+    return fileStart(file);
   }
 
   // ---- purging ----
@@ -524,4 +526,9 @@ async function fileForGtid(up: PacketConnection, gtid: string): Promise<string |
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The start of a binlog file (GTID set not known). */
+function fileStart(file: string): Location {
+  return { pos: { file, pos: 4 }, gtid: '' };
 }

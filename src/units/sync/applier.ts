@@ -2,7 +2,8 @@
 // per target transaction (`syncers.batch`), each commit carrying this applier's checkpoint row.
 import { isServerError, ServerError, type SqlSession } from '../../mysql/protocol.js';
 import { LOCK } from '../../mysql/errno.js';
-import type { ApplierState, Mark } from './checkpoint.js';
+import type { ApplierState } from './checkpoint.js';
+import type { Location } from '../../binlog/location.js';
 import type { Txn } from './txn.js';
 import { batchSQL, compactSQL, transactionSQL, type RowChange } from './dml.js';
 import type { Dependency } from './causality.js';
@@ -33,11 +34,11 @@ export interface ApplierOptions {
   /** Upstream transactions per target transaction at most (syncers.batch). */
   batch: number;
   /** The low-water mark now (every transaction up to it is applied). */
-  lwm: () => Mark;
+  lwm: () => Location;
   /** The statement that records this applier's checkpoint row. */
   saveSQL: (state: ApplierState) => string;
   /** Whether a transaction's end is beyond the low-water mark (kept in the applied list). */
-  isBeyond: (pos: Txn['end'], lwm: Mark) => boolean;
+  isBeyond: (pos: Txn['end'], lwm: Location) => boolean;
   onCommit: (applier: Applier, txns: Txn[]) => void;
   /** The applier stopped on `e` while applying `txn` (`sql`: the statement, when known). */
   onError: (e: unknown, txn: CompiledTxn, sql?: string) => void;

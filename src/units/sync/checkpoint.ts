@@ -4,28 +4,19 @@
 // to there is applied) and the end positions of the transactions it applied beyond it. After a
 // crash, Sync restarts from the highest low-water mark and skips the transactions listed beyond
 // it: nothing is applied twice and nothing is skipped.
-import {
-  comparePosition,
-  formatPosition,
-  parsePosition,
-  type BinlogPosition,
-} from '../../binlog/position.js';
+import { comparePosition, formatPosition, parsePosition } from '../../binlog/position.js';
+import type { Location } from '../../binlog/location.js';
 import { quoteString, quoteTable } from '../../mysql/connect.js';
 import type { SqlSession } from '../../mysql/protocol.js';
 import { createMetaSchema, forgetSource } from '../meta.js';
 
-export interface Mark {
-  pos: BinlogPosition;
-  gtid: string;
-}
-
 export interface ApplierState {
-  lwm: Mark;
+  lwm: Location;
   applied: string[];
 }
 
 export interface Recovery {
-  start: Mark;
+  start: Location;
   /** End positions (formatted) of transactions beyond `start` that are already applied. */
   skip: Set<string>;
 }
@@ -119,5 +110,3 @@ export class SyncCheckpoint {
     );
   }
 }
-
-export { formatPosition };

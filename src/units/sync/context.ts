@@ -6,7 +6,8 @@ import { masterStatus } from '../../mysql/connect.js';
 import type { SqlSession } from '../../mysql/protocol.js';
 import type { Router } from '../../rules/route.js';
 import type { SubTaskConfig } from '../../task/config.js';
-import type { Mark, SyncCheckpoint } from './checkpoint.js';
+import type { SyncCheckpoint } from './checkpoint.js';
+import type { Location } from '../../binlog/location.js';
 import type { DmlCompiler } from './compile.js';
 import type { SyncEdges } from './edges.js';
 import { EventRate, LowWaterMark } from './progress.js';
@@ -58,7 +59,7 @@ export interface SyncContext {
   state: SyncState;
   shard?: ShardSync;
   /** Where to start when there is no checkpoint yet (the dump's position in `all` mode). */
-  hint: () => Promise<Mark | undefined>;
+  hint: () => Promise<Location | undefined>;
   /** Operator decisions by the end position of the transaction they are for. */
   errorOps: Map<string, ErrorOp>;
 }

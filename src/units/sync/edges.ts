@@ -7,10 +7,10 @@ import type { EventSource } from '../../binlog/source.js';
 import { downstreamRole, openConnection, TARGET_SQL_MODE, upstreamRole } from '../../mysql/connect.js';
 import type { SqlSession } from '../../mysql/protocol.js';
 import type { SubTaskConfig } from '../../task/config.js';
-import type { Mark } from './checkpoint.js';
+import type { Location } from '../../binlog/location.js';
 
 export interface StreamStart {
-  start: Mark;
+  start: Location;
   /** Ask for the stream by GTID set rather than file and position. */
   byGtid: boolean;
   /** What the decoder needs of each table's rows. */

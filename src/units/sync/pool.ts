@@ -5,7 +5,8 @@ import { comparePosition } from '../../binlog/position.js';
 import type { SqlSession } from '../../mysql/protocol.js';
 import { Applier, type CompiledTxn } from './applier.js';
 import { Causality, type Dependency } from './causality.js';
-import type { ApplierState, Mark } from './checkpoint.js';
+import type { ApplierState } from './checkpoint.js';
+import type { Location } from '../../binlog/location.js';
 import type { Compiled } from './compile.js';
 import type { Txn } from './txn.js';
 
@@ -14,7 +15,7 @@ export interface PoolOptions {
   sessions: SqlSession[];
   /** Upstream transactions per target transaction at most (syncers.batch). */
   batch: number;
-  lwm: () => Mark;
+  lwm: () => Location;
   /** The statement recording applier `name`'s checkpoint row. */
   saveSQL: (name: string, state: ApplierState) => string;
   /** These transactions are committed. */

@@ -4,7 +4,7 @@
 import { parseGtidSet, type Flavor, type GtidSet } from '../../binlog/gtid.js';
 import { comparePosition, type BinlogPosition } from '../../binlog/position.js';
 import { Fifo } from '../../fifo.js';
-import type { Mark } from './checkpoint.js';
+import type { Location } from '../../binlog/location.js';
 import type { Txn } from './txn.js';
 
 /** The part of a transaction the low-water mark needs. */
@@ -20,7 +20,7 @@ export class LowWaterMark {
   private between?: BinlogPosition;
 
   /** Starts over at `start` (a new run): nothing in flight. */
-  reset(start: Mark, flavor: Flavor): void {
+  reset(start: Location, flavor: Flavor): void {
     this.pos = start.pos;
     this.gtidText = start.gtid;
     this.gtidSet = start.gtid ? parseGtidSet(flavor, start.gtid) : undefined;
@@ -39,7 +39,7 @@ export class LowWaterMark {
   }
 
   /** The mark with its GTID set (the set's text is made when asked for). */
-  mark(): Mark {
+  mark(): Location {
     return { pos: this.pos!, gtid: this.gtidSet?.toString() ?? this.gtidText };
   }
 

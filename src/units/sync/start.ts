@@ -5,10 +5,11 @@ import { DMError, ERR } from '../../errors.js';
 import { quoteString } from '../../mysql/connect.js';
 import type { SqlSession } from '../../mysql/protocol.js';
 import type { SubTaskConfig } from '../../task/config.js';
-import type { Mark, Recovery } from './checkpoint.js';
+import type { Recovery } from './checkpoint.js';
+import { locationOf, type Location } from '../../binlog/location.js';
 
 export interface StartPoint {
-  start: Mark;
+  start: Location;
   /** End positions of transactions beyond `start` that are already applied. */
   skip: Set<string>;
   /** Idempotent SQL until the upstream's position at the start (a user-given meta). */
@@ -22,7 +23,7 @@ export interface StartInput {
   cfg: SubTaskConfig;
   recovered?: Recovery;
   /** The dump's position (task-mode all). */
-  hint: () => Promise<Mark | undefined>;
+  hint: () => Promise<Location | undefined>;
   /** The upstream's position now. */
   master?: BinlogPosition;
   upstream: SqlSession;
@@ -43,7 +44,7 @@ export async function startPoint(i: StartInput): Promise<StartPoint> {
   if (!start) {
     const meta = cfg.instance.meta;
     if (!meta || (!meta.binlogName && !meta.binlogGtid)) throw noStart(cfg);
-    start = { pos: { file: meta.binlogName, pos: meta.binlogPos }, gtid: meta.binlogGtid };
+    start = locationOf(meta);
     // The data may already hold changes after a user-given position: idempotent SQL until the
     // position the upstream had when we started.
     if (cfg.instance.syncer.safeModeDuration > 0) safeUntil = i.master;
@@ -62,7 +63,7 @@ export async function startPoint(i: StartInput): Promise<StartPoint> {
  * protection): the checkpoint, the dump's position, or meta. */
 export async function plannedStart(
   recovered: () => Promise<Recovery | undefined>,
-  hint: () => Promise<Mark | undefined>,
+  hint: () => Promise<Location | undefined>,
   cfg: SubTaskConfig,
 ): Promise<BinlogPosition | undefined> {
   const rec = await recovered().catch(() => undefined);

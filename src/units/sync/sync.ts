@@ -17,7 +17,8 @@ import type { SubTaskConfig } from '../../task/config.js';
 import { isMissingMeta } from '../meta.js';
 import { Unit } from '../unit.js';
 import type { ProcessResult } from '../../task/status.js';
-import { SyncCheckpoint, type Mark } from './checkpoint.js';
+import { SyncCheckpoint } from './checkpoint.js';
+import type { Location } from '../../binlog/location.js';
 import { DmlCompiler } from './compile.js';
 import { SyncState, type SyncContext } from './context.js';
 import { serverEdges, type SyncEdges } from './edges.js';
@@ -37,7 +38,7 @@ function upstreamPos(p: BinlogPosition): BinlogPosition {
 
 export interface SyncOptions {
   /** Where to start when there is no checkpoint yet (the dump's position in `all` mode). */
-  hint: () => Promise<Mark | undefined>;
+  hint: () => Promise<Location | undefined>;
   log: Logger;
   /** The sharding DDL locks (needed with a shard-mode). */
   coordinator?: ShardCoordinator;
