@@ -11,11 +11,11 @@ import { DMError } from '../errors.js';
 import { log } from '../log.js';
 import { loadSourceFile, loadTaskFile, subTaskConfigs } from '../task/config.js';
 import type { QueryStatus } from '../task/status.js';
-import { SubTask } from '../worker/subtask.js';
+import { SourceRuntime } from '../worker/runtime.js';
+import type { SubTask } from '../worker/subtask.js';
 import { localCoordinator, ShardLocks } from '../shard/locks.js';
 import { progressLine } from './progress.js';
 import { checkTask } from '../units/check/check.js';
-import { relayDirOf, RelayUnit } from '../units/relay/relay.js';
 
 const USAGE =
   'usage: run-task --task task.yaml --source source.yaml [--source …] [--status-file F] [--status-interval-ms N]';
@@ -39,26 +39,19 @@ async function main(): Promise<number> {
   const sources = await Promise.all(values.source.map(loadSourceFile));
   // One process runs every source: the sharding DDL locks live here too.
   const locks = new ShardLocks();
-  // A relay per source with enable-relay (relay-dir/<source-id>), as a dm-worker runs it.
-  const relays = new Map<string, RelayUnit>();
+  // A runtime per source (its relay with enable-relay, relay-dir/<source-id>), as a dm-worker runs it.
+  const runtimes = new Map<string, SourceRuntime>();
   const subtasks = subTaskConfigs(task, sources).map((cfg) => {
     const src = cfg.source;
-    if (src.enableRelay && !relays.has(src.sourceId)) {
-      const mine = () => subtasks.find((s) => s.cfg.source.sourceId === src.sourceId);
-      relays.set(
-        src.sourceId,
-        new RelayUnit(src, {
-          dir: relayDirOf(src),
-          log,
-          neededStart: async () => mine()?.plannedSyncStart(),
-        }),
-      );
+    let rt = runtimes.get(src.sourceId);
+    if (!rt) {
+      rt = new SourceRuntime(src, {
+        log,
+        coordinator: (name, source) => localCoordinator(locks, name, source),
+      });
+      runtimes.set(src.sourceId, rt);
     }
-    return new SubTask(cfg, {
-      log,
-      shard: localCoordinator(locks, cfg.name, cfg.instance.sourceId),
-      relay: relays.get(src.sourceId),
-    });
+    return rt.add(cfg);
   });
 
   const status = (): QueryStatus => ({
@@ -69,7 +62,7 @@ async function main(): Promise<number> {
       worker: `local/${st.cfg.instance.sourceId}`,
       msg: '',
       subTaskStatus: [st.status()],
-      relayStatus: relays.get(st.cfg.source.sourceId)?.status() ?? null,
+      relayStatus: runtimes.get(st.cfg.source.sourceId)?.relayStatus() ?? null,
     })),
   });
   const tty = process.stderr.isTTY;
@@ -100,7 +93,7 @@ async function main(): Promise<number> {
     await Promise.all(
       subtasks.map((s) => (s.stage === 'Running' || s.stage === 'Paused' ? s.stop() : undefined)),
     );
-    await Promise.all([...relays.values()].map((r) => r.close()));
+    await Promise.all([...runtimes.values()].map((r) => r.relay?.close()));
     await report();
     process.exit(130);
   };
@@ -123,14 +116,14 @@ async function main(): Promise<number> {
   }
 
   for (const st of subtasks) st.start();
-  for (const r of relays.values()) r.start();
+  for (const r of runtimes.values()) r.relay?.start();
   const needsOperator = (st: SubTask) =>
     st.stage === 'Paused' && !!st.result?.errors.some((e) => !e.retryable);
   while (!subtasks.every((st) => st.stage === 'Finished') && !subtasks.some(needsOperator)) {
     await new Promise((r) => setTimeout(r, 50));
   }
   clearInterval(timer);
-  await Promise.all([...relays.values()].map((r) => r.close()));
+  await Promise.all([...runtimes.values()].map((r) => r.relay?.close()));
   await report();
   if (tty) process.stderr.write('\n');
   const s = status();

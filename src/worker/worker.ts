@@ -9,11 +9,10 @@ import { parseSourceConfig, parseTaskConfig, subTaskConfig, type SourceConfig } 
 import type { SubTaskStatus, WorkerStatus } from '../task/status.js';
 import { errorResult } from '../units/unit.js';
 import type { Assignment, SubTaskAssignment } from './assignment.js';
-import { SubTask } from './subtask.js';
+import type { SubTask } from './subtask.js';
 import type { ShardCoordinator } from '../units/sync/shard.js';
 import type { Verdict } from '../shard/locks.js';
-import { relayDirOf, RelayUnit } from '../units/relay/relay.js';
-import { comparePosition, type BinlogPosition } from '../binlog/position.js';
+import { SourceRuntime } from './runtime.js';
 
 export interface Heartbeat {
   name: string;
@@ -49,8 +48,10 @@ interface Local {
 
 export class Worker {
   private source?: { id: string; yaml: string; cfg: SourceConfig };
-  /** The source's relay unit (enable-relay) and the last relay operation applied. */
-  private relay?: { unit: RelayUnit; seq: number };
+  /** The bound source's relay and subtasks. */
+  private runtime?: SourceRuntime;
+  /** The last relay operation applied. */
+  private relaySeq = -1;
   private readonly subtasks = new Map<string, Local>();
   /** Subtasks that could not even be created (the task file does not fit this source…). */
   private readonly broken = new Map<string, unknown>();
@@ -107,29 +108,20 @@ export class Worker {
       msg: '',
       source: this.source?.id ?? '',
       subTaskStatus,
-      relayStatus: this.relay?.unit.status() ?? null,
+      relayStatus: this.runtime?.relayStatus() ?? null,
     };
   }
 
   /** purge-relay on this worker's source. */
   async purgeRelay(file: string, subDir?: string): Promise<string[]> {
-    if (!this.relay) {
+    const relay = this.runtime?.relay;
+    if (!relay) {
       throw new DMError(
         ERR.workerRelayStage,
         `worker ${this.name} runs no relay${this.source ? ` (source ${this.source.id} has enable-relay: false)` : ''}`,
       );
     }
-    return this.relay.unit.purge(file, subDir);
-  }
-
-  /** The earliest binlog position a subtask of this worker reads from next. */
-  private async neededStart(): Promise<BinlogPosition | undefined> {
-    let min: BinlogPosition | undefined;
-    for (const l of this.subtasks.values()) {
-      const p = await l.st.plannedSyncStart();
-      if (p && (!min || comparePosition(p, min) < 0)) min = p;
-    }
-    return min;
+    return relay.purge(file, subDir);
   }
 
   /** DM's `binlog skip|replace` on this worker's subtask of `task`. */
@@ -182,9 +174,8 @@ export class Worker {
   }
 
   private async dropAll(): Promise<void> {
-    await Promise.all([...this.subtasks.values()].map((l) => l.st.close()));
-    await this.relay?.unit.close();
-    this.relay = undefined;
+    await this.runtime?.close();
+    this.runtime = undefined;
     this.subtasks.clear();
     this.broken.clear();
     this.source = undefined;
@@ -198,24 +189,22 @@ export class Worker {
       if (a.source) {
         this.source = { ...a.source, cfg: parseSourceConfig(a.source.yaml, a.source.file) };
         this.log.info({ source: a.source.id }, 'source bound to this worker');
-        if (this.source.cfg.enableRelay) {
-          const unit = new RelayUnit(this.source.cfg, {
-            dir: relayDirOf(this.source.cfg, this.opts.relayDir),
-            log: this.log,
-            autoResumeMs: this.opts.autoResumeMs,
-            neededStart: () => this.neededStart(),
-          });
-          this.relay = { unit, seq: -1 };
-        }
+        this.runtime = new SourceRuntime(this.source.cfg, {
+          log: this.log,
+          relayDir: this.opts.relayDir,
+          autoResumeMs: this.opts.autoResumeMs,
+          coordinator: (task, source) => this.coordinator(task, source),
+        });
+        this.relaySeq = -1;
       }
     }
-    if (!this.source) return;
+    const runtime = this.runtime;
+    if (!this.source || !runtime) return;
     const wanted = new Set(a.subtasks.map((s) => s.task));
-    for (const [name, l] of this.subtasks) {
+    for (const name of [...this.subtasks.keys()]) {
       if (wanted.has(name)) continue;
-      await l.st.close();
+      await runtime.remove(name);
       this.subtasks.delete(name);
-      this.relay?.unit.release(name);
     }
     for (const name of this.broken.keys()) if (!wanted.has(name)) this.broken.delete(name);
     for (const d of a.subtasks) {
@@ -228,14 +217,14 @@ export class Worker {
       }
     }
     // The relay starts once the subtasks exist (it may start where their checkpoints are).
-    const r = this.relay;
+    const r = runtime.relay;
     if (r) {
       const want = a.relay ?? { stage: 'Running', seq: 0 };
-      if (r.unit.stage === 'New' && want.stage !== 'Running') r.unit.stage = 'Paused';
-      if (r.seq !== want.seq || r.unit.stage === 'New') {
-        r.seq = want.seq;
-        if (want.stage === 'Running') r.unit.resume();
-        else if (r.unit.stage === 'Running') await r.unit.pause();
+      if (r.stage === 'New' && want.stage !== 'Running') r.stage = 'Paused';
+      if (this.relaySeq !== want.seq || r.stage === 'New') {
+        this.relaySeq = want.seq;
+        if (want.stage === 'Running') r.resume();
+        else if (r.stage === 'Running') await r.pause();
       }
     }
   }
@@ -244,18 +233,13 @@ export class Worker {
     let l = this.subtasks.get(d.task);
     if (l && l.yaml !== d.yaml) {
       // A task started again with a changed file: the old subtask is Stopped; rebuild it.
-      await l.st.close();
+      await this.runtime!.remove(d.task);
       this.subtasks.delete(d.task);
       l = undefined;
     }
     if (!l) {
       const cfg = subTaskConfig(parseTaskConfig(d.yaml, d.file), this.source!.cfg);
-      const st = new SubTask(cfg, {
-        log: this.log,
-        autoResumeMs: this.opts.autoResumeMs,
-        shard: this.coordinator(d.task, cfg.instance.sourceId),
-        relay: this.relay?.unit,
-      });
+      const st = this.runtime!.add(cfg);
       l = { st, yaml: d.yaml, seq: -1 };
       this.subtasks.set(d.task, l);
       if (d.stage !== 'Running') {

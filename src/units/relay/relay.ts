@@ -56,6 +56,12 @@ export function relayDirOf(source: SourceConfig, workerRelayDir?: string): strin
   return resolve(join(workerRelayDir || source.relayDir, source.sourceId));
 }
 
+/** The relay of one source. Not a `Unit` (units/unit.ts), on purpose: a Unit is one step of a
+ * subtask's sequence (Check → Dump → Load → Sync) that finishes and hands over to the next, with
+ * the subtask's stage machine around it. The relay belongs to the source, not to a task: it runs
+ * before, beside and after every subtask of the source, never finishes, has its own stage that
+ * the master keeps (pause-relay / resume-relay), and serves readers (Sync) and purge-relay while
+ * it runs. It shares the auto-resume rule (units/supervisor.ts) and the error results. */
 export class RelayUnit {
   stage: Stage = 'New';
   result: ProcessResult | null = null;
