@@ -18,14 +18,25 @@ export const TLS_REFUSED: Refused = Object.fromEntries(
   ]),
 );
 
-/** Reads `path` and returns its keys; `known` are the keys used, `ignored` DM keys accepted,
- * `refused` DM keys refused with their fix. */
+/** DM keys accepted that change nothing here: key → why (a list: "has no effect here"). */
+export type Warned = Record<string, string> | string[];
+
+/** DM keys refused only for some values: `refuse(value)` says what is not supported, if it is. */
+export type RefusedIf = Record<string, { refuse: (v: unknown) => string | undefined; fix: string }>;
+
+/** Reads `path` and returns its keys; `known` are the keys used, `warned` DM keys accepted with a
+ * warning (pushed to `warnings`: never silently), `refused` DM keys refused with their fix. */
 export async function readToml(
   path: string,
   known: string[],
-  ignored: string[],
+  warned: Warned,
   refused: Refused = {},
+  warnings: string[] = [],
+  refusedIf: RefusedIf = {},
 ): Promise<Settings> {
+  const why: Record<string, string> = Array.isArray(warned)
+    ? Object.fromEntries(warned.map((k) => [k, 'has no effect here']))
+    : warned;
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -45,9 +56,14 @@ export async function readToml(
   const out: Settings = {};
   for (const [k, v] of Object.entries(doc)) {
     if (k in refused) throw configError(path, `'${k}' is not supported yet`, refused[k]);
-    if (ignored.includes(k)) continue;
+    const unsupported = refusedIf[k]?.refuse(v);
+    if (unsupported) throw configError(path, `'${k}': ${unsupported} is not supported yet`, refusedIf[k].fix);
+    if (k in why) {
+      warnings.push(`${path}: '${k}' ${why[k]}`);
+      continue;
+    }
     if (!known.includes(k)) {
-      const best = closest(k, [...known, ...ignored]);
+      const best = closest(k, [...known, ...Object.keys(why)]);
       throw configError(
         path,
         `'${k}' is not a known key`,

@@ -2,7 +2,7 @@
 // the TOML file under the flags, and a shutdown on SIGINT/SIGTERM bounded to 10 s.
 import { Command } from 'commander';
 import { initLog, type Logger } from '../log.js';
-import { merge, readToml, type Refused, type Settings } from './config-file.js';
+import { merge, readToml, type Refused, type RefusedIf, type Settings, type Warned } from './config-file.js';
 
 export function daemonCommand(name: string): Command {
   return new Command(name)
@@ -16,17 +16,21 @@ export function daemonCommand(name: string): Command {
 export async function settings<T extends Settings>(
   cmd: Command,
   defaults: T,
-  ignored: string[],
+  warned: Warned,
   refused: Refused = {},
+  refusedIf: RefusedIf = {},
 ): Promise<{ s: T & { 'log-level': string; 'log-file': string }; log: Logger }> {
   cmd.parse();
   const flags = cmd.opts<Record<string, unknown>>();
   const all = { 'log-level': 'info', 'log-file': '', ...defaults };
+  const warnings: string[] = [];
   const file: Settings = flags.config
-    ? await readToml(String(flags.config), Object.keys(all), ignored, refused)
+    ? await readToml(String(flags.config), Object.keys(all), warned, refused, warnings, refusedIf)
     : {};
   const s = merge(all, file, flags);
-  return { s, log: initLog({ level: s['log-level'], file: s['log-file'] }) };
+  const log = initLog({ level: s['log-level'], file: s['log-file'] });
+  for (const w of warnings) log.warn(`config: ${w}`);
+  return { s, log };
 }
 
 /** Closes the daemon on SIGINT/SIGTERM (exiting after 10 s at most: checkpoints make any moment

@@ -15,7 +15,9 @@ const DEFAULTS = {
   'keepalive-ttl': 10,
   'relay-dir': '',
 };
-const IGNORED = ['relay-keepalive-ttl'];
+const WARNED = {
+  'relay-keepalive-ttl': 'has no effect: the relay runs while its source is bound to this worker',
+};
 
 async function main(): Promise<void> {
   const cmd = daemonCommand('dm-worker')
@@ -25,7 +27,7 @@ async function main(): Promise<void> {
     .option('--join <host:port>', 'the dm-master to register with')
     .option('--keepalive-ttl <seconds>', 'offline after this long without heartbeats (default 10)', Number)
     .option('--relay-dir <dir>', "where relay logs go (<dir>/<source-id>; default: the source's relay-dir)");
-  const { s, log } = await settings(cmd, DEFAULTS, IGNORED, TLS_REFUSED);
+  const { s, log } = await settings(cmd, DEFAULTS, WARNED, TLS_REFUSED);
   if (!s.join)
     throw new DMError(
       ERR.dmctlUsage,

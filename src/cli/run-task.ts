@@ -37,6 +37,7 @@ async function main(): Promise<number> {
   }
   const task = await loadTaskFile(values.task);
   const sources = await Promise.all(values.source.map(loadSourceFile));
+  for (const w of [...task.warnings, ...sources.flatMap((s) => s.warnings)]) log.warn(`config: ${w}`);
   // One process runs every source: the sharding DDL locks live here too.
   const locks = new ShardLocks();
   // A runtime per source (its relay with enable-relay, relay-dir/<source-id>), as a dm-worker runs it.

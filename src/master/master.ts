@@ -257,7 +257,11 @@ export class Master {
     await this.store.save();
     await this.reschedule();
     await this.ensureWorkers();
-    return this.sourceResults(parsed.map((p) => p.cfg.sourceId));
+    return withWarnings(
+      this.sourceResults(parsed.map((p) => p.cfg.sourceId)),
+      parsed.flatMap((p) => p.cfg.warnings),
+      this.opts.log,
+    );
   }
 
   async stopSource(ids: string[]): Promise<OperateResult> {
@@ -428,7 +432,12 @@ export class Master {
     }
     this.s.tasks[task.name] = { file: f.file, yaml: encryptPasswords(f.yaml), stages };
     await this.store.save();
-    return this.pushSources(task.name, Object.keys(stages), 'the subtask starts when its worker is back');
+    const r = await this.pushSources(
+      task.name,
+      Object.keys(stages),
+      'the subtask starts when its worker is back',
+    );
+    return withWarnings(r, task.warnings, this.opts.log);
   }
 
   /** pause-task / resume-task / stop-task, on some or all sources of a task. Each targeted
@@ -744,4 +753,11 @@ function refusal(op: 'pause' | 'resume' | 'stop', stage: string, task: string): 
 async function checkReachable(cfg: SourceConfig): Promise<void> {
   const c = await openConnection(cfg.from, upstreamRole());
   c.close();
+}
+
+/** An answer that also says which of the file's keys change nothing here (and logs them). */
+function withWarnings<T extends { msg: string }>(r: T, warnings: string[], log: Logger): T {
+  if (!warnings.length) return r;
+  for (const w of warnings) log.warn(`config: ${w}`);
+  return { ...r, msg: [r.msg, ...warnings.map((w) => `warning: ${w}`)].filter(Boolean).join('\n') };
 }

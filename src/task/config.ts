@@ -7,7 +7,7 @@ import { namePattern, type BAList, type TableRef } from '../rules/balist.js';
 import type { Extract, RouteRule } from '../rules/route.js';
 import { detectGtidFlavor, parseGtidSet } from '../binlog/gtid.js';
 import { decryptOrPlain } from './encrypt.js';
-import { configError, parseYaml, type Reader } from './yaml.js';
+import { configError, parseYaml, type KeyPolicy, type Reader } from './yaml.js';
 
 export interface PurgeConfig {
   /** Seconds between automatic purges (0: never). */
@@ -42,6 +42,8 @@ export interface SourceConfig {
   flavor: '' | 'mysql' | 'mariadb';
   serverId: number;
   from: DBConfig;
+  /** DM keys accepted that change nothing here, each with why. */
+  warnings: string[];
 }
 
 export interface BinlogMeta {
@@ -107,6 +109,8 @@ export interface TaskConfig {
   routes: Map<string, RouteRule>;
   filters: Map<string, FilterRule>;
   blockAllowList: Map<string, BAList>;
+  /** DM keys accepted that change nothing here, each with why (logged, shown by start-task). */
+  warnings: string[];
 }
 
 /** What one worker runs for one task: the task's settings resolved for one source. */
@@ -115,32 +119,92 @@ export interface SubTaskConfig extends Omit<TaskConfig, 'mysqlInstances'> {
   source: SourceConfig;
 }
 
-// Keys DM accepts that we read but do not act on (yet); accepted so DM files load unchanged.
-const TASK_IGNORED = [
-  'online-ddl',
-  'online-ddl-scheme',
-  'enable-heartbeat',
-  'heartbeat-update-interval',
-  'heartbeat-report-interval',
-  'collation_compatible',
-  'remove-meta',
-  'enable-ansi-quotes',
-  'column-mappings',
-  'expression-filter',
-  'validators',
-  'experimental',
-  'strict-optimistic-shard-mode',
-  'shadow-table-rules',
-  'trash-table-rules',
-  'qps',
-];
-const INSTANCE_IGNORED = [
-  'column-mapping-rules',
-  'expression-filters',
-  'validator-config-name',
-  'continuous-validator-config-name',
-];
-const DB_IGNORED = ['security', 'max-allowed-packet'];
+// DM keys with no effect here: each is accepted with a warning that says why nothing changes
+// (DM deprecates it, or what it tunes does not exist here), or refused, unless its value asks
+// for nothing, with what to do instead. None is ignored without a word.
+const ONLINE_DDL_WARNING =
+  "is not supported yet: the online schema change tools' ghost tables (gh-ost '_t_gho', pt-osc '_t_new') are replicated as ordinary tables and their cut-over RENAME as a DDL, which keeps the target equal when the block-allow-list admits the ghost tables (otherwise the task pauses at the RENAME)";
+const NO_VALIDATOR = (r: Reader, key: string) =>
+  [...(r.map(key)?.keys() ?? [])].every((n) => {
+    const v = r.map(key)!.map(n);
+    return !v || v.optionalString('mode') === undefined || v.string('mode') === 'none';
+  });
+
+export const TASK_POLICY: Readonly<Record<string, KeyPolicy>> = {
+  'online-ddl': { warn: ONLINE_DDL_WARNING },
+  'online-ddl-scheme': { warn: `(deprecated by DM for online-ddl) ${ONLINE_DDL_WARNING}` },
+  'shadow-table-rules': {
+    refuse: 'online DDL (shadow-table-rules)',
+    fix: 'Remove shadow-table-rules: online DDL tools are not handled yet (see online-ddl).',
+  },
+  'trash-table-rules': {
+    refuse: 'online DDL (trash-table-rules)',
+    fix: 'Remove trash-table-rules: online DDL tools are not handled yet (see online-ddl).',
+  },
+  'enable-heartbeat': { warn: 'is deprecated by DM and has no effect (Sync measures its lag itself)' },
+  'heartbeat-update-interval': { warn: 'is deprecated by DM and has no effect' },
+  'heartbeat-report-interval': { warn: 'is deprecated by DM and has no effect' },
+  timezone: {
+    warn: 'has no effect: TIMESTAMP values are dumped, loaded and replicated in UTC, so they arrive unchanged whatever the time zone',
+  },
+  collation_compatible: {
+    refuse: "collation_compatible 'strict'",
+    fix: "Remove it or write 'loose' (DM's default): tables are created with the collations their DDL names.",
+    inert: (r) => ['', 'loose'].includes(r.string('collation_compatible', '')),
+  },
+  'remove-meta': {
+    refuse: 'remove-meta in the task file (deprecated by DM)',
+    fix: 'Remove it and run start-task --remove-meta instead.',
+  },
+  'enable-ansi-quotes': {
+    warn: 'is deprecated by DM and has no effect (DDL is parsed as the upstream wrote it)',
+  },
+  'ansi-quotes': { warn: 'is deprecated by DM and has no effect (DDL is parsed as the upstream wrote it)' },
+  'column-mappings': {
+    refuse: 'column-mappings (deprecated and refused by DM too)',
+    fix: 'Remove column-mappings; for shard keys use a route with extract-table/extract-schema/extract-source.',
+  },
+  'expression-filter': {
+    refuse: 'expression-filter',
+    fix: 'Remove it (and mysql-instances[].expression-filters), or filter the rows in the upstream; the rows it would drop are replicated otherwise.',
+  },
+  validators: {
+    refuse: 'continuous validation (validators with a mode other than none)',
+    fix: 'Set mode: none (or remove validators); compare the tables with sync-diff-inspector or pt-table-checksum instead.',
+    inert: (r) => NO_VALIDATOR(r, 'validators'),
+  },
+  experimental: {
+    warn: 'has no effect: the experimental async-checkpoint-flush is not needed (checkpoints are written with each commit)',
+  },
+  'strict-optimistic-shard-mode': {
+    refuse: 'strict-optimistic-shard-mode',
+    fix: 'Remove it: shard-mode optimistic here pauses on a conflicting DDL already.',
+  },
+  qps: { warn: 'has no effect (no rate limit is applied)' },
+  mariadb2tidb: {
+    refuse: 'mariadb2tidb schema conversion',
+    fix: 'Remove it or set mode: off: DDL is applied as the upstream wrote it.',
+    inert: (r) => ['off', ''].includes(r.map('mariadb2tidb')?.string('mode', '') ?? ''),
+  },
+};
+
+const INSTANCE_POLICY: Readonly<Record<string, KeyPolicy>> = {
+  'column-mapping-rules': {
+    refuse: 'column-mapping-rules (deprecated and refused by DM too)',
+    fix: 'Remove them; for shard keys use a route with extract-table/extract-schema/extract-source.',
+  },
+  'expression-filters': { refuse: 'expression-filters', fix: 'Remove them (see expression-filter).' },
+  'validator-config-name': { warn: 'names a validator; validation is not run here (see validators)' },
+  'continuous-validator-config-name': {
+    warn: 'names a validator; validation is not run here (see validators)',
+  },
+};
+
+const DB_POLICY: Readonly<Record<string, KeyPolicy>> = {
+  'max-allowed-packet': {
+    warn: "is deprecated by DM and has no effect: a statement over the server's max_allowed_packet is refused with the fix",
+  },
+};
 
 function readDB(r: Reader, defaultPort: number): DBConfig {
   const session: Record<string, string> = {};
@@ -171,7 +235,8 @@ function readDB(r: Reader, defaultPort: number): DBConfig {
       'Remove security to connect without TLS (only on a network you trust), or wait for TLS support; a server with require_secure_transport=ON cannot be migrated yet.',
     );
   }
-  r.done(DB_IGNORED);
+  r.policy(DB_POLICY);
+  r.done([]);
   return db;
 }
 
@@ -185,6 +250,92 @@ function parseSize(r: Reader, key: string, def: number): number {
   return Number(m[1]);
 }
 
+/** mydumper's extra-args: the ones that change nothing here are accepted with a warning; any
+ * other (it would change what is dumped) is refused. */
+function extraArgs(r: Reader, def: string): string {
+  const text = r.string('extra-args', def).trim();
+  const args = text.split(/\s+/).filter(Boolean);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const [flag, inline] = a.split('=', 2);
+    if (flag === '--consistency') {
+      if (inline === undefined) i++;
+      r.warnings.push(
+        `${r.file}: '${r.path}.extra-args' ${a}${inline === undefined && args[i] ? ' ' + args[i] : ''} has no effect: the dump always reads one consistent snapshot`,
+      );
+    } else if (flag === '--no-locks') {
+      r.warnings.push(
+        `${r.file}: '${r.path}.extra-args' --no-locks has no effect: the dump holds FLUSH TABLES WITH READ LOCK only while its snapshot connections open (none without RELOAD)`,
+      );
+    } else {
+      r.invalid(
+        'extra-args',
+        `has '${a}', which is not supported (the dump is not mydumper/dumpling)`,
+        "Use block-allow-list for what to dump, and threads, rows, chunk-filesize, statement-size, where for how; extra-args takes only '--consistency' and '--no-locks' here.",
+      );
+    }
+  }
+  return text;
+}
+
+const MYDUMPER_POLICY: Readonly<Record<string, KeyPolicy>> = {
+  'mydumper-path': { warn: 'has no effect: the dump is built in (no mydumper binary is run)' },
+};
+
+const PHYSICAL: KeyPolicy = {
+  warn: "has no effect: it applies to import-mode physical (TiDB Lightning's local backend), which is not here",
+};
+
+const LOADER_POLICY: Readonly<Record<string, KeyPolicy>> = Object.fromEntries(
+  [
+    'on-duplicate-physical',
+    'disk-quota-physical',
+    'checksum-physical',
+    'analyze',
+    'range-concurrency',
+    'compress-kv-pairs',
+    'pd-addr',
+    'sorting-dir-physical',
+  ].map((k) => [k, PHYSICAL]),
+);
+
+const SYNCER_POLICY: Readonly<Record<string, KeyPolicy>> = {
+  'enable-ansi-quotes': { warn: 'is deprecated by DM and has no effect' },
+  'queue-size': { warn: 'has no effect: transactions in flight are bounded by worker-count × batch' },
+  'checkpoint-flush-interval': {
+    warn: 'has no effect: the checkpoint is written in the same target transaction as each batch (more often than any interval)',
+  },
+  'max-retry': { warn: 'is deprecated by DM and has no effect (retryable errors auto-resume with backoff)' },
+  'auto-fix-gtid': { warn: 'is deprecated by DM and has no effect' },
+  'enable-gtid': {
+    warn: 'is deprecated by DM in syncers and has no effect: set enable-gtid in the source file',
+  },
+  'disable-detect': { warn: 'is deprecated by DM and has no effect (causality is always on)' },
+  'meta-file': { warn: 'has no effect: Sync keeps its position in the checkpoint table of meta-schema' },
+};
+
+const SOURCE_POLICY: Readonly<Record<string, KeyPolicy>> = {
+  checker: {
+    refuse: 'turning off the automatic resume (checker.check-enable: false)',
+    fix: 'Remove checker: paused subtasks with a retryable error resume by themselves (1 s, doubling up to 60 s).',
+    inert: (r) => r.map('checker')?.bool('check-enable', true) ?? true,
+  },
+  filters: {
+    refuse: 'binlog event filters in the source file',
+    fix: "Move them to the task file's filters and name them in mysql-instances[].filter-rules.",
+  },
+  'case-sensitive': {
+    refuse: 'case-sensitive in the source file',
+    fix: 'Remove it and set case-sensitive in the task file.',
+  },
+  enable: {
+    refuse: 'a disabled source (enable: false)',
+    fix: 'Remove enable, and do not create the source until it should run (operate-source create / stop).',
+    inert: (r) => r.bool('enable', true),
+  },
+  'meta-dir': { warn: 'is deprecated by DM and has no effect' },
+};
+
 function readMydumper(r: Reader | undefined, base: MydumperConfig): MydumperConfig {
   if (!r) return base;
   const c: MydumperConfig = {
@@ -194,9 +345,10 @@ function readMydumper(r: Reader | undefined, base: MydumperConfig): MydumperConf
     where: r.string('where', base.where),
     skipTzUtc: r.bool('skip-tz-utc', base.skipTzUtc),
     statementSize: r.int('statement-size', base.statementSize, 4096, 256 << 20),
-    extraArgs: r.string('extra-args', base.extraArgs),
+    extraArgs: extraArgs(r, base.extraArgs),
   };
-  r.done(['mydumper-path']);
+  r.policy(MYDUMPER_POLICY);
+  r.done([]);
   return c;
 }
 
@@ -213,16 +365,8 @@ function readLoader(r: Reader | undefined, base: LoaderConfig): LoaderConfig {
     importMode: importMode === 'loader' ? 'sql' : importMode,
     onDuplicate,
   };
-  r.done([
-    'on-duplicate-physical',
-    'disk-quota-physical',
-    'checksum-physical',
-    'analyze',
-    'range-concurrency',
-    'compress-kv-pairs',
-    'pd-addr',
-    'sorting-dir-physical',
-  ]);
+  r.policy(LOADER_POLICY);
+  r.done([]);
   return c;
 }
 
@@ -250,15 +394,8 @@ function readSyncer(r: Reader | undefined, base: SyncerConfig): SyncerConfig {
     compact: r.bool('compact', base.compact),
     multipleRows: r.bool('multiple-rows', base.multipleRows),
   };
-  r.done([
-    'enable-ansi-quotes',
-    'queue-size',
-    'checkpoint-flush-interval',
-    'max-retry',
-    'auto-fix-gtid',
-    'enable-gtid',
-    'disable-detect',
-  ]);
+  r.policy(SYNCER_POLICY);
+  r.done([]);
   return c;
 }
 
@@ -531,7 +668,8 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
     }
     for (const fr of inst.filterRules) refCheck(m, 'filters', fr, filters, `'${m.path}.filter-rules'`);
     refCheck(m, 'block-allow-list', inst.blockAllowList, blockAllowList, `'${m.path}.block-allow-list'`);
-    m.done(INSTANCE_IGNORED);
+    m.policy(INSTANCE_POLICY);
+    m.done([]);
     return inst;
   });
 
@@ -549,8 +687,11 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
     routes,
     filters,
     blockAllowList,
+    warnings: [],
   };
-  r.done(TASK_IGNORED);
+  r.policy(TASK_POLICY);
+  r.done([]);
+  cfg.warnings = r.warnings;
   return cfg;
 }
 
@@ -582,8 +723,11 @@ export function parseSourceConfig(text: string, file = 'source.yaml'): SourceCon
     flavor: r.oneOf('flavor', ['', 'mysql', 'mariadb'] as const, ''),
     serverId: r.int('server-id', 0, 0, 0xffffffff),
     from: readDB(from, 3306),
+    warnings: [],
   };
-  r.done(['checker', 'filters', 'case-sensitive', 'enable', 'meta-dir']);
+  r.policy(SOURCE_POLICY);
+  r.done([]);
+  cfg.warnings = r.warnings;
   return cfg;
 }
 

@@ -54,6 +54,10 @@ export function closest(word: string, known: readonly string[]): string | undefi
     .find(([, d]) => d <= Math.max(2, word.length / 3))?.[0];
 }
 
+/** What happens to a DM key that has no effect here: a warning that says why, or a refusal (with
+ * the fix) unless `inert` says its value asks for nothing (default: empty, false or 0). */
+export type KeyPolicy = { warn: string } | { refuse: string; fix: string; inert?: (r: Reader) => boolean };
+
 /** A mapping node being read: typed getters, and `done()` to reject keys nobody asked for. */
 export class Reader {
   private readonly asked = new Set<string>();
@@ -63,6 +67,8 @@ export class Reader {
     readonly path: string,
     private readonly node: Node,
     private readonly lines: LineCounter,
+    /** What the whole file's reading warns of (keys accepted that do nothing here, and why). */
+    readonly warnings: string[] = [],
   ) {}
 
   private where(key: string, node?: Node | null): string {
@@ -171,7 +177,7 @@ export class Reader {
     const v = this.get(key);
     if (v === undefined) return undefined;
     if (!isMap(v)) this.fail(key, v, 'must be a mapping', `Indent the keys of '${key}' under it.`);
-    return new Reader(this.file, this.path ? `${this.path}.${key}` : key, v, this.lines);
+    return new Reader(this.file, this.path ? `${this.path}.${key}` : key, v, this.lines, this.warnings);
   }
 
   /** A mapping of name → mapping (e.g. `routes`). */
@@ -201,8 +207,31 @@ export class Reader {
         `${this.path ? `${this.path}.` : ''}${key}[${i}]`,
         item as Node,
         this.lines,
+        this.warnings,
       );
     });
+  }
+
+  /** Whether `key` is absent or asks for nothing: null, false, 0, '', an empty list or mapping. */
+  empty(key: string): boolean {
+    const v = this.get(key);
+    if (v === undefined) return true;
+    if (isScalar(v)) return v.value === false || v.value === 0 || v.value === '' || v.value === 'false';
+    if (isMap(v) || isSeq(v)) return v.items.length === 0;
+    return false;
+  }
+
+  /** Applies the policy of DM keys this project does not act on: each one present is either
+   * accepted with a warning that says why it changes nothing, or refused (unless its value asks
+   * for nothing) with what to do instead. Never silently ignored. */
+  policy(keys: Readonly<Record<string, KeyPolicy>>): void {
+    for (const [key, p] of Object.entries(keys)) {
+      const v = this.get(key);
+      if (v === undefined) continue;
+      if ('warn' in p) this.warnings.push(`${this.file}: ${this.where(key, v)} ${p.warn}`);
+      else if (!(p.inert ?? ((r: Reader) => r.empty(key)))(this))
+        this.fail(key, v, `${p.refuse} is not supported yet`, p.fix);
+    }
   }
 
   /** Rejects keys that were not read, except those in `ignored` (accepted DM keys we don't use). */
