@@ -10,10 +10,22 @@ import { call, type Route } from '../api/http.js';
 import { encryptPassword } from '../task/encrypt.js';
 import { parseSourceConfig, parseTaskConfig } from '../task/config.js';
 import { configError } from '../task/yaml.js';
+import { VERSION } from './version.js';
 
 const program = new Command('dmctl')
   .option('--master-addr <host:port>', 'dm-master address (or DM_MASTER_ADDR)')
+  .option('--rpc-timeout <duration>', 'how long to wait for the master (e.g. 30s, 10m; default 10m)')
+  .version(VERSION, '-V, --version')
   .showHelpAfterError();
+
+/** `--rpc-timeout` in ms (DM's default: 10 minutes). */
+function rpcTimeout(): number {
+  const t = program.opts<{ rpcTimeout?: string }>().rpcTimeout;
+  if (!t) return 600_000;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(t.trim());
+  if (!m) throw new DMError(ERR.dmctlUsage, `--rpc-timeout '${t}' is not a duration; write e.g. 30s or 10m`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}
 
 function masterAddr(): string {
   const a = (program.opts<{ masterAddr?: string }>().masterAddr ?? process.env.DM_MASTER_ADDR ?? '').replace(
@@ -39,7 +51,7 @@ async function request(
   const addr = masterAddr();
   let answer: Answer;
   try {
-    answer = shape(await call<Answer>(addr, method, path, body, 120_000, 'dm-master'));
+    answer = shape(await call<Answer>(addr, method, path, body, rpcTimeout(), 'dm-master'));
   } catch (e) {
     if (e instanceof DMError)
       throw new DMError(specOf(e.code) ?? ERR.unreachable, {
@@ -72,7 +84,23 @@ async function taskName(arg: string): Promise<string> {
   return /\.ya?ml$/i.test(arg) ? (await taskFile(arg)).name : arg;
 }
 
-const sourcesOpt = ['-s, --source <id...>', 'only these sources'] as const;
+/** DM's -s/--source: one value per flag, repeatable, each comma-separated (`-s a,b -s c`); unlike a
+ * variadic option it never swallows the task name after it (`query-status -s a task`). */
+function collectSources(v: string, prev: string[] = []): string[] {
+  return [
+    ...prev,
+    ...v
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  ];
+}
+
+const sourcesOpt = [
+  '-s, --source <id>',
+  'only these sources (repeatable, comma-separated)',
+  collectSources,
+] as const;
 
 program
   .command('operate-source')
@@ -123,13 +151,54 @@ for (const [name, op, what] of [
   program
     .command(name)
     .description(what)
-    .argument('<task-name-or-file>')
+    .argument(
+      op === 'stop' ? '<task-name-or-file>' : '[task-name-or-file]',
+      'the task (pause/resume: or every task of -s)',
+    )
     .option(...sourcesOpt)
-    .action(async (arg: string, o: { source?: string[] }) =>
-      request('POST', `/api/v1/tasks/${encodeURIComponent(await taskName(arg))}/${op}`, {
-        sources: o.source,
-      }),
+    .action(async (arg: string | undefined, o: { source?: string[] }) => {
+      if (arg) {
+        return request('POST', `/api/v1/tasks/${encodeURIComponent(await taskName(arg))}/${op}`, {
+          sources: o.source,
+        });
+      }
+      if (!o.source?.length)
+        throw new DMError(
+          ERR.dmctlUsage,
+          `${name} needs a task name, or -s <source> for every task of the source`,
+        );
+      return everyTaskOf(o.source, op);
+    });
+}
+
+/** pause-task / resume-task -s <source> without a task: the operation on every task of those
+ * sources (each answered in turn). */
+async function everyTaskOf(sources: string[], op: string): Promise<void> {
+  const list = await call<{ tasks?: Array<{ taskName: string; sources: string[] }> }>(
+    masterAddr(),
+    'GET',
+    '/api/v1/status',
+    undefined,
+    rpcTimeout(),
+    'dm-master',
+  );
+  const tasks = (list.tasks ?? []).filter((t) => t.sources.some((s) => sources.includes(s)));
+  if (!tasks.length) {
+    process.stdout.write(
+      JSON.stringify(
+        { result: false, msg: `no task runs on source ${sources.join(', ')}`, sources: [] },
+        null,
+        4,
+      ) + '\n',
     );
+    process.exitCode = 1;
+    return;
+  }
+  for (const t of tasks) {
+    await request('POST', `/api/v1/tasks/${encodeURIComponent(t.taskName)}/${op}`, {
+      sources: t.sources.filter((s) => sources.includes(s)),
+    });
+  }
 }
 
 program
@@ -176,7 +245,32 @@ program
 program
   .command('list-member')
   .description('the master and the workers (free, bound or offline)')
-  .action(() => request('GET', '/api/v1/members'));
+  .option('--leader', 'only the leader')
+  .option('--master', 'only the masters')
+  .option('--worker', 'only the workers')
+  .option('-n, --name <name>', 'only these members (repeatable, comma-separated)', collectSources)
+  .action((o: { leader?: boolean; master?: boolean; worker?: boolean; name?: string[] }) =>
+    request('GET', '/api/v1/members', undefined, (a) => members(a, o)),
+  );
+
+/** DM's list-member filters: the kinds asked for (all when none), the members named. */
+function members(
+  a: Answer,
+  o: { leader?: boolean; master?: boolean; worker?: boolean; name?: string[] },
+): Answer {
+  if (a.result === false || !Array.isArray(a.members)) return a;
+  const kinds = (['leader', 'master', 'worker'] as const).filter((k) => o[k]);
+  const named = (m: { name?: string }) => !o.name?.length || o.name.includes(m.name ?? '');
+  a.members = (a.members as Array<Record<string, Record<string, unknown>>>)
+    .filter((m) => !kinds.length || kinds.some((k) => k in m))
+    .map((m) => {
+      const [k, v] = Object.entries(m)[0];
+      if (k === 'leader') return m;
+      const list = (v[`${k}s`] as Array<{ name?: string }>) ?? [];
+      return { [k]: { ...v, [`${k}s`]: list.filter(named) } };
+    });
+  return a;
+}
 
 program
   .command('get-config')
@@ -240,15 +334,23 @@ for (const [name, op, what] of [
   program
     .command(name)
     .description(what)
-    .requiredOption('-s, --source <id...>', 'the sources (with enable-relay)')
+    .requiredOption(
+      '-s, --source <id>',
+      'the sources (with enable-relay; repeatable, comma-separated)',
+      collectSources,
+    )
     .action((o: { source: string[] }) => request('POST', `/api/v1/relay/${op}`, { sources: o.source }));
 }
 
 program
   .command('purge-relay')
   .description('remove relay files before --filename (never ones a subtask still needs)')
-  .requiredOption('-s, --source <id...>', 'the sources (with enable-relay)')
-  .requiredOption('--filename <file>', 'relay files before this binlog file are removed')
+  .requiredOption(
+    '-s, --source <id>',
+    'the sources (with enable-relay; repeatable, comma-separated)',
+    collectSources,
+  )
+  .requiredOption('-f, --filename <file>', 'relay files before this binlog file are removed')
   .option('--sub-dir <dir>', 'the relay sub-directory of --filename (default: the current one)')
   .action((o: { source: string[]; filename: string; subDir?: string }) =>
     request('POST', '/api/v1/relay/purge', { sources: o.source, filename: o.filename, subDir: o.subDir }),
@@ -262,7 +364,15 @@ program
     process.stdout.write(encryptPassword(p) + '\n');
   });
 
-program.parseAsync().catch((e: unknown) => {
+/** DM's boolean flags also take `=true` / `=false` (`start-task --remove-meta=true`). */
+function booleanForms(argv: string[]): string[] {
+  return argv.flatMap((a) => {
+    const m = /^(--[a-z][a-z-]*)=(true|false)$/.exec(a);
+    return !m ? [a] : m[2] === 'true' ? [m[1]] : [];
+  });
+}
+
+program.parseAsync(booleanForms(process.argv)).catch((e: unknown) => {
   process.stderr.write(`error: ${e instanceof Error ? e.toString().replace(/^Error: /, '') : String(e)}\n`);
   process.exit(1);
 });

@@ -353,6 +353,58 @@ test('an all-mode task over two sources: start, pause, resume, stop, start again
   await equal();
 });
 
+test("dmctl takes DM's command-line forms: -s before the task, comma lists, no task with -s, =true, -f, list-member filters", async () => {
+  const stageOf = async (src: string) =>
+    (await status('shop')).workers.find((w) => w.source === src)?.subTaskStatus[0]?.stage;
+  // -s before the task name is the task, not the task list
+  const one = await dmctl(master.addr, 'query-status', '-s', 's1', 'shop');
+  assert.equal(one.code, 0, one.stdout + one.stderr);
+  assert.deepEqual(
+    (one.json as unknown as QueryStatus).workers.map((w) => w.source),
+    ['s1'],
+  );
+  const both = await dmctl(master.addr, 'query-status', '-s', 's1,s2', 'shop');
+  assert.deepEqual((both.json as unknown as QueryStatus).workers.map((w) => w.source).sort(), ['s1', 's2']);
+  // pause-task / resume-task -s without a task: every task of the source
+  const p = await dmctl(master.addr, 'pause-task', '-s', 's1');
+  assert.equal(p.code, 0, p.stdout + p.stderr);
+  await waitFor('s1 paused', async () => (await stageOf('s1')) === 'Paused');
+  assert.equal(await stageOf('s2'), 'Running');
+  assert.equal((await dmctl(master.addr, 'resume-task', '-s', 's1')).code, 0);
+  await subtasksIn('shop', 'Running', 'Sync');
+  // stop-task -s src task stops that source's subtask only
+  const st = await dmctl(master.addr, 'stop-task', '-s', 's2', 'shop');
+  assert.equal(st.code, 0, st.stdout + st.stderr);
+  await waitFor('s2 stopped', async () => (await stageOf('s2')) === 'Stopped');
+  assert.equal(await stageOf('s1'), 'Running');
+  const rest = await dmctl(master.addr, 'stop-task', '-s', 's1', 'shop');
+  assert.equal(rest.code, 0, rest.stdout + rest.stderr);
+  await subtasksIn('shop', 'Stopped');
+  // a boolean flag with =false (or =true) as DM allows
+  const again = await dmctl(master.addr, 'start-task', '--remove-meta=false', files['task.yaml']);
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  await subtasksIn('shop', 'Running', 'Sync');
+  await caughtUp('shop');
+  await equal();
+  // list-member --worker / --leader / -n
+  const w = await dmctl(master.addr, 'list-member', '--worker');
+  const kinds = (w.json.members as Array<Record<string, unknown>>).map((m) => Object.keys(m)[0]);
+  assert.deepEqual(kinds, ['worker']);
+  const named = await dmctl(master.addr, 'list-member', '--worker', '-n', 'w1');
+  const ws = (named.json.members as Array<{ worker: { workers: Array<{ name: string }> } }>)[0].worker
+    .workers;
+  assert.deepEqual(
+    ws.map((x) => x.name),
+    ['w1'],
+  );
+  // purge-relay -f is DM's short form (these sources have no relay: the master says so)
+  const purge = await dmctl(master.addr, 'purge-relay', '-s', 's1', '-f', 'mysql-bin.000001');
+  assert.doesNotMatch(purge.stderr, /unknown option/);
+  assert.match(purge.stdout + purge.stderr, /relay/);
+  const v = await dmctl(undefined, '-V');
+  assert.match(v.stdout, /^\d+\.\d+\.\d+/);
+});
+
 test('a killed worker is reported offline; restarted, it continues from its checkpoint', async () => {
   const q = await status('shop');
   const w1source = q.workers.find((w) => w.worker === workers.w1.addr)!.source!;
