@@ -244,8 +244,12 @@ function parseSize(r: Reader, key: string, def: number): number {
   if (!r.has(key)) return def;
   const s = r.string(key).trim();
   const m = /^(\d+)\s*(m|mb|mib)?$/i.exec(s);
-  if (!m || Number(m[1]) <= 0) {
-    throw configError(r.file, `'${r.path}.${key}' is '${s}'`, `Write a size in MB, e.g. '${key}: 64'.`);
+  if (!m) {
+    throw configError(
+      r.file,
+      `'${r.path}.${key}' is '${s}'`,
+      `Write a size in MB, e.g. '${key}: 64' (0: no limit).`,
+    );
   }
   return Number(m[1]);
 }

@@ -14,6 +14,11 @@ export interface ProcessError {
   Workaround: string;
   /** Whether retrying can heal it (auto-resume only retries these). */
   retryable: boolean;
+  /** DM v2's: how grave (low, medium, high), the message, and the cause below it (e.g. the server's
+   * error text), beside the seed's Type and msg. */
+  ErrLevel?: 'low' | 'medium' | 'high';
+  Message?: string;
+  RawCause?: string;
 }
 
 export interface ProcessResult {

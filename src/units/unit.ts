@@ -82,6 +82,9 @@ export function toProcessError(e: unknown): ProcessError {
       ErrScope: e.scope,
       Workaround: e.workaround,
       retryable: e.retryable,
+      ErrLevel: e.scope === 'config' ? 'medium' : 'high',
+      Message: e.message,
+      RawCause: rawCause(e.cause),
     };
   }
   const msg = e instanceof Error ? e.message : String(e);
@@ -93,7 +96,16 @@ export function toProcessError(e: unknown): ProcessError {
     ErrScope: ERR.unknown.scope,
     Workaround: ERR.unknown.workaround,
     retryable: isRetryableServerError(e),
+    ErrLevel: 'high',
+    Message: msg,
+    RawCause: rawCause(e instanceof Error ? e.cause : undefined),
   };
+}
+
+/** DM's RawCause: the error below (a server's or the socket's), as text. */
+function rawCause(c: unknown): string {
+  if (c === undefined || c === null) return '';
+  return c instanceof Error ? c.message : String(c);
 }
 
 export function okResult(isCanceled = false): ProcessResult {

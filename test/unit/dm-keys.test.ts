@@ -233,3 +233,9 @@ test('master and worker TOML: DM keys with no effect are warned of; several mast
     /'initial-cluster': several is not supported yet/,
   );
 });
+
+test('values DM allows load: chunk-filesize 0 (no limit)', () => {
+  const t = parseTaskConfig(taskWith('mydumper', 'chunk-filesize', 0));
+  assert.equal(t.mysqlInstances[0].mydumper.chunkFilesize, 0);
+  assert.deepEqual(t.warnings, []);
+});

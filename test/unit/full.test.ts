@@ -95,6 +95,14 @@ test('chunks cover the key range exactly once; small or keyless tables stay whol
     10,
   );
   assert.equal(chunkCount({ splitColumn: 'id', min: 5n, max: 7n, estimatedRows: 3e6, dataBytes: 1e9 }, o), 3);
+  // chunk-filesize 0 (DM: no size limit): parallel chunks by threads only, never one per byte
+  assert.equal(
+    chunkCount(
+      { splitColumn: 'id', min: 0n, max: 10n ** 9n, estimatedRows: 3e6, dataBytes: 1e9 },
+      { ...o, chunkBytes: 0 },
+    ),
+    o.threads * 2,
+  );
   const big = chunkConditions(
     { splitColumn: 'id', min: -(2n ** 63n), max: 2n ** 63n - 1n, estimatedRows: 100, dataBytes: 1 },
     { ...o, rows: 50 },
@@ -266,4 +274,21 @@ test('block-allow lists: wildcards, regexes, do/ignore of schemas and tables, sy
   const ig = blockAllowFilter({ doDbs: [], ignoreDbs: ['tmp*'], doTables: [], ignoreTables: [] });
   assert.ok(!ig.schema('tmp1'));
   assert.ok(ig.table('app', 'x'));
+});
+
+test("query-status errors carry DM v2's ErrLevel, Message and RawCause beside the seed's Type and msg", () => {
+  const e = toProcessError(
+    new DMError(ERR.execSQL, {
+      message: "Error 1062: Duplicate entry '1'",
+      cause: new ServerError(1062, '23000', "Duplicate entry '1' for key 'PRIMARY'"),
+    }),
+  );
+  assert.equal(e.Type, 'ExecSQL');
+  assert.equal(e.msg, "Error 1062: Duplicate entry '1'");
+  assert.equal(e.Message, e.msg);
+  assert.equal(e.ErrCode, 10006);
+  assert.equal(e.ErrClass, 'database');
+  assert.equal(e.ErrLevel, 'high');
+  assert.match(e.RawCause!, /Duplicate entry '1' for key 'PRIMARY'/);
+  assert.equal(toProcessError(new Error('boom')).RawCause, '');
 });

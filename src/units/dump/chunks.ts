@@ -29,7 +29,8 @@ export function chunkCount(t: TableShape, o: ChunkOptions): number {
   if (o.rows > 0) n = Math.ceil(t.estimatedRows / o.rows);
   else {
     if (t.estimatedRows < MIN_SPLIT_ROWS) return 1;
-    n = Math.max(o.threads * 2, Math.ceil(t.dataBytes / o.chunkBytes));
+    // chunk-filesize 0: no size limit (DM's); the table is still read in parallel chunks
+    n = o.chunkBytes > 0 ? Math.max(o.threads * 2, Math.ceil(t.dataBytes / o.chunkBytes)) : o.threads * 2;
   }
   n = Math.min(n, 10_000);
   if (BigInt(n) > span) n = Number(span);

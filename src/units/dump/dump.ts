@@ -371,7 +371,7 @@ export class DumpUnit implements Unit {
             this.finishedRows++;
             if (stmtBytes + t.insertHead.length >= md.statementSize) {
               endStatement();
-              if (fileBytes + out.len >= chunkBytes) await closeFile();
+              if (chunkBytes > 0 && fileBytes + out.len >= chunkBytes) await closeFile();
             }
             if (out.len >= FLUSH_BYTES) await flush();
           }
