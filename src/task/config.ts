@@ -300,6 +300,10 @@ const LOADER_POLICY: Readonly<Record<string, KeyPolicy>> = Object.fromEntries(
     'compress-kv-pairs',
     'pd-addr',
     'sorting-dir-physical',
+    // their names before DM v6.0
+    'sorting-dir',
+    'disk-quota',
+    'checksum',
   ].map((k) => [k, PHYSICAL]),
 );
 
@@ -338,6 +342,13 @@ const SOURCE_POLICY: Readonly<Record<string, KeyPolicy>> = {
     inert: (r) => r.bool('enable', true),
   },
   'meta-dir': { warn: 'is deprecated by DM and has no effect' },
+  'auto-fix-gtid': { warn: 'is deprecated by DM and has no effect' },
+  charset: {
+    refuse: "a connection charset other than utf8mb4 ('charset')",
+    fix: 'Remove charset: every connection uses utf8mb4, and text is copied as the upstream stored it.',
+    inert: (r) => ['', 'utf8mb4'].includes(r.string('charset', '').toLowerCase()),
+  },
+  tracer: { warn: "has no effect: DM's tracer is not here (logs and query-status show the progress)" },
 };
 
 function readMydumper(r: Reader | undefined, base: MydumperConfig): MydumperConfig {
@@ -348,7 +359,8 @@ function readMydumper(r: Reader | undefined, base: MydumperConfig): MydumperConf
     rows: r.int('rows', base.rows, 0),
     where: r.string('where', base.where),
     skipTzUtc: r.bool('skip-tz-utc', base.skipTzUtc),
-    statementSize: r.int('statement-size', base.statementSize, 4096, 256 << 20),
+    // 0 (DM's get-config output when unset): the default
+    statementSize: r.int('statement-size', base.statementSize, 0, 256 << 20) || base.statementSize,
     extraArgs: extraArgs(r, base.extraArgs),
   };
   r.policy(MYDUMPER_POLICY);
@@ -359,9 +371,17 @@ function readMydumper(r: Reader | undefined, base: MydumperConfig): MydumperConf
 function readLoader(r: Reader | undefined, base: LoaderConfig): LoaderConfig {
   if (!r) return base;
   const dup: readonly OnDuplicate[] = ['replace', 'error', 'ignore'];
-  const onDuplicate = r.has('on-duplicate-logical')
-    ? r.oneOf('on-duplicate-logical', dup)
-    : r.oneOf('on-duplicate', dup, base.onDuplicate);
+  // on-duplicate is DM's older name of on-duplicate-logical, which wins when both are set ("" is
+  // what DM's get-config writes for the unused one)
+  const legacy = r.string('on-duplicate', '') === '' ? undefined : r.oneOf('on-duplicate', dup);
+  const logical =
+    r.string('on-duplicate-logical', '') === '' ? undefined : r.oneOf('on-duplicate-logical', dup);
+  if (legacy && logical && legacy !== logical) {
+    r.warnings.push(
+      `${r.file}: '${r.path}.on-duplicate' (${legacy}) is overridden by on-duplicate-logical (${logical}), as in DM`,
+    );
+  }
+  const onDuplicate = logical ?? legacy ?? base.onDuplicate;
   const importMode = r.oneOf('import-mode', ['sql', 'logical', 'loader'] as const, base.importMode);
   const c: LoaderConfig = {
     poolSize: r.int('pool-size', base.poolSize, 1, 512),
@@ -520,8 +540,10 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
       `Use 1-${MAX_TASK_NAME} letters, digits, "_" or "-": it names the checkpoint tables (\`<name>${LONGEST_META_SUFFIX}\`), and MySQL allows 64 characters in a table name.`,
     );
   }
+  // is-sharding is DM's older switch: shard-mode wins when set (as in DM)
+  const isSharding = r.bool('is-sharding', false);
   let shardMode = r.oneOf('shard-mode', ['', 'pessimistic', 'optimistic'] as const, '');
-  if (!shardMode && r.bool('is-sharding', false)) shardMode = 'pessimistic';
+  if (!shardMode && isSharding) shardMode = 'pessimistic';
   const target = r.map('target-database');
   if (!target)
     throw configError(
@@ -581,17 +603,21 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
     }
     return rule;
   });
-  const balKey = r.has('block-allow-list') ? 'block-allow-list' : 'black-white-list';
-  const blockAllowList = named(r, balKey, (m): BAList => {
-    const l = {
-      doDbs: patternList(m, 'do-dbs'),
-      ignoreDbs: patternList(m, 'ignore-dbs'),
-      doTables: tableRefs(m, 'do-tables'),
-      ignoreTables: tableRefs(m, 'ignore-tables'),
-    };
-    m.done([]);
-    return l;
-  });
+  const readBal = (key: string) =>
+    named(r, key, (m): BAList => {
+      const l = {
+        doDbs: patternList(m, 'do-dbs'),
+        ignoreDbs: patternList(m, 'ignore-dbs'),
+        doTables: tableRefs(m, 'do-tables'),
+        ignoreTables: tableRefs(m, 'ignore-tables'),
+      };
+      m.done([]);
+      return l;
+    });
+  // black-white-list is DM's older name, used when block-allow-list is empty (as in DM)
+  const bal = readBal('block-allow-list');
+  const bwl = readBal('black-white-list');
+  const blockAllowList = bal.size ? bal : bwl;
 
   const instances = r.mapList('mysql-instances');
   if (!instances.length) {
@@ -629,31 +655,41 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
       read: (x: Reader | undefined, b: T) => T,
       def: T,
     ): T => {
-      const n = m.optionalString(nameKey);
+      const n = m.optionalString(nameKey) || undefined;
+      const inline = m.map(inlineKey); // null (DM's get-config output) is absent
+      if (n !== undefined && inline) {
+        m.invalid(
+          inlineKey,
+          `and ${nameKey} are both set`,
+          `Keep one of them (DM refuses both too): ${nameKey} names a config of '${nameKey.replace('-config-name', 's')}'.`,
+        );
+      }
       if (n !== undefined) {
         refCheck(m, nameKey.replace('-config-name', 's'), n, pool, `'${m.path}.${nameKey}'`);
         return pool.get(n)!;
       }
-      return read(m.map(inlineKey), def);
+      return read(inline, def);
     };
     const inst: InstanceConfig = {
       sourceId,
       meta,
       routeRules: m.stringList('route-rules'),
       filterRules: m.stringList('filter-rules'),
-      blockAllowList: m.has('block-allow-list')
-        ? m.string('block-allow-list')
-        : m.string('black-white-list', ''),
+      // black-white-list is DM's older name; block-allow-list wins when both are set
+      blockAllowList:
+        [m.string('block-allow-list', ''), m.string('black-white-list', '')].find(Boolean) ?? '',
       mydumper: pick('mydumper-config-name', 'mydumper', mydumpers, readMydumper, DEFAULT_MYDUMPER),
       loader: pick('loader-config-name', 'loader', loaders, readLoader, DEFAULT_LOADER),
       syncer: pick('syncer-config-name', 'syncer', syncers, readSyncer, DEFAULT_SYNCER),
     };
-    if (m.has('mydumper-thread'))
-      inst.mydumper = { ...inst.mydumper, threads: m.int('mydumper-thread', 4, 1, 1024) };
-    if (m.has('loader-thread'))
-      inst.loader = { ...inst.loader, poolSize: m.int('loader-thread', 16, 1, 512) };
-    if (m.has('syncer-thread'))
-      inst.syncer = { ...inst.syncer, workerCount: m.int('syncer-thread', 16, 1, 1024) };
+    // DM's *-thread aliases win over the configs they name; 0 (DM's get-config output) is unset.
+    const thread = (key: string, max: number) => m.int(key, 0, 0, max) || undefined;
+    const mt = thread('mydumper-thread', 1024);
+    if (mt) inst.mydumper = { ...inst.mydumper, threads: mt };
+    const lt = thread('loader-thread', 512);
+    if (lt) inst.loader = { ...inst.loader, poolSize: lt };
+    const st = thread('syncer-thread', 1024);
+    if (st) inst.syncer = { ...inst.syncer, workerCount: st };
     for (const rr of inst.routeRules) refCheck(m, 'routes', rr, routes, `'${m.path}.route-rules'`);
     // Two rules with the same patterns claim the same tables: which one routes them is undefined.
     const claimed = new Map<string, string>();
