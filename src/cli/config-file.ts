@@ -2,7 +2,8 @@
 // key is an error naming the file and the nearest known key; flags given on the command line win.
 import { readFile } from 'node:fs/promises';
 import { parse } from 'smol-toml';
-import { closest, configError } from '../task/yaml.js';
+import { configError } from '../task/yaml.js';
+import { closest } from '../words.js';
 
 export type Settings = Record<string, string | number | boolean>;
 

@@ -382,6 +382,13 @@ function readLoader(r: Reader | undefined, base: LoaderConfig): LoaderConfig {
     );
   }
   const onDuplicate = logical ?? legacy ?? base.onDuplicate;
+  if (['physical', 'import-into'].includes(r.string('import-mode', '').toLowerCase())) {
+    r.invalid(
+      'import-mode',
+      `is '${r.string('import-mode')}', which is TiDB-only (TiDB Lightning's local backend, IMPORT INTO) and not supported`,
+      'Use import-mode: logical (SQL statements, the default; works on MySQL, MariaDB and TiDB).',
+    );
+  }
   const importMode = r.oneOf('import-mode', ['sql', 'logical', 'loader'] as const, base.importMode);
   const c: LoaderConfig = {
     poolSize: r.int('pool-size', base.poolSize, 1, 512),
@@ -597,7 +604,7 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
     };
     m.done([]);
     try {
-      eventFilter([[name, rule]]);
+      eventFilter([[name, rule]], false, (w) => r.warnings.push(`${file}: ${w}`));
     } catch (e) {
       throw configError(file, (e as Error).message, 'Fix the filter rule.');
     }

@@ -3,6 +3,7 @@
 // in DM, which decodes strictly) with the closest known key suggested.
 import { parseDocument, isMap, isScalar, isSeq, LineCounter, type Node, type Document } from 'yaml';
 import { DMError, ERR } from '../errors.js';
+import { closest } from '../words.js';
 
 export function configError(file: string, message: string, workaround: string): DMError {
   return new DMError(ERR.configFile, {
@@ -33,25 +34,6 @@ export function parseYaml(text: string, file: string): Reader {
     );
   }
   return new Reader(file, '', root, lineCounter);
-}
-
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length][b.length];
-}
-
-/** The known word nearest to a mistyped one, if it is near enough to be what was meant. */
-export function closest(word: string, known: readonly string[]): string | undefined {
-  return known
-    .map((c) => [c, editDistance(word, c)] as const)
-    .sort((a, b) => a[1] - b[1])
-    .find(([, d]) => d <= Math.max(2, word.length / 3))?.[0];
 }
 
 /** What happens to a DM key that has no effect here: a warning that says why, or a refusal (with

@@ -239,3 +239,30 @@ test('values DM allows load: chunk-filesize 0 (no limit)', () => {
   assert.equal(t.mysqlInstances[0].mydumper.chunkFilesize, 0);
   assert.deepEqual(t.warnings, []);
 });
+
+test("filter events: DM's finer ones refused with a sql-pattern to use; an unknown one drops its rule with a warning, as DM; a typo is an error", () => {
+  const withEvents = (events: string[]) =>
+    taskWith('task', 'filters', { f: { 'schema-pattern': 'd', events, action: 'Ignore' } }).replace(
+      '    block-allow-list: bal\n',
+      '    block-allow-list: bal\n    filter-rules: [f]\n',
+    );
+  assert.throws(
+    () => parseTaskConfig(withEvents(['drop column'])),
+    /event 'drop column' is not supported yet.*sql-pattern/,
+  );
+  const t = parseTaskConfig(withEvents(['some future event']));
+  assert.equal(t.warnings.length, 1);
+  assert.match(t.warnings[0], /filter rule 'f' is dropped: unknown event 'some future event' \(as DM does\)/);
+  assert.throws(
+    () => parseTaskConfig(withEvents(['insrt'])),
+    /unknown event 'insrt'; did you mean 'insert'\?/,
+  );
+});
+
+test('import-mode physical and import-into are refused as TiDB-only, naming the fix', () => {
+  for (const mode of ['physical', 'import-into'])
+    assert.throws(
+      () => parseTaskConfig(taskWith('loader', 'import-mode', mode)),
+      /'mysql-instances\[0\]\.loader\.import-mode' \(line \d+\) is '.*', which is TiDB-only.*Use import-mode: logical|TiDB-only/,
+    );
+});
