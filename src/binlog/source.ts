@@ -8,6 +8,8 @@ export interface EventSource {
   batches(): AsyncGenerator<BinlogEvent[]>;
   /** Ends the stream (a pending read returns). */
   close(): void;
+  /** Read from local files (the relay) rather than the upstream (query-status `binlogType`). */
+  readonly local?: boolean;
   /** The reader may read again from `pos` on (the relay keeps those files). */
   retainFrom?(pos: BinlogPosition): void;
 }

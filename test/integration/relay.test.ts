@@ -187,6 +187,8 @@ test('relay: files equal the upstream through FLUSH LOGS, a large transaction, D
   // Purging: never the file being written, never what the subtask still needs.
   const files = (await readdir(join(relayDir, rs.relaySubDir))).filter((x) => /\.\d+$/.test(x)).sort();
   await assert.rejects(relay.purge('mysql-bin.999999'), /the relay writes/);
+  // Sync read the relay's files: DM v2's binlogType says so
+  assert.equal((st.status().sync as { binlogType: string }).binlogType, 'local');
   await st.pause();
   const needed = (st.status().sync as { syncerBinlog: string }).syncerBinlog.replace(/^\((\S+),.*$/, '$1');
   await up.exec('FLUSH BINARY LOGS');

@@ -97,6 +97,10 @@ test('DML: every row applied once, batched several upstream transactions per tar
   const st = r.unit.status();
   assert.equal(st.syncerBinlog, `(${s.file}, ${s.pos})`);
   assert.equal(st.synced, true);
+  // DM v2's fields beside the seed's: 60 row changes of replicated tables, read from the upstream
+  assert.equal(st.totalRows, '60');
+  assert.match(String(st.recentRps), /^\d+$/);
+  assert.equal(st.binlogType, 'remote');
   // the checkpoint rows (each applier's, written with its commits) say all of it is applied:
   // a new process applies nothing again
   const statements = target.log.length;

@@ -15,6 +15,7 @@ import type { RelayUnit } from './relay.js';
 const CHUNK = 1 << 20;
 
 export class RelayReader implements EventSource {
+  readonly local = true;
   private closed = false;
   private wake?: () => void;
   /** MariaDB: the GTIDs passed so far, to skip what a new upstream server sends again. */

@@ -23,6 +23,10 @@ export interface ErrorOp {
 export class SyncState {
   readonly lwm = new LowWaterMark();
   readonly rate = new EventRate();
+  /** Row changes of replicated tables handed to the appliers. */
+  readonly rows = new EventRate();
+  /** Where the run reads the binlog: the relay's files ('local') or the upstream ('remote'). */
+  binlogType: 'local' | 'remote' | '' = '';
   /** The upstream's position, and when it was read (ms). */
   master?: { pos: BinlogPosition; gtid: string };
   masterAt = 0;

@@ -84,6 +84,7 @@ export class SyncRun {
   private async open(): Promise<void> {
     const { c } = this;
     c.state.rate.start(Date.now());
+    c.state.rows.start(Date.now());
     this.target = await this.connect(() => c.edges.target());
     try {
       await c.checkpoint.prepare(this.target);
@@ -134,6 +135,7 @@ export class SyncRun {
       byGtid: this.from.byGtid,
       rowColumns: c.compiler.rowColumns,
     });
+    c.state.binlogType = this.source.local ? 'local' : 'remote';
     if (this.signal.aborted) this.source.close();
   }
 
@@ -228,6 +230,7 @@ export class SyncRun {
         if (this.failure) return;
       }
       state.rate.sample(Date.now());
+      state.rows.sample(Date.now());
       if (this.failure) return;
     }
   }
@@ -314,6 +317,7 @@ export class SyncRun {
     const compiled = await this.c.compiler.compile(txn, this.tracker);
     txn.rows = []; // compiled: the decoded rows need not live until the commit
     if (!compiled) return this.c.state.lwm.complete(txn);
+    this.c.state.rows.total += compiled.changes.length;
     const sy = this.c.cfg.instance.syncer;
     this.pool!.enqueue(txn, compiled, this.c.state.safeMode, sy.compact || sy.multipleRows);
   }

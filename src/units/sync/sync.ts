@@ -137,6 +137,7 @@ export class SyncUnit implements Unit {
     const now = Date.now();
     if (!this.running) this.refreshMaster();
     const tps = state.rate.tps(now);
+    const rps = state.rows.tps(now);
     const { synced, secondsBehind } = lag({
       now,
       lwm: lwm && upstreamPos(lwm.pos),
@@ -157,6 +158,11 @@ export class SyncUnit implements Unit {
       ...(shard?.status() ?? { blockingDDLs: [], unresolvedGroups: [] }),
       synced,
       secondsBehindMaster: String(secondsBehind),
+      // DM v2's, beside the seed's
+      totalRows: String(state.rows.total),
+      totalRps: String(rps.total),
+      recentRps: String(rps.recent),
+      binlogType: state.binlogType,
     };
   }
 
