@@ -3,21 +3,10 @@
 //   dm-worker --name worker1 --worker-addr 127.0.0.1:8262 --join 127.0.0.1:8261
 //   dm-worker --config worker.toml
 import { DMError, ERR } from '../errors.js';
-import { fatal, TLS_REFUSED } from './config-file.js';
+import { fatal } from './config-file.js';
+import { WORKER_DEFAULTS, WORKER_REFUSED, WORKER_WARNED } from './daemon-keys.js';
 import { closeOnSignal, daemonCommand, settings } from './daemon.js';
 import { startWorker } from './serve.js';
-
-const DEFAULTS = {
-  name: '',
-  'worker-addr': '127.0.0.1:8262',
-  'advertise-addr': '',
-  join: '',
-  'keepalive-ttl': 10,
-  'relay-dir': '',
-};
-const WARNED = {
-  'relay-keepalive-ttl': 'has no effect: the relay runs while its source is bound to this worker',
-};
 
 async function main(): Promise<void> {
   const cmd = daemonCommand('dm-worker')
@@ -27,7 +16,7 @@ async function main(): Promise<void> {
     .option('--join <host:port>', 'the dm-master to register with')
     .option('--keepalive-ttl <seconds>', 'offline after this long without heartbeats (default 10)', Number)
     .option('--relay-dir <dir>', "where relay logs go (<dir>/<source-id>; default: the source's relay-dir)");
-  const { s, log } = await settings(cmd, DEFAULTS, WARNED, TLS_REFUSED);
+  const { s, log } = await settings(cmd, WORKER_DEFAULTS, WORKER_WARNED, WORKER_REFUSED);
   if (!s.join)
     throw new DMError(
       ERR.dmctlUsage,

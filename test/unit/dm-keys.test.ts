@@ -266,3 +266,94 @@ test('import-mode physical and import-into are refused as TiDB-only, naming the 
       /'mysql-instances\[0\]\.loader\.import-mode' \(line \d+\) is '.*', which is TiDB-only.*Use import-mode: logical|TiDB-only/,
     );
 });
+
+test('every DM dm-master.toml / dm-worker.toml key is used, warned of, or refused', async () => {
+  const {
+    MASTER_DEFAULTS,
+    MASTER_REFUSED,
+    MASTER_REFUSED_IF,
+    MASTER_WARNED,
+    WORKER_DEFAULTS,
+    WORKER_REFUSED,
+    WORKER_WARNED,
+  } = await import('../../src/cli/daemon-keys.js');
+  const dir = await mkdtemp(join(tmpdir(), 'dm-ts-toml-'));
+  const master: [string, string, Class][] = [
+    ['name', '"m1"', 'implemented'],
+    ['log-level', '"debug"', 'implemented'],
+    ['log-file', '"m.log"', 'implemented'],
+    ['master-addr', '":8261"', 'implemented'],
+    ['advertise-addr', '"127.0.0.1:8261"', 'implemented'],
+    ['data-dir', '"./m1"', 'implemented'],
+    ['peer-urls', '"http://127.0.0.1:8291"', 'warned'],
+    ['advertise-peer-urls', '"http://127.0.0.1:8291"', 'warned'],
+    ['initial-cluster', '"m1=http://127.0.0.1:8291,m2=http://127.0.0.1:8292"', 'refused'],
+    ['initial-cluster-state', '"new"', 'warned'],
+    ['join', '"127.0.0.1:8261"', 'refused'],
+    ['max-txn-ops', '2048', 'warned'],
+    ['max-request-bytes', '1572864', 'warned'],
+    ['auto-compaction-mode', '"periodic"', 'warned'],
+    ['auto-compaction-retention', '"1h"', 'warned'],
+    ['quota-backend-bytes', '2147483648', 'warned'],
+    ['openapi', 'true', 'refused'],
+    ['v1-sources-path', '"./v1"', 'refused'],
+    ['secret-key-path', '"./key"', 'refused'],
+    ['ssl-ca', '"ca.pem"', 'refused'],
+    ['ssl-cert', '"cert.pem"', 'refused'],
+    ['ssl-key', '"key.pem"', 'refused'],
+    ['cert-allowed-cn', '["dm"]', 'refused'],
+    ['rpc-timeout', '"30s"', 'warned'],
+    ['rpc-rate-limit', '10.0', 'warned'],
+    ['rpc-rate-burst', '40', 'warned'],
+  ];
+  const worker: [string, string, Class][] = [
+    ['name', '"w1"', 'implemented'],
+    ['log-level', '"info"', 'implemented'],
+    ['log-file', '"w.log"', 'implemented'],
+    ['worker-addr', '":8262"', 'implemented'],
+    ['advertise-addr', '"127.0.0.1:8262"', 'implemented'],
+    ['join', '"127.0.0.1:8261"', 'implemented'],
+    ['keepalive-ttl', '60', 'implemented'],
+    ['relay-keepalive-ttl', '1800', 'warned'],
+    ['relay-dir', '"./relay"', 'implemented'],
+    ['ssl-ca', '"ca.pem"', 'refused'],
+    ['ssl-cert', '"cert.pem"', 'refused'],
+    ['ssl-key', '"key.pem"', 'refused'],
+    ['cert-allowed-cn', '["dm"]', 'refused'],
+  ];
+  const wrong: string[] = [];
+  for (const [who, keys, known, warned, refused, refusedIf] of [
+    [
+      'master',
+      master,
+      Object.keys({ 'log-level': '', 'log-file': '', ...MASTER_DEFAULTS }),
+      MASTER_WARNED,
+      MASTER_REFUSED,
+      MASTER_REFUSED_IF,
+    ],
+    [
+      'worker',
+      worker,
+      Object.keys({ 'log-level': '', 'log-file': '', ...WORKER_DEFAULTS }),
+      WORKER_WARNED,
+      WORKER_REFUSED,
+      {},
+    ],
+  ] as const) {
+    for (const [key, value, expected] of keys) {
+      const f = join(dir, `${who}-${key}.toml`);
+      await writeFile(f, `${key} = ${value}\n`);
+      const warnings: string[] = [];
+      let got: Class;
+      try {
+        await readToml(f, [...known], warned, refused, warnings, refusedIf);
+        got = warnings.some((w) => w.includes(`'${key}'`)) ? 'warned' : 'implemented';
+      } catch (e) {
+        assert.match((e as Error).message, new RegExp(`'${key}'`), `${who} ${key}`);
+        got = 'refused';
+      }
+      if (got !== expected) wrong.push(`${who} ${key}: ${got}, expected ${expected}`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+});
