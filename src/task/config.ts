@@ -124,11 +124,11 @@ export interface SubTaskConfig extends Omit<TaskConfig, 'mysqlInstances'> {
 // for nothing, with what to do instead. None is ignored without a word.
 const ONLINE_DDL_WARNING =
   "is not supported yet: the online schema change tools' ghost tables (gh-ost '_t_gho', pt-osc '_t_new') are replicated as ordinary tables and their cut-over RENAME as a DDL, which keeps the target equal when the block-allow-list admits the ghost tables (otherwise the task pauses at the RENAME)";
-const NO_VALIDATOR = (r: Reader, key: string) =>
-  [...(r.map(key)?.keys() ?? [])].every((n) => {
-    const v = r.map(key)!.map(n);
-    return !v || v.optionalString('mode') === undefined || v.string('mode') === 'none';
-  });
+/** Every validator has mode none (or none is given). */
+const noValidator = (r: Reader) => {
+  const vs = r.map('validators');
+  return (vs?.keys() ?? []).every((n) => ['', 'none'].includes(vs!.map(n)?.string('mode', '') ?? ''));
+};
 
 export const TASK_POLICY: Readonly<Record<string, KeyPolicy>> = {
   'online-ddl': { warn: ONLINE_DDL_WARNING },
@@ -171,7 +171,7 @@ export const TASK_POLICY: Readonly<Record<string, KeyPolicy>> = {
   validators: {
     refuse: 'continuous validation (validators with a mode other than none)',
     fix: 'Set mode: none (or remove validators); compare the tables with sync-diff-inspector or pt-table-checksum instead.',
-    inert: (r) => NO_VALIDATOR(r, 'validators'),
+    inert: noValidator,
   },
   experimental: {
     warn: 'has no effect: the experimental async-checkpoint-flush is not needed (checkpoints are written with each commit)',

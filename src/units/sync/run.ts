@@ -244,7 +244,7 @@ export class SyncRun {
     }
     const op = this.c.errorOps.get(txn.endText);
     if (op) {
-      await this.barrier(txn, op.sqls);
+      await this.barrier(txn, op.sqls.length ? () => this.execAll(txn, op.sqls) : undefined);
       this.c.log.warn({ at: txn.endText, op: op.op, sqls: op.sqls }, `sync: binlog ${op.op} by the operator`);
       this.c.errorOps.delete(txn.endText);
       return false;
@@ -266,17 +266,28 @@ export class SyncRun {
     return true;
   }
 
-  /** Runs `sqls` (or `work`) alone on the target: after everything before is committed. */
-  private async barrier(txn: Txn, sqls: string[], work?: () => Promise<void>): Promise<void> {
-    if (sqls.length || work) {
+  /** Completes `txn` alone: after everything before it is committed, `work` (if any) runs on the
+   * target, then the checkpoint is saved. */
+  private async barrier(txn: Txn, work?: () => Promise<void>): Promise<void> {
+    if (work) {
       await this.drain();
       if (this.failure) throw this.failure;
-      for (const sql of sqls) await this.targetExec(txn, sql);
-      if (work) await this.serial(work);
+      await this.serial(work);
     }
     this.c.state.lwm.complete(txn);
     this.beyond.push(txn.endText);
     await this.saveGlobal();
+  }
+
+  /** Runs `sqls` of `txn` on the target (a barrier's work); an error in `tolerate` means done. */
+  private async execAll(txn: Txn, sqls: string[], tolerate: ReadonlySet<number> = new Set()): Promise<void> {
+    for (const sql of sqls) {
+      try {
+        await this.target.exec(sql);
+      } catch (e) {
+        if (!isServerError(e, tolerate)) throw this.failed(e, txn, sql);
+      }
+    }
   }
 
   private async shardDDL(txn: Txn): Promise<void> {
@@ -285,28 +296,17 @@ export class SyncRun {
       this.held++;
       return;
     }
-    const apply =
-      r.action === 'apply'
-        ? () =>
-            this.target.exec(r.sql).then(
-              () => undefined,
-              (e) => {
-                if (!isServerError(e, new Set(r.tolerate))) throw this.failed(e, txn, r.sql);
-              },
-            )
-        : undefined;
+    const apply = r.action === 'apply' ? () => this.execAll(txn, [r.sql], new Set(r.tolerate)) : undefined;
     forgetTables({ ...this.c, tracker: this.tracker }, txn.ddl!.info);
-    await this.barrier(txn, [], apply);
+    await this.barrier(txn, apply);
   }
 
   private async ddl(txn: Txn): Promise<void> {
     const replay = this.first;
-    const work = this.c.verdicts.admitsDDL(txn)
-      ? () => applyDDL({ ...this.c, target: this.target, tracker: this.tracker }, txn, replay)
-      : async () => undefined;
-    await this.barrier(txn, [], async () => {
+    const admitted = this.c.verdicts.admitsDDL(txn);
+    await this.barrier(txn, async () => {
       try {
-        await work();
+        if (admitted) await applyDDL({ ...this.c, target: this.target, tracker: this.tracker }, txn, replay);
       } catch (e) {
         throw this.failed(e, txn);
       }
