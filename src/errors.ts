@@ -439,6 +439,27 @@ export const ERR = {
     'Give this worker another --name.',
   ),
   // ---------------------------------------------------------------- scheduler (46xxx)
+  workerInvalidTransfer: m(
+    46006,
+    'scheduler',
+    'internal',
+    'transfer-source names a worker that does not exist, is offline or runs another source',
+    'Pick an online free worker (list-member --worker).',
+  ),
+  transferNeedsSync: m(
+    46019,
+    'scheduler',
+    'internal',
+    'transfer-source while a running subtask of the source is not in its Sync unit',
+    'Wait until the subtasks reach Sync, or pause-task them first.',
+  ),
+  relayWorkersWrongBound: m(
+    46021,
+    'scheduler',
+    'internal',
+    "start-relay / stop-relay names a worker that is not the source's",
+    'Omit the worker names: the relay runs on the worker the source is bound to.',
+  ),
   sourceExists: m(
     46007,
     'scheduler',

@@ -5,6 +5,7 @@ import type { Assignment } from '../worker/assignment.js';
 import type { Heartbeat, MasterLink } from '../worker/worker.js';
 import type { ShardReport } from '../shard/locks.js';
 import { answerError, call, type Route } from './http.js';
+import { BINLOG_OPS, type BinlogOp } from '../units/sync/operators.js';
 import { BadRequest, checkBody, type BodySpec } from './body.js';
 
 const list = (s: string | null): string[] => (s ? s.split(',').filter(Boolean) : []);
@@ -64,6 +65,15 @@ export function masterRoutes(m: () => Master): Route[] {
         m().stopSource(checkBody<{ ids: string[] }>(r.body, { ids: 'string[]' }, 'sources/stop').ids),
     },
     {
+      method: 'POST',
+      path: '/api/v1/sources/:id/transfer',
+      handler: (r) =>
+        m().transferSource(
+          r.params.id,
+          checkBody<{ worker: string }>(r.body, { worker: 'string' }, 'sources/transfer').worker,
+        ),
+    },
+    {
       method: 'GET',
       path: '/api/v1/sources',
       handler: async (r) => m().showSources(list(r.query.get('ids'))),
@@ -97,11 +107,13 @@ export function masterRoutes(m: () => Master): Route[] {
           { op: 'string?', sqls: 'string[]?', binlogPos: 'string?', ...SOURCES },
           'binlog',
         );
-        if (b.op !== undefined && b.op !== 'skip' && b.op !== 'replace')
-          throw new BadRequest(`binlog: body field 'op' must be 'skip' or 'replace', not '${b.op}'`);
+        if (b.op !== undefined && !BINLOG_OPS.includes(b.op as BinlogOp))
+          throw new BadRequest(
+            `binlog: body field 'op' must be one of ${BINLOG_OPS.join(', ')}, not '${b.op}'`,
+          );
         return m().handleError({
           task: r.params.name,
-          op: b.op ?? 'skip',
+          op: (b.op ?? 'skip') as BinlogOp,
           sqls: b.sqls ?? [],
           binlogPos: b.binlogPos,
           sources: b.sources,
@@ -127,12 +139,21 @@ export function masterRoutes(m: () => Master): Route[] {
       path: '/api/v1/relay/:op',
       handler: async (r) => {
         const op = r.params.op;
-        const b = checkBody<{ sources?: string[]; filename?: string; subDir?: string }>(
+        const b = checkBody<{ sources?: string[]; filename?: string; subDir?: string; workers?: string[] }>(
           r.body,
-          op === 'purge' ? { ...SOURCES, filename: 'string', subDir: 'string?' } : SOURCES,
+          op === 'purge'
+            ? { ...SOURCES, filename: 'string', subDir: 'string?' }
+            : op === 'start' || op === 'stop'
+              ? { ...SOURCES, workers: 'string[]?' }
+              : SOURCES,
           `relay/${op}`,
         );
         if (op === 'purge') return m().purgeRelay(b.sources ?? [], b.filename ?? '', b.subDir);
+        if (op === 'start' || op === 'stop') {
+          if (b.sources?.length !== 1)
+            throw new BadRequest(`relay/${op}: body field 'sources' must name one source`);
+          return m().switchRelay(op, b.sources[0], b.workers ?? []);
+        }
         if (op !== 'pause' && op !== 'resume')
           throw new DMError(ERR.badRequest, `unknown relay operation '${op}'`);
         return m().operateRelay(op, b.sources ?? []);
@@ -179,6 +200,7 @@ export function masterRoutes(m: () => Master): Route[] {
       path: '/api/v1/shard-ddl-locks/unlock',
       handler: async (r) => m().unlock(checkBody<{ id: string }>(r.body, { id: 'string' }, 'unlock').id),
     },
+    { method: 'GET', path: '/api/v1/configs', handler: async () => m().listConfigs() },
     {
       method: 'GET',
       path: '/api/v1/config/:type/:name',

@@ -5,6 +5,7 @@ import type { Assignment } from '../worker/assignment.js';
 import type { Worker } from '../worker/worker.js';
 import { answerError, call, type Route } from './http.js';
 import { BadRequest, checkBody } from './body.js';
+import { BINLOG_OPS } from '../units/sync/operators.js';
 
 /** `w` gives the worker (it is made once the server knows its port). */
 export function workerRoutes(w: () => Worker): Route[] {
@@ -37,9 +38,9 @@ export function workerRoutes(w: () => Worker): Route[] {
           { task: 'string', op: 'string', sqls: 'string[]?', binlogPos: 'string?' },
           'handle-error',
         );
-        if (b.op !== 'skip' && b.op !== 'replace')
+        if (!BINLOG_OPS.includes(b.op))
           throw new BadRequest(
-            `handle-error: body field 'op' must be 'skip' or 'replace', not '${String(b.op)}'`,
+            `handle-error: body field 'op' must be one of ${BINLOG_OPS.join(', ')}, not '${String(b.op)}'`,
           );
         return { result: true, msg: w().handleError(b.task, b.op, b.sqls ?? [], b.binlogPos) };
       },

@@ -3,104 +3,25 @@
 // and exits 0 when its `result` is true, 1 otherwise; a problem found before asking the master
 // (a bad file, an unreachable master) is one line on stderr and exit code 1.
 //   dmctl --master-addr 127.0.0.1:8261 <command> [args]
-import { DMError, ERR, specOf } from '../errors.js';
-import { readFile } from 'node:fs/promises';
-import { Command } from 'commander';
-import { call, type Route } from '../api/http.js';
+import { DMError, ERR } from '../errors.js';
+import { call } from '../api/http.js';
 import { encryptPassword } from '../task/encrypt.js';
-import { parseSourceConfig, parseTaskConfig } from '../task/config.js';
-import { configError } from '../task/yaml.js';
-import { VERSION } from './version.js';
-
-const program = new Command('dmctl')
-  .option('--master-addr <host:port>', 'dm-master address (or DM_MASTER_ADDR)')
-  .option('--rpc-timeout <duration>', 'how long to wait for the master (e.g. 30s, 10m; default 10m)')
-  .version(VERSION, '-V, --version')
-  .showHelpAfterError();
-
-/** `--rpc-timeout` in ms (DM's default: 10 minutes). */
-function rpcTimeout(): number {
-  const t = program.opts<{ rpcTimeout?: string }>().rpcTimeout;
-  if (!t) return 600_000;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(t.trim());
-  if (!m) throw new DMError(ERR.dmctlUsage, `--rpc-timeout '${t}' is not a duration; write e.g. 30s or 10m`);
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-}
-
-function masterAddr(): string {
-  const a = (program.opts<{ masterAddr?: string }>().masterAddr ?? process.env.DM_MASTER_ADDR ?? '').replace(
-    /^https?:\/\//,
-    '',
-  );
-  if (!a)
-    throw new DMError(
-      ERR.dmctlUsage,
-      '--master-addr is required, e.g. dmctl --master-addr 127.0.0.1:8261 query-status',
-    );
-  return a;
-}
-
-type Answer = Record<string, unknown> & { result?: boolean };
-
-async function request(
-  method: Route['method'],
-  path: string,
-  body?: unknown,
-  shape: (a: Answer) => Answer = (a) => a,
-): Promise<void> {
-  const addr = masterAddr();
-  let answer: Answer;
-  try {
-    answer = shape(await call<Answer>(addr, method, path, body, rpcTimeout(), 'dm-master'));
-  } catch (e) {
-    if (e instanceof DMError)
-      throw new DMError(specOf(e.code) ?? ERR.unreachable, {
-        message: `${e.message}; is dm-master running there? (check --master-addr)`,
-        workaround: e.workaround,
-        cause: e,
-      });
-    throw e;
-  }
-  process.stdout.write(JSON.stringify(answer, null, 4) + '\n');
-  if (answer.result === false) process.exitCode = 1;
-}
-
-async function readConfig(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    throw configError(path, `cannot be read: ${(e as Error).message}`, 'Check the path.');
-  }
-}
-
-/** A task file is validated here first, so its errors name the operator's path and line. */
-async function taskFile(path: string): Promise<{ file: string; yaml: string; name: string }> {
-  const yaml = await readConfig(path);
-  return { file: path, yaml, name: parseTaskConfig(yaml, path).name };
-}
-
-/** `pause-task` etc. take a task name or a task file (DM allows both). */
-async function taskName(arg: string): Promise<string> {
-  return /\.ya?ml$/i.test(arg) ? (await taskFile(arg)).name : arg;
-}
-
-/** DM's -s/--source: one value per flag, repeatable, each comma-separated (`-s a,b -s c`); unlike a
- * variadic option it never swallows the task name after it (`query-status -s a task`). */
-function collectSources(v: string, prev: string[] = []): string[] {
-  return [
-    ...prev,
-    ...v
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean),
-  ];
-}
-
-const sourcesOpt = [
-  '-s, --source <id>',
-  'only these sources (repeatable, comma-separated)',
+import { parseSourceConfig } from '../task/config.js';
+import {
   collectSources,
-] as const;
+  masterAddr,
+  program,
+  readConfig,
+  request,
+  rpcTimeout,
+  sourcesOpt,
+  taskFile,
+  taskName,
+  type Answer,
+} from './ctl.js';
+import { configCommands } from './ctl-config.js';
+import { sqlsOfArgs } from './sql-args.js';
+import { BINLOG_OPS, operatorPosition } from '../units/sync/operators.js';
 
 program
   .command('operate-source')
@@ -272,36 +193,61 @@ function members(
   return a;
 }
 
-program
-  .command('get-config')
-  .description('get-config task|source|master|worker <name>')
-  .argument('<type>')
-  .argument('<name>')
-  .action((type: string, name: string) =>
-    request('GET', `/api/v1/config/${encodeURIComponent(type)}/${encodeURIComponent(name)}`),
-  );
+configCommands(program);
+
+const binlogPosOpt = [
+  '-b, --binlog-pos <pos>',
+  'the event’s end position, as errors show it: "mysql-bin.000003:3270", "(mysql-bin.000003, 3270)" or DM’s "mysql-bin|000001.000003:3270" (default: where the subtask failed)',
+] as const;
+
+/** DM's `binlog` and `handle-error` requests: the task, the operation, its SQL. */
+async function binlogOp(
+  op: string,
+  arg: string,
+  args: string[],
+  o: { source?: string[]; binlogPos?: string },
+): Promise<void> {
+  if (!(BINLOG_OPS as readonly string[]).includes(op))
+    throw new DMError(ERR.dmctlUsage, `binlog: unknown operation '${op}'; use ${BINLOG_OPS.join(', ')}`);
+  const withSql = op === 'replace' || op === 'inject';
+  if (!withSql && args.length)
+    throw new DMError(ERR.handleErrorArgs, `binlog ${op} takes no SQL; only replace and inject do`);
+  if (o.binlogPos) operatorPosition(o.binlogPos); // a bad position is refused here
+  return request('POST', `/api/v1/tasks/${encodeURIComponent(await taskName(arg))}/binlog`, {
+    op,
+    sqls: withSql ? sqlsOfArgs(args) : [],
+    sources: o.source,
+    binlogPos: o.binlogPos,
+  });
+}
 
 program
   .command('binlog')
   .description(
-    'binlog skip <task> | binlog replace <task> <sql…>: get past the change a paused Sync failed on',
+    'binlog skip|replace|inject|revert|list <task> [sql…]: skip the event a paused Sync failed on (or the one at -b), run other SQL instead (replace) or first (inject), cancel such an operation (revert), list the pending ones',
   )
-  .argument('<op>', 'skip or replace')
+  .argument('<op>', 'skip, replace, inject, revert or list')
   .argument('<task-name-or-file>')
-  .argument('[sqls...]', 'replace: the statements to run instead (each one argument)')
+  .argument('[sqls...]', 'replace/inject: the statements, separated by ";"')
   .option(...sourcesOpt)
-  .option('-b, --binlog-pos <file:pos>', 'the failed event’s position (default: where the subtask paused)')
-  .action(async (op: string, arg: string, sqls: string[], o: { source?: string[]; binlogPos?: string }) => {
-    if (op !== 'skip' && op !== 'replace')
-      throw new DMError(ERR.dmctlUsage, `binlog: unknown operation '${op}'; use skip or replace`);
-    if (op === 'replace' && !sqls.length)
-      throw new DMError(ERR.handleErrorArgs, 'binlog replace needs the SQL to run instead');
-    return request('POST', `/api/v1/tasks/${encodeURIComponent(await taskName(arg))}/binlog`, {
-      op,
-      sqls,
-      sources: o.source,
-      binlogPos: o.binlogPos,
-    });
+  .option(...binlogPosOpt)
+  .action(binlogOp);
+
+// DM's hidden older form: handle-error <task> [-s] [-b] skip|replace|revert [sql…]
+program
+  .command('handle-error', { hidden: true })
+  .argument('<task-name-or-file>')
+  .argument('<op>', 'skip, replace or revert')
+  .argument('[sqls...]')
+  .option(...sourcesOpt)
+  .option(...binlogPosOpt)
+  .action((arg: string, op: string, sqls: string[], o: { source?: string[]; binlogPos?: string }) => {
+    if (!['skip', 'replace', 'revert'].includes(op))
+      throw new DMError(
+        ERR.dmctlUsage,
+        `handle-error: invalid operation '${op}'; use skip, replace or revert`,
+      );
+    return binlogOp(op, arg, sqls, o);
   });
 
 program
@@ -341,6 +287,32 @@ for (const [name, op, what] of [
     )
     .action((o: { source: string[] }) => request('POST', `/api/v1/relay/${op}`, { sources: o.source }));
 }
+
+for (const op of ['start', 'stop'] as const) {
+  program
+    .command(`${op}-relay`)
+    .description(
+      `${op === 'start' ? 'start' : 'stop'} pulling the relay log for a source (as enable-relay: ${op === 'start'} in its file); its subtasks continue from their checkpoints`,
+    )
+    .argument('[worker...]', "DM's older form: the workers to run it (here: the source's own worker)")
+    .requiredOption('-s, --source <id>', 'the source (one)', collectSources)
+    .action((w: string[], o: { source: string[] }) => {
+      if (o.source.length !== 1)
+        throw new DMError(ERR.dmctlUsage, `${op}-relay: must specify one source (-s / --source)`);
+      return request('POST', `/api/v1/relay/${op}`, { sources: o.source, workers: w });
+    });
+}
+
+program
+  .command('transfer-source')
+  .description(
+    'move a source to a free worker (its running subtasks must be in Sync); they continue from their checkpoints there',
+  )
+  .argument('<source-id>')
+  .argument('<worker-name>')
+  .action((src: string, w: string) =>
+    request('POST', `/api/v1/sources/${encodeURIComponent(src)}/transfer`, { worker: w }),
+  );
 
 program
   .command('purge-relay')

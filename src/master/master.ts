@@ -2,10 +2,12 @@
 // store), binds each source to one worker, tells workers what to run (answering their
 // heartbeats, and pushing at once when an operator acts), and answers dmctl's commands in DM's
 // result shapes. It talks to workers through a WorkerLink (HTTP in production).
+import { sleep } from '../async.js';
 import { DMError, ERR } from '../errors.js';
 import type { Logger } from '../log.js';
 import { openConnection, upstreamRole } from '../mysql/connect.js';
 import { encryptPasswords } from '../task/encrypt.js';
+import { withTopKey } from '../task/yaml.js';
 import {
   parseSourceConfig,
   parseTaskConfig,
@@ -18,7 +20,8 @@ import type { QueryStatus, TaskList, WorkerStatus } from '../task/status.js';
 import { checkTask, type TaskCheck } from '../units/check/check.js';
 import type { Assignment, DesiredStage } from '../worker/assignment.js';
 import type { Heartbeat } from '../worker/worker.js';
-import { schedule } from './scheduler.js';
+import { schedule, transferRefusal } from './scheduler.js';
+import type { BinlogOp } from '../units/sync/operators.js';
 import { ShardLocks, type LockState, type ShardReport, type Verdict } from '../shard/locks.js';
 import { Store } from './store.js';
 import { taskList, type SubTaskReport } from './task-status.js';
@@ -32,7 +35,7 @@ export interface WorkerLink {
 
 export interface HandleErrorRequest {
   task: string;
-  op: 'skip' | 'replace';
+  op: BinlogOp;
   sqls: string[];
   binlogPos?: string;
 }
@@ -373,6 +376,83 @@ export class Master {
     return { result: !bad.length, msg: bad.map((s) => `${s.source}: ${s.msg}`).join('; '), sources };
   }
 
+  /** start-relay / stop-relay -s src [worker…]: the source's relay on or off (DM v5.4's
+   * enable-relay, written into the stored source file). The source's worker restarts its
+   * subtasks from their checkpoints, reading the relay (or the upstream again). */
+  async switchRelay(op: 'start' | 'stop', id: string, workers: string[]): Promise<OperateResult> {
+    const src = this.s.sources[id];
+    if (!src)
+      throw new DMError(
+        ERR.sourceNotExist,
+        `source '${id}' does not exist; operate-source show lists the sources`,
+      );
+    const bound = this.s.bounds[id] ?? '';
+    const others = workers.filter((w) => w !== bound);
+    if (others.length)
+      throw new DMError(
+        ERR.relayWorkersWrongBound,
+        `worker ${others.join(', ')} is not the worker of source '${id}' (${bound || 'none yet'}): a source's relay runs on the worker it is bound to; omit the worker names, or transfer-source ${id} ${others[0]} first`,
+      );
+    const on = op === 'start';
+    if (parseSourceConfig(src.yaml, src.file).enableRelay !== on) {
+      src.yaml = withTopKey(src.yaml, 'enable-relay', on);
+      if (!on) delete this.s.relays?.[id];
+      await this.store.save();
+      this.opts.log.info({ source: id }, `relay ${on ? 'started' : 'stopped'} by the operator`);
+    }
+    const r = await this.pushSources('relay', [id], 'the worker applies it when it is back');
+    return { ...r, op: on ? 'StartRelay' : 'StopRelay' };
+  }
+
+  /** transfer-source: the source moves to a free worker. Its old worker lets the source go
+   * (subtasks stop at their checkpoints) before the new one starts it. */
+  async transferSource(id: string, worker: string): Promise<{ result: boolean; msg: string }> {
+    if (!this.s.sources[id])
+      throw new DMError(
+        ERR.sourceNotExist,
+        `source '${id}' does not exist; operate-source show lists the sources`,
+      );
+    const old = this.s.bounds[id];
+    if (old === worker) return { result: true, msg: '' };
+    const members = Object.keys(this.s.workers).map((name) => ({
+      name,
+      online: this.online(name),
+      offlineMs: this.offlineMs(name),
+    }));
+    const refusal = transferRefusal(id, worker, members, this.s.bounds);
+    if (refusal) throw new DMError(ERR.workerInvalidTransfer, refusal);
+    const running = Object.entries(this.s.tasks).filter(([, t]) => t.stages[id]?.stage === 'Running');
+    if (running.length && old && this.online(old)) {
+      const ws = await this.sourceStatus(id);
+      const notSync = ws.subTaskStatus.filter((st) => st.stage === 'Running' && st.unit !== 'Sync');
+      if (!ws.result || notSync.length)
+        throw new DMError(
+          ERR.transferNeedsSync,
+          ws.result
+            ? `running task ${notSync.map((st) => st.name).join(', ')} of source '${id}' is in ${notSync[0].unit}, not Sync; wait until it reaches Sync, or pause-task -s ${id} ${notSync[0].name} first`
+            : ws.msg,
+        );
+    }
+    if (old && !this.online(old) && this.offlineMs(old) < (this.opts.rebindGraceMs ?? 2000))
+      throw new DMError(
+        ERR.workerInvalidTransfer,
+        `dm-worker '${old}' of source '${id}' has just gone offline and may still be running it; try again in a few seconds`,
+      );
+    this.s.bounds[id] = worker;
+    await this.store.save();
+    if (old && this.online(old) && !(await this.push(old))) {
+      this.s.bounds[id] = old;
+      await this.store.save();
+      throw new DMError(
+        ERR.unreachable,
+        `cannot reach dm-worker '${old}' to let source '${id}' go; nothing was moved`,
+      );
+    }
+    this.opts.log.info({ source: id, from: old, to: worker }, 'source transferred by the operator');
+    await this.push(worker);
+    return { result: true, msg: '' };
+  }
+
   showSources(ids: string[] = []): OperateResult {
     return this.sourceResults(ids.length ? ids : Object.keys(this.s.sources).sort());
   }
@@ -655,7 +735,7 @@ export class Master {
     if (!t)
       throw new DMError(ERR.taskNotExist, `task '${req.task}' does not exist; query-status lists the tasks`);
     let targets = req.sources?.length ? req.sources : Object.keys(t.stages);
-    if (!req.sources?.length && targets.length > 1) {
+    if (!req.sources?.length && targets.length > 1 && !req.binlogPos && req.op !== 'list') {
       const statuses = await Promise.all(targets.map((s) => this.sourceStatus(s, req.task)));
       targets = targets.filter((_, i) =>
         statuses[i].subTaskStatus.some(
@@ -673,7 +753,8 @@ export class Master {
         if (!w || !this.online(w))
           return { result: false, msg: 'the source has no online dm-worker', source: src, worker: w };
         try {
-          const msg = await this.opts.link.handleError(this.s.workers[w].addr, req);
+          const { task, op, sqls, binlogPos } = req;
+          const msg = await this.opts.link.handleError(this.s.workers[w].addr, { task, op, sqls, binlogPos });
           return { result: true, msg, source: src, worker: w };
         } catch (e) {
           return { result: false, msg: (e as Error).message, source: src, worker: w };
@@ -715,6 +796,18 @@ export class Master {
     };
   }
 
+  /** Every source's and task's file as stored (config export). */
+  listConfigs(): {
+    result: boolean;
+    msg: string;
+    sources: Record<string, string>;
+    tasks: Record<string, string>;
+  } {
+    const yamls = (r: Record<string, { yaml: string }>) =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.yaml]));
+    return { result: true, msg: '', sources: yamls(this.s.sources), tasks: yamls(this.s.tasks) };
+  }
+
   getConfig(type: string, name: string): { result: boolean; msg: string; cfg: string } {
     let cfg: string | undefined;
     if (type === 'task') cfg = this.s.tasks[name]?.yaml;
@@ -734,8 +827,6 @@ export class Master {
     return { result: true, msg: '', cfg };
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function refusal(op: 'pause' | 'resume' | 'stop', stage: string, task: string): string {
   const why = {

@@ -39,3 +39,19 @@ export function schedule(
   }
   return next;
 }
+
+/** Why `source` cannot move to `worker` now (undefined: it can). */
+export function transferRefusal(
+  source: string,
+  worker: string,
+  workers: Member[],
+  bounds: Readonly<Record<string, string>>,
+): string | undefined {
+  const w = workers.find((m) => m.name === worker);
+  if (!w) return `dm-worker '${worker}' does not exist; list-member --worker lists the workers`;
+  if (!w.online) return `dm-worker '${worker}' is offline; start it, or pick an online free worker`;
+  const holds = Object.keys(bounds).find((s) => bounds[s] === worker && s !== source);
+  if (holds)
+    return `dm-worker '${worker}' is bound to source '${holds}'; a worker runs one source, so pick a free worker (list-member --worker)`;
+  return undefined;
+}

@@ -230,3 +230,10 @@ export class Reader {
     }
   }
 }
+
+/** The file's text with a top-level key set (comments and the other keys as they were). */
+export function withTopKey(text: string, key: string, value: string | number | boolean): string {
+  const doc = parseDocument(text);
+  doc.set(key, value);
+  return doc.toString();
+}

@@ -12,6 +12,7 @@ import { DumpUnit } from '../units/dump/dump.js';
 import { LoadUnit } from '../units/load/load.js';
 import { readFinishedDump } from '../units/dump/metadata.js';
 import { SyncUnit } from '../units/sync/sync.js';
+import type { BinlogOp } from '../units/sync/operators.js';
 import { locationOf } from '../binlog/location.js';
 import { AutoResume } from '../units/supervisor.js';
 import { serverEdges } from '../units/sync/edges.js';
@@ -133,14 +134,19 @@ export class SubTask {
     this.launch('resume');
   }
 
-  /** DM's `binlog skip|replace`: only for a subtask whose Sync unit is paused by an error. */
-  handleError(op: 'skip' | 'replace', sqls: string[] = [], position?: string): string {
+  /** DM's `binlog skip|replace|inject|revert|list`: for a subtask in its Sync unit; without a
+   * position, for the error a paused Sync unit failed on. */
+  handleError(op: BinlogOp, sqls: string[] = [], position?: string): string {
     const u = this.unit;
-    if (!(u instanceof SyncUnit) || this.stage !== 'Paused') {
+    const paused = this.stage === 'Paused';
+    const fits =
+      u instanceof SyncUnit &&
+      (paused || (this.stage === 'Running' && (position !== undefined || op === 'list')));
+    if (!fits) {
       throw new DMError(ERR.notSyncing, {
-        message: `subtask ${this.name} is ${this.stage} in unit ${u.name}; binlog ${op} applies to a Sync unit paused by an error`,
+        message: `subtask ${this.name} is ${this.stage} in unit ${u.name}; binlog ${op} applies to a Sync unit paused by an error${u instanceof SyncUnit ? ', or to a running one with --binlog-pos' : ''}`,
         workaround:
-          'Use query-status to see where the subtask is; only a paused Sync error can be skipped or replaced.',
+          'Use query-status to see where the subtask is; give -b <position> to act on a later event while Sync runs.',
       });
     }
     return u.handleError(op, sqls, position);

@@ -13,6 +13,7 @@ import type { SubTask } from './subtask.js';
 import type { ShardCoordinator } from '../units/sync/shard.js';
 import type { Verdict } from '../shard/locks.js';
 import { SourceRuntime } from './runtime.js';
+import type { BinlogOp } from '../units/sync/operators.js';
 
 export interface Heartbeat {
   name: string;
@@ -124,13 +125,14 @@ export class Worker {
     return relay.purge(file, subDir);
   }
 
-  /** DM's `binlog skip|replace` on this worker's subtask of `task`. */
-  handleError(task: string, op: 'skip' | 'replace', sqls: string[], position?: string): string {
+  /** DM's `binlog …` on this worker's subtask of `task`; a subtask paused by an error resumes
+   * after it (not after `list`), as in DM; one the operator paused waits for resume-task. */
+  handleError(task: string, op: BinlogOp, sqls: string[], position?: string): string {
     const l = this.subtasks.get(task);
     if (!l)
       throw new DMError(ERR.workerSubTaskNotFound, `worker ${this.name} runs no subtask of task ${task}`);
     const msg = l.st.handleError(op, sqls, position);
-    if (l.st.stage === 'Paused') l.st.resume();
+    if (l.st.stage === 'Paused' && l.st.result?.errors.length && op !== 'list') l.st.resume();
     return msg;
   }
 

@@ -540,6 +540,80 @@ test('check-task runs the precheck; binlog skip gets past a row the target refus
   assert.match(none.json.msg!, /no subtask of task 'shop' is paused by a Sync error/);
 });
 
+test('binlog inject runs SQL before the event at -b; revert cancels a pending skip; list shows them', async () => {
+  const stageOf = async () =>
+    (await status('shop')).workers.find((w) => w.source === 's1')?.subTaskStatus[0]?.stage;
+  assert.equal((await dmctl(master.addr, 'pause-task', '-s', 's1', 'shop')).code, 0);
+  await waitFor('s1 paused', async () => (await stageOf()) === 'Paused');
+  await up1.exec(`INSERT INTO shop1.t (v) VALUES ('before-inject')`);
+  const first = await masterStatus(up1); // the end of that transaction
+  await up1.exec(`INSERT INTO shop1.t (v) VALUES ('kept')`);
+  const second = await masterStatus(up1);
+  const inject = await dmctl(
+    master.addr,
+    'binlog',
+    'inject',
+    '-s',
+    's1',
+    '-b',
+    `${first.file}:${first.pos}`,
+    'shop',
+    'CREATE TABLE shop1.injected (id INT PRIMARY KEY);',
+  );
+  assert.equal(inject.code, 0, inject.stdout + inject.stderr);
+  const skip = await dmctl(
+    master.addr,
+    'binlog',
+    'skip',
+    '-b',
+    `${second.file}:${second.pos}`,
+    'shop',
+    '-s',
+    's1',
+  );
+  assert.equal(skip.code, 0, skip.stdout + skip.stderr);
+  const listed = await dmctl(master.addr, 'binlog', 'list', 'shop', '-s', 's1');
+  assert.equal(listed.code, 0, listed.stdout + listed.stderr);
+  const ops = JSON.parse((listed.json.sources as Array<{ msg: string }>)[0].msg) as Array<{ op: string }>;
+  assert.deepEqual(
+    ops.map((o) => o.op),
+    ['inject', 'skip'],
+  );
+  // DM's hidden older form reverts the skip
+  const revert = await dmctl(
+    master.addr,
+    'handle-error',
+    'shop',
+    '-s',
+    's1',
+    '-b',
+    `${second.file}:${second.pos}`,
+    'revert',
+  );
+  assert.equal(revert.code, 0, revert.stdout + revert.stderr);
+  const bad = await dmctl(
+    master.addr,
+    'binlog',
+    'revert',
+    '-b',
+    `${second.file}:${second.pos}`,
+    'shop',
+    '-s',
+    's1',
+  );
+  assert.equal(bad.code, 1);
+  assert.match(bad.json.msg as string, /no binlog operation at/);
+  assert.equal(await stageOf(), 'Paused', 'an operator pause stays until resume-task');
+  assert.equal((await dmctl(master.addr, 'resume-task', 'shop', '-s', 's1')).code, 0);
+  await subtasksIn('shop', 'Running', 'Sync');
+  await caughtUp('shop');
+  await equal(); // both rows arrived: the skip was reverted
+  assert.deepEqual(await down.exec('SHOW TABLES FROM shop1 LIKE "injected"'), [
+    { 'Tables_in_shop1 (injected)': 'injected' },
+  ]);
+  await down.exec('DROP TABLE shop1.injected');
+});
+
 test('bad input: one line naming what and where, exit code 1', async () => {
   const syntax = await dmctl(master.addr, 'start-task', files['bad-syntax.yaml']);
   assert.equal(syntax.code, 1);

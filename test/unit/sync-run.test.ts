@@ -191,6 +191,31 @@ test('operator skip: the refused transaction is skipped on resume, the rest appl
   assert.equal(r.unit.status().syncerBinlog, `(${s.file}, ${s.pos})`);
 });
 
+test('operator inject, revert and list: SQL runs before the event at -b; a reverted skip applies nothing', async () => {
+  const s = new BinlogScript();
+  s.insert({ 'd.t': [1] });
+  const second = s.insert({ 'd.t': [2] });
+  const third = s.insert({ 'd.t': [3] });
+  const target = new RecordingTarget();
+  const r = rig(s, target);
+  const at = (p: string) => p.replace(/^\((.*), (\d+)\)$/, '$1:$2');
+  assert.equal(r.unit.handleError('inject', ['CREATE TABLE d.side (id INT)'], at(second)), second);
+  assert.equal(r.unit.handleError('skip', [], at(third)), third);
+  assert.deepEqual(JSON.parse(r.unit.handleError('list')), [
+    { binlogPos: second, op: 'inject', sqls: ['CREATE TABLE d.side (id INT)'] },
+    { binlogPos: third, op: 'skip', sqls: [] },
+  ]);
+  r.unit.handleError('revert', [], at(third));
+  assert.throws(() => r.unit.handleError('revert', [], at(third)), /no binlog operation at/);
+  assert.throws(() => r.unit.handleError('inject', [], at(third)), /needs the SQL to run first/);
+  await runToEnd(r);
+  assert.deepEqual(target.inserted('d', 't').sort(), [1, 2, 3]);
+  const side = target.log.indexOf('CREATE TABLE d.side (id INT)');
+  assert.ok(side >= 0, 'the injected statement ran');
+  assert.ok(side < target.log.findIndex((x) => /\(2,'v2'\)/.test(x)), 'before the event it was injected at');
+  assert.deepEqual(JSON.parse(r.unit.handleError('list')), [], 'nothing pending once applied');
+});
+
 test('shard: transactions of a table whose DDL waits on the lock are held back; the rest flows', async () => {
   const s = new BinlogScript();
   s.insert({ 'd.t': [1], 'd.u': [1] });

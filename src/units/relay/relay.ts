@@ -15,6 +15,7 @@ import {
   relayName,
   type BinlogPosition,
 } from '../../binlog/position.js';
+import { sleep } from '../../async.js';
 import { DMError, ERR } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { masterStatus, openConnection, quoteString, serverUuid, upstreamRole } from '../../mysql/connect.js';
@@ -528,10 +529,6 @@ async function fileForGtid(up: PacketConnection, gtid: string): Promise<string |
     if ([...at.domains.values()].every((g) => (have.domains.get(g.domain)?.seq ?? -1) >= g.seq)) return file;
   }
   return undefined;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** The start of a binlog file (GTID set not known). */

@@ -8,17 +8,12 @@ import type { Router } from '../../rules/route.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import type { SyncCheckpoint } from './checkpoint.js';
 import type { Location } from '../../binlog/location.js';
+import type { BinlogOperators } from './operators.js';
 import type { DmlCompiler } from './compile.js';
 import type { SyncEdges } from './edges.js';
 import { EventRate, LowWaterMark } from './progress.js';
 import type { ShardSync } from './shard.js';
 import type { Verdicts } from './verdicts.js';
-
-/** The operator's decision for a failing transaction: skip it, or run other SQL instead. */
-export interface ErrorOp {
-  op: 'skip' | 'replace';
-  sqls: string[];
-}
 
 export class SyncState {
   readonly lwm = new LowWaterMark();
@@ -65,5 +60,5 @@ export interface SyncContext {
   /** Where to start when there is no checkpoint yet (the dump's position in `all` mode). */
   hint: () => Promise<Location | undefined>;
   /** Operator decisions by the end position of the transaction they are for. */
-  errorOps: Map<string, ErrorOp>;
+  operators: BinlogOperators;
 }

@@ -35,14 +35,14 @@ export function statementError(txn: Txn, s: NonNullable<Txn['statements']>[numbe
 
 export function noFailedEvent(): DMError {
   return new DMError(ERR.noFailedEvent, {
-    message: 'there is no failed binlog event to skip or replace',
+    message: 'there is no failed binlog event to operate on',
     workaround: 'Give the position explicitly, e.g. --binlog-pos "(mysql-bin.000001, 1234)".',
   });
 }
 
-export function replaceNeedsSQL(): DMError {
+export function replaceNeedsSQL(op: 'replace' | 'inject' = 'replace'): DMError {
   return new DMError(ERR.handleErrorArgs, {
-    message: 'binlog replace needs the SQL to run instead',
+    message: `binlog ${op} needs the SQL to run ${op === 'replace' ? 'instead' : 'first'}`,
     workaround: 'Give one or more statements.',
   });
 }

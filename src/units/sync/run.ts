@@ -13,6 +13,7 @@ import type { ProcessResult } from '../../task/status.js';
 import { statementsOf } from './applier.js';
 import { ApplierPool } from './pool.js';
 import { applyDDL, forgetTables } from './apply-ddl.js';
+import { serialize, sleep } from '../../async.js';
 import { applyError, statementError } from './errors.js';
 import { startPoint, type StartPoint } from './start.js';
 import type { SyncContext } from './context.js';
@@ -242,12 +243,16 @@ export class SyncRun {
       state.lwm.complete(txn);
       return false;
     }
-    const op = this.c.errorOps.get(txn.endText);
+    const op = this.c.operators.at(txn.endText);
     if (op) {
-      await this.barrier(txn, op.sqls.length ? () => this.execAll(txn, op.sqls) : undefined);
       this.c.log.warn({ at: txn.endText, op: op.op, sqls: op.sqls }, `sync: binlog ${op.op} by the operator`);
-      this.c.errorOps.delete(txn.endText);
-      return false;
+      if (op.op === 'inject') {
+        await this.drain();
+        if (this.failure) throw this.failure;
+        await this.serial(() => this.execAll(txn, op.sqls));
+      } else await this.barrier(txn, op.sqls.length ? () => this.execAll(txn, op.sqls) : undefined);
+      this.c.operators.done(txn.endText);
+      if (op.op !== 'inject') return false;
     }
     const stmt = verdicts.replicatedStatement(txn);
     if (stmt) throw this.failed(statementError(txn, stmt), txn);
@@ -339,16 +344,4 @@ export class SyncRun {
     this.c.state.errorAt = txn.endText;
     return sql === undefined ? e : applyError(e, txn, sql);
   }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Runs uses of one connection one after another. */
-function serialize(): <T>(f: () => Promise<T>) => Promise<T> {
-  let chain: Promise<unknown> = Promise.resolve();
-  return <T>(f: () => Promise<T>) => {
-    const p = chain.then(f, f);
-    chain = p.catch(() => undefined);
-    return p;
-  };
 }

@@ -23,6 +23,7 @@ import { DmlCompiler } from './compile.js';
 import { SyncState, type SyncContext } from './context.js';
 import { serverEdges, type SyncEdges } from './edges.js';
 import { noFailedEvent, replaceNeedsSQL } from './errors.js';
+import { BinlogOperators, operatorPosition, type BinlogOp } from './operators.js';
 import { lag } from './progress.js';
 import { SyncRun } from './run.js';
 import { ShardSync, type ShardCoordinator } from './shard.js';
@@ -83,7 +84,7 @@ export class SyncUnit implements Unit {
       state: new SyncState(cfg.instance.syncer.safeMode),
       shard,
       hint: o.hint,
-      errorOps: new Map(),
+      operators: new BinlogOperators(),
     };
   }
 
@@ -166,14 +167,27 @@ export class SyncUnit implements Unit {
     };
   }
 
-  /** DM's `binlog skip` / `binlog replace`: for the transaction at `position` (default: the one
-   * that failed last), skip it or run `sqls` instead, when the unit runs again. */
-  handleError(op: 'skip' | 'replace', sqls: string[] = [], position?: string): string {
-    const pos = position ?? this.c.state.errorAt;
-    if (!pos) throw noFailedEvent();
-    if (op === 'replace' && !sqls.length) throw replaceNeedsSQL();
-    this.c.errorOps.set(formatPosition(parsePosition(pos)), { op, sqls });
-    return pos;
+  /** DM's `binlog skip | replace | inject | revert | list`: for the transaction ending at
+   * `position` (default: the one that failed last), skip it, run `sqls` instead or before it,
+   * cancel that, or list what is pending; taken when Sync reaches it. */
+  handleError(op: BinlogOp, sqls: string[] = [], position?: string): string {
+    const at = position
+      ? operatorPosition(position)
+      : this.c.state.errorAt
+        ? parsePosition(this.c.state.errorAt)
+        : undefined;
+    const ops = this.c.operators;
+    const past = this.c.state.lwm.position;
+    if (past) ops.dropThrough(past);
+    if (op === 'list') return JSON.stringify(ops.list(position ? at : undefined));
+    if (!at) throw noFailedEvent();
+    if (op === 'revert') {
+      ops.revert(at);
+      return `reverted the operation at ${formatPosition(at)}`;
+    }
+    if (op !== 'skip' && !sqls.length) throw replaceNeedsSQL(op);
+    ops.set(at, { op, sqls });
+    return formatPosition(at);
   }
 
   async process(signal: AbortSignal): Promise<ProcessResult> {

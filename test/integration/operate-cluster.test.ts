@@ -1,0 +1,128 @@
+// Operating a running cluster as a DM operator does: start-relay / stop-relay switch a source's
+// relay while its task runs; transfer-source moves the source to another worker under write load;
+// config export, then config import into a new master, recreates the source and the task, which
+// continues from its checkpoint. Data stays equal throughout.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { masterStatus, server } from '../harness/index.js';
+import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
+import { reached } from '../harness/relay.js';
+import { daemon, dmctl, startMaster, type Proc } from '../harness/cluster.js';
+import { assertTablesEqual } from '../harness/run.js';
+import { oltpWriteOnly, sysbenchTables } from '../../src/sandbox/workload.js';
+import { call } from '../../src/api/http.js';
+import type { QueryStatus, WorkerStatus } from '../../src/task/status.js';
+
+test('start-relay/stop-relay and transfer-source while a task runs; config export/import into a new master', async () => {
+  const [up, down] = await Promise.all([server(), server()]);
+  await sysbenchTables(up, 'sb', 2, 2000);
+  const f = await writeTemp({});
+  const files = await writeTemp({
+    'source.yaml': sourceYaml('s1', up),
+    'task.yaml': taskYaml({ name: 'op', mode: 'all', target: down, sources: ['s1'], dir: f.dir }),
+  });
+  let master = await startMaster(f.dir);
+  const worker = (name: string, m: Proc) =>
+    daemon(
+      'dm-worker',
+      ['--name', name, '--worker-addr', '127.0.0.1:0', '--join', m.addr, '--keepalive-ttl', '2'],
+      join(f.dir),
+    );
+  const workers = { w1: await worker('w1', master), w2: await worker('w2', master) };
+  const ctl = async (...args: string[]) => {
+    const r = await dmctl(master.addr, ...args);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    return r;
+  };
+  await ctl('operate-source', 'create', files['source.yaml']);
+  await ctl('start-task', files['task.yaml']);
+
+  const status = async (): Promise<WorkerStatus | undefined> =>
+    (await call<QueryStatus>(master.addr, 'GET', '/api/v1/status/op').catch(() => undefined))?.workers[0];
+  const until = async (what: string, ok: (w: WorkerStatus) => boolean): Promise<WorkerStatus> => {
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
+      const w = await status();
+      const st = w?.subTaskStatus[0];
+      if (st?.stage === 'Paused' && st.result?.errors.some((e) => !e.retryable))
+        assert.fail(JSON.stringify(st.result));
+      if (w && ok(w)) return w;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.fail(`${what}: ${JSON.stringify(await status())}`);
+  };
+  const sync = (w: WorkerStatus) =>
+    w.subTaskStatus[0]?.sync as { syncerBinlog?: string; binlogType?: string } | undefined;
+  const writeAndCompare = async () => {
+    await oltpWriteOnly(up, 'sb', { tables: 2, rows: 2000, txns: 100, concurrency: 2 });
+    const m = await masterStatus(up);
+    await until('caught up', (w) => reached(sync(w)?.syncerBinlog, `(${m.file}, ${m.pos})`));
+    await assertTablesEqual(up, down, ['sb.sbtest1', 'sb.sbtest2']);
+  };
+  await writeAndCompare();
+
+  // start-relay: the source's worker restarts the subtask on the relay
+  const bound = (await status())!.worker;
+  const [own, other] = bound === workers.w1.addr ? ['w1', 'w2'] : ['w2', 'w1'];
+  const started = await ctl('start-relay', '-s', 's1');
+  assert.equal(started.json.op, 'StartRelay');
+  await until(
+    'Sync on the relay',
+    (w) => w.relayStatus?.stage === 'Running' && sync(w)?.binlogType === 'local',
+  );
+  await writeAndCompare();
+  const cfg = await ctl('get-config', 'source', 's1');
+  assert.match(String(cfg.json.cfg), /^enable-relay: true$/m);
+  const wrong = await dmctl(master.addr, 'start-relay', '-s', 's1', other);
+  assert.equal(wrong.code, 1);
+  assert.match(
+    String(wrong.json.msg),
+    new RegExp(`worker ${other} is not the worker of source 's1' \\(${own}\\)`),
+  );
+  const two = await dmctl(master.addr, 'start-relay', '-s', 's1,s2');
+  assert.equal(two.code, 1);
+  assert.match(two.stderr, /must specify one source/);
+  await ctl('stop-relay', '-s', 's1', own); // DM's older form with the source's own worker
+  await until('Sync on the upstream', (w) => w.relayStatus === null && sync(w)?.binlogType === 'remote');
+  await writeAndCompare();
+
+  // transfer-source under write load: the other worker takes the subtask from its checkpoint
+  const ac = new AbortController();
+  const load = oltpWriteOnly(up, 'sb', { tables: 2, rows: 2000, txns: 0, concurrency: 2, signal: ac.signal });
+  await new Promise((r) => setTimeout(r, 500));
+  const moved = await dmctl(master.addr, 'transfer-source', 's1', other);
+  ac.abort();
+  await load;
+  assert.equal(moved.code, 0, moved.stdout + moved.stderr);
+  const otherAddr = workers[other as 'w1' | 'w2'].addr;
+  await until(
+    'running on the other worker',
+    (w) => w.worker === otherAddr && w.subTaskStatus[0]?.stage === 'Running',
+  );
+  await writeAndCompare();
+  const nope = await dmctl(master.addr, 'transfer-source', 's1', 'nope');
+  assert.equal(nope.code, 1);
+  assert.match(String(nope.json.msg), /dm-worker 'nope' does not exist/);
+
+  // config export; a new master (new data dir) imports it and the task continues
+  const out = join(f.dir, 'exported');
+  await ctl('config', 'export', '-p', out);
+  assert.deepEqual(await readdir(join(out, 'sources')), ['s1.yaml']);
+  assert.deepEqual(await readdir(join(out, 'tasks')), ['op.yaml']);
+  await Promise.all([workers.w1.kill(), workers.w2.kill()]);
+  await master.kill();
+  master = await startMaster(join(f.dir, 'second'));
+  const w3 = await worker('w3', master);
+  const imported = await ctl('config', 'import', '-p', out);
+  assert.match(imported.stdout, /import configs from directory .* succeed/);
+  const again = await ctl('config', 'import', '-p', out); // what exists is kept
+  assert.match(again.stdout, /exists already: .*s1\.yaml/);
+  await until(
+    'the imported task in Sync',
+    (w) => w.subTaskStatus[0]?.unit === 'Sync' && w.subTaskStatus[0]?.stage === 'Running',
+  );
+  await writeAndCompare();
+  await w3.kill();
+  await master.kill();
+});
