@@ -212,6 +212,13 @@ export const ERR = {
     'an incremental task has neither a checkpoint nor a start position',
     "Set mysql-instances[].meta (binlog-name/binlog-pos, or binlog-gtid) in the task file, or use task-mode 'all'.",
   ),
+  startTimeTooLate: e(
+    20057,
+    'config',
+    'internal',
+    'start-task --start-time names a time after the last transaction in the binlog',
+    'Check the --start-time, or try again once the upstream has written past it.',
+  ),
   configFile: e(
     20101,
     'config',

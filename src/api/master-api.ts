@@ -1,6 +1,6 @@
 // The master's HTTP API (what dmctl and workers call) and the workers' HTTP client for it.
 import { DMError, ERR } from '../errors.js';
-import type { ConfigFile, Master } from '../master/master.js';
+import type { ConfigFile, Master, StartOptions } from '../master/master.js';
 import type { Assignment } from '../worker/assignment.js';
 import type { Heartbeat, MasterLink } from '../worker/worker.js';
 import type { ShardReport } from '../shard/locks.js';
@@ -44,7 +44,13 @@ export function masterRoutes(m: () => Master): Route[] {
       handler: (r) => {
         const hb = checkBody<Heartbeat & { ttlMs?: number }>(
           r.body,
-          { name: 'string', addr: 'string', applied: 'record<number>', ttlMs: 'number?' },
+          {
+            name: 'string',
+            addr: 'string',
+            applied: 'record<number>',
+            seeked: 'record<number>?',
+            ttlMs: 'number?',
+          },
           'heartbeat',
         );
         if (!/^[\w.-]+$/.test(hb.name)) throw new BadRequest(`heartbeat: '${hb.name}' is not a worker name`);
@@ -82,12 +88,13 @@ export function masterRoutes(m: () => Master): Route[] {
       method: 'POST',
       path: '/api/v1/tasks',
       handler: (r) => {
-        const b = checkBody<{ files: ConfigFile[]; removeMeta?: boolean }>(
+        const b = checkBody<{ files: ConfigFile[] } & StartOptions>(
           r.body,
-          { ...FILES, removeMeta: 'boolean?' },
+          { ...FILES, removeMeta: 'boolean?', startTime: 'string?', ...SOURCES },
           'tasks',
         );
-        return m().startTask(one(b.files, 'tasks'), b.removeMeta ?? false);
+        const { files, ...o } = b;
+        return m().startTask(one(files, 'tasks'), o);
       },
     },
     {

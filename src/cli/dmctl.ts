@@ -20,6 +20,7 @@ import {
   type Answer,
 } from './ctl.js';
 import { configCommands } from './ctl-config.js';
+import { checkStartTime, START_TIME_HINT } from '../units/sync/start-time.js';
 import { sqlsOfArgs } from './sql-args.js';
 import { BINLOG_OPS, operatorPosition } from '../units/sync/operators.js';
 
@@ -58,10 +59,21 @@ program
   .command('start-task')
   .description('start a task from its file (also restarts a Stopped task, from its checkpoint)')
   .argument('<task-file>')
+  .option(...sourcesOpt)
   .option('--remove-meta', 'drop the task’s checkpoints first and migrate from scratch')
-  .action(async (path: string, o: { removeMeta?: boolean }) => {
+  .option(
+    '--start-time <time>',
+    `incremental: start at the first binlog transaction at or after it, e.g. ${START_TIME_HINT}`,
+  )
+  .action(async (path: string, o: { removeMeta?: boolean; startTime?: string; source?: string[] }) => {
     const { file, yaml } = await taskFile(path);
-    return request('POST', '/api/v1/tasks', { files: [{ file, yaml }], removeMeta: !!o.removeMeta });
+    if (o.startTime !== undefined) checkStartTime(o.startTime);
+    return request('POST', '/api/v1/tasks', {
+      files: [{ file, yaml }],
+      removeMeta: !!o.removeMeta,
+      ...(o.startTime !== undefined ? { startTime: o.startTime } : {}),
+      ...(o.source?.length ? { sources: o.source } : {}),
+    });
   });
 
 for (const [name, op, what] of [
@@ -158,10 +170,32 @@ program
   .command('check-task')
   .description('run the precheck of a task file')
   .argument('<task-file>')
-  .action(async (path: string) => {
+  .option('-e, --error <count>', 'show at most this many failed items per source', '10')
+  .option('-w, --warn <count>', 'show at most this many warning items per source', '10')
+  .option('--start-time <time>', 'checked for its form (as start-task takes it)')
+  .action(async (path: string, o: { error: string; warn: string; startTime?: string }) => {
     const { file, yaml } = await taskFile(path);
-    return request('POST', '/api/v1/tasks/check', { files: [{ file, yaml }] });
+    if (o.startTime !== undefined) checkStartTime(o.startTime);
+    const limit = { fail: count(o.error, '--error'), warn: count(o.warn, '--warn') };
+    return request('POST', '/api/v1/tasks/check', { files: [{ file, yaml }] }, (a) => fewer(a, limit));
   });
+
+function count(v: string, flag: string): number {
+  if (!/^\d+$/.test(v))
+    throw new DMError(ERR.dmctlUsage, `${flag} '${v}' is not a count; give a whole number`);
+  return Number(v);
+}
+
+/** check-task -e/-w: at most so many failed / warning items of each source shown. */
+function fewer(a: Answer, limit: { fail: number; warn: number }): Answer {
+  for (const r of (a.checkResult as Array<{ results: Array<{ state: string }> }> | undefined) ?? []) {
+    const seen = { fail: 0, warn: 0 };
+    r.results = r.results.filter((x) =>
+      x.state === 'fail' || x.state === 'warn' ? ++seen[x.state] <= limit[x.state] : true,
+    );
+  }
+  return a;
+}
 
 program
   .command('list-member')

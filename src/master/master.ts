@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { openConnection, upstreamRole } from '../mysql/connect.js';
 import { encryptPasswords } from '../task/encrypt.js';
 import { withTopKey } from '../task/yaml.js';
+import { checkStartTime } from '../units/sync/start-time.js';
 import {
   parseSourceConfig,
   parseTaskConfig,
@@ -53,6 +54,13 @@ export interface MasterOptions {
   needWorker?: () => Promise<void>;
   /** The master's own config, as `get-config master` shows it. */
   configText?: string;
+}
+
+export interface StartOptions {
+  removeMeta?: boolean;
+  startTime?: string;
+  /** Only these sources' subtasks (all when empty). */
+  sources?: string[];
 }
 
 /** A file given to dmctl: its name (for error messages) and text. */
@@ -142,6 +150,10 @@ export class Master {
       const d = source ? t.stages[source] : undefined;
       if (d?.removeMeta && (hb.applied[name] ?? -1) >= d.seq) {
         delete d.removeMeta;
+        dirty = true;
+      }
+      if (d?.startTime && (hb.seeked?.[name] ?? -1) >= d.seq) {
+        delete d.startTime;
         dirty = true;
       }
     }
@@ -489,11 +501,34 @@ export class Master {
     return checkTask(subTaskConfigs(this.parseTask(f), this.sourceConfigs()));
   }
 
-  async startTask(f: ConfigFile, removeMeta = false): Promise<OperateResult> {
+  /** start-task [-s source…] [--remove-meta] [--start-time]: starts (or restarts) the task's
+   * subtasks, on the given sources only when some are named. */
+  async startTask(f: ConfigFile, o: StartOptions = {}): Promise<OperateResult> {
+    const { removeMeta, startTime } = o;
     const task = this.parseTask(f);
-    const cfgs = subTaskConfigs(task, this.sourceConfigs());
+    const sources = o.sources ?? [];
+    const unknown = sources.filter((s) => !task.mysqlInstances.some((i) => i.sourceId === s));
+    if (unknown.length)
+      throw new DMError(
+        ERR.subTaskNotExist,
+        `source ${unknown.join(', ')} is not in task '${task.name}' (mysql-instances)`,
+      );
+    if (startTime !== undefined) {
+      checkStartTime(startTime);
+      if (task.taskMode !== 'incremental')
+        throw new DMError(
+          ERR.dmctlUsage,
+          `--start-time is for task-mode incremental; task '${task.name}' is '${task.taskMode}', whose Sync starts where its dump was taken`,
+        );
+    }
+    const cfgs = subTaskConfigs(task, this.sourceConfigs()).filter(
+      (c) => !sources.length || sources.includes(c.instance.sourceId),
+    );
     const old = this.s.tasks[task.name];
-    if (old && Object.values(old.stages).some((d) => d.stage !== 'Stopped')) {
+    const targeted = Object.entries(old?.stages ?? {}).filter(
+      ([s]) => !sources.length || sources.includes(s),
+    );
+    if (targeted.some(([, d]) => d.stage !== 'Stopped')) {
       throw new DMError(
         ERR.taskExists,
         `task '${task.name}' already exists and is not stopped; stop-task ${task.name} first, or give the new task another name`,
@@ -501,20 +536,21 @@ export class Master {
     }
     const check = await checkTask(cfgs);
     if (!check.result) return { result: false, msg: check.msg, sources: [], checkResult: check.checkResult };
-    const stages: Record<string, DesiredStage> = {};
+    const stages: Record<string, DesiredStage> = sources.length ? { ...old?.stages } : {};
     for (const c of cfgs) {
       const id = c.instance.sourceId;
       stages[id] = {
         stage: 'Running',
         seq: (old?.stages[id]?.seq ?? 0) + 1,
         ...(removeMeta ? { removeMeta } : {}),
+        ...(startTime !== undefined ? { startTime } : {}),
       };
     }
     this.s.tasks[task.name] = { file: f.file, yaml: encryptPasswords(f.yaml), stages };
     await this.store.save();
     const r = await this.pushSources(
       task.name,
-      Object.keys(stages),
+      cfgs.map((c) => c.instance.sourceId),
       'the subtask starts when its worker is back',
     );
     return withWarnings(r, task.warnings, this.opts.log);

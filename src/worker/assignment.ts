@@ -8,6 +8,9 @@ export interface DesiredStage {
   seq: number;
   /** start-task --remove-meta: the subtask drops its checkpoints and dump before this start. */
   removeMeta?: boolean;
+  /** start-task --start-time: Sync starts at the first transaction at or after it (once: the
+   * master drops it when the worker reports its start point saved). */
+  startTime?: string;
 }
 
 export interface SubTaskAssignment extends DesiredStage {

@@ -92,6 +92,20 @@ export class SubTask {
     return sync?.plannedStart();
   }
 
+  private get sync(): SyncUnit | undefined {
+    return this.units.find((u): u is SyncUnit => u instanceof SyncUnit);
+  }
+
+  /** start-task --start-time (task-mode incremental): where the next Sync run starts. */
+  startAt(time: string): void {
+    this.sync?.startAt(time);
+  }
+
+  /** A --start-time given is not used yet. */
+  get startTimePending(): boolean {
+    return !!this.sync?.startTimePending;
+  }
+
   get unit(): Unit {
     return this.units[Math.min(this.current, this.units.length - 1)];
   }

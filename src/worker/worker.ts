@@ -20,6 +20,8 @@ export interface Heartbeat {
   addr: string;
   /** Task → the `seq` of the last operation this worker applied to its subtask. */
   applied: Record<string, number>;
+  /** Task → the `seq` whose --start-time Sync has used (its start point is saved). */
+  seeked?: Record<string, number>;
 }
 
 export interface MasterLink {
@@ -45,6 +47,8 @@ interface Local {
   st: SubTask;
   yaml: string;
   seq: number;
+  /** The seq of a start with --start-time. */
+  startTimeSeq?: number;
 }
 
 export class Worker {
@@ -152,8 +156,12 @@ export class Worker {
     const interval = this.opts.heartbeatMs ?? Math.min(1000, this.opts.keepaliveTtlMs / 5);
     try {
       const applied: Record<string, number> = {};
-      for (const [task, l] of this.subtasks) applied[task] = l.seq;
-      const a = await this.link.heartbeat({ name: this.name, addr: this.opts.addr, applied });
+      const seeked: Record<string, number> = {};
+      for (const [task, l] of this.subtasks) {
+        applied[task] = l.seq;
+        if (l.startTimeSeq !== undefined && !l.st.startTimePending) seeked[task] = l.startTimeSeq;
+      }
+      const a = await this.link.heartbeat({ name: this.name, addr: this.opts.addr, applied, seeked });
       await this.apply(a);
     } catch (e) {
       const silentMs = Date.now() - this.lastContact;
@@ -256,6 +264,10 @@ export class Worker {
     if (d.stage === 'Running') {
       if (st.stage === 'New' || st.stage === 'Stopped') {
         if (d.removeMeta) await st.removeMeta();
+        if (d.startTime) {
+          st.startAt(d.startTime);
+          l.startTimeSeq = d.seq;
+        }
         st.start();
       } else if (st.stage === 'Paused') st.resume();
     } else if (d.stage === 'Paused') {

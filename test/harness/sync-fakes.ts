@@ -117,7 +117,11 @@ export class CannedSource implements EventSource {
   private closed = false;
   private wake?: () => void;
 
-  constructor(private readonly events: BinlogEvent[]) {}
+  /** `ends`: the source ends after the events (a non-blocking read), else it waits for more. */
+  constructor(
+    private readonly events: BinlogEvent[],
+    private readonly ends = false,
+  ) {}
 
   close(): void {
     this.closed = true;
@@ -126,7 +130,7 @@ export class CannedSource implements EventSource {
 
   async *batches(): AsyncGenerator<BinlogEvent[]> {
     for (let i = 0; i < this.events.length && !this.closed; i += 7) yield this.events.slice(i, i + 7);
-    while (!this.closed) await new Promise<void>((r) => (this.wake = r));
+    while (!this.closed && !this.ends) await new Promise<void>((r) => (this.wake = r));
   }
 }
 
@@ -264,5 +268,10 @@ export function fakeEdges(
       // the stream starts at the first event after the start position
       return new CannedSource(events().filter((e) => e.header.logPos > start.pos.pos));
     },
+    scan: (pos) =>
+      new CannedSource(
+        events().filter((e) => e.header.logPos > pos.pos),
+        true,
+      ),
   };
 }

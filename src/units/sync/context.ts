@@ -59,6 +59,8 @@ export interface SyncContext {
   shard?: ShardSync;
   /** Where to start when there is no checkpoint yet (the dump's position in `all` mode). */
   hint: () => Promise<Location | undefined>;
+  /** start-task --start-time for the next run (cleared once its start is saved). */
+  startTime?: string;
   /** Operator decisions by the end position of the transaction they are for. */
   operators: BinlogOperators;
 }

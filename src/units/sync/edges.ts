@@ -8,6 +8,7 @@ import { downstreamRole, openConnection, TARGET_SQL_MODE, upstreamRole } from '.
 import type { SqlSession } from '../../mysql/protocol.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import type { Location } from '../../binlog/location.js';
+import type { BinlogPosition } from '../../binlog/position.js';
 
 export interface StreamStart {
   start: Location;
@@ -24,6 +25,8 @@ export interface SyncEdges {
   upstream(): Promise<SqlSession>;
   /** The binlog from `start`. */
   events(from: StreamStart): Promise<EventSource>;
+  /** The upstream's binlog from `pos` to its end, rows undecoded (to find --start-time). */
+  scan(pos: BinlogPosition): EventSource;
 }
 
 /** A target session as Sync and its appliers use it. */
@@ -58,5 +61,14 @@ export function serverEdges(
     target: () => syncTargetSession(cfg),
     upstream: () => openConnection(cfg.source.from, upstreamRole()),
     events: async (from) => (await relay?.(from)) ?? replicaStream(cfg, from),
+    scan: (pos) =>
+      new BinlogClient({
+        ...cfg.source.from,
+        serverId: 1_000_000 + Math.floor(Math.random() * 1_000_000_000),
+        start: pos,
+        nonBlocking: true,
+        reconnectTimeoutMs: 0,
+        skipRows: true,
+      }),
   };
 }

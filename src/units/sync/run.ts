@@ -16,6 +16,7 @@ import { applyDDL, forgetTables } from './apply-ddl.js';
 import { serialize, sleep } from '../../async.js';
 import { applyError, statementError } from './errors.js';
 import { startPoint, type StartPoint } from './start.js';
+import { startAtTime } from './start-time.js';
 import type { SyncContext } from './context.js';
 import type { Tracked } from './progress.js';
 import { TxnAssembler, type Txn } from './txn.js';
@@ -100,9 +101,13 @@ export class SyncRun {
     }
     this.upstream = await this.connect(() => c.edges.upstream());
     await c.state.pollMaster(this.upstream);
+    const at =
+      c.startTime && (await startAtTime(c.startTime, this.upstream, c.edges.scan, c.log, c.cfg.timezone));
+    if (at) await this.serial(() => c.checkpoint.clear(this.target)); // its start replaces them
     this.from = await startPoint({
       cfg: c.cfg,
-      recovered: await c.checkpoint.load(this.target),
+      atTime: at || undefined,
+      recovered: at ? undefined : await c.checkpoint.load(this.target),
       hint: c.hint,
       master: c.state.master?.pos,
       upstream: this.upstream,
@@ -118,6 +123,7 @@ export class SyncRun {
     this.beyond = [...skip];
     // Keep the recovered "already applied" list until the low-water mark passes it.
     await this.serial(() => this.target.exec(c.checkpoint.saveSQL('', { lwm: start, applied: this.beyond })));
+    if (at) c.startTime = undefined; // saved: a restart continues from this checkpoint
     this.tracker = new SchemaTracker((sql) => this.serial(() => this.target.query(sql)));
     await this.startAppliers();
     this.timer = setInterval(() => void this.tick().catch((e) => this.fail(e)), 1000);

@@ -27,6 +27,8 @@ export interface StartInput {
   /** The upstream's position now. */
   master?: BinlogPosition;
   upstream: SqlSession;
+  /** start-task --start-time: where it is in the binlog (the checkpoint and meta are ignored). */
+  atTime?: Location;
 }
 
 function noStart(cfg: SubTaskConfig): DMError {
@@ -39,14 +41,14 @@ function noStart(cfg: SubTaskConfig): DMError {
 
 export async function startPoint(i: StartInput): Promise<StartPoint> {
   const { cfg, recovered } = i;
-  let start = recovered?.start ?? (await i.hint());
-  let safeUntil: BinlogPosition | undefined;
+  let start = i.atTime ?? recovered?.start ?? (await i.hint());
+  // The data may already hold changes after a user-given point: idempotent SQL until the
+  // position the upstream had when we started.
+  let safeUntil = i.atTime ? i.master : undefined;
   if (!start) {
     const meta = cfg.instance.meta;
     if (!meta || (!meta.binlogName && !meta.binlogGtid)) throw noStart(cfg);
     start = locationOf(meta);
-    // The data may already hold changes after a user-given position: idempotent SQL until the
-    // position the upstream had when we started.
     if (cfg.instance.syncer.safeModeDuration > 0) safeUntil = i.master;
   }
   if (start.pos.file && !start.gtid && i.upstream.flavor === 'mariadb') {
@@ -56,7 +58,7 @@ export async function startPoint(i: StartInput): Promise<StartPoint> {
     start = { ...start, gtid: r[0]?.g ?? '' };
   }
   const byGtid = !!start.gtid && (!start.pos.file || (cfg.source.enableGtid && !recovered));
-  return { start, skip: recovered?.skip ?? new Set(), safeUntil, byGtid };
+  return { start, skip: (!i.atTime && recovered?.skip) || new Set(), safeUntil, byGtid };
 }
 
 /** Where Sync would start next without asking the upstream (for the relay's start and purge

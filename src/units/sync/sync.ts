@@ -88,6 +88,16 @@ export class SyncUnit implements Unit {
     };
   }
 
+  /** start-task --start-time: the next run starts at the first transaction at or after it. */
+  startAt(time: string): void {
+    this.c.startTime = time;
+  }
+
+  /** A --start-time waits for the next run (false once its start point is saved). */
+  get startTimePending(): boolean {
+    return this.c.startTime !== undefined;
+  }
+
   /** The sharding DDL lock this subtask waits on (query-status `unresolvedDDLLockID`). */
   lockId(): string {
     return this.c.shard?.lockId() ?? '';
