@@ -6,6 +6,8 @@ import type { Heartbeat, MasterLink } from '../worker/worker.js';
 import type { ShardReport } from '../shard/locks.js';
 import { answerError, call, type Route } from './http.js';
 import { BINLOG_OPS, type BinlogOp } from '../units/sync/operators.js';
+import { SCHEMA_OPS, type SchemaRequest } from '../units/sync/schema-op.js';
+import { SCHEMA_BODY } from './worker-api.js';
 import { BadRequest, checkBody, type BodySpec } from './body.js';
 
 const list = (s: string | null): string[] => (s ? s.split(',').filter(Boolean) : []);
@@ -125,6 +127,24 @@ export function masterRoutes(m: () => Master): Route[] {
           binlogPos: b.binlogPos,
           sources: b.sources,
         });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/tasks/:name/schema',
+      handler: (r) => {
+        const { task: _, ...spec } = SCHEMA_BODY;
+        const b = checkBody<SchemaRequest & { sources?: string[] }>(
+          r.body,
+          { ...spec, ...SOURCES },
+          'schema',
+        );
+        if (!SCHEMA_OPS.includes(b.op))
+          throw new BadRequest(
+            `schema: body field 'op' must be one of ${SCHEMA_OPS.join(', ')}, not '${String(b.op)}'`,
+          );
+        const { sources, ...req } = b;
+        return m().operateSchema(r.params.name, sources ?? [], req);
       },
     },
     {

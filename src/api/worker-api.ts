@@ -6,6 +6,18 @@ import type { Worker } from '../worker/worker.js';
 import { answerError, call, type Route } from './http.js';
 import { BadRequest, checkBody } from './body.js';
 import { BINLOG_OPS } from '../units/sync/operators.js';
+import { SCHEMA_OPS, type SchemaRequest } from '../units/sync/schema-op.js';
+
+/** The fields of a binlog-schema request (the master's route adds `sources`). */
+export const SCHEMA_BODY = {
+  task: 'string',
+  op: 'string',
+  database: 'string',
+  table: 'string',
+  fromSource: 'boolean?',
+  fromTarget: 'boolean?',
+  schema: 'string?',
+} as const;
 
 /** `w` gives the worker (it is made once the server knows its port). */
 export function workerRoutes(w: () => Worker): Route[] {
@@ -47,6 +59,19 @@ export function workerRoutes(w: () => Worker): Route[] {
     },
     {
       method: 'POST',
+      path: '/api/v1/schema',
+      handler: async (r) => {
+        const b = checkBody<SchemaRequest & { task: string }>(r.body, SCHEMA_BODY, 'schema');
+        if (!SCHEMA_OPS.includes(b.op))
+          throw new BadRequest(
+            `schema: body field 'op' must be one of ${SCHEMA_OPS.join(', ')}, not '${String(b.op)}'`,
+          );
+        const { task, ...req } = b;
+        return { result: true, msg: await w().operateSchema(task, req) };
+      },
+    },
+    {
+      method: 'POST',
       path: '/api/v1/relay/purge',
       handler: async (r) => {
         const b = checkBody<{ filename: string; subDir?: string }>(
@@ -81,6 +106,11 @@ export const httpWorkerLink: WorkerLink = {
   },
   async handleError(addr: string, req: HandleErrorRequest): Promise<string> {
     return ok(await call<Answer>(addr, 'POST', '/api/v1/handle-error', req, 30_000, 'dm-worker')).msg ?? '';
+  },
+  async operateSchema(addr: string, task: string, req: SchemaRequest): Promise<string> {
+    return (
+      ok(await call<Answer>(addr, 'POST', '/api/v1/schema', { task, ...req }, 30_000, 'dm-worker')).msg ?? ''
+    );
   },
   async purgeRelay(addr: string, filename: string, subDir?: string): Promise<string[]> {
     const a = ok(

@@ -23,6 +23,10 @@ import { configCommands } from './ctl-config.js';
 import { checkStartTime, START_TIME_HINT } from '../units/sync/start-time.js';
 import { sqlsOfArgs } from './sql-args.js';
 import { BINLOG_OPS, operatorPosition } from '../units/sync/operators.js';
+import { SCHEMA_OPS } from '../units/sync/schema-op.js';
+
+/** DM's boolean flags that are on unless `=false` is given. */
+const TRUE_BY_DEFAULT = new Set(['--flush', '--sync']);
 
 program
   .command('operate-source')
@@ -284,6 +288,95 @@ program
     return binlogOp(op, arg, sqls, o);
   });
 
+interface SchemaFlags {
+  source?: string[];
+  fromSource?: boolean;
+  fromTarget?: boolean;
+  flush?: boolean;
+  sync?: boolean;
+}
+
+/** binlog-schema's request; DM's --flush and --sync are met by design (Sync's schema is the
+ * target table, which the coordination of shard DDLs reads too). */
+async function schemaOp(
+  op: string,
+  arg: string,
+  db: string,
+  table: string,
+  file: string | undefined,
+  o: SchemaFlags,
+): Promise<void> {
+  if (!(SCHEMA_OPS as readonly string[]).includes(op))
+    throw new DMError(
+      ERR.dmctlUsage,
+      `binlog-schema: unknown operation '${op}'; use ${SCHEMA_OPS.join(', ')}`,
+    );
+  if (o.fromSource && o.fromTarget)
+    throw new DMError(ERR.dmctlUsage, 'from-source and from-target can not be used together');
+  if (op === 'update' && !o.fromSource && !o.fromTarget && !file)
+    throw new DMError(
+      ERR.dmctlUsage,
+      'binlog-schema update needs a schema file, --from-source or --from-target',
+    );
+  if (file && (o.fromSource || o.fromTarget))
+    throw new DMError(ERR.dmctlUsage, 'can not set schema-file when use from-source or from-target');
+  if (file && op !== 'update') throw new DMError(ERR.dmctlUsage, `binlog-schema ${op} takes no schema file`);
+  return request('POST', `/api/v1/tasks/${encodeURIComponent(await taskName(arg))}/schema`, {
+    op,
+    database: db,
+    table,
+    ...(o.source?.length ? { sources: o.source } : {}),
+    ...(o.fromSource ? { fromSource: true } : {}),
+    ...(o.fromTarget ? { fromTarget: true } : {}),
+    ...(file ? { schema: await readConfig(file) } : {}),
+  });
+}
+
+program
+  .command('binlog-schema')
+  .description(
+    'binlog-schema list|update|delete <task> <database> <table> [schema-file]: show the schema Sync uses for an upstream table (its target table), or read it again from the target (update --from-target, delete)',
+  )
+  .argument('<op>', 'list, update or delete')
+  .argument('<task-name-or-file>')
+  .argument('<database>', 'the upstream database')
+  .argument('<table>', 'the upstream table')
+  .argument('[schema-file]')
+  .option(...sourcesOpt)
+  .option('--from-source', "use the upstream table's schema")
+  .option('--from-target', "use the target table's schema")
+  .option('--no-flush', "DM's: met by design")
+  .option('--no-sync', "DM's: met by design")
+  .action(schemaOp);
+
+// DM's hidden older form: operate-schema get|set|remove <task> -d db -t table [schema-file]
+program
+  .command('operate-schema', { hidden: true })
+  .argument('<op>', 'get, set or remove')
+  .argument('<task-name-or-file>')
+  .argument('[schema-file]')
+  .requiredOption('-d, --database <db>')
+  .requiredOption('-t, --table <table>')
+  .option(...sourcesOpt)
+  .option('--no-flush')
+  .option('--no-sync')
+  .action(
+    (
+      op: string,
+      arg: string,
+      file: string | undefined,
+      o: SchemaFlags & { database: string; table: string },
+    ) => {
+      const ours = ({ get: 'list', set: 'update', remove: 'delete' } as Record<string, string>)[op];
+      if (!ours)
+        throw new DMError(
+          ERR.dmctlUsage,
+          `operate-schema: invalid operation '${op}'; use get, set or remove`,
+        );
+      return schemaOp(ours, arg, o.database, o.table, file, o);
+    },
+  );
+
 program
   .command('shard-ddl-lock')
   .alias('show-ddl-locks')
@@ -373,7 +466,9 @@ program
 /** DM's boolean flags also take `=true` / `=false` (`start-task --remove-meta=true`). */
 function booleanForms(argv: string[]): string[] {
   return argv.flatMap((a) => {
+    if (TRUE_BY_DEFAULT.has(a)) return []; // on already
     const m = /^(--[a-z][a-z-]*)=(true|false)$/.exec(a);
+    if (m && TRUE_BY_DEFAULT.has(m[1])) return m[2] === 'true' ? [] : [`--no-${m[1].slice(2)}`];
     return !m ? [a] : m[2] === 'true' ? [m[1]] : [];
   });
 }

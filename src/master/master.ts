@@ -23,6 +23,7 @@ import type { Assignment, DesiredStage } from '../worker/assignment.js';
 import type { Heartbeat } from '../worker/worker.js';
 import { schedule, transferRefusal } from './scheduler.js';
 import type { BinlogOp } from '../units/sync/operators.js';
+import type { SchemaRequest } from '../units/sync/schema-op.js';
 import { ShardLocks, type LockState, type ShardReport, type Verdict } from '../shard/locks.js';
 import { Store } from './store.js';
 import { taskList, type SubTaskReport } from './task-status.js';
@@ -32,6 +33,7 @@ export interface WorkerLink {
   status(addr: string, task?: string): Promise<WorkerStatus>;
   handleError(addr: string, req: HandleErrorRequest): Promise<string>;
   purgeRelay(addr: string, file: string, subDir?: string): Promise<string[]>;
+  operateSchema(addr: string, task: string, req: SchemaRequest): Promise<string>;
 }
 
 export interface HandleErrorRequest {
@@ -781,17 +783,38 @@ export class Master {
       if (!targets.length)
         throw new DMError(ERR.notSyncing, `no subtask of task '${req.task}' is paused by a Sync error`);
     }
+    const { task, op, sqls, binlogPos } = req;
+    return this.onSubtasks(task, targets, (addr) =>
+      this.opts.link.handleError(addr, { task, op, sqls, binlogPos }),
+    );
+  }
+
+  /** binlog-schema list | update | delete on the task's subtasks (of `sources`, or all). */
+  async operateSchema(task: string, sources: string[], req: SchemaRequest): Promise<OperateResult> {
+    const t = this.s.tasks[task];
+    if (!t)
+      throw new DMError(ERR.taskNotExist, `task '${task}' does not exist; query-status lists the tasks`);
+    return this.onSubtasks(task, sources.length ? sources : Object.keys(t.stages), (addr) =>
+      this.opts.link.operateSchema(addr, task, req),
+    );
+  }
+
+  /** `work` on the worker of each source's subtask of `task`; one result per source. */
+  private async onSubtasks(
+    task: string,
+    targets: string[],
+    work: (addr: string) => Promise<string>,
+  ): Promise<OperateResult> {
+    const t = this.s.tasks[task];
     const sources = await Promise.all(
       targets.map(async (src): Promise<SourceResult> => {
         const w = this.s.bounds[src] ?? '';
-        if (!t.stages[src])
+        if (!t?.stages[src])
           return { result: false, msg: `task has no subtask on source ${src}`, source: src, worker: w };
         if (!w || !this.online(w))
           return { result: false, msg: 'the source has no online dm-worker', source: src, worker: w };
         try {
-          const { task, op, sqls, binlogPos } = req;
-          const msg = await this.opts.link.handleError(this.s.workers[w].addr, { task, op, sqls, binlogPos });
-          return { result: true, msg, source: src, worker: w };
+          return { result: true, msg: await work(this.s.workers[w].addr), source: src, worker: w };
         } catch (e) {
           return { result: false, msg: (e as Error).message, source: src, worker: w };
         }

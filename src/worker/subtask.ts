@@ -13,6 +13,7 @@ import { LoadUnit } from '../units/load/load.js';
 import { readFinishedDump } from '../units/dump/metadata.js';
 import { SyncUnit } from '../units/sync/sync.js';
 import type { BinlogOp } from '../units/sync/operators.js';
+import type { SchemaRequest } from '../units/sync/schema-op.js';
 import { locationOf } from '../binlog/location.js';
 import { AutoResume } from '../units/supervisor.js';
 import { serverEdges } from '../units/sync/edges.js';
@@ -164,6 +165,24 @@ export class SubTask {
       });
     }
     return u.handleError(op, sqls, position);
+  }
+
+  /** DM's binlog-schema: list while the subtask runs or is paused in Sync; update and delete
+   * only while it is paused (as DM). */
+  operateSchema(req: SchemaRequest): Promise<string> {
+    const u = this.unit;
+    const fits =
+      u instanceof SyncUnit && (this.stage === 'Paused' || (req.op === 'list' && this.stage === 'Running'));
+    if (!fits) {
+      throw new DMError(ERR.notSyncing, {
+        message: `subtask ${this.name} is ${this.stage} in unit ${u.name}; binlog-schema ${req.op} applies to a ${req.op === 'list' ? 'running or paused' : 'paused'} Sync unit`,
+        workaround:
+          req.op === 'list'
+            ? 'Wait until the subtask reaches Sync.'
+            : 'pause-task the task first, then resume-task after the update.',
+      });
+    }
+    return u.operateSchema(req);
   }
 
   async stop(): Promise<void> {

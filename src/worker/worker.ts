@@ -14,6 +14,7 @@ import type { ShardCoordinator } from '../units/sync/shard.js';
 import type { Verdict } from '../shard/locks.js';
 import { SourceRuntime } from './runtime.js';
 import type { BinlogOp } from '../units/sync/operators.js';
+import type { SchemaRequest } from '../units/sync/schema-op.js';
 
 export interface Heartbeat {
   name: string;
@@ -127,6 +128,14 @@ export class Worker {
       );
     }
     return relay.purge(file, subDir);
+  }
+
+  /** DM's binlog-schema on this worker's subtask of `task`. */
+  operateSchema(task: string, req: SchemaRequest): Promise<string> {
+    const l = this.subtasks.get(task);
+    if (!l)
+      throw new DMError(ERR.workerSubTaskNotFound, `worker ${this.name} runs no subtask of task ${task}`);
+    return l.st.operateSchema(req);
   }
 
   /** DM's `binlog …` on this worker's subtask of `task`; a subtask paused by an error resumes

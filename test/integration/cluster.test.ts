@@ -614,6 +614,67 @@ test('binlog inject runs SQL before the event at -b; revert cancels a pending sk
   await down.exec('DROP TABLE shop1.injected');
 });
 
+test('binlog-schema: a table changed upstream outside the binlog pauses Sync; fixed on the target, update --from-target, and Sync continues', async () => {
+  const running = await dmctl(
+    master.addr,
+    'binlog-schema',
+    'update',
+    'shop',
+    'shop1',
+    't',
+    '--from-target',
+    '-s',
+    's1',
+  );
+  assert.equal(running.code, 1);
+  assert.match(String(running.json.msg), /applies to a paused Sync unit/);
+  // the upstream's ALTER is not in its binlog: rows with a third column arrive at a 2-column table
+  await up1.exec('SET sql_log_bin = 0; ALTER TABLE shop1.t ADD COLUMN w INT; SET sql_log_bin = 1');
+  await up1.exec("INSERT INTO shop1.t (v, w) VALUES ('wide', 7)");
+  const paused = await waitFor('Sync paused by the wider row', async () => {
+    const q = await status('shop');
+    return q.workers.find((w) => w.source === 's1' && w.subTaskStatus[0]?.stage === 'Paused')
+      ?.subTaskStatus[0];
+  });
+  assert.equal(paused.unit, 'Sync');
+  const listed = await dmctl(master.addr, 'binlog-schema', 'list', '-s', 's1', 'shop', 'shop1', 't');
+  assert.equal(listed.code, 0, listed.stdout + listed.stderr);
+  assert.doesNotMatch((listed.json.sources as Array<{ msg: string }>)[0].msg, /`w`/);
+  const own = await dmctl(
+    master.addr,
+    'binlog-schema',
+    'update',
+    'shop',
+    'shop1',
+    't',
+    '--from-source',
+    '-s',
+    's1',
+  );
+  assert.equal(own.code, 1);
+  assert.match(String(own.json.msg), /Sync reads the schema of `shop1`.`t` from its target table/);
+  await down.exec('ALTER TABLE shop1.t ADD COLUMN w INT');
+  const fixed = await dmctl(
+    master.addr,
+    'binlog-schema',
+    'update',
+    'shop',
+    'shop1',
+    't',
+    '--from-target',
+    '--flush=false',
+    '-s',
+    's1',
+  );
+  assert.equal(fixed.code, 0, fixed.stdout + fixed.stderr);
+  assert.match((fixed.json.sources as Array<{ msg: string }>)[0].msg, /`w` int/);
+  assert.equal((await dmctl(master.addr, 'resume-task', 'shop', '-s', 's1')).code, 0);
+  await subtasksIn('shop', 'Running', 'Sync');
+  await write(20);
+  await caughtUp('shop');
+  await equal();
+});
+
 test('bad input: one line naming what and where, exit code 1', async () => {
   const syntax = await dmctl(master.addr, 'start-task', files['bad-syntax.yaml']);
   assert.equal(syntax.code, 1);

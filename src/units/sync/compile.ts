@@ -54,6 +54,13 @@ export class DmlCompiler {
     return { before };
   };
 
+  /** Forgets every table (a new run reads the target tables again: an operator may have changed
+   * them while Sync was paused). */
+  reset(): void {
+    this.tables.clear();
+    this.gen++;
+  }
+
   /** A DDL changed these tables (or every table of these schemas): their entries are gone. */
   forget(info: { tables: TableName[]; dbs: string[] }): void {
     for (const k of [...this.tables.keys()]) {

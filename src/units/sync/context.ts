@@ -9,6 +9,7 @@ import type { SubTaskConfig } from '../../task/config.js';
 import type { SyncCheckpoint } from './checkpoint.js';
 import type { Location } from '../../binlog/location.js';
 import type { BinlogOperators } from './operators.js';
+import type { SchemaTracker } from '../../schema/tracker.js';
 import type { DmlCompiler } from './compile.js';
 import type { SyncEdges } from './edges.js';
 import { EventRate, LowWaterMark } from './progress.js';
@@ -59,6 +60,8 @@ export interface SyncContext {
   shard?: ShardSync;
   /** Where to start when there is no checkpoint yet (the dump's position in `all` mode). */
   hint: () => Promise<Location | undefined>;
+  /** The table schemas the current run has read (binlog-schema drops entries). */
+  tracker?: SchemaTracker;
   /** start-task --start-time for the next run (cleared once its start is saved). */
   startTime?: string;
   /** Operator decisions by the end position of the transaction they are for. */

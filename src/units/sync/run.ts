@@ -124,7 +124,8 @@ export class SyncRun {
     // Keep the recovered "already applied" list until the low-water mark passes it.
     await this.serial(() => this.target.exec(c.checkpoint.saveSQL('', { lwm: start, applied: this.beyond })));
     if (at) c.startTime = undefined; // saved: a restart continues from this checkpoint
-    this.tracker = new SchemaTracker((sql) => this.serial(() => this.target.query(sql)));
+    c.compiler.reset();
+    this.tracker = c.tracker = new SchemaTracker((sql) => this.serial(() => this.target.query(sql)));
     await this.startAppliers();
     this.timer = setInterval(() => void this.tick().catch((e) => this.fail(e)), 1000);
     if (c.shard) {

@@ -23,6 +23,7 @@ import { DmlCompiler } from './compile.js';
 import { SyncState, type SyncContext } from './context.js';
 import { serverEdges, type SyncEdges } from './edges.js';
 import { noFailedEvent, replaceNeedsSQL } from './errors.js';
+import { operateSchema, type SchemaRequest } from './schema-op.js';
 import { BinlogOperators, operatorPosition, type BinlogOp } from './operators.js';
 import { lag } from './progress.js';
 import { SyncRun } from './run.js';
@@ -114,6 +115,11 @@ export class SyncUnit implements Unit {
     } finally {
       c.close();
     }
+  }
+
+  /** DM's binlog-schema list | update | delete (see schema-op.ts). */
+  operateSchema(req: SchemaRequest): Promise<string> {
+    return operateSchema(this.c, req, (f) => this.withTarget(f));
   }
 
   /** Whether no checkpoint exists yet (nothing synced by an earlier run). */
