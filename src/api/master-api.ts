@@ -64,7 +64,40 @@ export function masterRoutes(m: () => Master): Route[] {
     {
       method: 'POST',
       path: '/api/v1/sources',
-      handler: (r) => m().createSource(checkBody<{ files: ConfigFile[] }>(r.body, FILES, 'sources').files),
+      handler: (r) => {
+        const b = checkBody<{ files: ConfigFile[]; worker?: string }>(
+          r.body,
+          { ...FILES, worker: 'string?' },
+          'sources',
+        );
+        return m().createSource(b.files, b.worker);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/sources/update',
+      handler: (r) =>
+        m().updateSource(checkBody<{ files: ConfigFile[] }>(r.body, FILES, 'sources/update').files),
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/members/offline',
+      handler: (r) => {
+        const b = checkBody<{ kind: string; name: string }>(
+          r.body,
+          { kind: 'string', name: 'string' },
+          'members/offline',
+        );
+        if (b.kind === 'worker') return m().offlineWorker(b.name);
+        if (b.kind === 'master')
+          throw new DMError(
+            ERR.badRequest,
+            `offline-member --master: one dm-master runs (master high availability is not built yet), and '${b.name}' cannot be removed from it`,
+          );
+        throw new BadRequest(
+          `members/offline: body field 'kind' must be 'master' or 'worker', not '${b.kind}'`,
+        );
+      },
     },
     {
       method: 'POST',
@@ -225,7 +258,14 @@ export function masterRoutes(m: () => Master): Route[] {
     {
       method: 'POST',
       path: '/api/v1/shard-ddl-locks/unlock',
-      handler: async (r) => m().unlock(checkBody<{ id: string }>(r.body, { id: 'string' }, 'unlock').id),
+      handler: async (r) => {
+        const b = checkBody<{ id: string; owner?: string }>(
+          r.body,
+          { id: 'string', owner: 'string?' },
+          'unlock',
+        );
+        return m().unlock(b.id, b.owner);
+      },
     },
     { method: 'GET', path: '/api/v1/configs', handler: async () => m().listConfigs() },
     {

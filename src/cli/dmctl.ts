@@ -3,6 +3,7 @@
 // and exits 0 when its `result` is true, 1 otherwise; a problem found before asking the master
 // (a bad file, an unreachable master) is one line on stderr and exit code 1.
 //   dmctl --master-addr 127.0.0.1:8261 <command> [args]
+import { readFile } from 'node:fs/promises';
 import { DMError, ERR } from '../errors.js';
 import { call } from '../api/http.js';
 import { encryptPassword } from '../task/encrypt.js';
@@ -31,32 +32,77 @@ const TRUE_BY_DEFAULT = new Set(['--flush', '--sync']);
 program
   .command('operate-source')
   .description(
-    'create | stop | show sources: operate-source create source.yaml…, stop <source-id|file>…, show [id…]',
+    'create | update | stop | show sources: operate-source create source.yaml… [-w worker], update source.yaml…, stop <source-id|file>…, show [id…] [-s id]',
   )
-  .argument('<op>', 'create, stop or show')
-  .argument('[args...]', 'source files (create), source ids or files (stop, show)')
-  .action(async (op: string, args: string[]) => {
-    if (op === 'create') {
-      if (!args.length)
-        throw new DMError(ERR.dmctlUsage, 'operate-source create needs at least one source file');
-      const files = await Promise.all(
-        args.map(async (file) => {
-          const yaml = await readConfig(file);
-          parseSourceConfig(yaml, file);
-          return { file, yaml };
-        }),
+  .argument('[op]', 'create, update, stop or show')
+  .argument('[args...]', 'source files (create, update), source ids or files (stop, show)')
+  .option(...sourcesOpt)
+  .option('-w, --worker <name>', 'create: bind the source to this free worker')
+  .option('-p, --print-sample-config', 'print a sample source file')
+  .action(
+    async (
+      op: string | undefined,
+      args: string[],
+      o: { source?: string[]; worker?: string; printSampleConfig?: boolean },
+    ) => {
+      if (o.printSampleConfig) {
+        process.stdout.write(await readFile(new URL('../../examples/source.yaml', import.meta.url), 'utf8'));
+        return;
+      }
+      if (!op)
+        throw new DMError(ERR.dmctlUsage, 'operate-source needs an operation: create, update, stop or show');
+      if (o.worker !== undefined && op !== 'create')
+        throw new DMError(
+          ERR.dmctlUsage,
+          `operate-source ${op} takes no -w; only create binds a source to a worker`,
+        );
+      if (op === 'create' || op === 'update') {
+        if (!args.length)
+          throw new DMError(ERR.dmctlUsage, `operate-source ${op} needs at least one source file`);
+        const files = await Promise.all(
+          args.map(async (file) => {
+            const yaml = await readConfig(file);
+            parseSourceConfig(yaml, file);
+            return { file, yaml };
+          }),
+        );
+        if (op === 'update') return request('POST', '/api/v1/sources/update', { files });
+        return request('POST', '/api/v1/sources', {
+          files,
+          ...(o.worker !== undefined ? { worker: o.worker } : {}),
+        });
+      }
+      const ids = [
+        ...(o.source ?? []),
+        ...(await Promise.all(
+          args.map(async (a) =>
+            /\.ya?ml$/i.test(a) ? parseSourceConfig(await readConfig(a), a).sourceId : a,
+          ),
+        )),
+      ];
+      if (op === 'stop') {
+        if (!ids.length) throw new DMError(ERR.dmctlUsage, 'operate-source stop needs a source id or file');
+        return request('POST', '/api/v1/sources/stop', { ids });
+      }
+      if (op === 'show')
+        return request('GET', `/api/v1/sources?ids=${ids.map(encodeURIComponent).join(',')}`);
+      throw new DMError(
+        ERR.dmctlUsage,
+        `operate-source: unknown operation '${op}'; use create, update, stop or show`,
       );
-      return request('POST', '/api/v1/sources', { files });
-    }
-    const ids = await Promise.all(
-      args.map(async (a) => (/\.ya?ml$/i.test(a) ? parseSourceConfig(await readConfig(a), a).sourceId : a)),
-    );
-    if (op === 'stop') {
-      if (!ids.length) throw new DMError(ERR.dmctlUsage, 'operate-source stop needs a source id or file');
-      return request('POST', '/api/v1/sources/stop', { ids });
-    }
-    if (op === 'show') return request('GET', `/api/v1/sources?ids=${ids.map(encodeURIComponent).join(',')}`);
-    throw new DMError(ERR.dmctlUsage, `operate-source: unknown operation '${op}'; use create, stop or show`);
+    },
+  );
+
+program
+  .command('offline-member')
+  .description('remove an offline worker from the cluster (offline-member --worker -n name)')
+  .option('-m, --master', 'a master')
+  .option('-w, --worker', 'a worker')
+  .requiredOption('-n, --name <name>', 'the member')
+  .action((o: { master?: boolean; worker?: boolean; name: string }) => {
+    if (!!o.master === !!o.worker)
+      throw new DMError(ERR.dmctlUsage, 'offline-member: give exactly one of --master or --worker');
+    return request('POST', '/api/v1/members/offline', { kind: o.master ? 'master' : 'worker', name: o.name });
   });
 
 program
@@ -398,7 +444,40 @@ program
   .command('unlock-ddl-lock')
   .description('resolve a sharding DDL lock by hand (same as shard-ddl-lock unlock)')
   .argument('<lock-id>')
-  .action((id: string) => request('POST', '/api/v1/shard-ddl-locks/unlock', { id }));
+  .option('-o, --owner <source>', 'this source executes the DDLs (it must have reached them)')
+  .option('-f, --force-remove', "DM's: remove the lock even if the owner's DDL fails (refused)")
+  .option('-a, --action <exec|skip>', "DM's, for optimistic locks (refused: none are kept)")
+  .option(...sourcesOpt)
+  .option('-d, --database <db>', "DM's, for optimistic locks (refused)")
+  .option('-t, --table <table>', "DM's, for optimistic locks (refused)")
+  .action(
+    (
+      id: string,
+      o: {
+        owner?: string;
+        forceRemove?: boolean;
+        action?: string;
+        source?: string[];
+        database?: string;
+        table?: string;
+      },
+    ) => {
+      if (o.forceRemove)
+        throw new DMError(
+          ERR.dmctlUsage,
+          "unlock-ddl-lock --force-remove is not supported: when the owner's DDL fails its subtask pauses with the error; fix it there with 'binlog skip' or 'binlog replace', and the lock resolves",
+        );
+      if (o.action !== undefined || o.source?.length || o.database !== undefined || o.table !== undefined)
+        throw new DMError(
+          ERR.dmctlUsage,
+          'unlock-ddl-lock -a/-s/-d/-t are for optimistic locks, and shard-mode optimistic keeps none here (each DDL is executed or skipped when it arrives); unlock a pessimistic lock by its id alone (with -o to pick its owner)',
+        );
+      return request('POST', '/api/v1/shard-ddl-locks/unlock', {
+        id,
+        ...(o.owner ? { owner: o.owner } : {}),
+      });
+    },
+  );
 
 for (const [name, op, what] of [
   ['pause-relay', 'pause', 'pause the relay of the given sources (subtasks go on with what is relayed)'],

@@ -196,11 +196,7 @@ export class Master {
   /** Rebinds sources (see scheduler.ts) and tells the workers whose source changed; `except`
    * is a worker that gets its assignment in the heartbeat answer. */
   private async reschedule(except?: string): Promise<void> {
-    const members = Object.keys(this.s.workers).map((name) => ({
-      name,
-      online: this.online(name),
-      offlineMs: this.offlineMs(name),
-    }));
+    const members = this.members();
     const next = schedule(
       Object.keys(this.s.sources),
       members,
@@ -257,8 +253,18 @@ export class Master {
 
   // ---- sources ----
 
-  async createSource(files: ConfigFile[]): Promise<OperateResult> {
+  /** operate-source create [-w worker]: the sources, bound to `worker` when one is named. */
+  async createSource(files: ConfigFile[], worker?: string): Promise<OperateResult> {
     const parsed = files.map((f) => ({ f, cfg: parseSourceConfig(f.yaml, f.file) }));
+    if (worker !== undefined) {
+      if (parsed.length !== 1)
+        throw new DMError(
+          ERR.badRequest,
+          "operate-source create can't create multiple sources when specify worker",
+        );
+      const refusal = transferRefusal(parsed[0].cfg.sourceId, worker, this.members(), this.s.bounds);
+      if (refusal) throw new DMError(ERR.workerInvalidTransfer, refusal);
+    }
     for (const { cfg } of parsed) {
       if (this.s.sources[cfg.sourceId]) {
         throw new DMError(
@@ -270,8 +276,10 @@ export class Master {
     for (const { cfg } of parsed) await checkReachable(cfg);
     for (const { f, cfg } of parsed) {
       this.s.sources[cfg.sourceId] = { file: f.file, yaml: encryptPasswords(f.yaml) };
+      if (worker !== undefined) this.s.bounds[cfg.sourceId] = worker;
     }
     await this.store.save();
+    if (worker !== undefined) await this.push(worker);
     await this.reschedule();
     await this.ensureWorkers();
     return withWarnings(
@@ -279,6 +287,78 @@ export class Master {
       parsed.flatMap((p) => p.cfg.warnings),
       this.opts.log,
     );
+  }
+
+  /** operate-source update: a source's new file, while no task runs on it and its relay is off
+   * (as DM); its worker takes the new file. */
+  async updateSource(files: ConfigFile[]): Promise<OperateResult> {
+    const parsed = files.map((f) => ({ f, cfg: parseSourceConfig(f.yaml, f.file) }));
+    for (const { cfg } of parsed) {
+      const id = cfg.sourceId;
+      const old = this.s.sources[id];
+      if (!old)
+        throw new DMError(
+          ERR.sourceNotExist,
+          `source '${id}' does not exist; operate-source create it instead`,
+        );
+      const running = Object.entries(this.s.tasks)
+        .filter(([, t]) => t.stages[id]?.stage === 'Running')
+        .map(([n]) => n);
+      if (running.length)
+        throw new DMError(
+          ERR.sourceHasTasks,
+          `source '${id}' cannot be updated while task ${running.join(', ')} runs on it; pause-task -s ${id} ${running[0]} (or stop it) first`,
+        );
+      if (parseSourceConfig(old.yaml, old.file).enableRelay)
+        throw new DMError(
+          ERR.sourceHasTasks,
+          `source '${id}' cannot be updated while its relay is enabled; stop-relay -s ${id} first`,
+        );
+    }
+    for (const { cfg } of parsed) await checkReachable(cfg);
+    for (const { f, cfg } of parsed)
+      this.s.sources[cfg.sourceId] = { file: f.file, yaml: encryptPasswords(f.yaml) };
+    await this.store.save();
+    const r = await this.pushSources(
+      'update-source',
+      parsed.map((p) => p.cfg.sourceId),
+      'the worker takes it when it is back',
+    );
+    return withWarnings(
+      r,
+      parsed.flatMap((p) => p.cfg.warnings),
+      this.opts.log,
+    );
+  }
+
+  /** offline-member --worker: forgets a worker that is offline (its source, if still bound to
+   * it, waits for another worker). */
+  async offlineWorker(name: string): Promise<{ result: boolean; msg: string }> {
+    if (!this.s.workers[name])
+      throw new DMError(
+        ERR.workerInvalidTransfer,
+        `dm-worker '${name}' does not exist; list-member --worker lists the workers`,
+      );
+    if (this.online(name))
+      throw new DMError(
+        ERR.workerInvalidTransfer,
+        `dm-worker '${name}' is online; stop it first (only an offline worker can be removed)`,
+      );
+    delete this.s.workers[name];
+    this.live.delete(name);
+    for (const [src, w] of Object.entries(this.s.bounds)) if (w === name) delete this.s.bounds[src];
+    await this.store.save();
+    await this.reschedule();
+    this.opts.log.info({ worker: name }, 'worker removed by the operator');
+    return { result: true, msg: '' };
+  }
+
+  private members() {
+    return Object.keys(this.s.workers).map((name) => ({
+      name,
+      online: this.online(name),
+      offlineMs: this.offlineMs(name),
+    }));
   }
 
   async stopSource(ids: string[]): Promise<OperateResult> {
@@ -428,12 +508,7 @@ export class Master {
       );
     const old = this.s.bounds[id];
     if (old === worker) return { result: true, msg: '' };
-    const members = Object.keys(this.s.workers).map((name) => ({
-      name,
-      online: this.online(name),
-      offlineMs: this.offlineMs(name),
-    }));
-    const refusal = transferRefusal(id, worker, members, this.s.bounds);
+    const refusal = transferRefusal(id, worker, this.members(), this.s.bounds);
     if (refusal) throw new DMError(ERR.workerInvalidTransfer, refusal);
     const running = Object.entries(this.s.tasks).filter(([, t]) => t.stages[id]?.stage === 'Running');
     if (running.length && old && this.online(old)) {
@@ -755,8 +830,8 @@ export class Master {
   }
 
   /** shard-ddl-lock unlock: resolve a lock with the sources that have reached it. */
-  async unlock(id: string): Promise<unknown> {
-    const l = this.locks.unlock(id);
+  async unlock(id: string, owner?: string): Promise<unknown> {
+    const l = this.locks.unlock(id, owner);
     await this.store.save();
     this.opts.log.warn({ lock: id, owner: l.owner }, 'sharding DDL lock unlocked by the operator');
     return {

@@ -145,10 +145,24 @@ export class ShardLocks {
   }
 
   /** The operator's unlock: resolve with the sources that have reported; the others skip the
-   * same DDLs when they reach them. */
-  unlock(id: string): LockState {
+   * same DDLs when they reach them. `owner` (unlock-ddl-lock -o) executes the DDLs instead of
+   * the first source that reported; it must have reached them. */
+  unlock(id: string, owner?: string): LockState {
     const l = this.state.locks[id];
     if (!l) throw new DMError(ERR.lockNotFound, `no sharding DDL lock '${id}'; shard-ddl-lock lists them`);
+    if (owner !== undefined && owner !== l.owner) {
+      if (l.executed)
+        throw new DMError(
+          ERR.lockNotFound,
+          `lock '${id}': its owner ${l.owner} has already executed the DDLs`,
+        );
+      if (!l.synced[owner])
+        throw new DMError(
+          ERR.lockNotFound,
+          `lock '${id}': source '${owner}' has not reached the DDLs, so it cannot execute them; pick one of ${Object.keys(l.synced).join(', ')}`,
+        );
+      l.owner = owner;
+    }
     l.forced = true;
     for (const [source, tables] of Object.entries(this.unsynced(l))) {
       ((this.state.owed[l.task] ??= {})[source] ??= {})[l.target] = { ddls: l.ddls, tables };

@@ -675,6 +675,31 @@ test('binlog-schema: a table changed upstream outside the binlog pauses Sync; fi
   await equal();
 });
 
+test('refusals of the operator commands name the reason: create -w on a bound worker, offline-member --master, unlock-ddl-lock -f', async () => {
+  const bound = await dmctl(
+    master.addr,
+    'operate-source',
+    'create',
+    files['wrong-password.yaml'],
+    '-w',
+    'w1',
+  );
+  assert.equal(bound.code, 1);
+  assert.match(String(bound.json.msg), /dm-worker 'w1' is bound to source 's[12]'/);
+  const m = await dmctl(master.addr, 'offline-member', '--master', '-n', 'm1');
+  assert.equal(m.code, 1);
+  assert.match(String(m.json.msg), /one dm-master runs/);
+  const both = await dmctl(master.addr, 'offline-member', '--master', '--worker', '-n', 'm1');
+  assert.equal(both.code, 1);
+  assert.match(both.stderr, /exactly one of --master or --worker/);
+  const f = await dmctl(master.addr, 'unlock-ddl-lock', '-f', 'shop-`x`.`y`');
+  assert.equal(f.code, 1);
+  assert.match(f.stderr, /--force-remove is not supported/);
+  const o = await dmctl(master.addr, 'unlock-ddl-lock', '-o', 's1', 'shop-`x`.`y`');
+  assert.equal(o.code, 1);
+  assert.match(String(o.json.msg), /no sharding DDL lock/);
+});
+
 test('bad input: one line naming what and where, exit code 1', async () => {
   const syntax = await dmctl(master.addr, 'start-task', files['bad-syntax.yaml']);
   assert.equal(syntax.code, 1);

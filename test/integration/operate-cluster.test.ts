@@ -105,6 +105,41 @@ test('start-relay/stop-relay and transfer-source while a task runs; config expor
   assert.equal(nope.code, 1);
   assert.match(String(nope.json.msg), /dm-worker 'nope' does not exist/);
 
+  // operate-source update: refused while the task runs; taken while it is paused
+  const busy = await dmctl(master.addr, 'operate-source', 'update', files['source.yaml']);
+  assert.equal(busy.code, 1);
+  assert.match(String(busy.json.msg), /cannot be updated while task op runs on it/);
+  await ctl('pause-task', 'op');
+  await until('paused', (w) => w.subTaskStatus[0]?.stage === 'Paused');
+  await ctl('operate-source', 'update', files['source.yaml']);
+  await ctl('resume-task', 'op');
+  await writeAndCompare();
+  // offline-member: only an offline worker goes
+  const stillUp = await dmctl(master.addr, 'offline-member', '--worker', '-n', own);
+  assert.equal(stillUp.code, 1);
+  assert.match(String(stillUp.json.msg), /is online; stop it first/);
+  await workers[own as 'w1' | 'w2'].kill('SIGKILL');
+  const workerNames = async () =>
+    (
+      (await ctl('list-member', '--worker')).json.members as Array<{
+        worker: { workers: Array<{ name: string; stage: string }> };
+      }>
+    )[0].worker.workers;
+  for (let i = 0; i < 100 && (await workerNames()).find((w) => w.name === own)?.stage !== 'offline'; i++)
+    await new Promise((r) => setTimeout(r, 200));
+  await ctl('offline-member', '--worker', '-n', own);
+  assert.deepEqual(
+    (await workerNames()).map((w) => w.name),
+    [other],
+  );
+  const sample = await ctl('operate-source', '-p');
+  assert.match(sample.stdout, /^source-id: /m);
+  const shown = await ctl('operate-source', 'show', '-s', 's1');
+  assert.deepEqual(
+    (shown.json.sources as Array<{ source: string; worker: string }>).map((x) => [x.source, x.worker]),
+    [['s1', other]],
+  );
+
   // config export; a new master (new data dir) imports it and the task continues
   const out = join(f.dir, 'exported');
   await ctl('config', 'export', '-p', out);

@@ -88,6 +88,19 @@ test('unlock by hand: resolved with the reporters; the others skip those DDLs wh
   assert.equal(l.report(r('s2', '`sharding2`.`t3`', '(b.1, 70)')), 'wait', 'a later DDL is a new lock');
 });
 
+test('unlock -o: another source that reached the DDLs executes them; one that has not is refused', () => {
+  const l = locks();
+  l.report(r('s1', '`sharding1`.`t1`', '(b.1, 100)'));
+  l.report(r('s2', '`sharding2`.`t2`', '(b.1, 50)'));
+  const id = 'task-`db_target`.`t_target`';
+  assert.throws(() => l.unlock(id, 's9'), /source 's9' has not reached the DDLs.*pick one of s1, s2/);
+  l.unlock(id, 's2');
+  assert.equal(l.report(r('s1', '`sharding1`.`t1`', '(b.1, 100)')), 'wait', 's1 waits for the new owner');
+  assert.equal(l.report(r('s2', '`sharding2`.`t2`', '(b.1, 50)')), 'exec');
+  l.executed('task', T, 's2');
+  assert.equal(l.report(r('s1', '`sharding1`.`t1`', '(b.1, 100)')), 'skip');
+});
+
 test('the state is plain data: a new ShardLocks over it continues (master restart)', () => {
   const a = locks();
   a.report(r('s1', '`sharding1`.`t1`', '(b.1, 100)'));
