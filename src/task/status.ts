@@ -33,6 +33,8 @@ export interface LoadStatus {
   progress: string;
   metaBinlog: string;
   metaBinlogGTID: string;
+  /** DM v2's: bytes imported per second by the current run. */
+  bps?: string;
 }
 
 export interface SubTaskStatus {

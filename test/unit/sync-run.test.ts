@@ -101,6 +101,7 @@ test('DML: every row applied once, batched several upstream transactions per tar
   assert.equal(st.totalRows, '60');
   assert.match(String(st.recentRps), /^\d+$/);
   assert.equal(st.binlogType, 'remote');
+  assert.ok(Number(st.ioTotalBytes) > 0, 'ioTotalBytes counts the binlog bytes read');
   // the checkpoint rows (each applier's, written with its commits) say all of it is applied:
   // a new process applies nothing again
   const statements = target.log.length;

@@ -112,6 +112,8 @@ export class LoadUnit implements Unit {
   private readonly router: Router;
   private totalBytes = 0;
   private committedBytes = 0;
+  /** While this run imports: since when, and the bytes done then (for `bps`). */
+  private importing?: { at: number; bytes: number };
   private readonly inFlight = new Map<string, number>();
   /** Files imported by this process (for tests and logs). */
   importedFiles = 0;
@@ -134,12 +136,15 @@ export class LoadUnit implements Unit {
   status(): Record<string, unknown> {
     let done = this.committedBytes;
     for (const b of this.inFlight.values()) done += b;
+    const secs = this.importing ? (Date.now() - this.importing.at) / 1000 : 0;
     return {
       finishedBytes: String(done),
       totalBytes: String(this.totalBytes),
       progress: percent(done, this.totalBytes),
       metaBinlog: this.metadata ? formatPosition(locationOf(this.metadata).pos) : '',
       metaBinlogGTID: this.metadata?.gtid ?? '',
+      // DM v2's: bytes imported per second by this run (0 while it does not import)
+      bps: String(secs > 0 ? Math.round((done - this.importing!.bytes) / secs) : 0),
     };
   }
 
@@ -177,6 +182,7 @@ export class LoadUnit implements Unit {
 
   async process(signal: AbortSignal): Promise<ProcessResult> {
     const conns: PacketConnection[] = [];
+    this.importing = undefined;
     return runCancellable(signal, conns, async () => {
       const setup = await this.connect();
       conns.push(setup);
@@ -230,6 +236,7 @@ export class LoadUnit implements Unit {
       };
       this.committedBytes = files.filter(done).reduce((s, f) => s + f.size, 0);
       await this.createSchemas(setup, schemas);
+      this.importing = { at: Date.now(), bytes: this.committedBytes };
       const queue = files.filter((f) => !done(f)).sort((a, b) => b.size - a.size);
       this.log.info(
         { files: files.length, remaining: queue.length, totalBytes: this.totalBytes },
@@ -248,6 +255,7 @@ export class LoadUnit implements Unit {
       return okResult();
     }).finally(() => {
       this.inFlight.clear();
+      this.importing = undefined;
     });
   }
 

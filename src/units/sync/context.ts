@@ -21,6 +21,8 @@ export class SyncState {
   readonly rate = new EventRate();
   /** Row changes of replicated tables handed to the appliers. */
   readonly rows = new EventRate();
+  /** Bytes of binlog events read (query-status `ioTotalBytes`). */
+  ioBytes = 0;
   /** Where the run reads the binlog: the relay's files ('local') or the upstream ('remote'). */
   binlogType: 'local' | 'remote' | '' = '';
   /** The upstream's position, and when it was read (ms). */

@@ -217,6 +217,7 @@ export class SyncRun {
       if (this.failure) return;
       for (const ev of batch) {
         state.rate.total++;
+        state.ioBytes += ev.header.eventSize;
         const txn = asm.feed(ev);
         if (!txn) {
           if (asm.idle && ev.header.logPos > 0 && ev.kind !== 'heartbeat') {

@@ -180,6 +180,7 @@ export class SyncUnit implements Unit {
       totalRps: String(rps.total),
       recentRps: String(rps.recent),
       binlogType: state.binlogType,
+      ioTotalBytes: String(state.ioBytes),
     };
   }
 
