@@ -145,7 +145,7 @@ export const TASK_POLICY: Readonly<Record<string, KeyPolicy>> = {
   'heartbeat-update-interval': { warn: 'is deprecated by DM and has no effect' },
   'heartbeat-report-interval': { warn: 'is deprecated by DM and has no effect' },
   timezone: {
-    warn: 'changes no data: TIMESTAMP values are dumped, loaded and replicated in UTC, so they arrive unchanged whatever the time zone (it is the zone a --start-time without an offset is read in)',
+    warn: 'has no effect on the data: TIMESTAMP values are dumped, loaded and replicated in UTC, so they arrive unchanged whatever the time zone (it is the zone a --start-time without an offset is read in)',
   },
   collation_compatible: {
     refuse: "collation_compatible 'strict'",

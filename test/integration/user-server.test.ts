@@ -147,7 +147,7 @@ test('the HTTP API refuses bodies of the wrong shape with 400 naming the field, 
     ['/api/v1/workers/heartbeat', '{"name":"w","addr":"nope","applied":{}}', /addr 'nope' is not host:port/],
     ['/api/v1/sources/stop', '{"ids":"src"}', /body field 'ids' must be an array of strings, not a string/],
     ['/api/v1/sources', '[1,2,3]', /the body must be a JSON object, not an array/],
-    ['/api/v1/sources', '{"file":"x"}', /unknown body field 'file' \(this route takes 'files'\)/],
+    ['/api/v1/sources', '{"file":"x"}', /unknown body field 'file' \(this route takes 'files', 'worker'\)/],
     [
       '/api/v1/tasks',
       '{"files":[{"file":"t.yaml","yaml":"x"}],"remove-meta":true}',
