@@ -18,7 +18,8 @@ export interface PurgeConfig {
   remainSpace: number;
 }
 
-export type TaskMode = 'full' | 'incremental' | 'all' | 'dump' | 'load';
+/** `load&sync` (DM's): Load a dump made earlier (its `metadata` gives Sync's start), then Sync. */
+export type TaskMode = 'full' | 'incremental' | 'all' | 'dump' | 'load' | 'load&sync';
 export type OnDuplicate = 'replace' | 'error' | 'ignore';
 
 export interface DBConfig {
@@ -722,7 +723,7 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
 
   const cfg: TaskConfig = {
     name,
-    taskMode: r.oneOf('task-mode', ['full', 'incremental', 'all', 'dump', 'load'] as const),
+    taskMode: r.oneOf('task-mode', ['full', 'incremental', 'all', 'dump', 'load', 'load&sync'] as const),
     shardMode,
     metaSchema: r.string('meta-schema', 'dm_meta'),
     caseSensitive: r.bool('case-sensitive', false),

@@ -60,10 +60,11 @@ export class SubTask {
     const mode = cfg.taskMode;
     this.units = [];
     if (mode === 'full' || mode === 'all' || mode === 'dump') this.units.push(new DumpUnit(cfg, dir, log));
-    if (mode === 'full' || mode === 'all' || mode === 'load') this.units.push(new LoadUnit(cfg, dir, log));
-    if (mode === 'all' || mode === 'incremental') {
+    const fromDump = mode === 'all' || mode === 'load&sync'; // Sync starts where the dump was taken
+    if (mode === 'full' || mode === 'load' || fromDump) this.units.push(new LoadUnit(cfg, dir, log));
+    if (mode === 'incremental' || fromDump) {
       const hint = async () => {
-        if (mode !== 'all') return undefined;
+        if (!fromDump) return undefined;
         const m = await readFinishedDump(dir);
         if (!m) {
           throw configError(

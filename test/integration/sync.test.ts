@@ -316,3 +316,24 @@ for (const by of ['binlog-name/binlog-pos', 'binlog-gtid'] as const) {
     await st.stop();
   });
 }
+
+test("task-mode load&sync: Load a dump made earlier by a 'dump' task, then Sync from the dump's position", async () => {
+  const [up, down] = await Promise.all([server(), server()]);
+  await sysbenchTables(up, 'ls', 2, 500);
+  const dir = (await writeTemp({})).dir;
+  const dump = await subtask(up, down, 'ls', { dir, mode: 'dump' });
+  dump.start();
+  for (let i = 0; i < 600 && dump.stage !== 'Finished'; i++) {
+    assert.notEqual(dump.stage, 'Paused', JSON.stringify(dump.status().result));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(dump.stage, 'Finished');
+  assert.deepEqual(await userTables(down), [], 'the dump task wrote nothing to the target');
+  // written after the dump: Sync brings it
+  await oltpWriteOnly(up, 'ls', { tables: 2, rows: 500, txns: 50, concurrency: 2 });
+  const st = await subtask(up, down, 'ls', { dir, mode: 'load&sync' });
+  st.start();
+  await caughtUp(up, async () => st.status());
+  assert.equal(st.status().unit, 'Sync');
+  await assertTablesEqual(up, down, ['ls.sbtest1', 'ls.sbtest2']);
+});

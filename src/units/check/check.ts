@@ -63,7 +63,7 @@ export async function gatherFacts(cfg: SubTaskConfig): Promise<Facts> {
       : [];
     return {
       sourceId: cfg.instance.sourceId,
-      needsBinlog: cfg.taskMode === 'all' || cfg.taskMode === 'incremental',
+      needsBinlog: ['all', 'incremental', 'load&sync'].includes(cfg.taskMode),
       version: v.v ?? '',
       serverId: Number(v.sid),
       logBin: v.lb === '1' || v.lb?.toUpperCase() === 'ON',
