@@ -25,7 +25,7 @@ import { schedule, transferRefusal } from './scheduler.js';
 import type { BinlogOp } from '../units/sync/operators.js';
 import type { SchemaRequest } from '../units/sync/schema-op.js';
 import { ShardLocks, type LockState, type ShardReport, type Verdict } from '../shard/locks.js';
-import { Store } from './store.js';
+import { Store, type ClusterState, type TaskRecord } from './store.js';
 import { taskList, type SubTaskReport } from './task-status.js';
 
 export interface WorkerLink {
@@ -353,6 +353,25 @@ export class Master {
     return { result: true, msg: '' };
   }
 
+  /** A source's stored file, or the error naming it. */
+  private sourceRecord(id: string): ClusterState['sources'][string] {
+    const src = this.s.sources[id];
+    if (!src)
+      throw new DMError(
+        ERR.sourceNotExist,
+        `source '${id}' does not exist; operate-source show lists the sources`,
+      );
+    return src;
+  }
+
+  /** A task's record, or the error naming it. */
+  private taskRecord(name: string): TaskRecord {
+    const t = this.s.tasks[name];
+    if (!t)
+      throw new DMError(ERR.taskNotExist, `task '${name}' does not exist; query-status lists the tasks`);
+    return t;
+  }
+
   private members() {
     return Object.keys(this.s.workers).map((name) => ({
       name,
@@ -363,11 +382,7 @@ export class Master {
 
   async stopSource(ids: string[]): Promise<OperateResult> {
     for (const id of ids) {
-      if (!this.s.sources[id])
-        throw new DMError(
-          ERR.sourceNotExist,
-          `source '${id}' does not exist; operate-source show lists the sources`,
-        );
+      this.sourceRecord(id);
       const users = Object.entries(this.s.tasks)
         .filter(([, t]) => t.stages[id] && t.stages[id].stage !== 'Stopped')
         .map(([n]) => n);
@@ -398,12 +413,7 @@ export class Master {
   private relaySources(ids: string[]): string[] {
     if (!ids.length) throw new DMError(ERR.badRequest, 'name the source(s): -s source-id');
     for (const id of ids) {
-      const src = this.s.sources[id];
-      if (!src)
-        throw new DMError(
-          ERR.sourceNotExist,
-          `source '${id}' does not exist; operate-source show lists the sources`,
-        );
+      const src = this.sourceRecord(id);
       if (!parseSourceConfig(src.yaml, src.file).enableRelay) {
         throw new DMError(
           ERR.workerRelayStage,
@@ -474,12 +484,7 @@ export class Master {
    * enable-relay, written into the stored source file). The source's worker restarts its
    * subtasks from their checkpoints, reading the relay (or the upstream again). */
   async switchRelay(op: 'start' | 'stop', id: string, workers: string[]): Promise<OperateResult> {
-    const src = this.s.sources[id];
-    if (!src)
-      throw new DMError(
-        ERR.sourceNotExist,
-        `source '${id}' does not exist; operate-source show lists the sources`,
-      );
+    const src = this.sourceRecord(id);
     const bound = this.s.bounds[id] ?? '';
     const others = workers.filter((w) => w !== bound);
     if (others.length)
@@ -501,11 +506,7 @@ export class Master {
   /** transfer-source: the source moves to a free worker. Its old worker lets the source go
    * (subtasks stop at their checkpoints) before the new one starts it. */
   async transferSource(id: string, worker: string): Promise<{ result: boolean; msg: string }> {
-    if (!this.s.sources[id])
-      throw new DMError(
-        ERR.sourceNotExist,
-        `source '${id}' does not exist; operate-source show lists the sources`,
-      );
+    this.sourceRecord(id);
     const old = this.s.bounds[id];
     if (old === worker) return { result: true, msg: '' };
     const refusal = transferRefusal(id, worker, this.members(), this.s.bounds);
@@ -642,9 +643,7 @@ export class Master {
     sources: string[] = [],
   ): Promise<OperateResult> {
     const opName = { pause: 'Pause', resume: 'Resume', stop: 'Stop' }[op];
-    const t = this.s.tasks[name];
-    if (!t)
-      throw new DMError(ERR.taskNotExist, `task '${name}' does not exist; query-status lists the tasks`);
+    const t = this.taskRecord(name);
     const targets = sources.length ? sources : Object.keys(t.stages);
     for (const s of targets) {
       if (!t.stages[s])
@@ -844,9 +843,7 @@ export class Master {
   // ---- errors, members, configs ----
 
   async handleError(req: HandleErrorRequest & { sources?: string[] }): Promise<OperateResult> {
-    const t = this.s.tasks[req.task];
-    if (!t)
-      throw new DMError(ERR.taskNotExist, `task '${req.task}' does not exist; query-status lists the tasks`);
+    const t = this.taskRecord(req.task);
     let targets = req.sources?.length ? req.sources : Object.keys(t.stages);
     if (!req.sources?.length && targets.length > 1 && !req.binlogPos && req.op !== 'list') {
       const statuses = await Promise.all(targets.map((s) => this.sourceStatus(s, req.task)));
@@ -866,9 +863,7 @@ export class Master {
 
   /** binlog-schema list | update | delete on the task's subtasks (of `sources`, or all). */
   async operateSchema(task: string, sources: string[], req: SchemaRequest): Promise<OperateResult> {
-    const t = this.s.tasks[task];
-    if (!t)
-      throw new DMError(ERR.taskNotExist, `task '${task}' does not exist; query-status lists the tasks`);
+    const t = this.taskRecord(task);
     return this.onSubtasks(task, sources.length ? sources : Object.keys(t.stages), (addr) =>
       this.opts.link.operateSchema(addr, task, req),
     );
