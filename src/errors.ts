@@ -205,6 +205,13 @@ export const ERR = {
     "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO the source's user.",
   ),
   // ---------------------------------------------------------------- config (20xxx)
+  configDecryptPassword: e(
+    20010,
+    'config',
+    'config',
+    "a password in the encrypted form does not decrypt with this cluster's key",
+    "Encrypt the password again with 'dmctl --master-addr <this master> encrypt <password>' (it uses the master's secret-key-path key), or write it in plain text.",
+  ),
   metaNotSet: e(
     20022,
     'config',
@@ -218,6 +225,13 @@ export const ERR = {
     'internal',
     'start-task --start-time names a time after the last transaction in the binlog',
     'Check the --start-time, or try again once the upstream has written past it.',
+  ),
+  configSecretKeyPath: e(
+    20067,
+    'config',
+    'config',
+    "dm-master's secret-key-path names a file that cannot be read or does not hold a hex AES-256 key",
+    'Write 64 hex digits (e.g. `openssl rand -hex 32 > key`) to the file, make it readable by dm-master, and check the path.',
   ),
   configFile: e(
     20101,

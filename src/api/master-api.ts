@@ -1,4 +1,5 @@
 // The master's HTTP API (what dmctl and workers call) and the workers' HTTP client for it.
+import { encryptPassword } from '../task/encrypt.js';
 import { DMError, ERR } from '../errors.js';
 import type { ConfigFile, Master, StartOptions } from '../master/master.js';
 import type { Assignment } from '../worker/assignment.js';
@@ -268,6 +269,14 @@ export function masterRoutes(m: () => Master): Route[] {
       },
     },
     { method: 'GET', path: '/api/v1/configs', handler: async () => m().listConfigs() },
+    {
+      method: 'POST',
+      path: '/api/v1/encrypt',
+      handler: async (r) => {
+        const b = checkBody<{ plaintext: string }>(r.body, { plaintext: 'string' }, 'encrypt');
+        return { result: true, ciphertext: encryptPassword(b.plaintext) };
+      },
+    },
     {
       method: 'GET',
       path: '/api/v1/config/:type/:name',

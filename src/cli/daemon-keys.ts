@@ -9,6 +9,7 @@ export const MASTER_DEFAULTS = {
   'advertise-addr': '',
   'data-dir': '',
   'all-in-one': false,
+  'secret-key-path': '',
 };
 // DM keys that change nothing with one master (the etcd-backed cluster of masters is not built):
 // accepted with a warning that says so; a file that lists several masters is refused.
@@ -47,8 +48,6 @@ export const MASTER_REFUSED: Refused = {
   join: 'joining another dm-master (a cluster of masters) is not supported yet: run one dm-master and remove join.',
   'v1-sources-path':
     'importing the sources of a DM v1.0 cluster is not supported: create each source with dmctl operate-source create source.yaml.',
-  'secret-key-path':
-    "a custom key for the passwords is not supported yet: remove secret-key-path; passwords encrypted with DM's default key (dmctl encrypt) are read.",
 };
 
 export const WORKER_REFUSED: Refused = TLS_REFUSED;

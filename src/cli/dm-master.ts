@@ -15,6 +15,7 @@ async function main(): Promise<void> {
     .option('--master-addr <host:port>', 'address to serve dmctl and workers on (default 127.0.0.1:8261)')
     .option('--advertise-addr <host:port>', 'address workers and dmctl use to reach this master')
     .option('--data-dir <dir>', 'where the cluster state is kept (default default.<name>)')
+    .option('--secret-key-path <file>', 'a file with the hex AES-256 key for encrypted passwords (DM v6)')
     .option('--all-in-one', 'also run an in-process dm-worker for each source without one');
   const { s, log } = await settings(cmd, MASTER_DEFAULTS, MASTER_WARNED, MASTER_REFUSED, MASTER_REFUSED_IF);
   const running = await startMaster(s, log, stringify(s));

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { DMError, ERR } from '../errors.js';
 import { call } from '../api/http.js';
-import { encryptPassword } from '../task/encrypt.js';
+import { encryptPassword, keepPasswordsEncrypted } from '../task/encrypt.js';
 import { parseSourceConfig } from '../task/config.js';
 import {
   collectSources,
@@ -536,10 +536,30 @@ program
 
 program
   .command('encrypt')
-  .description('encrypt a password for task and source files')
+  .description(
+    "encrypt a password for task and source files: by the master's key (secret-key-path) when a master address is given, else by DM's default key",
+  )
   .argument('<password>')
-  .action((p: string) => {
-    process.stdout.write(encryptPassword(p) + '\n');
+  .action(async (p: string) => {
+    let addr: string | undefined;
+    try {
+      addr = masterAddr();
+    } catch {
+      // No master: DM v2's offline form, with DM's default key.
+    }
+    const text = addr
+      ? (
+          await call<{ ciphertext: string }>(
+            addr,
+            'POST',
+            '/api/v1/encrypt',
+            { plaintext: p },
+            rpcTimeout(),
+            'dm-master',
+          )
+        ).ciphertext
+      : encryptPassword(p);
+    process.stdout.write(text + '\n');
   });
 
 /** DM's boolean flags also take `=true` / `=false` (`start-task --remove-meta=true`). */
@@ -552,6 +572,7 @@ function booleanForms(argv: string[]): string[] {
   });
 }
 
+keepPasswordsEncrypted();
 program.parseAsync(booleanForms(process.argv)).catch((e: unknown) => {
   process.stderr.write(`error: ${e instanceof Error ? e.toString().replace(/^Error: /, '') : String(e)}\n`);
   process.exit(1);

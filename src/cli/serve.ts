@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { Master } from '../master/master.js';
 import { Worker } from '../worker/worker.js';
 import { dialable } from './config-file.js';
+import { loadSecretKey, useSecretKey } from '../task/encrypt.js';
 
 export interface Running {
   addr: string;
@@ -59,11 +60,15 @@ export interface MasterSettings {
   'advertise-addr': string;
   'data-dir': string;
   'all-in-one': boolean;
+  /** A file with the hex AES-256 key for encrypted passwords ('' = DM's public key). */
+  'secret-key-path'?: string;
 }
 
 export async function startMaster(s: MasterSettings, log: Logger, configText: string): Promise<Running> {
   const workers: Array<Running> = [];
   const made: { master?: Master } = {};
+  useSecretKey(undefined);
+  if (s['secret-key-path']) loadSecretKey(s['secret-key-path']);
   const http = await serve(
     s['master-addr'],
     masterRoutes(() => made.master!),

@@ -6,7 +6,7 @@ import { sleep } from '../async.js';
 import { DMError, ERR } from '../errors.js';
 import type { Logger } from '../log.js';
 import { openConnection, upstreamRole } from '../mysql/connect.js';
-import { encryptPasswords } from '../task/encrypt.js';
+import { customSecretKey, encryptPasswords } from '../task/encrypt.js';
 import { withTopKey } from '../task/yaml.js';
 import { checkStartTime } from '../units/sync/start-time.js';
 import {
@@ -185,12 +185,18 @@ export class Master {
 
   private assignment(worker: string): Assignment {
     const source = this.sourceOf(worker);
-    if (!source || !this.s.sources[source]) return { subtasks: [] };
+    const key = customSecretKey();
+    if (!source || !this.s.sources[source]) return { subtasks: [], ...(key ? { secretKey: key } : {}) };
     const subtasks = Object.entries(this.s.tasks)
       .filter(([, t]) => t.stages[source])
       .map(([task, t]) => ({ task, yaml: t.yaml, file: t.file, ...t.stages[source] }));
     const relay = this.s.relays?.[source];
-    return { source: { id: source, ...this.s.sources[source] }, subtasks, ...(relay ? { relay } : {}) };
+    return {
+      source: { id: source, ...this.s.sources[source] },
+      subtasks,
+      ...(relay ? { relay } : {}),
+      ...(key ? { secretKey: key } : {}),
+    };
   }
 
   /** Rebinds sources (see scheduler.ts) and tells the workers whose source changed; `except`

@@ -26,4 +26,6 @@ export interface Assignment {
    * absent: Running. Only for a source with enable-relay. */
   relay?: DesiredStage;
   subtasks: SubTaskAssignment[];
+  /** The master's secret-key-path key (hex), for the encrypted passwords; absent: DM's public key. */
+  secretKey?: string;
 }

@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { parseSourceConfig, parseTaskConfig, subTaskConfig, type SourceConfig } from '../task/config.js';
 import type { SubTaskStatus, WorkerStatus } from '../task/status.js';
 import { errorResult } from '../units/unit.js';
+import { useSecretKey } from '../task/encrypt.js';
 import type { Assignment, SubTaskAssignment } from './assignment.js';
 import type { SubTask } from './subtask.js';
 import type { ShardCoordinator } from '../units/sync/shard.js';
@@ -202,6 +203,7 @@ export class Worker {
 
   private async reconcile(a: Assignment): Promise<void> {
     if (this.closed) return;
+    useSecretKey(a.secretKey);
     if (a.source?.id !== this.source?.id || a.source?.yaml !== this.source?.yaml) {
       if (this.source) this.log.info({ source: this.source.id }, 'source unbound from this worker');
       await this.dropAll();

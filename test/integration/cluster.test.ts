@@ -804,3 +804,70 @@ test('all-in-one: one dm-master process runs a worker per source, also after a r
   assert.deepEqual(ws, [{ name: 'aio-worker-1', addr: ws[0]?.addr, stage: 'bound', source: 's1' }]);
   await aio.kill('SIGTERM');
 });
+
+test("secret-key-path: dmctl encrypt uses the master's key, a separate worker decrypts with it, another key's text is refused", async () => {
+  const dir = join(files.dir, 'keyed');
+  const keyFile = join(files.dir, 'secret.key');
+  await writeFile(keyFile, 'c0ffee'.repeat(10) + 'beef\n');
+  const badKey = join(files.dir, 'bad.key');
+  await writeFile(badKey, 'not-hex');
+  const args = (key: string) => [
+    '--name',
+    'km',
+    '--master-addr',
+    '127.0.0.1:0',
+    '--data-dir',
+    dir,
+    '--secret-key-path',
+    key,
+  ];
+  const refused = await daemon('dm-master', args(badKey), files.dir).then(
+    () => assert.fail('a master with a bad key file started'),
+    (e: Error) => e.message,
+  );
+  assert.match(
+    refused,
+    /\[code=20067:.*secret-key-path .*bad\.key: the secret key must be a hex AES-256 key of length 64/,
+  );
+
+  const km = await daemon('dm-master', args(keyFile), files.dir);
+  const kw = await daemon(
+    'dm-worker',
+    ['--name', 'kw', '--worker-addr', '127.0.0.1:0', '--join', km.addr, '--keepalive-ttl', '2'],
+    files.dir,
+  );
+  try {
+    const enc = await dmctl(km.addr, 'encrypt', PASSWORD);
+    assert.equal(enc.code, 0, enc.stderr);
+    const ciphertext = enc.stdout.trim();
+    assert.notEqual(ciphertext, encryptPassword(PASSWORD));
+    const keyed = await writeTemp({
+      'ks.yaml': sourceYaml('ks', up2, 'dm', ciphertext),
+      'default-key.yaml': sourceYaml('kd', up2, 'dm', encryptPassword(PASSWORD)),
+      'task.yaml': (await readFile(files['archive.yaml'], 'utf8'))
+        .replace('name: archive', 'name: keyed')
+        .replace('archive_shop1', 'archive_shop2')
+        .replace('source-id: s1', 'source-id: ks')
+        .replace('archive-dump', 'keyed-dump'),
+    });
+    const c = await dmctl(km.addr, 'operate-source', 'create', keyed['ks.yaml']);
+    assert.equal(c.code, 0, c.stdout + c.stderr);
+    const d = await dmctl(km.addr, 'operate-source', 'create', keyed['default-key.yaml']);
+    assert.equal(d.code, 1, d.stdout);
+    assert.match(d.stdout, /does not decrypt with the key of the master's secret-key-path/);
+    const st = await dmctl(km.addr, 'start-task', keyed['task.yaml']);
+    assert.equal(st.code, 0, st.stdout + st.stderr);
+    await waitFor('keyed Finished', async () => {
+      const q = await call<QueryStatus>(km.addr, 'GET', '/api/v1/status/keyed');
+      const st = q.workers[0]?.subTaskStatus[0];
+      if (st?.result?.errors.length) assert.fail(JSON.stringify(st.result));
+      return st?.stage === 'Finished';
+    });
+    await assertTablesEqual(up2, down, ['archive_shop2.old']);
+    const shown = await dmctl(km.addr, 'get-config', 'source', 'ks');
+    assert.ok(!shown.stdout.includes(PASSWORD));
+  } finally {
+    await kw.kill('SIGTERM');
+    await km.kill('SIGTERM');
+  }
+});

@@ -10,8 +10,11 @@ import { schedule, type Member } from '../../src/master/scheduler.js';
 import { taskList, type SubTaskReport } from '../../src/master/task-status.js';
 import { Store } from '../../src/master/store.js';
 import {
+  customSecretKey,
   decryptOrPlain,
   decryptPassword,
+  parseSecretKey,
+  useSecretKey,
   encryptPassword,
   encryptPasswords,
 } from '../../src/task/encrypt.js';
@@ -163,6 +166,29 @@ test("passwords: DM's encryption format (base64 of iv ‖ '@' ‖ AES-256-CFB) r
   for (const plain of ['', 'secret', '123456', 'QUJDREVGR0hJSktMTU5PUA==', 'a@b']) {
     assert.equal(decryptOrPlain(plain), plain, `${plain} is used as written`);
   }
+});
+
+test("passwords: secret-key-path's key (DM v6) encrypts and decrypts; text of another key is an error, not garbage", () => {
+  assert.throws(
+    () => parseSecretKey('abc', 'k'),
+    /\[code=20067:.*k: the secret key must be a hex AES-256 key of length 64 \(3 characters\)/,
+  );
+  assert.throws(() => parseSecretKey('z'.repeat(64), 'k'), /not all hex digits/);
+  const defaultText = encryptPassword('a password of forty characters, or so!!');
+  useSecretKey('0123456789abcdef'.repeat(4) + '\n');
+  try {
+    assert.equal(customSecretKey(), '0123456789abcdef'.repeat(4));
+    const keyed = encryptPassword('pässword-2');
+    assert.equal(decryptPassword(keyed), 'pässword-2');
+    assert.throws(
+      () => decryptOrPlain(defaultText),
+      /\[code=20010:.*does not decrypt with the key of the master's secret-key-path/,
+    );
+  } finally {
+    useSecretKey(undefined);
+  }
+  assert.equal(customSecretKey(), undefined);
+  assert.equal(decryptPassword(defaultText), 'a password of forty characters, or so!!');
 });
 
 test('encryptPasswords: every plain password in a YAML file is replaced, the rest kept', () => {

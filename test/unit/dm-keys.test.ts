@@ -297,7 +297,7 @@ test('every DM dm-master.toml / dm-worker.toml key is used, warned of, or refuse
     ['quota-backend-bytes', '2147483648', 'warned'],
     ['openapi', 'true', 'refused'],
     ['v1-sources-path', '"./v1"', 'refused'],
-    ['secret-key-path', '"./key"', 'refused'],
+    ['secret-key-path', '"./key"', 'implemented'],
     ['ssl-ca', '"ca.pem"', 'refused'],
     ['ssl-cert', '"cert.pem"', 'refused'],
     ['ssl-key', '"key.pem"', 'refused'],
