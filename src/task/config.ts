@@ -246,11 +246,8 @@ function parseSize(r: Reader, key: string, def: number): number {
   const s = r.string(key).trim();
   const m = /^(\d+)\s*(m|mb|mib)?$/i.exec(s);
   if (!m) {
-    throw configError(
-      r.file,
-      `'${r.path}.${key}' is '${s}'`,
-      `Write a size in MB, e.g. '${key}: 64' (0: no limit).`,
-    );
+    r.invalid(key, `is '${s}'`, `Write a size in MB, e.g. '${key}: 64' (0: no limit).`);
+    return def;
   }
   return Number(m[1]);
 }
@@ -383,14 +380,17 @@ function readLoader(r: Reader | undefined, base: LoaderConfig): LoaderConfig {
     );
   }
   const onDuplicate = logical ?? legacy ?? base.onDuplicate;
-  if (['physical', 'import-into'].includes(r.string('import-mode', '').toLowerCase())) {
+  const tidbOnly = ['physical', 'import-into'].includes(r.string('import-mode', '').toLowerCase());
+  if (tidbOnly) {
     r.invalid(
       'import-mode',
       `is '${r.string('import-mode')}', which is TiDB-only (TiDB Lightning's local backend, IMPORT INTO) and not supported`,
       'Use import-mode: logical (SQL statements, the default; works on MySQL, MariaDB and TiDB).',
     );
   }
-  const importMode = r.oneOf('import-mode', ['sql', 'logical', 'loader'] as const, base.importMode);
+  const importMode = tidbOnly
+    ? base.importMode
+    : r.oneOf('import-mode', ['sql', 'logical', 'loader'] as const, base.importMode);
   const c: LoaderConfig = {
     poolSize: r.int('pool-size', base.poolSize, 1, 512),
     dir: r.string('dir', base.dir),
@@ -406,12 +406,10 @@ function readDuration(r: Reader, key: string, def: number): number {
   if (!r.has(key)) return def;
   const v = r.string(key).trim();
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v);
-  if (!m)
-    throw configError(
-      r.file,
-      `'${r.path}.${key}' is '${v}'`,
-      `Write a duration such as '60s', '2m' or '0s'.`,
-    );
+  if (!m) {
+    r.invalid(key, `is '${v}'`, `Write a duration such as '60s', '2m' or '0s'.`);
+    return def;
+  }
   const unit = { ms: 0.001, s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
   return Number(m[1]) * unit;
 }
@@ -515,8 +513,7 @@ function tableRefs(r: Reader, key: string): TableRef[] {
 
 function refCheck(r: Reader, kind: string, name: string, known: Map<string, unknown>, where: string): void {
   if (name && !known.has(name)) {
-    throw configError(
-      r.file,
+    r.problem(
       `${where} names ${kind} '${name}', which is not defined`,
       known.size
         ? `Define it under '${kind}', or use one of: ${[...known.keys()].join(', ')}.`
@@ -553,17 +550,13 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
   let shardMode = r.oneOf('shard-mode', ['', 'pessimistic', 'optimistic'] as const, '');
   if (!shardMode && isSharding) shardMode = 'pessimistic';
   const target = r.map('target-database');
-  if (!target)
-    throw configError(
-      file,
-      "'target-database' is required",
-      'Add target-database: {host, port, user, password}.',
-    );
+  if (!target && !r.has('target-database'))
+    r.problem("'target-database' is required", 'Add target-database: {host, port, user, password}.');
 
   const mydumpers = named(r, 'mydumpers', (m) => readMydumper(m, DEFAULT_MYDUMPER));
   const loaders = named(r, 'loaders', (m) => readLoader(m, DEFAULT_LOADER));
   const syncers = named(r, 'syncers', (m) => readSyncer(m, DEFAULT_SYNCER));
-  const routes = named(r, 'routes', (m, name): RouteRule => {
+  const routes = named(r, 'routes', (m): RouteRule => {
     const rule = {
       schemaPattern: pattern(m, 'schema-pattern'),
       tablePattern: pattern(m, 'table-pattern', ''),
@@ -578,11 +571,7 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
       try {
         new RegExp(e.regexp);
       } catch (err) {
-        throw configError(
-          file,
-          `routes.${name}.${key}.${re} is not a valid regular expression: ${(err as Error).message}`,
-          'Fix the pattern.',
-        );
+        x.invalid(re, `is not a valid regular expression: ${(err as Error).message}`, 'Fix the pattern.');
       }
       return e;
     };
@@ -607,7 +596,7 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
     try {
       eventFilter([[name, rule]], false, (w) => r.warnings.push(`${file}: ${w}`));
     } catch (e) {
-      throw configError(file, (e as Error).message, 'Fix the filter rule.');
+      r.problem((e as Error).message, 'Fix the filter rule.');
     }
     return rule;
   });
@@ -627,23 +616,16 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
   const bwl = readBal('black-white-list');
   const blockAllowList = bal.size ? bal : bwl;
 
+  const before = r.problems.length;
   const instances = r.mapList('mysql-instances');
-  if (!instances.length) {
-    throw configError(
-      file,
-      "'mysql-instances' is empty",
-      'List at least one source: mysql-instances: [{source-id: ...}].',
-    );
+  if (!instances.length && r.problems.length === before) {
+    r.problem("'mysql-instances' is empty", 'List at least one source: mysql-instances: [{source-id: ...}].');
   }
   const seen = new Set<string>();
   const mysqlInstances = instances.map((m): InstanceConfig => {
     const sourceId = m.string('source-id');
     if (seen.has(sourceId)) {
-      throw configError(
-        file,
-        `source '${sourceId}' is listed twice in 'mysql-instances'`,
-        'List each source once.',
-      );
+      r.problem(`source '${sourceId}' is listed twice in 'mysql-instances'`, 'List each source once.');
     }
     seen.add(sourceId);
     const metaR = m.map('meta');
@@ -674,7 +656,7 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
       }
       if (n !== undefined) {
         refCheck(m, nameKey.replace('-config-name', 's'), n, pool, `'${m.path}.${nameKey}'`);
-        return pool.get(n)!;
+        return pool.get(n) ?? def;
       }
       return read(inline, def);
     };
@@ -702,7 +684,8 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
     // Two rules with the same patterns claim the same tables: which one routes them is undefined.
     const claimed = new Map<string, string>();
     for (const rr of inst.routeRules) {
-      const rule = routes.get(rr)!;
+      const rule = routes.get(rr);
+      if (!rule) continue;
       const k = `${rule.schemaPattern.toLowerCase()}\0${rule.tablePattern.toLowerCase()}`;
       const other = claimed.get(k);
       if (other !== undefined && other !== rr) {
@@ -730,7 +713,9 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
     cleanDumpFile: r.bool('clean-dump-file', true),
     timezone: r.string('timezone', ''),
     ignoreCheckingItems: r.stringList('ignore-checking-items'),
-    targetDatabase: readDB(target, 3306),
+    targetDatabase: target
+      ? readDB(target, 3306)
+      : { host: '', port: 3306, user: '', password: '', session: {} },
     mysqlInstances,
     routes,
     filters,
@@ -739,6 +724,7 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
   };
   r.policy(TASK_POLICY);
   r.done([]);
+  r.finish();
   cfg.warnings = r.warnings;
   return cfg;
 }
@@ -754,12 +740,8 @@ export function parseSourceConfig(text: string, file = 'source.yaml'): SourceCon
     );
   }
   const from = r.map('from');
-  if (!from)
-    throw configError(
-      file,
-      "'from' is required",
-      'Add from: {host, port, user, password} for the upstream server.',
-    );
+  if (!from && !r.has('from'))
+    r.problem("'from' is required", 'Add from: {host, port, user, password} for the upstream server.');
   const cfg: SourceConfig = {
     sourceId: r.string('source-id'),
     enableGtid: r.bool('enable-gtid', false),
@@ -770,11 +752,12 @@ export function parseSourceConfig(text: string, file = 'source.yaml'): SourceCon
     purge: readPurge(r.map('purge')),
     flavor: r.oneOf('flavor', ['', 'mysql', 'mariadb'] as const, ''),
     serverId: r.int('server-id', 0, 0, 0xffffffff),
-    from: readDB(from, 3306),
+    from: from ? readDB(from, 3306) : { host: '', port: 3306, user: '', password: '', session: {} },
     warnings: [],
   };
   r.policy(SOURCE_POLICY);
   r.done([]);
+  r.finish();
   cfg.warnings = r.warnings;
   return cfg;
 }

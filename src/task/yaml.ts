@@ -1,6 +1,8 @@
 // Reading DM's YAML config files: parse with line numbers, then read fields with their types
 // checked and every error naming the file, the key path and the fix. Unknown keys are errors (as
-// in DM, which decodes strictly) with the closest known key suggested.
+// in DM, which decodes strictly) with the closest known key suggested. A problem does not stop the
+// reading: the getter answers its default and the next key is read, so `finish()` reports every
+// problem of the file at once (unknown keys first: a typo explains what it seems to leave out).
 import { parseDocument, isMap, isScalar, isSeq, LineCounter, type Node, type Document } from 'yaml';
 import { DMError, ERR } from '../errors.js';
 import { closest } from '../words.js';
@@ -36,6 +38,28 @@ export function parseYaml(text: string, file: string): Reader {
   return new Reader(file, '', root, lineCounter);
 }
 
+/** One problem found in a file: unknown keys ('typo') are listed before the rest. */
+export interface Problem {
+  kind: 'typo' | 'value';
+  line: number;
+  text: string;
+  fix: string;
+}
+
+/** The one error for every problem of a file (undefined when there is none). */
+export function problemsError(file: string, problems: readonly Problem[]): DMError | undefined {
+  if (!problems.length) return undefined;
+  if (problems.length === 1) return configError(file, problems[0].text, problems[0].fix);
+  const sorted = [...problems].sort(
+    (a, b) => Number(b.kind === 'typo') - Number(a.kind === 'typo') || a.line - b.line,
+  );
+  return configError(
+    file,
+    `${problems.length} problems: ${sorted.map((p, i) => `${i + 1}) ${p.text} (${p.fix.replace(/\.$/, '')})`).join('; ')}`,
+    'Fix each problem listed (each says how).',
+  );
+}
+
 /** What happens to a DM key that has no effect here: a warning that says why, or a refusal (with
  * the fix) unless `inert` says its value asks for nothing (default: empty, false or 0). */
 export type KeyPolicy = { warn: string } | { refuse: string; fix: string; inert?: (r: Reader) => boolean };
@@ -51,7 +75,25 @@ export class Reader {
     private readonly lines: LineCounter,
     /** What the whole file's reading warns of (keys accepted that do nothing here, and why). */
     readonly warnings: string[] = [],
+    /** What is wrong in the whole file, reported together by `finish()`. */
+    readonly problems: Problem[] = [],
   ) {}
+
+  private lineOf(node?: Node | null): number {
+    const n = node ?? this.node;
+    return n.range ? this.lines.linePos(n.range[0]).line : 0;
+  }
+
+  /** Records a problem of the file that no single getter finds (a dangling reference…). */
+  problem(text: string, fix: string, node?: Node): void {
+    this.problems.push({ kind: 'value', line: this.lineOf(node), text, fix });
+  }
+
+  /** Throws the one error for every problem found in the file so far. */
+  finish(): void {
+    const e = problemsError(this.file, this.problems);
+    if (e) throw e;
+  }
 
   private where(key: string, node?: Node | null): string {
     const p = this.path ? `${this.path}.${key}` : key;
@@ -77,12 +119,18 @@ export class Reader {
     return this.node.items.map((p) => String(isScalar(p.key) ? p.key.value : p.key));
   }
 
-  private fail(key: string, node: Node | undefined, what: string, fix: string): never {
-    throw configError(this.file, `${this.where(key, node)} ${what}`, fix);
+  private fail(
+    key: string,
+    node: Node | undefined,
+    what: string,
+    fix: string,
+    kind: Problem['kind'] = 'value',
+  ): void {
+    this.problems.push({ kind, line: this.lineOf(node), text: `${this.where(key, node)} ${what}`, fix });
   }
 
-  /** Refuses the value of `key`: the error names the file, the key and its line. */
-  invalid(key: string, what: string, fix: string): never {
+  /** Refuses the value of `key`: the problem names the key and its line. */
+  invalid(key: string, what: string, fix: string): void {
     this.fail(key, this.get(key), what, fix);
   }
 
@@ -90,10 +138,12 @@ export class Reader {
     const v = this.get(key);
     if (v === undefined) {
       if (def === undefined) this.fail(key, v, 'is required', `Add '${key}: <value>'.`);
-      return def;
+      return def ?? '';
     }
-    if (!isScalar(v) || typeof v.value === 'object')
+    if (!isScalar(v) || typeof v.value === 'object') {
       this.fail(key, v, 'must be a string', `Write '${key}: <text>'.`);
+      return def ?? '';
+    }
     return String(v.value);
   }
 
@@ -102,9 +152,12 @@ export class Reader {
   }
 
   oneOf<T extends string>(key: string, allowed: readonly T[], def?: T): T {
+    const n = this.problems.length;
     const s = this.string(key, def);
+    if (this.problems.length > n) return def ?? allowed[0];
     if (!(allowed as readonly string[]).includes(s)) {
       this.fail(key, this.get(key), `is '${s}'`, `Use one of: ${allowed.map((a) => `'${a}'`).join(', ')}.`);
+      return def ?? allowed[0];
     }
     return s as T;
   }
@@ -113,7 +166,7 @@ export class Reader {
     const v = this.get(key);
     if (v === undefined) {
       if (def === undefined) this.fail(key, v, 'is required', `Add '${key}: <number>'.`);
-      return def;
+      return def ?? Math.max(min, 0);
     }
     const raw = isScalar(v) ? v.value : undefined;
     const n =
@@ -122,9 +175,14 @@ export class Reader {
         : typeof raw === 'string' && /^-?\d+$/.test(raw.trim())
           ? Number(raw)
           : NaN;
-    if (!Number.isInteger(n))
+    if (!Number.isInteger(n)) {
       this.fail(key, v, `must be a whole number, not '${String(raw)}'`, `Write '${key}: 4'.`);
-    if (n < min || n > max) this.fail(key, v, `is ${n}, out of range`, `Use a value from ${min} to ${max}.`);
+      return def ?? Math.max(min, 0);
+    }
+    if (n < min || n > max) {
+      this.fail(key, v, `is ${n}, out of range`, `Use a value from ${min} to ${max}.`);
+      return def ?? Math.max(min, 0);
+    }
     return n;
   }
 
@@ -140,17 +198,22 @@ export class Reader {
       `must be true or false, not '${String(raw)}'`,
       `Write '${key}: true' or '${key}: false'.`,
     );
+    return def;
   }
 
   stringList(key: string): string[] {
     const v = this.get(key);
     if (v === undefined) return [];
-    if (!isSeq(v)) this.fail(key, v, 'must be a list', `Write '${key}: ["a", "b"]'.`);
-    return v.items.map((item, i) => {
+    if (!isSeq(v)) {
+      this.fail(key, v, 'must be a list', `Write '${key}: ["a", "b"]'.`);
+      return [];
+    }
+    return v.items.flatMap((item, i) => {
       if (!isScalar(item) || item.value === null || typeof item.value === 'object') {
         this.fail(`${key}[${i}]`, item as Node, 'must be a string', 'List plain values.');
+        return [];
       }
-      return String(item.value);
+      return [String(item.value)];
     });
   }
 
@@ -158,8 +221,18 @@ export class Reader {
   map(key: string): Reader | undefined {
     const v = this.get(key);
     if (v === undefined) return undefined;
-    if (!isMap(v)) this.fail(key, v, 'must be a mapping', `Indent the keys of '${key}' under it.`);
-    return new Reader(this.file, this.path ? `${this.path}.${key}` : key, v, this.lines, this.warnings);
+    if (!isMap(v)) {
+      this.fail(key, v, 'must be a mapping', `Indent the keys of '${key}' under it.`);
+      return undefined;
+    }
+    return new Reader(
+      this.file,
+      this.path ? `${this.path}.${key}` : key,
+      v,
+      this.lines,
+      this.warnings,
+      this.problems,
+    );
   }
 
   /** A mapping of name → mapping (e.g. `routes`). */
@@ -179,18 +252,25 @@ export class Reader {
   mapList(key: string): Reader[] {
     const v = this.get(key);
     if (v === undefined) return [];
-    if (!isSeq(v))
+    if (!isSeq(v)) {
       this.fail(key, v, 'must be a list', `Write each entry of '${key}' on a line starting with '- '.`);
-    return v.items.map((item, i) => {
-      if (!isMap(item))
+      return [];
+    }
+    return v.items.flatMap((item, i) => {
+      if (!isMap(item)) {
         this.fail(`${key}[${i}]`, item as Node, 'must be a mapping', 'Write keys under the "- ".');
-      return new Reader(
-        this.file,
-        `${this.path ? `${this.path}.` : ''}${key}[${i}]`,
-        item as Node,
-        this.lines,
-        this.warnings,
-      );
+        return [];
+      }
+      return [
+        new Reader(
+          this.file,
+          `${this.path ? `${this.path}.` : ''}${key}[${i}]`,
+          item,
+          this.lines,
+          this.warnings,
+          this.problems,
+        ),
+      ];
     });
   }
 
@@ -226,6 +306,7 @@ export class Reader {
         isMap(this.node) ? ((this.node.get(k, true) as Node | undefined) ?? undefined) : undefined,
         'is not a known key',
         best ? `Did you mean '${best}'?` : 'Remove it, or check the key against the DM documentation.',
+        'typo',
       );
     }
   }

@@ -205,6 +205,24 @@ test('references to undefined rules and missing required keys are errors', () =>
   );
 });
 
+test('every problem of a file is reported at once, unknown keys first', () => {
+  const e = configError(
+    () =>
+      parseTaskConfig(
+        TASK.replace('task-mode: all', 'task-mode: everything')
+          .replace('["filter-rule-1"]', '["nope"]')
+          .replace('threads: 4', 'threads: four')
+          .replace('    batch: 100', '    batch: 100\n    bach: 5'),
+      ),
+    /task\.yaml: 4 problems: 1\) 'syncers\.global\.bach' \(line \d+\) is not a known key \(Did you mean 'batch'\?\); 2\) 'task-mode' \(line 3\) is 'everything' \(Use one of: .*\); 3\) 'mysql-instances\[0\]\.filter-rules' names filters 'nope', which is not defined \(.*\); 4\) 'mydumpers\.global\.threads' \(line \d+\) must be a whole number, not 'four'/,
+  );
+  assert.match(e.workaround, /Fix each problem listed/);
+  configError(
+    () => parseSourceConfig('source-id: s\nenable-gtid: maybe\nfrom: {host: h, user: u, prot: 1}\n'),
+    /2 problems: 1\) 'from\.prot' \(line 3\) is not a known key .*; 2\) 'enable-gtid' \(line 2\) must be true or false/,
+  );
+});
+
 test('source files parse; subtasks need every source the task names', () => {
   const s = parseSourceConfig(
     'source-id: "mysql-replica-01"\nenable-gtid: true\nfrom:\n  host: 127.0.0.1\n  user: root\n  password: "x"\n  port: 3307\n',

@@ -148,7 +148,7 @@ ${sql}    action: Ignore
           'routes:\n  r1:\n    schema-pattern: db\n    target-schema: x\n    extract-table: {table-regexp: "(", target-column: c}\nfilters:',
         ),
       ),
-    /routes\.r1\.extract-table\.table-regexp is not a valid regular expression/,
+    /'routes\.r1\.extract-table\.table-regexp' \(line \d+\) is not a valid regular expression/,
   );
 });
 
