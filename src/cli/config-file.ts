@@ -2,7 +2,7 @@
 // key is an error naming the file and the nearest known key; flags given on the command line win.
 import { readFile } from 'node:fs/promises';
 import { parse } from 'smol-toml';
-import { configError } from '../task/yaml.js';
+import { configError, problemsError, type Problem } from '../task/yaml.js';
 import { closest } from '../words.js';
 
 export type Settings = Record<string, string | number | boolean>;
@@ -55,27 +55,43 @@ export async function readToml(
     );
   }
   const out: Settings = {};
+  // Every problem of the file at once, unknown keys first (as the task and source files).
+  const problems: Problem[] = [];
+  const line = (k: string) => text.split('\n').findIndex((l) => new RegExp(`^\\s*"?${k}"?\\s*=`).test(l)) + 1;
+  const add = (k: string, what: string, fix: string, kind: Problem['kind'] = 'value') =>
+    problems.push({ kind, line: line(k), text: `'${k}'${line(k) ? ` (line ${line(k)})` : ''} ${what}`, fix });
   for (const [k, v] of Object.entries(doc)) {
-    if (k in refused) throw configError(path, `'${k}' is not supported yet`, refused[k]);
+    if (k in refused) {
+      add(k, 'is not supported yet', refused[k]);
+      continue;
+    }
     const unsupported = refusedIf[k]?.refuse(v);
-    if (unsupported) throw configError(path, `'${k}': ${unsupported} is not supported yet`, refusedIf[k].fix);
+    if (unsupported) {
+      add(k, `asks for ${unsupported}, which is not supported yet`, refusedIf[k].fix);
+      continue;
+    }
     if (k in why) {
       warnings.push(`${path}: '${k}' ${why[k]}`);
       continue;
     }
     if (!known.includes(k)) {
       const best = closest(k, [...known, ...Object.keys(why)]);
-      throw configError(
-        path,
-        `'${k}' is not a known key`,
+      add(
+        k,
+        'is not a known key',
         best ? `Did you mean '${best}'?` : `Known keys: ${known.join(', ')}.`,
+        'typo',
       );
+      continue;
     }
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
-      throw configError(path, `'${k}' must be a string, number or boolean`, `Write ${k} = "value".`);
+      add(k, 'must be a string, number or boolean', `Write ${k} = "value".`);
+      continue;
     }
     out[k] = v;
   }
+  const e = problemsError(path, problems);
+  if (e) throw e;
   return out;
 }
 

@@ -243,7 +243,7 @@ test('TOML config: known keys read, DM keys accepted, typos named; flags win', a
     await writeFile(f, 'nmae = "m1"\n');
     await assert.rejects(
       readToml(f, ['name'], []),
-      /master\.toml: 'nmae' is not a known key.*Did you mean 'name'/,
+      /master\.toml: 'nmae' \(line 1\) is not a known key.*Did you mean 'name'/,
     );
     await writeFile(f, 'name = \n');
     await assert.rejects(readToml(f, ['name'], []), /master\.toml: invalid TOML/);
@@ -252,7 +252,7 @@ test('TOML config: known keys read, DM keys accepted, typos named; flags win', a
     await writeFile(f, 'name = "m1"\nssl-ca = "/etc/ca.pem"\n');
     await assert.rejects(
       readToml(f, ['name'], [], TLS_REFUSED),
-      /master\.toml: 'ssl-ca' is not supported yet.*TLS between dm-master, dm-worker and dmctl is not supported yet/,
+      /master\.toml: 'ssl-ca' \(line 2\) is not supported yet.*TLS between dm-master, dm-worker and dmctl is not supported yet/,
     );
     assert.equal((await readFile(f, 'utf8')).length > 0, true);
   } finally {

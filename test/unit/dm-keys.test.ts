@@ -230,7 +230,7 @@ test('master and worker TOML: DM keys with no effect are warned of; several mast
   await writeFile(f, 'initial-cluster = "a=http://127.0.0.1:1,b=http://127.0.0.1:2"\n');
   await assert.rejects(
     readToml(f, [], {}, {}, [], refusedIf),
-    /'initial-cluster': several is not supported yet/,
+    /'initial-cluster' \(line 1\) asks for several, which is not supported yet/,
   );
 });
 
