@@ -220,7 +220,11 @@ export function masterRoutes(m: () => Master): Route[] {
         return m().operateRelay(op, b.sources ?? []);
       },
     },
-    { method: 'GET', path: '/api/v1/status', handler: () => m().listTasks() },
+    {
+      method: 'GET',
+      path: '/api/v1/status',
+      handler: (r) => (r.query.get('more') === 'true' ? m().allStatus() : m().listTasks()),
+    },
     { method: 'GET', path: '/api/v1/status/:name', handler: (r) => m().queryStatus(r.params.name) },
     { method: 'GET', path: '/api/v1/members', handler: async () => m().listMember() },
     {
@@ -260,12 +264,14 @@ export function masterRoutes(m: () => Master): Route[] {
       method: 'POST',
       path: '/api/v1/shard-ddl-locks/unlock',
       handler: async (r) => {
-        const b = checkBody<{ id: string; owner?: string }>(
+        const b = checkBody<{ id: string; owner?: string; action?: string }>(
           r.body,
-          { id: 'string', owner: 'string?' },
+          { id: 'string', owner: 'string?', action: 'string?' },
           'unlock',
         );
-        return m().unlock(b.id, b.owner);
+        if (b.action !== undefined && b.action !== 'exec' && b.action !== 'skip')
+          throw new BadRequest(`unlock: body field 'action' is '${b.action}'; use exec or skip`);
+        return m().unlock(b.id, b.owner, b.action);
       },
     },
     { method: 'GET', path: '/api/v1/configs', handler: async () => m().listConfigs() },

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { DMError, ERR } from '../errors.js';
 import { call } from '../api/http.js';
+import type { Command } from 'commander';
 import { encryptPassword, keepPasswordsEncrypted } from '../task/encrypt.js';
 import { parseSourceConfig } from '../task/config.js';
 import {
@@ -189,28 +190,28 @@ program
   .description('status of one task (detailed) or of every task (list)')
   .argument('[task-name-or-file]')
   .option(...sourcesOpt)
-  .action(async (arg: string | undefined, o: { source?: string[] }) => {
-    const path = arg ? `/api/v1/status/${encodeURIComponent(await taskName(arg))}` : '/api/v1/status';
-    // -s: only these sources' workers (in the list: the tasks on them)
+  .option('--more', "every subtask's full status, not the list of tasks (as DM)")
+  .action(async (arg: string | undefined, o: { source?: string[]; more?: boolean }) => {
+    // DM: without a task, the list of tasks, unless -s or --more asks for the sources' full status
+    const path = arg
+      ? `/api/v1/status/${encodeURIComponent(await taskName(arg))}`
+      : o.more || o.source?.length
+        ? '/api/v1/status?more=true'
+        : '/api/v1/status';
+    // -s: only these sources' workers
     const only = (a: Answer): Answer => {
       if (a.result === false) return a;
       const keep = (s?: string) => !!s && o.source!.includes(s);
-      const known = new Set([
-        ...((a.workers as Array<{ source?: string }> | undefined) ?? []).map((w) => w.source),
-        ...((a.tasks as Array<{ sources: string[] }> | undefined) ?? []).flatMap((t) => t.sources),
-      ]);
+      const known = new Set((a.workers as Array<{ source?: string }>).map((w) => w.source));
       const unknown = o.source!.filter((s) => !known.has(s));
       if (unknown.length) {
         return {
           result: false,
           msg: `source ${unknown.map((s) => `'${s}'`).join(', ')} ${arg ? `is not a source of task '${arg}'` : 'runs no task'}; operate-source show lists the sources`,
-          ...(arg ? { workers: [] } : { tasks: [] }),
+          workers: [],
         };
       }
-      if (Array.isArray(a.workers))
-        a.workers = (a.workers as Array<{ source?: string }>).filter((w) => keep(w.source));
-      if (Array.isArray(a.tasks))
-        a.tasks = (a.tasks as Array<{ sources: string[] }>).filter((t) => t.sources.some(keep));
+      a.workers = (a.workers as Array<{ source?: string }>).filter((w) => keep(w.source));
       return a;
     };
     return request('GET', path, undefined, o.source?.length ? only : undefined);
@@ -423,61 +424,72 @@ program
     },
   );
 
-program
-  .command('shard-ddl-lock')
-  .alias('show-ddl-locks')
-  .description(
-    'sharding DDL locks: shard-ddl-lock [task] lists them; shard-ddl-lock unlock <lock-id> resolves one by hand',
-  )
-  .argument('[args...]', '[task] | unlock <lock-id>')
-  .action(async (args: string[]) => {
-    if (args[0] === 'unlock') {
-      if (!args[1])
-        throw new DMError(ERR.dmctlUsage, 'shard-ddl-lock unlock needs the lock id, e.g. "test-`db`.`t`"');
-      return request('POST', '/api/v1/shard-ddl-locks/unlock', { id: args[1] });
-    }
-    const q = args[0] ? `?task=${encodeURIComponent(await taskName(args[0]))}` : '';
-    return request('GET', `/api/v1/shard-ddl-locks${q}`);
-  });
+interface UnlockFlags {
+  owner?: string;
+  forceRemove?: boolean;
+  action?: string;
+  source?: string[];
+  database?: string;
+  table?: string;
+}
 
-program
-  .command('unlock-ddl-lock')
-  .description('resolve a sharding DDL lock by hand (same as shard-ddl-lock unlock)')
-  .argument('<lock-id>')
-  .option('-o, --owner <source>', 'this source executes the DDLs (it must have reached them)')
-  .option('-f, --force-remove', "DM's: remove the lock even if the owner's DDL fails (refused)")
-  .option('-a, --action <exec|skip>', "DM's, for optimistic locks (refused: none are kept)")
-  .option(...sourcesOpt)
-  .option('-d, --database <db>', "DM's, for optimistic locks (refused)")
-  .option('-t, --table <table>', "DM's, for optimistic locks (refused)")
-  .action(
-    (
-      id: string,
-      o: {
-        owner?: string;
-        forceRemove?: boolean;
-        action?: string;
-        source?: string[];
-        database?: string;
-        table?: string;
-      },
-    ) => {
-      if (o.forceRemove)
-        throw new DMError(
-          ERR.dmctlUsage,
-          "unlock-ddl-lock --force-remove is not supported: when the owner's DDL fails its subtask pauses with the error; fix it there with 'binlog skip' or 'binlog replace', and the lock resolves",
-        );
-      if (o.action !== undefined || o.source?.length || o.database !== undefined || o.table !== undefined)
-        throw new DMError(
-          ERR.dmctlUsage,
-          'unlock-ddl-lock -a/-s/-d/-t are for optimistic locks, and shard-mode optimistic keeps none here (each DDL is executed or skipped when it arrives); unlock a pessimistic lock by its id alone (with -o to pick its owner)',
-        );
-      return request('POST', '/api/v1/shard-ddl-locks/unlock', {
-        id,
-        ...(o.owner ? { owner: o.owner } : {}),
-      });
-    },
-  );
+/** DM's unlock flags, for `unlock-ddl-lock` and `shard-ddl-lock unlock`. */
+function unlockFlags(c: Command): Command {
+  return c
+    .option('-o, --owner <source>', 'this source executes the DDLs (it must have reached them)')
+    .option('-a, --action <exec|skip>', 'exec (default): the owner executes the DDLs; skip: no source does')
+    .option('-f, --force-remove', "DM's: remove the lock even if the owner's DDL fails (refused)")
+    .option(...sourcesOpt)
+    .option('-d, --database <db>', "DM's, for optimistic locks (refused)")
+    .option('-t, --table <table>', "DM's, for optimistic locks (refused)");
+}
+
+function unlock(id: string, o: UnlockFlags): Promise<void> {
+  if (o.forceRemove)
+    throw new DMError(
+      ERR.dmctlUsage,
+      "unlock --force-remove is not supported: when the owner's DDL fails its subtask pauses with the error; fix it there with 'binlog skip' or 'binlog replace' (or unlock with -a skip), and the lock resolves",
+    );
+  if (o.source?.length || o.database !== undefined || o.table !== undefined)
+    throw new DMError(
+      ERR.dmctlUsage,
+      'unlock -s/-d/-t are for optimistic locks, and shard-mode optimistic keeps none here (each DDL is executed or skipped when it arrives); unlock a pessimistic lock by its id (with -o to pick its owner, -a skip to skip the DDLs everywhere)',
+    );
+  if (o.action !== undefined && o.action !== 'exec' && o.action !== 'skip')
+    throw new DMError(ERR.dmctlUsage, `--action '${o.action}': only exec and skip are accepted (as DM)`);
+  return request('POST', '/api/v1/shard-ddl-locks/unlock', {
+    id,
+    ...(o.owner ? { owner: o.owner } : {}),
+    ...(o.action ? { action: o.action } : {}),
+  });
+}
+
+unlockFlags(
+  program
+    .command('shard-ddl-lock')
+    .alias('show-ddl-locks')
+    .description(
+      'sharding DDL locks: shard-ddl-lock [task] lists them; shard-ddl-lock unlock <lock-id> [-o source] [-a exec|skip] resolves one by hand',
+    )
+    .argument('[args...]', '[task] | unlock <lock-id>'),
+).action(async (args: string[], o: UnlockFlags) => {
+  if (args[0] === 'unlock') {
+    if (!args[1])
+      throw new DMError(ERR.dmctlUsage, 'shard-ddl-lock unlock needs the lock id, e.g. "test-`db`.`t`"');
+    return unlock(args[1], o);
+  }
+  if (Object.values(o).some((v) => v !== undefined))
+    throw new DMError(ERR.dmctlUsage, 'shard-ddl-lock takes -o/-a/-f/-s/-d/-t only with unlock');
+  const q = args[0] ? `?task=${encodeURIComponent(await taskName(args[0]))}` : '';
+  return request('GET', `/api/v1/shard-ddl-locks${q}`);
+});
+
+unlockFlags(
+  program
+    .command('unlock-ddl-lock')
+    .description('resolve a sharding DDL lock by hand (same as shard-ddl-lock unlock)')
+    .argument('<lock-id>'),
+).action((id: string, o: UnlockFlags) => unlock(id, o));
 
 for (const [name, op, what] of [
   ['pause-relay', 'pause', 'pause the relay of the given sources (subtasks go on with what is relayed)'],

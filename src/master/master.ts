@@ -767,6 +767,17 @@ export class Master {
     return { result: true, msg: '', workers };
   }
 
+  /** DM's `query-status --more` (and `-s` without a task): every source that runs a task, with
+   * all its subtasks' full status. */
+  async allStatus(): Promise<QueryStatus> {
+    const sources = [...new Set(Object.values(this.s.tasks).flatMap((t) => Object.keys(t.stages)))].sort();
+    return {
+      result: true,
+      msg: '',
+      workers: await Promise.all(sources.map((src) => this.sourceStatus(src))),
+    };
+  }
+
   async listTasks(): Promise<TaskList> {
     const sources = [...new Set(Object.values(this.s.tasks).flatMap((t) => Object.keys(t.stages)))];
     const statuses = new Map(
@@ -835,13 +846,15 @@ export class Master {
   }
 
   /** shard-ddl-lock unlock: resolve a lock with the sources that have reached it. */
-  async unlock(id: string, owner?: string): Promise<unknown> {
-    const l = this.locks.unlock(id, owner);
+  async unlock(id: string, owner?: string, action: 'exec' | 'skip' = 'exec'): Promise<unknown> {
+    const l = this.locks.unlock(id, owner, action);
     await this.store.save();
-    this.opts.log.warn({ lock: id, owner: l.owner }, 'sharding DDL lock unlocked by the operator');
+    this.opts.log.warn({ lock: id, owner: l.owner, action }, 'sharding DDL lock unlocked by the operator');
     return {
       result: true,
-      msg: `lock ${id} unlocked: ${l.owner} executes the DDLs, the other sources skip them`,
+      msg: l.skipAll
+        ? `lock ${id} unlocked: every source skips the DDLs (none executes them)`
+        : `lock ${id} unlocked: ${l.owner} executes the DDLs, the other sources skip them`,
       sources: [],
     };
   }

@@ -37,6 +37,8 @@ export interface LockState {
   forced?: boolean;
   /** The owner executed the DDL. */
   executed?: boolean;
+  /** The operator's `unlock -a skip`: no source executes the DDLs, every one skips them. */
+  skipAll?: boolean;
   /** Sources done with the lock (the owner after executing, the others after skipping). */
   finished: string[];
 }
@@ -146,8 +148,9 @@ export class ShardLocks {
 
   /** The operator's unlock: resolve with the sources that have reported; the others skip the
    * same DDLs when they reach them. `owner` (unlock-ddl-lock -o) executes the DDLs instead of
-   * the first source that reported; it must have reached them. */
-  unlock(id: string, owner?: string): LockState {
+   * the first source that reported; it must have reached them. `skip` (DM's `-a skip`): none
+   * executes them (the operator has, or they must not run), every source skips them. */
+  unlock(id: string, owner?: string, action: 'exec' | 'skip' = 'exec'): LockState {
     const l = this.state.locks[id];
     if (!l) throw new DMError(ERR.lockNotFound, `no sharding DDL lock '${id}'; shard-ddl-lock lists them`);
     if (owner !== undefined && owner !== l.owner) {
@@ -164,6 +167,7 @@ export class ShardLocks {
       l.owner = owner;
     }
     l.forced = true;
+    if (action === 'skip' && !l.executed) l.executed = l.skipAll = true;
     for (const [source, tables] of Object.entries(this.unsynced(l))) {
       ((this.state.owed[l.task] ??= {})[source] ??= {})[l.target] = { ddls: l.ddls, tables };
     }
@@ -189,7 +193,7 @@ export class ShardLocks {
   private verdict(l: LockState, source: string): Verdict {
     const resolved = l.forced || Object.keys(this.unsynced(l)).length === 0;
     if (!resolved) return 'wait';
-    if (source === l.owner) return l.executed ? 'done' : 'exec';
+    if (source === l.owner && !l.skipAll) return l.executed ? 'done' : 'exec';
     return l.executed ? 'skip' : 'wait';
   }
 

@@ -148,4 +148,26 @@ test('sharding DDL lock in the master survives a SIGKILLed owner worker', async 
   assert.deepEqual((await dmctl(master.addr, 'shard-ddl-lock')).json.locks, []);
   const [t2] = await rows(down, 'SELECT COUNT(*) n FROM db_target.t_target');
   assert.equal(Number(t2.n), await totalUpstream(ups));
+
+  // shard-ddl-lock unlock -a skip (DM's): no source executes the DDLs, every one skips them
+  const COMMENT = "COMMENT 'not on the target'";
+  await ups[0].exec(`ALTER TABLE sharding1.t1 ${COMMENT}; ALTER TABLE sharding1.t2 ${COMMENT}`);
+  await until('s1 waits on the comment', (s) => s.s1?.unresolvedDDLLockID === LOCK);
+  const bad = await dmctl(master.addr, 'shard-ddl-lock', 'unlock', LOCK, '-a', 'drop');
+  assert.match(bad.stderr, /--action 'drop': only exec and skip/);
+  const skip = await dmctl(master.addr, 'shard-ddl-lock', 'unlock', LOCK, '-a', 'skip');
+  assert.equal(skip.code, 0, skip.stdout + skip.stderr);
+  assert.match(String(skip.json.msg), /every source skips the DDLs/);
+  await until('unlocked', (s) => s.s1?.unresolvedDDLLockID === '');
+  await ups[1].exec(`ALTER TABLE sharding2.t2 ${COMMENT}; ALTER TABLE sharding2.t3 ${COMMENT}`);
+  await writeShards(ups, 910, 920, true);
+  await caughtUp();
+  const [tc] = await rows(
+    down,
+    "SELECT TABLE_COMMENT c FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'db_target' AND TABLE_NAME = 't_target'",
+  );
+  assert.equal(tc.c, '', 'nobody executed the skipped DDL');
+  assert.deepEqual((await dmctl(master.addr, 'shard-ddl-lock')).json.locks, []);
+  const [t3] = await rows(down, 'SELECT COUNT(*) n FROM db_target.t_target');
+  assert.equal(Number(t3.n), await totalUpstream(ups));
 });

@@ -101,6 +101,17 @@ test('unlock -o: another source that reached the DDLs executes them; one that ha
   assert.equal(l.report(r('s1', '`sharding1`.`t1`', '(b.1, 100)')), 'skip');
 });
 
+test('unlock -a skip: no source executes the DDLs, the owner too skips them, and the lock ends', () => {
+  const l = locks();
+  l.report(r('s1', '`sharding1`.`t1`', '(b.1, 100)'));
+  const id = 'task-`db_target`.`t_target`';
+  l.unlock(id, undefined, 'skip');
+  assert.equal(l.report(r('s1', '`sharding1`.`t1`', '(b.1, 100)')), 'skip', 'the owner skips too');
+  l.skipped('task', T, 's1');
+  assert.deepEqual(l.list(), []);
+  assert.equal(l.report(r('s2', '`sharding2`.`t2`', '(b.1, 50)')), 'done', 'a later shard owes nothing');
+});
+
 test('the state is plain data: a new ShardLocks over it continues (master restart)', () => {
   const a = locks();
   a.report(r('s1', '`sharding1`.`t1`', '(b.1, 100)'));
