@@ -161,6 +161,8 @@ export class PacketConnection implements SqlSession {
     this.queuedBytes += payload.length;
   });
   private seq = 0;
+  /** Bytes received from the server (DM's io-total-bytes counters). */
+  bytesRead = 0;
   private waiter?: () => void;
   private failure?: Error;
   private paused = false;
@@ -236,6 +238,7 @@ export class PacketConnection implements SqlSession {
   }
 
   private onData(d: Buffer): void {
+    this.bytesRead += d.length;
     this.framer.push(d);
     if (!this.paused && this.queuedBytes > this.highWater) {
       this.paused = true;

@@ -59,7 +59,8 @@ export class SubTask {
     const log = opts.log.child({ task: cfg.name, source: cfg.instance.sourceId });
     const mode = cfg.taskMode;
     this.units = [];
-    if (mode === 'full' || mode === 'all' || mode === 'dump') this.units.push(new DumpUnit(cfg, dir, log));
+    const dump = ['full', 'all', 'dump'].includes(mode) ? new DumpUnit(cfg, dir, log) : undefined;
+    if (dump) this.units.push(dump);
     const fromDump = mode === 'all' || mode === 'load&sync'; // Sync starts where the dump was taken
     if (mode === 'full' || mode === 'load' || fromDump) this.units.push(new LoadUnit(cfg, dir, log));
     if (mode === 'incremental' || fromDump) {
@@ -80,7 +81,8 @@ export class SubTask {
         cfg,
         relay && ((f) => openRelayStream(relay, f.start, cfg.name, f.rowColumns, log)),
       );
-      this.units.push(new SyncUnit(cfg, { hint, log, coordinator: opts.shard, edges }));
+      const dumpIOBytes = () => dump?.ioBytes ?? 0;
+      this.units.push(new SyncUnit(cfg, { hint, log, coordinator: opts.shard, edges, dumpIOBytes }));
     }
   }
 

@@ -301,6 +301,13 @@ test('an all-mode task over two sources: start, pause, resume, stop, start again
   const q = await dmctl(master.addr, 'query-status', 'shop');
   assert.equal(q.code, 0);
   assertSeedShape(q.json as unknown as QueryStatus, 'shop');
+  for (const w of (q.json as unknown as QueryStatus).workers) {
+    const sync = w.subTaskStatus[0].sync as Record<string, string>;
+    // DM v2's: the bytes the dump read (20000 rows of shopN.t at least), and no conflict
+    assert.ok(Number(sync.dumpIOTotalBytes) > 20000 * 5, JSON.stringify(sync));
+    assert.ok(Number(sync.ioTotalBytes) > 0);
+    assert.deepEqual([sync.blockDDLOwner, sync.conflictMsg], ['', '']);
+  }
   const addrs = (q.json as unknown as QueryStatus).workers.map((w) => w.worker).sort();
   assert.deepEqual(addrs, [workers.w1.addr, workers.w2.addr].sort());
   assert.deepEqual((await list()).tasks, [
@@ -365,6 +372,24 @@ test("dmctl takes DM's command-line forms: -s before the task, comma lists, no t
   );
   const both = await dmctl(master.addr, 'query-status', '-s', 's1,s2', 'shop');
   assert.deepEqual((both.json as unknown as QueryStatus).workers.map((w) => w.source).sort(), ['s1', 's2']);
+  // without a task: -s or --more give the sources' full status (DM's), not the list of tasks
+  const more = (await dmctl(master.addr, 'query-status', '--more')).json as unknown as QueryStatus;
+  assert.deepEqual(
+    more.workers.map((w) => w.source),
+    ['s1', 's2'],
+  );
+  assert.ok(
+    more.workers.every((w) => w.subTaskStatus.some((st) => st.name === 'shop' && st.unit === 'Sync')),
+  );
+  const s1 = (await dmctl(master.addr, 'query-status', '-s', 's1')).json as unknown as QueryStatus;
+  assert.deepEqual(
+    s1.workers.map((w) => w.source),
+    ['s1'],
+  );
+  assert.ok(
+    s1.workers[0].subTaskStatus.some((st) => st.name === 'shop'),
+    JSON.stringify(s1),
+  );
   // pause-task / resume-task -s without a task: every task of the source
   const p = await dmctl(master.addr, 'pause-task', '-s', 's1');
   assert.equal(p.code, 0, p.stdout + p.stderr);

@@ -116,6 +116,10 @@ test('pessimistic sharding DDL: held until every shard has it, then once on the 
         /^sharding DDL conflict: `sharding1`\.`t2` has .*ADD COLUMN e INT.* but the group `db_target`\.`t_target` waits on .*ADD COLUMN d INT/,
       );
       assert.equal(e.retryable, false);
+      // DM v2's fields beside the error: the shard table whose DDL conflicts, and why
+      const st = a.sync as { blockDDLOwner: string; conflictMsg: string };
+      assert.match(st.blockDDLOwner, /^[\w-]+-`sharding1`\.`t2`$/);
+      assert.equal(st.conflictMsg, e.msg);
       break;
     }
     if (Date.now() > deadline) assert.fail(`no conflict: ${JSON.stringify(a)}`);
@@ -178,6 +182,9 @@ test('optimistic sharding DDL: additions at once, removals when every shard has 
         /^sharding DDL conflict: .*add column d varchar\(5\).*add column d int/,
       );
       assert.equal(b.result!.errors[0].retryable, false);
+      const st = b.sync as { blockDDLOwner: string; conflictMsg: string };
+      assert.match(st.blockDDLOwner, /^[\w-]+-`sharding2`\.`t2`$/);
+      assert.equal(st.conflictMsg, b.result!.errors[0].msg);
       break;
     }
     if (Date.now() > deadline) assert.fail(`no conflict: ${JSON.stringify(b)}`);

@@ -55,6 +55,7 @@ export class DumpUnit implements Unit {
   private finishedBytes = 0;
   private completedTables = 0;
   private startedAt = 0;
+  private conns: PacketConnection[] = [];
   private readonly record: DumpRecord;
 
   constructor(
@@ -130,8 +131,14 @@ export class DumpUnit implements Unit {
     };
   }
 
+  /** Bytes the last run's snapshot connections read from the upstream (Sync's `dumpIOTotalBytes`). */
+  get ioBytes(): number {
+    return this.conns.reduce((n, c) => n + c.bytesRead, 0);
+  }
+
   async process(signal: AbortSignal): Promise<ProcessResult> {
     const conns: PacketConnection[] = [];
+    this.conns = conns;
     return runCancellable(signal, conns, async () => {
       this.startedAt = Date.now();
       this.finishedRows = this.finishedBytes = this.completedTables = 0;

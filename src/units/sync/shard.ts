@@ -35,6 +35,8 @@ interface Waiting {
   verdict: Verdict;
 }
 
+type DDLAction = { action: 'apply'; sql: string; tolerate: number[] } | { action: 'done' | 'held' };
+
 const COORDINATED = new Set(['alter table', 'create index', 'drop index']);
 
 export class ShardSync {
@@ -42,9 +44,13 @@ export class ShardSync {
   private groups = new Map<string, string[]>();
   private readonly groupOf = new Map<string, string>();
   private readonly waiting = new Map<string, Waiting>();
+  /** The conflict this subtask stopped on (DM's `blockDDLOwner`, `conflictMsg`), until it starts
+   * again. */
+  private conflict?: { owner: string; msg: string };
 
   constructor(
     private readonly task: string,
+    private readonly source: string,
     private readonly mode: 'pessimistic' | 'optimistic',
     private readonly coordinator: ShardCoordinator,
     private readonly router: Router,
@@ -55,6 +61,7 @@ export class ShardSync {
     this.groups.clear();
     this.groupOf.clear();
     this.waiting.clear();
+    this.conflict = undefined;
     for (const t of tables) {
       const r = this.router.route(t.db, t.table);
       if (r.db === t.db && r.table === t.table) continue;
@@ -85,9 +92,20 @@ export class ShardSync {
 
   /** A shard table's DDL: `apply` it now (`tolerate`: the target errors that mean it is already
    * there), `done` when it needs nothing more, `held` when it now waits on the lock. */
-  async onDDL(
-    txn: Txn,
-  ): Promise<{ action: 'apply'; sql: string; tolerate: number[] } | { action: 'done' | 'held' }> {
+  async onDDL(txn: Txn): Promise<DDLAction> {
+    try {
+      return await this.decide(txn);
+    } catch (e) {
+      if (isError(e, ERR.shardDDLConflict)) {
+        const t = txn.ddl!.info.tables[0];
+        // DM's lock-ID form for the shard table whose DDL conflicts: source-`db`.`table`
+        this.conflict = { owner: `${this.source}-${quoteTable(t.db, t.table)}`, msg: e.message };
+      }
+      throw e;
+    }
+  }
+
+  private async decide(txn: Txn): Promise<DDLAction> {
     const { schema, query, info } = txn.ddl!;
     const t = info.tables[0];
     const up = quoteTable(t.db, t.table);
@@ -171,8 +189,13 @@ export class ShardSync {
     return target ? `${this.task}-${target}` : '';
   }
 
-  /** query-status `blockingDDLs` and `unresolvedGroups`. */
-  status(): { blockingDDLs: string[]; unresolvedGroups: unknown[] } {
+  /** query-status `blockingDDLs`, `unresolvedGroups`, and DM v2's `blockDDLOwner`, `conflictMsg`. */
+  status(): {
+    blockingDDLs: string[];
+    unresolvedGroups: unknown[];
+    blockDDLOwner: string;
+    conflictMsg: string;
+  } {
     const blockingDDLs: string[] = [];
     const unresolvedGroups = [...this.waiting].map(([target, w]) => {
       const tables = this.groups.get(target) ?? [];
@@ -180,7 +203,12 @@ export class ShardSync {
       if (!unsynced.length) blockingDDLs.push(...w.ddls);
       return { target, DDLs: w.ddls, firstPos: w.firstPos, synced: [...w.synced.keys()], unsynced };
     });
-    return { blockingDDLs, unresolvedGroups };
+    return {
+      blockingDDLs,
+      unresolvedGroups,
+      blockDDLOwner: this.conflict?.owner ?? '',
+      conflictMsg: this.conflict?.msg ?? '',
+    };
   }
 
   private report(target: string, table: string, ddls: string[], pos: string): Promise<Verdict> {

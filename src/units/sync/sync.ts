@@ -46,11 +46,14 @@ export interface SyncOptions {
   coordinator?: ShardCoordinator;
   /** The servers (default: the task's; a relay stream through serverEdges' `relay`). */
   edges?: SyncEdges;
+  /** Bytes the subtask's dump read from the upstream in this process (`dumpIOTotalBytes`). */
+  dumpIOBytes?: () => number;
 }
 
 export class SyncUnit implements Unit {
   readonly name = 'Sync' as const;
   private readonly c: SyncContext;
+  private readonly dumpIOBytes: () => number;
   private running = false;
   private refreshing?: Promise<void>;
 
@@ -72,8 +75,9 @@ export class SyncUnit implements Unit {
           message: `shard-mode ${cfg.shardMode} needs a sharding DDL coordinator`,
           workaround: 'Run the task through dm-master (or run-task), which coordinates the shards.',
         });
-      shard = new ShardSync(cfg.name, cfg.shardMode, o.coordinator, router);
+      shard = new ShardSync(cfg.name, cfg.instance.sourceId, cfg.shardMode, o.coordinator, router);
     }
+    this.dumpIOBytes = o.dumpIOBytes ?? (() => 0);
     this.c = {
       cfg,
       log: o.log,
@@ -172,7 +176,7 @@ export class SyncUnit implements Unit {
       masterBinlogGtid: state.master?.gtid ?? '',
       syncerBinlog: lwm ? formatPosition(lwm.pos) : '',
       syncerBinlogGtid: lwm?.gtid ?? '',
-      ...(shard?.status() ?? { blockingDDLs: [], unresolvedGroups: [] }),
+      ...(shard?.status() ?? { blockingDDLs: [], unresolvedGroups: [], blockDDLOwner: '', conflictMsg: '' }),
       synced,
       secondsBehindMaster: String(secondsBehind),
       // DM v2's, beside the seed's
@@ -181,6 +185,7 @@ export class SyncUnit implements Unit {
       recentRps: String(rps.recent),
       binlogType: state.binlogType,
       ioTotalBytes: String(state.ioBytes),
+      dumpIOTotalBytes: String(this.dumpIOBytes()),
     };
   }
 
