@@ -42,11 +42,16 @@ function matcher(path: string): (p: string) => Record<string, string> | undefine
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<unknown> {
+async function readRaw(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  if (!chunks.length) return undefined;
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  return Buffer.concat(chunks);
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const raw = await readRaw(req);
+  if (!raw.length) return undefined;
+  return JSON.parse(raw.toString('utf8')) as unknown;
 }
 
 export interface Listening {
@@ -61,8 +66,21 @@ export interface Listening {
 export type Role = 'dm-master' | 'dm-worker';
 const ROLE_HEADER = 'x-dm-role';
 
-/** Serves `routes` on `addr` (host:port) as `role`. */
-export async function serve(addr: string, routes: Route[], role: Role): Promise<Listening> {
+const FORWARDED = 'x-dm-forwarded';
+
+/** Where a request goes instead of here: an address (the leader), null when there is nowhere to
+ * send it yet, undefined to answer here. */
+export type Forward = () => string | null | undefined;
+
+/** Serves `routes` on `addr` (host:port) as `role`; with `forward`, a request is passed on to the
+ * address it gives and its answer relayed (a forwarded request is always answered where it
+ * arrives, so two masters that disagree on the leader cannot bounce it). */
+export async function serve(
+  addr: string,
+  routes: Route[],
+  role: Role,
+  forward?: Forward,
+): Promise<Listening> {
   const table = routes.map((r) => ({ ...r, match: matcher(r.path) }));
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -76,6 +94,48 @@ export async function serve(addr: string, routes: Route[], role: Role): Promise<
       res.end(text);
     };
     void (async () => {
+      const to = forward && !req.headers[FORWARDED] ? forward() : undefined;
+      if (to === null) {
+        const e = new DMError(
+          ERR.notLeader,
+          'no dm-master leads yet (an election is under way); retry in a few seconds',
+        );
+        send(503, {
+          result: false,
+          msg: e.toString(),
+          error: { code: e.code, message: e.message, workaround: e.workaround },
+        });
+        return;
+      }
+      if (to) {
+        const raw = await readRaw(req);
+        try {
+          const r = await fetch(`http://${to}${url.pathname}${url.search}`, {
+            method: req.method,
+            headers: { 'content-type': 'application/json', [FORWARDED]: '1' },
+            body: raw.length ? raw : undefined,
+            signal: AbortSignal.timeout(600_000),
+          });
+          const text = await r.text();
+          res.writeHead(r.status, {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(text),
+            [ROLE_HEADER]: role,
+          });
+          res.end(text);
+        } catch (err) {
+          const e = new DMError(
+            ERR.notLeader,
+            `cannot forward to the leader at ${to}: ${(err as Error).message}; retry`,
+          );
+          send(503, {
+            result: false,
+            msg: e.toString(),
+            error: { code: e.code, message: e.message, workaround: e.workaround },
+          });
+        }
+        return;
+      }
       for (const r of table) {
         if (r.method !== req.method) continue;
         const params = r.match(url.pathname);
@@ -185,5 +245,37 @@ export async function call<T>(
     return JSON.parse(text) as T;
   } catch {
     throw new DMError(ERR.wrongPeer, `${addr} answered ${res.status} with non-JSON: ${text.slice(0, 200)}`);
+  }
+}
+
+/** `call` on the first of `addrs` that answers as a leader would: an address that cannot be
+ * reached, or that has no leader yet, passes to the next; rounds repeat for `waitMs`. */
+export async function callAny<T>(
+  addrs: string[],
+  method: Route['method'],
+  path: string,
+  body?: unknown,
+  timeoutMs = 30_000,
+  role?: Role,
+  waitMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    let last: unknown;
+    for (const a of addrs) {
+      try {
+        const r = await call<T & { error?: { code?: number } }>(a, method, path, body, timeoutMs, role);
+        if (r?.error?.code === ERR.notLeader.code) {
+          last = answerError(r as { msg?: string });
+          continue;
+        }
+        return r;
+      } catch (e) {
+        if (!(e instanceof DMError) || e.code !== ERR.unreachable.code) throw e;
+        last = e;
+      }
+    }
+    if (Date.now() > deadline) throw last;
+    await new Promise((r) => setTimeout(r, 500));
   }
 }

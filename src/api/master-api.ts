@@ -5,7 +5,7 @@ import type { ConfigFile, Master, StartOptions } from '../master/master.js';
 import type { Assignment } from '../worker/assignment.js';
 import type { Heartbeat, MasterLink } from '../worker/worker.js';
 import type { ShardReport } from '../shard/locks.js';
-import { answerError, call, type Route } from './http.js';
+import { answerError, callAny, type Route } from './http.js';
 import { BINLOG_OPS, type BinlogOp } from '../units/sync/operators.js';
 import { SCHEMA_OPS, type SchemaRequest } from '../units/sync/schema-op.js';
 import { SCHEMA_BODY } from './worker-api.js';
@@ -82,6 +82,34 @@ export function masterRoutes(m: () => Master): Route[] {
     },
     {
       method: 'POST',
+      path: '/api/v1/members/masters',
+      handler: (r) => {
+        const b = checkBody<{ name: string; peerURLs: string }>(
+          r.body,
+          { name: 'string', peerURLs: 'string' },
+          'members/masters',
+        );
+        if (!/^[\w.-]+$/.test(b.name))
+          throw new BadRequest(`members/masters: '${b.name}' is not a master name`);
+        return m().addMaster(b.name, b.peerURLs);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/leader',
+      handler: (r) => {
+        const b = checkBody<{ op: string; name?: string }>(
+          r.body,
+          { op: 'string', name: 'string?' },
+          'leader',
+        );
+        if (b.op !== 'evict' && b.op !== 'cancel-evict')
+          throw new BadRequest(`leader: body field 'op' is '${b.op}'; use evict or cancel-evict`);
+        return m().operateLeader(b.op, b.name);
+      },
+    },
+    {
+      method: 'POST',
       path: '/api/v1/members/offline',
       handler: (r) => {
         const b = checkBody<{ kind: string; name: string }>(
@@ -90,11 +118,7 @@ export function masterRoutes(m: () => Master): Route[] {
           'members/offline',
         );
         if (b.kind === 'worker') return m().offlineWorker(b.name);
-        if (b.kind === 'master')
-          throw new DMError(
-            ERR.badRequest,
-            `offline-member --master: one dm-master runs (master high availability is not built yet), and '${b.name}' cannot be removed from it`,
-          );
+        if (b.kind === 'master') return m().offlineMaster(b.name);
         throw new BadRequest(
           `members/offline: body field 'kind' must be 'master' or 'worker', not '${b.kind}'`,
         );
@@ -291,12 +315,21 @@ export function masterRoutes(m: () => Master): Route[] {
   ];
 }
 
-/** How a worker reaches its master. */
-export function httpMasterLink(masterAddr: string, ttlMs: number): MasterLink {
+/** How a worker reaches its masters (DM's --join a,b,c: the first that answers; a follower
+ * forwards to the leader). */
+export function httpMasterLink(masterAddrs: string[], ttlMs: number): MasterLink {
+  const call = <T>(
+    addr: string[],
+    method: 'POST',
+    path: string,
+    body: unknown,
+    timeoutMs: number,
+    role: 'dm-master',
+  ) => callAny<T>(addr, method, path, body, timeoutMs, role, 0);
   return {
     async heartbeat(hb: Heartbeat): Promise<Assignment> {
       const a = await call<Assignment & { result?: boolean; msg?: string; error?: { code?: number } }>(
-        masterAddr,
+        masterAddrs,
         'POST',
         '/api/v1/workers/heartbeat',
         { ...hb, ttlMs },
@@ -308,7 +341,7 @@ export function httpMasterLink(masterAddr: string, ttlMs: number): MasterLink {
     },
     async shard(op: string, body: unknown): Promise<unknown> {
       const a = await call<{ result: boolean; msg: string; verdict?: string; error?: { code?: number } }>(
-        masterAddr,
+        masterAddrs,
         'POST',
         `/api/v1/shard/${op}`,
         body,

@@ -4,9 +4,8 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { call } from '../api/http.js';
 import { DMError, ERR } from '../errors.js';
-import { masterAddr, readConfig, request, rpcTimeout, taskFile, type Answer } from './ctl.js';
+import { ask, readConfig, request, taskFile, type Answer } from './ctl.js';
 
 const TYPES = ['task', 'source', 'master', 'worker'];
 
@@ -24,10 +23,6 @@ function getConfig(type: string, name: string, file?: string): Promise<void> {
       return { ...a, msg: `write config to file ${file} succeed`, cfg: '' };
     },
   );
-}
-
-function ask<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  return call<T>(masterAddr(), method, path, body, rpcTimeout(), 'dm-master');
 }
 
 /** config export: the cluster's sources and tasks as files under `dir`. */

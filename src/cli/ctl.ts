@@ -3,7 +3,7 @@
 import { DMError, ERR, specOf } from '../errors.js';
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { call, type Route } from '../api/http.js';
+import { callAny, type Route } from '../api/http.js';
 import { parseTaskConfig } from '../task/config.js';
 import { configError } from '../task/yaml.js';
 import { VERSION } from './version.js';
@@ -50,16 +50,23 @@ export function masterAddr(): string {
 
 export type Answer = Record<string, unknown> & { result?: boolean };
 
+/** DM's --master-addr a,b,c: the first that answers (a follower forwards to the leader). */
+export function ask<T>(method: Route['method'], path: string, body?: unknown): Promise<T> {
+  const addrs = masterAddr()
+    .split(',')
+    .map((a) => a.trim().replace(/^https?:\/\//, ''));
+  return callAny<T>(addrs, method, path, body, rpcTimeout(), 'dm-master', 10_000);
+}
+
 export async function request(
   method: Route['method'],
   path: string,
   body?: unknown,
   shape: (a: Answer) => Answer | Promise<Answer> = (a) => a,
 ): Promise<void> {
-  const addr = masterAddr();
   let answer: Answer;
   try {
-    answer = await shape(await call<Answer>(addr, method, path, body, rpcTimeout(), 'dm-master'));
+    answer = await shape(await ask<Answer>(method, path, body));
   } catch (e) {
     if (e instanceof DMError)
       throw new DMError(specOf(e.code) ?? ERR.unreachable, {

@@ -5,17 +5,16 @@
 //   dmctl --master-addr 127.0.0.1:8261 <command> [args]
 import { readFile } from 'node:fs/promises';
 import { DMError, ERR } from '../errors.js';
-import { call } from '../api/http.js';
 import type { Command } from 'commander';
 import { encryptPassword, keepPasswordsEncrypted } from '../task/encrypt.js';
 import { parseSourceConfig } from '../task/config.js';
 import {
+  ask,
   collectSources,
   masterAddr,
   program,
   readConfig,
   request,
-  rpcTimeout,
   sourcesOpt,
   taskFile,
   taskName,
@@ -95,8 +94,26 @@ program
   );
 
 program
+  .command('operate-leader')
+  .description(
+    'evict: the leader stops leading and does not campaign until cancel-evict (another master takes over); cancel-evict: evicted masters may lead again',
+  )
+  .argument('<evict|cancel-evict>')
+  .option(
+    '-n, --name <master>',
+    'the master to evict or let lead again (default: the leader / every evicted one; ours)',
+  )
+  .action((op: string, o: { name?: string }) => {
+    if (op !== 'evict' && op !== 'cancel-evict')
+      throw new DMError(ERR.dmctlUsage, `invalid operate '${op}' on leader; use evict or cancel-evict`);
+    return request('POST', '/api/v1/leader', { op, ...(o.name ? { name: o.name } : {}) });
+  });
+
+program
   .command('offline-member')
-  .description('remove an offline worker from the cluster (offline-member --worker -n name)')
+  .description(
+    'remove a stopped master or an offline worker from the cluster (offline-member --master|--worker -n name)',
+  )
   .option('-m, --master', 'a master')
   .option('-w, --worker', 'a worker')
   .requiredOption('-n, --name <name>', 'the member')
@@ -158,14 +175,7 @@ for (const [name, op, what] of [
 /** pause-task / resume-task -s <source> without a task: the operation on every task of those
  * sources (each answered in turn). */
 async function everyTaskOf(sources: string[], op: string): Promise<void> {
-  const list = await call<{ tasks?: Array<{ taskName: string; sources: string[] }> }>(
-    masterAddr(),
-    'GET',
-    '/api/v1/status',
-    undefined,
-    rpcTimeout(),
-    'dm-master',
-  );
+  const list = await ask<{ tasks?: Array<{ taskName: string; sources: string[] }> }>('GET', '/api/v1/status');
   const tasks = (list.tasks ?? []).filter((t) => t.sources.some((s) => sources.includes(s)));
   if (!tasks.length) {
     process.stdout.write(
@@ -560,16 +570,7 @@ program
       // No master: DM v2's offline form, with DM's default key.
     }
     const text = addr
-      ? (
-          await call<{ ciphertext: string }>(
-            addr,
-            'POST',
-            '/api/v1/encrypt',
-            { plaintext: p },
-            rpcTimeout(),
-            'dm-master',
-          )
-        ).ciphertext
+      ? (await ask<{ ciphertext: string }>('POST', '/api/v1/encrypt', { plaintext: p })).ciphertext
       : encryptPassword(p);
     process.stdout.write(text + '\n');
   });

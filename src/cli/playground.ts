@@ -18,7 +18,7 @@ import { MariaDBSandbox } from '../sandbox/mariadb.js';
 import { oltpWriteOnly, sysbenchTables } from '../sandbox/workload.js';
 import type { QueryStatus, SubTaskStatus } from '../task/status.js';
 import { progressLine } from './progress.js';
-import { startMaster } from './serve.js';
+import { startMaster } from './serve-master.js';
 
 /** The commented example files the playground starts from (also in the repo for users). */
 const EXAMPLES = fileURLToPath(new URL('../../examples', import.meta.url));

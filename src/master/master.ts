@@ -25,7 +25,8 @@ import { schedule, transferRefusal } from './scheduler.js';
 import type { BinlogOp } from '../units/sync/operators.js';
 import type { SchemaRequest } from '../units/sync/schema-op.js';
 import { ShardLocks, type LockState, type ShardReport, type Verdict } from '../shard/locks.js';
-import { Store, type ClusterState, type TaskRecord } from './store.js';
+import type { ClusterState, TaskRecord } from './store.js';
+import type { StateStore } from './etcd-store.js';
 import { taskList, type SubTaskReport } from './task-status.js';
 
 export interface WorkerLink {
@@ -43,11 +44,33 @@ export interface HandleErrorRequest {
   binlogPos?: string;
 }
 
+/** The cluster of masters, as the leader operates on it (MasterNode). */
+export interface MasterCluster {
+  masters(): Promise<MemberMaster[]>;
+  leader(): { name: string; addr: string } | undefined;
+  /** Adds a master to etcd's members; answers the --initial-cluster it starts its member with. */
+  addMaster(name: string, peerUrls: string): Promise<string>;
+  /** offline-member --master: removes a master that is not alive. */
+  removeMaster(name: string): Promise<void>;
+  /** operate-leader evict | cancel-evict. */
+  evict(name: string, on: boolean): Promise<void>;
+}
+
+export interface MemberMaster {
+  name: string;
+  addr: string;
+  alive: boolean;
+  peerURLs: string[];
+  clientURLs: string[];
+  evicted: boolean;
+}
+
 export interface MasterOptions {
   name: string;
   /** host:port where dmctl and workers reach this master. */
   addr: string;
-  dataDir: string;
+  store: StateStore;
+  cluster?: MasterCluster;
   log: Logger;
   link: WorkerLink;
   /** How long past a worker's keepalive TTL before its source moves to a free worker. */
@@ -94,14 +117,14 @@ interface Live {
 const DEFAULT_TTL_MS = 10_000;
 
 export class Master {
-  readonly store: Store;
+  readonly store: StateStore;
   private readonly live = new Map<string, Live>();
   private readonly startedAt = Date.now();
   private timer?: NodeJS.Timeout;
   private starting?: Promise<void>;
 
   constructor(private readonly opts: MasterOptions) {
-    this.store = new Store(opts.dataDir);
+    this.store = opts.store;
   }
 
   private get s() {
@@ -922,7 +945,7 @@ export class Master {
     };
   }
 
-  listMember(): unknown {
+  async listMember(): Promise<unknown> {
     const workers = Object.entries(this.s.workers)
       .map(([name, w]) => {
         const source = this.sourceOf(name) ?? '';
@@ -931,16 +954,79 @@ export class Master {
       })
       .sort((a, b) => a.name.localeCompare(b.name));
     const self = { name: this.opts.name, addr: this.opts.addr };
+    const c = this.opts.cluster;
+    const masters = c
+      ? (await c.masters()).map(({ name, addr, alive, peerURLs, clientURLs }) => ({
+          name,
+          addr,
+          alive,
+          peerURLs,
+          clientURLs,
+        }))
+      : [{ ...self, alive: true, peerURLs: [], clientURLs: [`http://${this.opts.addr}`] }];
     return {
       result: true,
       msg: '',
       members: [
-        { leader: { msg: '', ...self } },
-        {
-          master: { msg: '', masters: [{ ...self, alive: true, clientURLs: [`http://${this.opts.addr}`] }] },
-        },
+        { leader: { msg: '', ...(c?.leader() ?? self) } },
+        { master: { msg: '', masters } },
         { worker: { msg: '', workers } },
       ],
+    };
+  }
+
+  /** A master joining the cluster (dm-master --join): added to etcd's members. */
+  async addMaster(
+    name: string,
+    peerUrls: string,
+  ): Promise<{ result: boolean; msg: string; initialCluster: string }> {
+    if (!this.opts.cluster)
+      throw new DMError(ERR.masterJoin, 'this dm-master runs on no etcd cluster to join');
+    const initialCluster = await this.opts.cluster.addMaster(name, peerUrls);
+    this.opts.log.info({ master: name, peerUrls }, 'a dm-master joins the cluster');
+    return { result: true, msg: '', initialCluster };
+  }
+
+  /** offline-member --master -n name. */
+  async offlineMaster(name: string): Promise<{ result: boolean; msg: string }> {
+    if (!this.opts.cluster) throw new DMError(ERR.masterNameNotExist, `dm-master ${name} does not exist`);
+    await this.opts.cluster.removeMaster(name);
+    this.opts.log.info({ master: name }, 'dm-master removed by the operator');
+    return { result: true, msg: `dm-master ${name} removed from the cluster` };
+  }
+
+  /** operate-leader evict | cancel-evict: the named master (default: this leader) stops leading
+   * and does not campaign while evicted; cancel-evict without a name lets every evicted master
+   * lead again (DM's form is sent to one master, which here is the leader). */
+  async operateLeader(
+    op: 'evict' | 'cancel-evict',
+    name?: string,
+  ): Promise<{ result: boolean; msg: string }> {
+    const c = this.opts.cluster;
+    if (!c) throw new DMError(ERR.badRequest, 'operate-leader needs the cluster of masters on etcd');
+    const all = await c.masters();
+    if (op === 'cancel-evict' && name === undefined) {
+      const evicted = all.filter((m) => m.evicted).map((m) => m.name);
+      for (const n of evicted) await c.evict(n, false);
+      return {
+        result: true,
+        msg: evicted.length ? `${evicted.join(', ')} may lead again` : 'no dm-master is evicted',
+      };
+    }
+    name ??= this.opts.name;
+    const known = all.map((m) => m.name);
+    if (!known.includes(name))
+      throw new DMError(
+        ERR.masterNameNotExist,
+        `dm-master ${name} does not exist; list-member shows the masters (${known.join(', ')})`,
+      );
+    await c.evict(name, op === 'evict');
+    return {
+      result: true,
+      msg:
+        op === 'evict'
+          ? `dm-master ${name} is evicted: it does not lead until cancel-evict${name === this.opts.name ? '; another master takes over within seconds' : ''}`
+          : `dm-master ${name} may lead again`,
     };
   }
 

@@ -713,7 +713,7 @@ test('refusals of the operator commands name the reason: create -w on a bound wo
   assert.match(String(bound.json.msg), /dm-worker 'w1' is bound to source 's[12]'/);
   const m = await dmctl(master.addr, 'offline-member', '--master', '-n', 'm1');
   assert.equal(m.code, 1);
-  assert.match(String(m.json.msg), /one dm-master runs/);
+  assert.match(String(m.json.msg), /dm-master m1 is alive: stop it first, then offline-member removes it/);
   const both = await dmctl(master.addr, 'offline-member', '--master', '--worker', '-n', 'm1');
   assert.equal(both.code, 1);
   assert.match(both.stderr, /exactly one of --master or --worker/);

@@ -4,7 +4,7 @@
 // continues from its checkpoint. Data stays equal throughout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { masterStatus, server } from '../harness/index.js';
 import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
@@ -13,6 +13,7 @@ import { daemon, dmctl, startMaster, type Proc } from '../harness/cluster.js';
 import { assertTablesEqual } from '../harness/run.js';
 import { oltpWriteOnly, sysbenchTables } from '../../src/sandbox/workload.js';
 import { call } from '../../src/api/http.js';
+import { etcdClient } from '../../src/cli/serve-master.js';
 import type { QueryStatus, WorkerStatus } from '../../src/task/status.js';
 
 test('start-relay/stop-relay and transfer-source while a task runs; config export/import into a new master', async () => {
@@ -217,13 +218,16 @@ test('start-task --start-time: an incremental task starts at the first transacti
   assert.equal(got[0].v, 'after, changed');
   // used once: the master forgets it when the worker has saved that start, so a restarted worker
   // continues from its checkpoint
-  const state = async () =>
-    JSON.parse(await readFile(join(f.dir, 'm', 'cluster.json'), 'utf8')) as {
-      tasks: Record<string, { stages: Record<string, { startTime?: string }> }>;
-    };
-  for (let i = 0; i < 50 && (await state()).tasks.st.stages.s1.startTime; i++)
-    await new Promise((r) => setTimeout(r, 200));
-  assert.equal((await state()).tasks.st.stages.s1.startTime, undefined);
+  // the stage the master keeps in etcd (DM's key /dm-master/stage/subtask/<source>/<task>)
+  const members = (await dmctl(master.addr, 'list-member', '--master')).json.members as Array<{
+    master: { masters: Array<{ clientURLs: string[] }> };
+  }>;
+  const etcd = etcdClient([members[0].master.masters[0].clientURLs[0].replace('http://', '')]);
+  const stage = async () =>
+    JSON.parse((await etcd.get('/dm-master/stage/subtask/s1/st').string()) ?? '{}') as { startTime?: string };
+  for (let i = 0; i < 50 && (await stage()).startTime; i++) await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await stage()).startTime, undefined);
+  etcd.close();
   await worker.kill('SIGKILL');
   worker = await daemon(
     'dm-worker',

@@ -160,7 +160,7 @@ test('sharding DDL lock in the master survives a SIGKILLed owner worker', async 
   assert.match(String(skip.json.msg), /every source skips the DDLs/);
   await until('unlocked', (s) => s.s1?.unresolvedDDLLockID === '');
   await ups[1].exec(`ALTER TABLE sharding2.t2 ${COMMENT}; ALTER TABLE sharding2.t3 ${COMMENT}`);
-  await writeShards(ups, 910, 920, true);
+  await writeShards(ups, 920, 930, true);
   await caughtUp();
   const [tc] = await rows(
     down,

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { schedule, type Member } from '../../src/master/scheduler.js';
 import { taskList, type SubTaskReport } from '../../src/master/task-status.js';
-import { Store } from '../../src/master/store.js';
+import { fromKeys, toKeys } from '../../src/master/etcd-store.js';
+import type { ClusterState } from '../../src/master/store.js';
 import {
   customSecretKey,
   decryptOrPlain,
@@ -202,27 +203,28 @@ test('encryptPasswords: every plain password in a YAML file is replaced, the res
   assert.ok(!encryptPasswords('from:\n  password: 123456\n').includes('123456'));
 });
 
-test('the store keeps the cluster state across restarts, written atomically', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dm-ts-store-'));
-  try {
-    const a = new Store(dir);
-    await a.open();
-    a.state.sources.s1 = { file: 's1.yaml', yaml: 'source-id: s1' };
-    a.state.tasks.t = { file: 't.yaml', yaml: 'name: t', stages: { s1: { stage: 'Paused', seq: 3 } } };
-    a.state.bounds.s1 = 'w1';
-    await Promise.all([a.save(), a.save()]);
-    // one store per data dir at a time
-    await assert.rejects(new Store(dir).open(), /is in use by another dm-master \(PID \d+, this process\)/);
-    await a.close();
-    const b = new Store(dir);
-    await b.open();
-    assert.deepEqual(b.state, a.state);
-    await b.close();
-    await writeFile(join(dir, 'cluster.json'), '{broken');
-    await assert.rejects(new Store(dir).open(), /cannot read the master's state .*cluster\.json/);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+test("the cluster state as etcd keys (DM's layout) and back", () => {
+  const state: ClusterState = {
+    sources: { 's/1': { file: 's1.yaml', yaml: 'source-id: s/1' } },
+    tasks: { t: { file: 't.yaml', yaml: 'name: t', stages: { 's/1': { stage: 'Paused', seq: 3 } } } },
+    workers: { w1: { addr: '127.0.0.1:8262' } },
+    bounds: { 's/1': 'w1' },
+    relays: { 's/1': { stage: 'Running', seq: 1 } },
+    shard: { groups: {}, locks: {}, done: {}, optimistic: {}, owed: {} },
+  };
+  const kv = toKeys(state);
+  assert.deepEqual([...kv.keys()].sort(), [
+    '/dm-master/bound-worker/w1',
+    '/dm-master/shardddl/state',
+    '/dm-master/stage/subtask/s%2F1/t',
+    '/dm-master/task/t',
+    '/dm-master/v2/stage/relay/s%2F1',
+    '/dm-master/v2/upstream/config/s%2F1',
+    '/dm-worker/r/w1',
+  ]);
+  assert.deepEqual(fromKeys(Object.fromEntries(kv)), state);
+  // a stage whose task is gone is dropped, not an orphan task
+  assert.deepEqual(fromKeys({ '/dm-master/stage/subtask/s1/x': '{"stage":"Running","seq":1}' }).tasks, {});
 });
 
 test('TOML config: known keys read, DM keys accepted, typos named; flags win', async () => {

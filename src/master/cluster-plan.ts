@@ -1,0 +1,107 @@
+// How a dm-master's cluster flags (DM v2's) become its etcd member's settings, decided in pure
+// functions: defaults as DM's (peer port = master port + 30, one member named after the master),
+// and every mismatch an error naming the flag and the fix.
+import { DMError, ERR } from '../errors.js';
+
+export interface ClusterFlags {
+  name: string;
+  /** The port of --master-addr (0: a free one was picked). */
+  masterPort: number;
+  'peer-urls': string;
+  'advertise-peer-urls': string;
+  'initial-cluster': string;
+  'initial-cluster-state': string;
+}
+
+export interface ClusterPlan {
+  peerUrls: string;
+  advertisePeerUrls: string;
+  initialCluster: string;
+  initialClusterState: 'new' | 'existing';
+  /** The member's client port: its peer port + 1. */
+  clientAddr: string;
+}
+
+const bad = (msg: string) => new DMError(ERR.masterEtcdConfig, msg);
+
+function urls(flag: string, v: string): URL[] {
+  return v.split(',').map((u) => {
+    let url: URL;
+    try {
+      url = new URL(u.trim());
+    } catch {
+      throw bad(`${flag} '${u}' is not a URL; write e.g. http://127.0.0.1:8291`);
+    }
+    if (url.protocol !== 'http:' || !url.port)
+      throw bad(`${flag} '${u}' must be http://host:port (TLS between masters is not supported yet)`);
+    return url;
+  });
+}
+
+/** `name=url,name=url` → entries; a malformed entry names the flag. */
+export function parseInitialCluster(v: string): Array<[string, string]> {
+  return v.split(',').map((e) => {
+    const i = e.indexOf('=');
+    if (i <= 0) throw bad(`--initial-cluster entry '${e}' is not name=http://host:port`);
+    const url = e.slice(i + 1).trim();
+    urls('--initial-cluster', url);
+    return [e.slice(0, i).trim(), url];
+  });
+}
+
+/** The member's settings; `free` ports are used when --master-addr's port was 0 and no
+ * --peer-urls is given (tests and playgrounds). */
+export function clusterPlan(f: ClusterFlags, free: { peer: number; client: number }): ClusterPlan {
+  const picked = !f['peer-urls'] && !f.masterPort;
+  const peer = f['peer-urls'] || `http://127.0.0.1:${picked ? free.peer : f.masterPort + 30}`;
+  const peers = urls('--peer-urls', peer);
+  const advertise = f['advertise-peer-urls'] || peer;
+  const adv = urls('--advertise-peer-urls', advertise);
+  for (const u of adv) {
+    if (u.hostname === '0.0.0.0')
+      throw bad(
+        `--advertise-peer-urls '${u.href}' cannot be 0.0.0.0: other masters dial it; give the address they reach this master at`,
+      );
+  }
+  const initial = f['initial-cluster'] || `${f.name}=${adv[0].origin}`;
+  const entries = parseInitialCluster(initial);
+  const mine = entries.filter(([n]) => n === f.name).map(([, u]) => u);
+  if (!mine.length) {
+    throw bad(
+      `--initial-cluster '${initial}' has no entry for this master (--name ${f.name}); add ${f.name}=${adv[0].origin} or fix --name`,
+    );
+  }
+  const advSet = new Set(adv.map((u) => u.origin));
+  if (!mine.some((u) => advSet.has(new URL(u).origin))) {
+    throw bad(
+      `--initial-cluster gives ${f.name}=${mine.join(',')}, but its --advertise-peer-urls is ${advertise}; make them the same`,
+    );
+  }
+  const names = entries.map(([n]) => n);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw bad(`--initial-cluster names master '${dup}' twice`);
+  const state = f['initial-cluster-state'] || 'new';
+  if (state !== 'new' && state !== 'existing')
+    throw bad(`--initial-cluster-state is '${state}'; use new or existing`);
+  const p = peers[0];
+  return {
+    peerUrls: peer,
+    advertisePeerUrls: advertise,
+    initialCluster: initial,
+    initialClusterState: state,
+    clientAddr: `${p.hostname === '0.0.0.0' ? '127.0.0.1' : p.hostname}:${picked ? free.client : Number(p.port) + 1}`,
+  };
+}
+
+/** The --initial-cluster a master joining an existing cluster starts its member with: every
+ * current member with a name, and the new one. */
+export function joinedCluster(
+  members: Array<{ name?: string; peerURLs?: string[] }>,
+  name: string,
+  peer: string,
+): string {
+  const others = members
+    .filter((m) => m.name && m.name !== name)
+    .map((m) => `${m.name}=${(m.peerURLs ?? []).join(',')}`);
+  return [...others, `${name}=${peer}`].join(',');
+}
