@@ -317,7 +317,7 @@ export function masterRoutes(m: () => Master): Route[] {
 
 /** How a worker reaches its masters (DM's --join a,b,c: the first that answers; a follower
  * forwards to the leader). */
-export function httpMasterLink(masterAddrs: string[], ttlMs: number): MasterLink {
+export function httpMasterLink(masterAddrs: string[]): MasterLink {
   const call = <T>(
     addr: string[],
     method: 'POST',
@@ -332,7 +332,7 @@ export function httpMasterLink(masterAddrs: string[], ttlMs: number): MasterLink
         masterAddrs,
         'POST',
         '/api/v1/workers/heartbeat',
-        { ...hb, ttlMs },
+        hb,
         10_000,
         'dm-master',
       );

@@ -65,8 +65,7 @@ export const WORKER_DEFAULTS = {
   'advertise-addr': '',
   join: '',
   'keepalive-ttl': 10,
+  'relay-keepalive-ttl': 1800,
   'relay-dir': '',
 };
-export const WORKER_WARNED: Record<string, string> = {
-  'relay-keepalive-ttl': 'has no effect: the relay runs while its source is bound to this worker',
-};
+export const WORKER_WARNED: Record<string, string> = {};

@@ -15,6 +15,11 @@ async function main(): Promise<void> {
     .option('--advertise-addr <host:port>', 'address to announce to the master')
     .option('--join <host:port>', 'the dm-master to register with')
     .option('--keepalive-ttl <seconds>', 'offline after this long without heartbeats (default 10)', Number)
+    .option(
+      '--relay-keepalive-ttl <seconds>',
+      'the same while its source runs a relay (default 1800)',
+      Number,
+    )
     .option('--relay-dir <dir>', "where relay logs go (<dir>/<source-id>; default: the source's relay-dir)");
   const { s, log } = await settings(cmd, WORKER_DEFAULTS, WORKER_WARNED, WORKER_REFUSED);
   if (!s.join)
@@ -22,8 +27,9 @@ async function main(): Promise<void> {
       ERR.dmctlUsage,
       '--join is required: the dm-master address, e.g. --join 127.0.0.1:8261',
     );
-  if (!(Number(s['keepalive-ttl']) > 0))
-    throw new DMError(ERR.dmctlUsage, '--keepalive-ttl must be a number of seconds > 0');
+  for (const k of ['keepalive-ttl', 'relay-keepalive-ttl'] as const) {
+    if (!(Number(s[k]) > 0)) throw new DMError(ERR.dmctlUsage, `--${k} must be a number of seconds > 0`);
+  }
   const running = await startWorker(s, log);
   process.stdout.write(`dm-worker ${running.worker.name} serving on ${running.addr}, joining ${s.join}\n`);
   closeOnSignal(running.close);

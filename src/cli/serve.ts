@@ -19,6 +19,8 @@ export interface WorkerSettings {
   join: string;
   /** Seconds. */
   'keepalive-ttl': number;
+  /** Seconds, while the source runs a relay (DM's default 1800). */
+  'relay-keepalive-ttl'?: number;
   /** Overrides the sources' relay-dir ('' = theirs). */
   'relay-dir'?: string;
 }
@@ -34,11 +36,12 @@ export async function startWorker(s: WorkerSettings, log: Logger): Promise<Runni
   );
   const addr = s['advertise-addr'] || dialable(http.addr);
   const joins = s.join.split(',').map((a) => dialable(a.trim()));
-  const worker = (made.worker = new Worker(httpMasterLink(joins, ttlMs), {
+  const worker = (made.worker = new Worker(httpMasterLink(joins), {
     name: s.name || addr,
     addr,
     log,
     keepaliveTtlMs: ttlMs,
+    relayKeepaliveTtlMs: s['relay-keepalive-ttl'] ? Number(s['relay-keepalive-ttl']) * 1000 : undefined,
     relayDir: s['relay-dir'] || undefined,
   }));
   worker.start();

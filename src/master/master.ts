@@ -157,7 +157,18 @@ export class Master {
   /** A worker's heartbeat: registers it, and answers with what it should run. */
   async heartbeat(hb: Heartbeat & { ttlMs?: number }): Promise<Assignment> {
     const known = this.s.workers[hb.name];
-    if (known && known.addr !== hb.addr && this.live.has(hb.name) && this.online(hb.name)) {
+    // The name at another address still online: a second worker of that name, unless the first
+    // one is gone (a worker restarted on a new port, within a long relay-keepalive-ttl).
+    if (
+      known &&
+      known.addr !== hb.addr &&
+      this.live.has(hb.name) &&
+      this.online(hb.name) &&
+      (await this.opts.link.status(known.addr).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       throw new DMError(
         ERR.workerNameTaken,
         `dm-worker name '${hb.name}' is already used by the online worker at ${known.addr}; give this worker another --name`,

@@ -24,6 +24,8 @@ export interface Heartbeat {
   applied: Record<string, number>;
   /** Task → the `seq` whose --start-time Sync has used (its start point is saved). */
   seeked?: Record<string, number>;
+  /** How long the master waits for the next heartbeat before this worker is offline. */
+  ttlMs?: number;
 }
 
 export interface MasterLink {
@@ -39,6 +41,9 @@ export interface WorkerOptions {
   log: Logger;
   /** How long the worker runs on without reaching the master. */
   keepaliveTtlMs: number;
+  /** DM's relay-keepalive-ttl: the TTL instead while its source runs a relay (a relay source
+   * moves to another worker only after it, as the relay would start again there). */
+  relayKeepaliveTtlMs?: number;
   heartbeatMs?: number;
   autoResumeMs?: number;
   /** The worker's relay-dir (DM's worker.toml): overrides the sources' relay-dir. */
@@ -161,6 +166,12 @@ export class Worker {
     };
   }
 
+  /** The keepalive TTL now: the relay's while this worker's source runs one. */
+  private get ttlMs(): number {
+    const relay = this.source?.cfg.enableRelay && this.opts.relayKeepaliveTtlMs;
+    return relay || this.opts.keepaliveTtlMs;
+  }
+
   private async beat(): Promise<void> {
     if (this.closed) return;
     const interval = this.opts.heartbeatMs ?? Math.min(1000, this.opts.keepaliveTtlMs / 5);
@@ -171,14 +182,20 @@ export class Worker {
         applied[task] = l.seq;
         if (l.startTimeSeq !== undefined && !l.st.startTimePending) seeked[task] = l.startTimeSeq;
       }
-      const a = await this.link.heartbeat({ name: this.name, addr: this.opts.addr, applied, seeked });
+      const a = await this.link.heartbeat({
+        name: this.name,
+        addr: this.opts.addr,
+        applied,
+        seeked,
+        ttlMs: this.ttlMs,
+      });
       await this.apply(a);
     } catch (e) {
       const silentMs = Date.now() - this.lastContact;
       this.log.warn({ err: (e as Error).message, silentMs }, 'cannot reach dm-master');
-      if (silentMs > this.opts.keepaliveTtlMs && this.subtasks.size) {
+      if (silentMs > this.ttlMs && this.subtasks.size) {
         this.log.warn(
-          { ttlMs: this.opts.keepaliveTtlMs },
+          { ttlMs: this.ttlMs },
           'no contact with dm-master for the keepalive TTL: stopping subtasks until it answers again (they continue from their checkpoints)',
         );
         await this.enqueue(() => this.dropAll());

@@ -16,6 +16,7 @@ import { daemon, dmctl, type Proc } from '../harness/cluster.js';
 import { assertTablesEqual } from '../harness/run.js';
 import { oltpWriteOnly, sysbenchTables } from '../../src/sandbox/workload.js';
 import { freePort } from '../../src/master/etcd-member.js';
+import { ALTER, rows, seedShards, shardTask, totalUpstream, writeShards } from '../harness/shards.js';
 import type { QueryStatus } from '../../src/task/status.js';
 
 interface M {
@@ -53,10 +54,8 @@ function etcdPid(dir: string): number {
   throw new Error(`no etcd with data in ${dir}`);
 }
 
-test('three masters on etcd: the leader dies, another leads, replication goes on; rejoin, evict, worker failover, freeze, offline-member', async () => {
-  const [up1, up2, down] = await Promise.all([server(), server(), server()]);
-  await Promise.all([sysbenchTables(up1, 'sb1', 2, 2000), sysbenchTables(up2, 'sb2', 2, 2000)]);
-  const f = await writeTemp({});
+/** Three dm-masters, each with its etcd member, started together. */
+async function startCluster(dir: string) {
   const ms: M[] = [];
   for (const name of ['m1', 'm2', 'm3']) ms.push({ name, http: await freePort(), peer: await freePort() });
   const initial = ms.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
@@ -70,13 +69,13 @@ test('three masters on etcd: the leader dies, another leads, replication goes on
     '--initial-cluster',
     initial,
     '--data-dir',
-    join(f.dir, m.name),
+    join(dir, m.name),
     '--election-ttl',
     '3',
     '--log-file',
-    join(f.dir, `${m.name}.log`),
+    join(dir, `${m.name}.log`),
   ];
-  const start = async (m: M) => (m.proc = await daemon('dm-master', args(m), f.dir));
+  const start = async (m: M) => (m.proc = await daemon('dm-master', args(m), dir));
   await Promise.all(ms.map(start));
   const all = ms.map((m) => `127.0.0.1:${m.http}`).join(',');
   const ctl = async (...a: string[]) => {
@@ -87,6 +86,31 @@ test('three masters on etcd: the leader dies, another leads, replication goes on
   const leader = async () =>
     ((await dmctl(all, 'list-member', '--leader')).json.members as Array<{ leader: { name: string } }>)[0]
       .leader.name;
+  /** SIGKILLs the leader; resolves with the new one and the time it took. */
+  const killLeader = async () => {
+    const first = await leader();
+    const at = Date.now();
+    await ms.find((m) => m.name === first)!.proc!.kill('SIGKILL');
+    const next = await until('a new leader', async () => {
+      const l = await leader().catch(() => undefined);
+      return l && l !== first && l;
+    });
+    return { first, next, ms: Date.now() - at };
+  };
+  const worker = (name: string) =>
+    daemon(
+      'dm-worker',
+      ['--name', name, '--worker-addr', '127.0.0.1:0', '--join', all, '--keepalive-ttl', '10'],
+      dir,
+    );
+  return { ms, all, ctl, leader, killLeader, start, worker };
+}
+
+test('three masters on etcd: the leader dies, another leads, replication goes on; rejoin, evict, worker failover, freeze, offline-member', async () => {
+  const [up1, up2, down] = await Promise.all([server(), server(), server()]);
+  await Promise.all([sysbenchTables(up1, 'sb1', 2, 2000), sysbenchTables(up2, 'sb2', 2, 2000)]);
+  const f = await writeTemp({});
+  const { ms, all, ctl, leader, killLeader, start, worker } = await startCluster(f.dir);
   const masters = async () =>
     (
       (await dmctl(all, 'list-member', '--master')).json.members as Array<{
@@ -102,12 +126,6 @@ test('three masters on etcd: the leader dies, another leads, replication goes on
     ],
   );
 
-  const worker = (name: string) =>
-    daemon(
-      'dm-worker',
-      ['--name', name, '--worker-addr', '127.0.0.1:0', '--join', all, '--keepalive-ttl', '10'],
-      f.dir,
-    );
   const workers: Record<string, Proc> = { w1: await worker('w1'), w2: await worker('w2') };
   const files = await writeTemp({
     's1.yaml': sourceYaml('s1', up1),
@@ -140,15 +158,8 @@ test('three masters on etcd: the leader dies, another leads, replication goes on
     oltpWriteOnly(up1, 'sb1', { tables: 2, rows: 2000, txns: 300, concurrency: 2 }),
     oltpWriteOnly(up2, 'sb2', { tables: 2, rows: 2000, txns: 300, concurrency: 2 }),
   ]);
-  const first = await leader();
+  const { first, next, ms: failover } = await killLeader();
   const dead = ms.find((m) => m.name === first)!;
-  const killedAt = Date.now();
-  await dead.proc!.kill('SIGKILL');
-  const next = await until('a new leader', async () => {
-    const l = await leader().catch(() => undefined);
-    return l && l !== first && l;
-  });
-  const failover = Date.now() - killedAt;
   assert.ok(failover < 10_000, `a new leader in ${failover} ms`);
   console.log(`# leader failover: ${failover} ms (${first} → ${next})`);
   await load;
@@ -233,6 +244,68 @@ test('three masters on etcd: the leader dies, another leads, replication goes on
     ms.filter((m) => m !== gone).map((m) => m.name),
   );
   await caughtUp();
+});
+
+test('a pessimistic shard DDL lock pending while the leader dies resolves after the last shard: the column once, every row', async () => {
+  const ups = await Promise.all([server(), server()]);
+  const down = await server();
+  await seedShards(ups);
+  const f = await writeTemp({ 's1.yaml': sourceYaml('s1', ups[0]), 's2.yaml': sourceYaml('s2', ups[1]) });
+  const files = await writeTemp({ 'task.yaml': shardTask(down, f.dir, ['s1', 's2']) });
+  const { ctl, killLeader, worker } = await startCluster(f.dir);
+  await Promise.all([worker('w1'), worker('w2')]);
+  await ctl('operate-source', 'create', f['s1.yaml'], f['s2.yaml']);
+  await ctl('start-task', files['task.yaml']);
+  const bySource = async () => {
+    const q = (await ctl('query-status', 'shard')).json as unknown as QueryStatus;
+    return Object.fromEntries(q.workers.map((w) => [w.source!, w.subTaskStatus[0]]));
+  };
+  const caughtUp = async () => {
+    const want = await Promise.all(ups.map((u) => masterStatus(u)));
+    await until(
+      'caught up',
+      async () => {
+        const s = await bySource();
+        return ['s1', 's2'].every((id, i) =>
+          reached(
+            (s[id]?.sync as { syncerBinlog?: string })?.syncerBinlog,
+            `(${want[i].file}, ${want[i].pos})`,
+          ),
+        );
+      },
+      120_000,
+    );
+  };
+  await caughtUp();
+  const LOCK = 'shard-`db_target`.`t_target`';
+  await ups[0].exec(`ALTER TABLE sharding1.t1 ${ALTER}; ALTER TABLE sharding1.t2 ${ALTER}`);
+  await writeShards(ups, 600, 640);
+  await until('s1 waits on the lock', async () => (await bySource()).s1?.unresolvedDDLLockID === LOCK);
+  const { ms: failover } = await killLeader();
+  console.log(`# leader failover with a pending lock: ${failover} ms`);
+  const locks = (await ctl('shard-ddl-lock', 'shard')).json.locks as Array<{ ID: string; owner: string }>;
+  assert.deepEqual(
+    locks.map((l) => [l.ID, l.owner]),
+    [[LOCK, 's1']],
+    'the new leader has the pending lock',
+  );
+  await ups[1].exec(`ALTER TABLE sharding2.t2 ${ALTER}; ALTER TABLE sharding2.t3 ${ALTER}`);
+  await writeShards(ups, 700, 720, true);
+  await caughtUp();
+  await until('lock gone', async () => {
+    const s = await bySource();
+    return s.s1?.unresolvedDDLLockID === '' && s.s2?.unresolvedDDLLockID === '';
+  });
+  const cols = await rows(
+    down,
+    "SELECT COLUMN_NAME c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'db_target' AND TABLE_NAME = 't_target' ORDER BY ORDINAL_POSITION",
+  );
+  assert.deepEqual(
+    cols.map((r) => r.c),
+    ['id', 'v', 'c'],
+  );
+  const [t] = await rows(down, 'SELECT COUNT(*) n FROM db_target.t_target');
+  assert.equal(Number(t.n), await totalUpstream(ups));
 });
 
 test('cluster flags: a wrong --initial-cluster, an unreachable --join, a peer port in use, a data dir of another master are clear errors', async () => {

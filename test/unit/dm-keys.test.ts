@@ -314,7 +314,7 @@ test('every DM dm-master.toml / dm-worker.toml key is used, warned of, or refuse
     ['advertise-addr', '"127.0.0.1:8262"', 'implemented'],
     ['join', '"127.0.0.1:8261"', 'implemented'],
     ['keepalive-ttl', '60', 'implemented'],
-    ['relay-keepalive-ttl', '1800', 'warned'],
+    ['relay-keepalive-ttl', '1800', 'implemented'],
     ['relay-dir', '"./relay"', 'implemented'],
     ['ssl-ca', '"ca.pem"', 'refused'],
     ['ssl-cert', '"cert.pem"', 'refused'],
