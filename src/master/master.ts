@@ -265,6 +265,10 @@ export class Master {
       Object.keys(this.s.sources).filter((src) => !this.live.has(this.s.bounds[src] ?? ''));
     // Cleared in a later tick (an inline `finally` could run before the assignment).
     this.starting ??= (async () => {
+      // Workers this state knows (started by this process before, in an earlier term) report
+      // within a heartbeat: wait for them before starting more.
+      if (Object.keys(this.s.workers).length)
+        while (unserved().length && Date.now() - this.startedAt < 1500) await sleep(50);
       const deadline = Date.now() + 10_000;
       while (unserved().length && Date.now() < deadline) {
         const free = [...this.live.keys()].filter((w) => !this.sourceOf(w)).length;
