@@ -18,6 +18,7 @@ export const MASTER_DEFAULTS = {
   join: '',
   // ours: an existing etcd cluster instead of a member of this master's own
   'etcd-endpoints': '',
+  'etcd-client-addr': '',
   // ours: the leader's lease in seconds (a new leader within about this after the old one dies)
   'election-ttl': 5,
   // DM's etcd tuning, passed to the member

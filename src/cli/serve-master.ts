@@ -38,6 +38,8 @@ export interface MasterSettings {
   join?: string;
   /** Use this etcd cluster (comma-separated host:port) instead of running a member (ours). */
   'etcd-endpoints'?: string;
+  /** The member's client address (ours). */
+  'etcd-client-addr'?: string;
   /** DM's etcd keys of master.toml, passed to the member. */
   etcdTuning?: Record<string, string | number>;
   /** Seconds (ours; default 5). */
@@ -124,6 +126,7 @@ export async function startMaster(s: MasterSettings, log: Logger, configText: st
           'advertise-peer-urls': s['advertise-peer-urls'] ?? '',
           'initial-cluster': s['initial-cluster'] ?? '',
           'initial-cluster-state': s['initial-cluster-state'] ?? '',
+          'etcd-client-addr': s['etcd-client-addr'] ?? '',
         },
         { peer: await freePort(), client: await freePort() },
       );

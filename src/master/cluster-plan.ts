@@ -11,6 +11,8 @@ export interface ClusterFlags {
   'advertise-peer-urls': string;
   'initial-cluster': string;
   'initial-cluster-state': string;
+  /** host:port of the member's client URL (ours; default: the master port ± 10000). */
+  'etcd-client-addr'?: string;
 }
 
 export interface ClusterPlan {
@@ -18,7 +20,8 @@ export interface ClusterPlan {
   advertisePeerUrls: string;
   initialCluster: string;
   initialClusterState: 'new' | 'existing';
-  /** The member's client port: its peer port + 1. */
+  /** The member's client address (this master's only): --etcd-client-addr, else the master port
+   * + 10000 (- 10000 above 55535), away from DM's usual master and peer ports on one host. */
   clientAddr: string;
 }
 
@@ -89,7 +92,11 @@ export function clusterPlan(f: ClusterFlags, free: { peer: number; client: numbe
     advertisePeerUrls: advertise,
     initialCluster: initial,
     initialClusterState: state,
-    clientAddr: `${p.hostname === '0.0.0.0' ? '127.0.0.1' : p.hostname}:${picked ? free.client : Number(p.port) + 1}`,
+    clientAddr:
+      f['etcd-client-addr'] ||
+      `${p.hostname === '0.0.0.0' ? '127.0.0.1' : p.hostname}:${
+        f.masterPort ? (f.masterPort > 55535 ? f.masterPort - 10000 : f.masterPort + 10000) : free.client
+      }`,
   };
 }
 

@@ -18,6 +18,8 @@ import { joinedCluster } from './cluster-plan.js';
 export const LEADER_KEY = '/dm-master/leader';
 const INFO = '/dm-master/info/';
 const EVICT = '/dm-master/leader-evict/';
+/** DM's worker keepalive keys. */
+const WORKER_ALIVE = '/dm-worker/a/';
 
 export interface MasterInfo {
   name: string;
@@ -184,6 +186,8 @@ export class MasterNode implements MasterCluster {
     } finally {
       clearInterval(watch);
       this.leading = undefined;
+      // the keys stay with their leases: the next leader reads who is alive from them
+      this.workerLeases.clear();
       const m = this.master;
       this.master = undefined;
       this.leaderInfo = undefined;
@@ -253,7 +257,16 @@ export class MasterNode implements MasterCluster {
         `dm-master '${same.name || '(not started)'}' already has peer URL ${(same.peerURLs ?? []).join(',')}: give the joining master another --name or --peer-urls`,
       );
     }
-    if (!same) await this.o.etcd.cluster.memberAdd({ peerURLs: urls });
+    // etcd refuses a member change until the last one has caught up ('unhealthy cluster')
+    for (const deadline = Date.now() + 20_000; !same; ) {
+      try {
+        await this.o.etcd.cluster.memberAdd({ peerURLs: urls });
+        break;
+      } catch (e) {
+        if (!/unhealthy cluster/.test((e as Error).message) || Date.now() > deadline) throw e;
+        await sleep(500);
+      }
+    }
     const after = (await this.o.etcd.cluster.memberList({})).members ?? [];
     return joinedCluster(after, name, urls.join(','));
   }
@@ -274,6 +287,31 @@ export class MasterNode implements MasterCluster {
       );
     await this.o.etcd.cluster.memberRemove({ ID: m.ID });
     await this.o.etcd.delete().key(EVICT + name);
+  }
+
+  /** Worker keepalive keys, each with a lease of the worker's TTL, renewed by its heartbeats. */
+  private readonly workerLeases = new Map<string, { lease: Lease; ttlSec: number }>();
+
+  workerKeepalive(name: string, ttlMs: number): void {
+    const ttlSec = Math.max(1, Math.ceil(ttlMs / 1000));
+    const had = this.workerLeases.get(name);
+    const fresh = () => {
+      const lease = this.o.etcd.lease(ttlSec, { autoKeepAlive: false });
+      this.workerLeases.set(name, { lease, ttlSec });
+      lease.on('lost', () => undefined);
+      void lease
+        .put(WORKER_ALIVE + name)
+        .value(String(Date.now()))
+        .catch(() => this.workerLeases.delete(name));
+    };
+    if (!had || had.ttlSec !== ttlSec) fresh();
+    else void had.lease.keepaliveOnce().catch(() => fresh());
+  }
+
+  async aliveWorkers(): Promise<string[]> {
+    return Object.keys(await this.o.etcd.getAll().prefix(WORKER_ALIVE).strings()).map((k) =>
+      k.slice(WORKER_ALIVE.length),
+    );
   }
 
   /** Every master's liveness key: name → address. */

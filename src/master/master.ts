@@ -54,6 +54,11 @@ export interface MasterCluster {
   removeMaster(name: string): Promise<void>;
   /** operate-leader evict | cancel-evict. */
   evict(name: string, on: boolean): Promise<void>;
+  /** A worker's heartbeat renews its keepalive key in etcd (DM's /dm-worker/a/, with a lease of
+   * its TTL), so the next leader knows who was alive. */
+  workerKeepalive(name: string, ttlMs: number): void;
+  /** The workers whose keepalive key is still there. */
+  aliveWorkers(): Promise<string[]>;
 }
 
 export interface MemberMaster {
@@ -119,6 +124,9 @@ const DEFAULT_TTL_MS = 10_000;
 export class Master {
   readonly store: StateStore;
   private readonly live = new Map<string, Live>();
+  /** Workers whose keepalive had expired in etcd when this leader started: offline at once
+   * (the others get a full TTL to report to it). */
+  private readonly goneAtStart = new Set<string>();
   private readonly startedAt = Date.now();
   private timer?: NodeJS.Timeout;
   private starting?: Promise<void>;
@@ -135,6 +143,10 @@ export class Master {
 
   async open(): Promise<void> {
     await this.store.open();
+    if (this.opts.cluster) {
+      const alive = new Set(await this.opts.cluster.aliveWorkers());
+      for (const w of Object.keys(this.s.workers)) if (!alive.has(w)) this.goneAtStart.add(w);
+    }
     this.locks = new ShardLocks(this.s.shard);
     this.s.shard = this.locks.state;
     this.timer = setInterval(
@@ -175,6 +187,7 @@ export class Master {
       );
     }
     this.live.set(hb.name, { lastSeen: Date.now(), ttlMs: hb.ttlMs ?? DEFAULT_TTL_MS });
+    this.opts.cluster?.workerKeepalive(hb.name, hb.ttlMs ?? DEFAULT_TTL_MS);
     let dirty = false;
     if (!known || known.addr !== hb.addr) {
       this.opts.log.info({ worker: hb.name, addr: hb.addr }, known ? 'worker moved' : 'worker registered');
@@ -203,12 +216,14 @@ export class Master {
 
   private online(worker: string): boolean {
     const l = this.live.get(worker);
+    if (!l && this.goneAtStart.has(worker)) return false;
     const seen = l?.lastSeen ?? this.startedAt;
     return Date.now() - seen <= (l?.ttlMs ?? DEFAULT_TTL_MS);
   }
 
   private offlineMs(worker: string): number {
     const l = this.live.get(worker);
+    if (!l && this.goneAtStart.has(worker)) return Date.now() - this.startedAt + DEFAULT_TTL_MS;
     const seen = l?.lastSeen ?? this.startedAt;
     return Math.max(0, Date.now() - seen - (l?.ttlMs ?? DEFAULT_TTL_MS));
   }

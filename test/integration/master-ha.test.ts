@@ -308,6 +308,52 @@ test('a pessimistic shard DDL lock pending while the leader dies resolves after 
   assert.equal(Number(t.n), await totalUpstream(ups));
 });
 
+test('--join: masters added one by one to a running one form a cluster that survives the first one', async () => {
+  const f = await writeTemp({});
+  const m: M[] = [];
+  for (const name of ['j1', 'j2', 'j3']) m.push({ name, http: await freePort(), peer: await freePort() });
+  const args = (x: M, joinTo?: string) => [
+    '--name',
+    x.name,
+    '--master-addr',
+    `127.0.0.1:${x.http}`,
+    '--peer-urls',
+    `http://127.0.0.1:${x.peer}`,
+    '--data-dir',
+    join(f.dir, x.name),
+    '--election-ttl',
+    '3',
+    ...(joinTo ? ['--join', joinTo] : []),
+  ];
+  const addr = (x: M) => `127.0.0.1:${x.http}`;
+  m[0].proc = await daemon('dm-master', args(m[0]), f.dir);
+  m[1].proc = await daemon('dm-master', args(m[1], addr(m[0])), f.dir);
+  m[2].proc = await daemon('dm-master', args(m[2], `${addr(m[0])},${addr(m[1])}`), f.dir);
+  const all = m.map(addr).join(',');
+  const masters = async () =>
+    (
+      (await dmctl(all, 'list-member', '--master')).json.members as Array<{
+        master: { masters: Array<{ name: string; alive: boolean }> };
+      }>
+    )[0].master.masters.map((x) => [x.name, x.alive]);
+  assert.deepEqual(await masters(), [
+    ['j1', true],
+    ['j2', true],
+    ['j3', true],
+  ]);
+  // the first master goes: the two joined ones still have a majority and elect a leader
+  await m[0].proc.kill('SIGKILL');
+  await until('a leader among j2, j3', async () => {
+    const r = await dmctl(all, 'list-member', '--leader');
+    const l = (r.json.members as Array<{ leader: { name: string } }> | undefined)?.[0]?.leader.name;
+    return l && l !== 'j1' && l;
+  });
+  // a joined master restarts with --join still given: its data dir has the member, it rejoins
+  await m[1].proc.kill('SIGTERM');
+  m[1].proc = await daemon('dm-master', args(m[1], addr(m[0])), f.dir);
+  await until('j2 alive again', async () => (await masters()).some(([n, a]) => n === 'j2' && a));
+});
+
 test('cluster flags: a wrong --initial-cluster, an unreachable --join, a peer port in use, a data dir of another master are clear errors', async () => {
   const f = await writeTemp({});
   const refused = (args: string[]) =>
