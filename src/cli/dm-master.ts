@@ -27,7 +27,10 @@ async function main(): Promise<void> {
     .option('--initial-cluster-state <new|existing>', 'new (default) or existing')
     .option('--join <host:port,…>', 'join the cluster of these running masters')
     .option('--etcd-endpoints <host:port,…>', 'use this etcd cluster instead of a member of its own (ours)')
-    .option('--etcd-client-addr <host:port>', "its etcd member's client address (default: master port + 10000; ours)")
+    .option(
+      '--etcd-client-addr <host:port>',
+      "its etcd member's client address (default: master port + 10000; ours)",
+    )
     .option('--election-ttl <seconds>', "the leader's lease (default 5; ours)", Number)
     .option('--secret-key-path <file>', 'a file with the hex AES-256 key for encrypted passwords (DM v6)')
     .option('--all-in-one', 'also run an in-process dm-worker for each source without one');

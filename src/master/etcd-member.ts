@@ -119,7 +119,11 @@ export class EtcdMember {
     await mkdir(this.s.dataDir, { recursive: true });
     const { host, port } = urlAddrs(`http://${this.s.clientAddr}`)[0];
     for (const p of urlAddrs(this.s.peerUrls)) await waitPortFree(p.host, p.port, '--peer-urls');
-    await waitPortFree(host, port, 'the etcd client port (--etcd-client-addr, default the master port + 10000)');
+    await waitPortFree(
+      host,
+      port,
+      'the etcd client port (--etcd-client-addr, default the master port + 10000)',
+    );
     this.spawn();
   }
 

@@ -258,7 +258,7 @@ export class MasterNode implements MasterCluster {
       );
     }
     // etcd refuses a member change until the last one has caught up ('unhealthy cluster')
-    for (const deadline = Date.now() + 20_000; !same; ) {
+    for (const deadline = Date.now() + 20_000; !same;) {
       try {
         await this.o.etcd.cluster.memberAdd({ peerURLs: urls });
         break;
