@@ -76,9 +76,12 @@ async function reachable(etcd: Etcd3, member: EtcdMember | undefined, waitMs: nu
   }
 }
 
+/** `<data-dir>/dm-master.json`: whose data dir this is, of which cluster, on which ports. */
 interface DirRecord {
   name: string;
   clusterId?: string;
+  peerUrls?: string;
+  clientAddr?: string;
 }
 
 export async function startMaster(s: MasterSettings, log: Logger, configText: string): Promise<Running> {
@@ -114,6 +117,7 @@ export async function startMaster(s: MasterSettings, log: Logger, configText: st
     const addr = s['advertise-addr'] || dialable(http.addr);
 
     let member: EtcdMember | undefined;
+    let ports: { peerUrls: string; clientAddr: string } | undefined;
     let endpoints: string[];
     if (s['etcd-endpoints']) {
       endpoints = s['etcd-endpoints'].split(',').map((e) => e.trim().replace(/^https?:\/\//, ''));
@@ -122,11 +126,12 @@ export async function startMaster(s: MasterSettings, log: Logger, configText: st
         {
           name: s.name,
           masterPort: splitAddr(s['master-addr']).port,
-          'peer-urls': s['peer-urls'] ?? '',
+          // a restart keeps the member's ports unless flags give others
+          'peer-urls': s['peer-urls'] || record?.peerUrls || '',
           'advertise-peer-urls': s['advertise-peer-urls'] ?? '',
           'initial-cluster': s['initial-cluster'] ?? '',
           'initial-cluster-state': s['initial-cluster-state'] ?? '',
-          'etcd-client-addr': s['etcd-client-addr'] ?? '',
+          'etcd-client-addr': s['etcd-client-addr'] || record?.clientAddr || '',
         },
         { peer: await freePort(), client: await freePort() },
       );
@@ -148,6 +153,7 @@ export async function startMaster(s: MasterSettings, log: Logger, configText: st
         plan.initialCluster = joined.initialCluster;
         plan.initialClusterState = 'existing';
       }
+      ports = { peerUrls: plan.peerUrls, clientAddr: plan.clientAddr };
       member = new EtcdMember({ name: s.name, dataDir, ...plan, tuning: s.etcdTuning ?? {} }, log);
       await member.start();
       cleanup.push(() => member!.stop());
@@ -163,7 +169,10 @@ export async function startMaster(s: MasterSettings, log: Logger, configText: st
         `--data-dir ${dataDir} was made for cluster ${record.clusterId}, but etcd is cluster ${clusterId}: give this master a new --data-dir (or the etcd it used)`,
       );
     }
-    if (!record?.clusterId) await writeFile(recordFile, JSON.stringify({ name: s.name, clusterId }) + '\n');
+    await writeFile(
+      recordFile,
+      JSON.stringify({ name: s.name, clusterId: record?.clusterId || clusterId, ...ports }) + '\n',
+    );
 
     const node: MasterNode = new MasterNode({
       name: s.name,

@@ -234,16 +234,26 @@ export class MasterNode implements MasterCluster {
       this.aliveMasters(),
       this.evictedMasters(),
     ]);
-    return (list.members ?? [])
-      .map((m) => ({
-        name: m.name || '(not started yet)',
-        addr: alive[m.name] ?? '',
-        alive: m.name in alive,
-        peerURLs: m.peerURLs ?? [],
-        clientURLs: m.clientURLs ?? [],
-        evicted: evicted.includes(m.name),
-      }))
-      .sort((a, b) => a.name.localeCompare(b.name));
+    const members = (list.members ?? []).map((m) => ({
+      name: m.name || '(not started yet)',
+      addr: alive[m.name] ?? '',
+      alive: m.name in alive,
+      peerURLs: m.peerURLs ?? [],
+      clientURLs: m.clientURLs ?? [],
+      evicted: evicted.includes(m.name),
+    }));
+    // masters on an existing etcd (--etcd-endpoints) are no members of it: alive ones by their key
+    const clients = Object.entries(alive)
+      .filter(([name]) => !members.some((m) => m.name === name))
+      .map(([name, addr]) => ({
+        name,
+        addr,
+        alive: true,
+        peerURLs: [],
+        clientURLs: [],
+        evicted: evicted.includes(name),
+      }));
+    return [...members, ...clients].sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** Adds a joining master to etcd's members; its --initial-cluster. */

@@ -54,27 +54,28 @@ function etcdPid(dir: string): number {
   throw new Error(`no etcd with data in ${dir}`);
 }
 
+/** A dm-master's command line: its ports, its data and log in `dir`, a 3 s election lease. */
+function masterArgs(m: M, dir: string, extra: string[]): string[] {
+  return [
+    ...[
+      '--name',
+      m.name,
+      '--master-addr',
+      `127.0.0.1:${m.http}`,
+      '--peer-urls',
+      `http://127.0.0.1:${m.peer}`,
+    ],
+    ...['--data-dir', join(dir, m.name), '--log-file', join(dir, `${m.name}.log`), '--election-ttl', '3'],
+    ...extra,
+  ];
+}
+
 /** Three dm-masters, each with its etcd member, started together. */
 async function startCluster(dir: string) {
   const ms: M[] = [];
   for (const name of ['m1', 'm2', 'm3']) ms.push({ name, http: await freePort(), peer: await freePort() });
   const initial = ms.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
-  const args = (m: M) => [
-    '--name',
-    m.name,
-    '--master-addr',
-    `127.0.0.1:${m.http}`,
-    '--peer-urls',
-    `http://127.0.0.1:${m.peer}`,
-    '--initial-cluster',
-    initial,
-    '--data-dir',
-    join(dir, m.name),
-    '--election-ttl',
-    '3',
-    '--log-file',
-    join(dir, `${m.name}.log`),
-  ];
+  const args = (m: M) => masterArgs(m, dir, ['--initial-cluster', initial]);
   const start = async (m: M) => (m.proc = await daemon('dm-master', args(m), dir));
   await Promise.all(ms.map(start));
   const all = ms.map((m) => `127.0.0.1:${m.http}`).join(',');
@@ -226,6 +227,16 @@ test('three masters on etcd: the leader dies, another leads, replication goes on
       return l && l !== frozen.name && l;
     });
     assert.notEqual(other, frozen.name);
+    // never two leaders: the frozen one stopped acting before the other began
+    const at = (file: string, msg: string) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes(`"msg":"${msg}"`))
+        .map((l) => (JSON.parse(l) as { time: number }).time)
+        .at(-1)!;
+    const stepped = at(log, 'no longer the leader');
+    const began = at(join(f.dir, `${other}.log`), 'became the leader');
+    assert.ok(stepped < began, `stepped down at ${stepped}, the other led from ${began}`);
   } finally {
     process.kill(pid, 'SIGCONT');
   }
@@ -312,19 +323,7 @@ test('--join: masters added one by one to a running one form a cluster that surv
   const f = await writeTemp({});
   const m: M[] = [];
   for (const name of ['j1', 'j2', 'j3']) m.push({ name, http: await freePort(), peer: await freePort() });
-  const args = (x: M, joinTo?: string) => [
-    '--name',
-    x.name,
-    '--master-addr',
-    `127.0.0.1:${x.http}`,
-    '--peer-urls',
-    `http://127.0.0.1:${x.peer}`,
-    '--data-dir',
-    join(f.dir, x.name),
-    '--election-ttl',
-    '3',
-    ...(joinTo ? ['--join', joinTo] : []),
-  ];
+  const args = (x: M, joinTo?: string) => masterArgs(x, f.dir, joinTo ? ['--join', joinTo] : []);
   const addr = (x: M) => `127.0.0.1:${x.http}`;
   m[0].proc = await daemon('dm-master', args(m[0]), f.dir);
   m[1].proc = await daemon('dm-master', args(m[1], addr(m[0])), f.dir);
@@ -352,6 +351,50 @@ test('--join: masters added one by one to a running one form a cluster that surv
   await m[1].proc.kill('SIGTERM');
   m[1].proc = await daemon('dm-master', args(m[1], addr(m[0])), f.dir);
   await until('j2 alive again', async () => (await masters()).some(([n, a]) => n === 'j2' && a));
+});
+
+test("a master's etcd member that dies is restarted; a master on --etcd-endpoints of another joins as a client", async () => {
+  const f = await writeTemp({});
+  const a: M = { name: 'e1', http: await freePort(), peer: await freePort() };
+  a.proc = await daemon('dm-master', masterArgs(a, f.dir, []), f.dir);
+  const list = async (addrs: string) =>
+    (
+      (await dmctl(addrs, 'list-member', '--master')).json.members as Array<{
+        master: { masters: Array<{ name: string; alive: boolean; clientURLs: string[] }> };
+      }>
+    )[0].master.masters;
+  const aAddr = `127.0.0.1:${a.http}`;
+  process.kill(etcdPid(join(f.dir, 'e1')), 'SIGKILL');
+  await until('the member is back', async () => {
+    const pid = etcdPid(join(f.dir, 'e1'));
+    return pid > 0 && (await list(aAddr)).some((m) => m.name === 'e1' && m.alive);
+  });
+  assert.match(readFileSync(join(f.dir, 'e1.log'), 'utf8'), /etcd member exited; restarting it/);
+  const client = (await list(aAddr))[0].clientURLs[0].replace('http://', '');
+  const b: M = { name: 'e2', http: await freePort(), peer: 0 };
+  b.proc = await daemon(
+    'dm-master',
+    [
+      '--name',
+      'e2',
+      '--master-addr',
+      `127.0.0.1:${b.http}`,
+      '--data-dir',
+      join(f.dir, 'e2'),
+      '--etcd-endpoints',
+      client,
+    ],
+    f.dir,
+  );
+  const both = `${aAddr},127.0.0.1:${b.http}`;
+  await until('both alive', async () => (await list(both)).filter((m) => m.alive).length === 2);
+  const ev = await dmctl(both, 'operate-leader', 'evict', '-n', 'e1');
+  assert.equal(ev.code, 0, ev.stdout + ev.stderr);
+  await until('e2 leads', async () => {
+    const r = await dmctl(both, 'list-member', '--leader');
+    return (r.json.members as Array<{ leader: { name: string } }>)[0].leader.name === 'e2';
+  });
+  assert.equal((await dmctl(both, 'operate-leader', 'cancel-evict')).code, 0);
 });
 
 test('cluster flags: a wrong --initial-cluster, an unreachable --join, a peer port in use, a data dir of another master are clear errors', async () => {
