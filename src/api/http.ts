@@ -18,6 +18,16 @@ export interface Route {
   /** e.g. `/api/v1/tasks/:name/pause` */
   path: string;
   handler: Handler;
+  /** Answered by the process it reaches, never forwarded to the leader (its own /metrics). */
+  local?: boolean;
+}
+
+/** A handler's answer that is not JSON (Prometheus' text format). */
+export class RawAnswer {
+  constructor(
+    readonly contentType: string,
+    readonly text: string,
+  ) {}
 }
 
 function errorMessage(e: unknown): string {
@@ -94,7 +104,8 @@ export async function serve(
       res.end(text);
     };
     void (async () => {
-      const to = forward && !req.headers[FORWARDED] ? forward() : undefined;
+      const local = table.some((r) => r.local && r.method === req.method && r.match(url.pathname));
+      const to = forward && !local && !req.headers[FORWARDED] ? forward() : undefined;
       if (to === null) {
         const e = new DMError(
           ERR.notLeader,
@@ -142,7 +153,15 @@ export async function serve(
         if (!params) continue;
         try {
           const body = await readBody(req);
-          send(200, await r.handler({ params, query: url.searchParams, body }));
+          const answer = await r.handler({ params, query: url.searchParams, body });
+          if (answer instanceof RawAnswer) {
+            res.writeHead(200, {
+              'content-type': answer.contentType,
+              'content-length': Buffer.byteLength(answer.text),
+              [ROLE_HEADER]: role,
+            });
+            res.end(answer.text);
+          } else send(200, answer);
         } catch (e) {
           send(400, {
             result: false,

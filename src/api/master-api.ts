@@ -5,7 +5,8 @@ import type { ConfigFile, Master, StartOptions } from '../master/master.js';
 import type { Assignment } from '../worker/assignment.js';
 import type { Heartbeat, MasterLink } from '../worker/worker.js';
 import type { ShardReport } from '../shard/locks.js';
-import { answerError, callAny, type Route } from './http.js';
+import { answerError, callAny, RawAnswer, type Route } from './http.js';
+import { Metrics, METRICS_CONTENT_TYPE } from '../metrics/registry.js';
 import { BINLOG_OPS, type BinlogOp } from '../units/sync/operators.js';
 import { SCHEMA_OPS, type SchemaRequest } from '../units/sync/schema-op.js';
 import { SCHEMA_BODY } from './worker-api.js';
@@ -40,7 +41,21 @@ function one(files: ConfigFile[], route: string): ConfigFile {
 
 /** `m` gives the master (it is made once the server knows its port). */
 export function masterRoutes(m: () => Master): Route[] {
+  // a follower's own: its counters (the leader's view of workers and locks is on the leader)
+  const metrics = new Metrics(async () => {
+    try {
+      return m().metricSamples();
+    } catch {
+      return [];
+    }
+  });
   return [
+    {
+      method: 'GET',
+      path: '/metrics',
+      local: true,
+      handler: async () => new RawAnswer(METRICS_CONTENT_TYPE, await metrics.render()),
+    },
     {
       method: 'POST',
       path: '/api/v1/workers/heartbeat',

@@ -1,9 +1,11 @@
 // The worker's HTTP API (what the master calls) and the master's HTTP client for it.
+import { Metrics, METRICS_CONTENT_TYPE } from '../metrics/registry.js';
+import { workerSamples } from '../metrics/samples.js';
 import type { HandleErrorRequest, WorkerLink } from '../master/master.js';
 import type { WorkerStatus } from '../task/status.js';
 import type { Assignment } from '../worker/assignment.js';
 import type { Worker } from '../worker/worker.js';
-import { answerError, call, type Route } from './http.js';
+import { answerError, call, RawAnswer, type Route } from './http.js';
 import { BadRequest, checkBody } from './body.js';
 import { BINLOG_OPS } from '../units/sync/operators.js';
 import { SCHEMA_OPS, type SchemaRequest } from '../units/sync/schema-op.js';
@@ -21,7 +23,13 @@ export const SCHEMA_BODY = {
 
 /** `w` gives the worker (it is made once the server knows its port). */
 export function workerRoutes(w: () => Worker): Route[] {
+  const metrics = new Metrics(async () => workerSamples(w().status(), w().name));
   return [
+    {
+      method: 'GET',
+      path: '/metrics',
+      handler: async () => new RawAnswer(METRICS_CONTENT_TYPE, await metrics.render()),
+    },
     {
       method: 'POST',
       path: '/api/v1/assignment',

@@ -14,6 +14,7 @@ import { EtcdStore, type StateStore } from './etcd-store.js';
 import type { ClusterState } from './store.js';
 import type { Master, MasterCluster, MemberMaster } from './master.js';
 import { joinedCluster } from './cluster-plan.js';
+import { leaderStarted } from '../metrics/registry.js';
 
 export const LEADER_KEY = '/dm-master/leader';
 const INFO = '/dm-master/info/';
@@ -169,6 +170,7 @@ export class MasterNode implements MasterCluster {
       const m = this.o.makeMaster(store);
       // Requests are answered from here on: the all-in-one workers opening starts must reach it.
       this.master = m;
+      leaderStarted();
       await m.open();
       this.o.log.info({ name: this.o.name }, 'became the leader');
       const checks = (async () => {

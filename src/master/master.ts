@@ -27,6 +27,7 @@ import type { SchemaRequest } from '../units/sync/schema-op.js';
 import { ShardLocks, type LockState, type ShardReport, type Verdict } from '../shard/locks.js';
 import type { ClusterState, TaskRecord } from './store.js';
 import type { StateStore } from './etcd-store.js';
+import { masterSamples, type Sample } from '../metrics/samples.js';
 import { taskList, type SubTaskReport } from './task-status.js';
 
 export interface WorkerLink {
@@ -1003,6 +1004,22 @@ export class Master {
         { worker: { msg: '', workers } },
       ],
     };
+  }
+
+  /** DM's dm_master_* metrics as this leader sees the cluster. */
+  metricSamples(): Sample[] {
+    const workers = Object.keys(this.s.workers).map((name) => ({
+      name,
+      stage: !this.online(name)
+        ? ('offline' as const)
+        : this.sourceOf(name)
+          ? ('bound' as const)
+          : ('free' as const),
+    }));
+    const locks = this.locks
+      .list()
+      .map((l) => ({ task: l.task, unsynced: Object.keys(this.locks.unsynced(l)).length }));
+    return masterSamples(workers, locks);
   }
 
   /** A master joining the cluster (dm-master --join): added to etcd's members. */

@@ -23,6 +23,7 @@ import { errorResult, type Unit } from '../units/unit.js';
 import type { ProcessResult } from '../task/status.js';
 import type { RelayUnit } from '../units/relay/relay.js';
 import type { BinlogPosition } from '../binlog/position.js';
+import { unitExitedWithError } from '../metrics/registry.js';
 
 export interface SubTaskOptions {
   log: Logger;
@@ -297,6 +298,12 @@ export class SubTask {
 
   private failed(r: ProcessResult, unit: Unit): void {
     this.result = r;
+    unitExitedWithError(
+      unit.name,
+      this.name,
+      this.cfg.instance.sourceId,
+      r.errors.every((e) => e.retryable),
+    );
     this.opts.log.warn({ task: this.name, unit: unit.name, errors: r.errors }, 'subtask paused on error');
     this.setStage('error');
     if (r.errors.every((e) => e.retryable)) this.scheduleResume();

@@ -16,7 +16,7 @@ const LAYERS: string[][] = [
   ['schema'],
   ['rules'],
   ['task', 'shard'],
-  ['units'],
+  ['units', 'metrics'],
   ['units/check', 'units/dump', 'units/load', 'units/relay', 'units/sync'],
   ['worker', 'sandbox'],
   ['master'],

@@ -16,6 +16,7 @@ import {
   type BinlogPosition,
 } from '../../binlog/position.js';
 import { sleep } from '../../async.js';
+import { relayExitedWithError } from '../../metrics/registry.js';
 import { DMError, ERR } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { masterStatus, openConnection, quoteString, serverUuid, upstreamRole } from '../../mysql/connect.js';
@@ -263,6 +264,7 @@ export class RelayUnit {
     } catch (e) {
       if (signal.aborted) return;
       this.result = errorResult(e);
+      relayExitedWithError(this.result.errors.every((x) => x.retryable));
       this.stage = 'Paused';
       this.log.error({ err: (e as Error).message }, 'relay: paused by an error');
       this.notify();

@@ -1,0 +1,90 @@
+// DM's metrics from the status the worker and the master keep (pure), and their exposition.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { binlogNumbers, masterSamples, workerSamples } from '../../src/metrics/samples.js';
+import { Metrics } from '../../src/metrics/registry.js';
+import type { WorkerStatus } from '../../src/task/status.js';
+
+const status: WorkerStatus = {
+  result: true,
+  worker: '127.0.0.1:8262',
+  msg: '',
+  source: 's1',
+  subTaskStatus: [
+    {
+      name: 't',
+      stage: 'Running',
+      unit: 'Sync',
+      result: null,
+      unresolvedDDLLockID: 't-`db`.`tb`',
+      sync: {
+        totalEvents: '42',
+        masterBinlog: '(mysql-bin.000003, 1234)',
+        syncerBinlog: '(mysql-bin.000002, 99)',
+        secondsBehindMaster: '7',
+        unresolvedGroups: [{ target: '`db`.`tb`', unsynced: ['`a`.`b`'] }],
+      },
+    },
+    {
+      name: 'l',
+      stage: 'Paused',
+      unit: 'Load',
+      result: null,
+      unresolvedDDLLockID: '',
+      load: { progress: '45.00 %', finishedBytes: '0', totalBytes: '0', metaBinlog: '', metaBinlogGTID: '' },
+    },
+  ],
+  relayStatus: null,
+};
+
+test("a worker's status as DM's metrics", () => {
+  const got = workerSamples(status, 'w1').map((s) => `${s.name}${JSON.stringify(s.labels)} ${s.value}`);
+  assert.deepEqual(got, [
+    'dm_worker_task_state{"task":"t","source_id":"s1","worker":"w1"} 2',
+    'dm_syncer_replication_lag_gauge{"task":"t","source_id":"s1","worker":"w1"} 7',
+    'dm_syncer_binlog_file{"node":"master","task":"t","source_id":"s1"} 3',
+    'dm_syncer_binlog_pos{"node":"master","task":"t","source_id":"s1"} 1234',
+    'dm_syncer_binlog_file{"node":"syncer","task":"t","source_id":"s1"} 2',
+    'dm_syncer_binlog_pos{"node":"syncer","task":"t","source_id":"s1"} 99',
+    'dm_syncer_finished_transaction_total{"task":"t","worker":"w1","source_id":"s1"} 42',
+    'dm_syncer_shard_lock_resolving{"task":"t","source_id":"s1"} 1',
+    'dm_syncer_unsynced_table_number{"task":"t","table":"`db`.`tb`","source_id":"s1"} 1',
+    'dm_loader_progress{"task":"t","source_id":"s1"} 1',
+    'dm_worker_task_state{"task":"l","source_id":"s1","worker":"w1"} 3',
+    'dm_loader_progress{"task":"l","source_id":"s1"} 0.45',
+  ]);
+  assert.deepEqual(binlogNumbers('(mariadb-bin.000010, 4)'), { file: 10, pos: 4 });
+  assert.equal(binlogNumbers(''), undefined);
+});
+
+test("the leader's metrics: workers by state, locks by Un-synced / Synced", () => {
+  const got = masterSamples(
+    [
+      { name: 'w1', stage: 'bound' },
+      { name: 'w2', stage: 'offline' },
+    ],
+    [
+      { task: 't', unsynced: 1 },
+      { task: 't', unsynced: 0 },
+    ],
+  ).map((s) => `${s.name}${JSON.stringify(s.labels)} ${s.value}`);
+  assert.deepEqual(got, [
+    'dm_master_worker_state{"worker":"w1"} 2',
+    'dm_master_worker_state{"worker":"w2"} 0',
+    'dm_master_ddl_state_number{"task":"t","type":"Un-synced"} 1',
+    'dm_master_ddl_state_number{"task":"t","type":"Synced"} 1',
+  ]);
+});
+
+test('the exposition has TYPE lines of DM and the values of the last scrape only', async () => {
+  let samples = workerSamples(status, 'w1');
+  const m = new Metrics(async () => samples);
+  const text = await m.render();
+  assert.match(text, /# TYPE dm_worker_task_state gauge/);
+  assert.match(text, /# TYPE dm_syncer_finished_transaction_total counter/);
+  assert.match(text, /dm_syncer_finished_transaction_total\{task="t",worker="w1",source_id="s1"\} 42/);
+  assert.match(text, /# TYPE dm_syncer_exit_with_error_count counter/);
+  assert.match(text, /process_cpu_user_seconds_total/);
+  samples = [];
+  assert.doesNotMatch(await m.render(), /dm_worker_task_state\{/, 'a subtask gone is gone from the metrics');
+});
