@@ -23,7 +23,7 @@ export const SCHEMA_BODY = {
 
 /** `w` gives the worker (it is made once the server knows its port). */
 export function workerRoutes(w: () => Worker): Route[] {
-  const metrics = new Metrics(async () => workerSamples(w().status(), w().name));
+  const metrics = new Metrics(async () => workerSamples(w().status(), w().name, await w().relaySpace()));
   return [
     {
       method: 'GET',

@@ -3,7 +3,7 @@
 // heartbeats, and pushing at once when an operator acts), and answers dmctl's commands in DM's
 // result shapes. It talks to workers through a WorkerLink (HTTP in production).
 import { sleep } from '../async.js';
-import { DMError, ERR } from '../errors.js';
+import { DMError, ERR, isError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { openConnection, upstreamRole } from '../mysql/connect.js';
 import { customSecretKey, encryptPasswords } from '../task/encrypt.js';
@@ -28,6 +28,7 @@ import { ShardLocks, type LockState, type ShardReport, type Verdict } from '../s
 import type { ClusterState, TaskRecord } from './store.js';
 import type { StateStore } from './etcd-store.js';
 import { masterSamples, type Sample } from '../metrics/samples.js';
+import { shardDDLFailed } from '../metrics/registry.js';
 import { taskList, type SubTaskReport } from './task-status.js';
 
 export interface WorkerLink {
@@ -865,7 +866,7 @@ export class Master {
   }
 
   async shardReport(r: ShardReport): Promise<Verdict> {
-    const v = this.locks.report(r);
+    const v = counted(r.task, () => this.locks.report(r));
     await this.store.save();
     if (v === 'exec')
       this.opts.log.info({ lock: `${r.task}-${r.target}`, owner: r.source }, 'sharding DDL lock resolved');
@@ -873,7 +874,7 @@ export class Master {
   }
 
   async shardOptimistic(r: ShardReport): Promise<'exec' | 'skip'> {
-    const v = this.locks.optimistic(r);
+    const v = counted(r.task, () => this.locks.optimistic(r));
     await this.store.save();
     return v;
   }
@@ -1106,6 +1107,16 @@ export class Master {
       );
     if (cfg === undefined) throw new DMError(ERR.badRequest, `get-config: ${type} '${name}' does not exist`);
     return { result: true, msg: '', cfg };
+  }
+}
+
+/** A lock's verdict; a conflict is counted in dm_master_shard_ddl_error, then thrown. */
+function counted<T>(task: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (isError(e, ERR.shardDDLConflict)) shardDDLFailed(task, 'conflict');
+    throw e;
   }
 }
 

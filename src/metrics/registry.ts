@@ -18,6 +18,8 @@ const exitCounter = (name: string, labels: string[]) =>
 
 const UNIT_EXIT = {
   Dump: exitCounter('dm_dumpling_exit_with_error_count', ['task', 'source_id', 'resumable_err']),
+  // the name DM's dm_worker.rules.yml still uses for the dump unit
+  DumpOld: exitCounter('dm_mydumper_exit_with_error_count', ['task', 'source_id', 'resumable_err']),
   Load: exitCounter('dm_loader_exit_with_error_count', ['task', 'source_id', 'resumable_err']),
   Sync: exitCounter('dm_syncer_exit_with_error_count', ['task', 'source_id', 'resumable_err']),
 };
@@ -30,15 +32,43 @@ const startLeader = new Counter({
 
 /** A unit of a subtask stopped on an error (auto-resume retries it when `resumable`). */
 export function unitExitedWithError(unit: string, task: string, source: string, resumable: boolean): void {
-  UNIT_EXIT[unit as keyof typeof UNIT_EXIT]?.inc({
-    task,
-    source_id: source,
-    resumable_err: String(resumable),
-  });
+  const labels = { task, source_id: source, resumable_err: String(resumable) };
+  UNIT_EXIT[unit as keyof typeof UNIT_EXIT]?.inc(labels);
+  if (unit === 'Dump') UNIT_EXIT.DumpOld.inc(labels);
 }
 
-export function relayExitedWithError(resumable: boolean): void {
+const relayReadError = new Counter({
+  name: 'dm_relay_read_error_count',
+  help: 'number of errors when reading binlog from the upstream',
+  registers: [events],
+});
+const relayWriteError = new Counter({
+  name: 'dm_relay_write_error_count',
+  help: 'number of errors when writing relay log files',
+  registers: [events],
+});
+
+/** The relay stopped on an error: `upstream` when reading the binlog failed, else writing. */
+export function relayExitedWithError(resumable: boolean, upstream: boolean): void {
   relayExit.inc({ resumable_err: String(resumable) });
+  (upstream ? relayReadError : relayWriteError).inc();
+}
+
+const shardDDLError = new Counter({
+  name: 'dm_master_shard_ddl_error',
+  help: 'number of shard DDL lock/operation error',
+  labelNames: ['task', 'type'],
+  registers: [events],
+});
+
+/** A sharding DDL conflict the master's locks refused (DM's dm_master_shard_ddl_error). */
+export function shardDDLFailed(task: string, type: string): void {
+  shardDDLError.inc({ task, type });
+}
+
+/** The names of the event metrics (for the dashboard's and the alerts' tests). */
+export function eventMetricNames(): string[] {
+  return events.getMetricsAsArray().map((m) => m.name);
 }
 
 export function leaderStarted(): void {

@@ -84,6 +84,12 @@ export const STATUS_METRICS: readonly MetricSpec[] = [
     labels: ['node'],
   },
   {
+    name: 'dm_relay_space',
+    type: 'gauge',
+    help: 'the space of storage for relay component',
+    labels: ['type'],
+  },
+  {
     name: 'dm_master_worker_state',
     type: 'gauge',
     help: 'state of worker, -1 - unrecognized, 0 - offline, 1 - free, 2 - bound',
@@ -165,8 +171,12 @@ function subtaskSamples(st: SubTaskStatus, source: string, worker: string): Samp
   return out;
 }
 
-/** A worker's metrics from its status. */
-export function workerSamples(st: WorkerStatus, worker: string): Sample[] {
+/** A worker's metrics from its status (and its relay directory's space). */
+export function workerSamples(
+  st: WorkerStatus,
+  worker: string,
+  space?: { capacity: number; available: number },
+): Sample[] {
   const source = st.source ?? '';
   const out = st.subTaskStatus.flatMap((s) => subtaskSamples(s, source, worker));
   const relay = st.relayStatus as Record<string, unknown> | null;
@@ -180,6 +190,10 @@ export function workerSamples(st: WorkerStatus, worker: string): Sample[] {
       out.push({ name: 'dm_relay_binlog_file', labels: { node }, value: b.file });
       out.push({ name: 'dm_relay_binlog_pos', labels: { node }, value: b.pos });
     }
+  }
+  if (space) {
+    out.push({ name: 'dm_relay_space', labels: { type: 'capacity' }, value: space.capacity });
+    out.push({ name: 'dm_relay_space', labels: { type: 'available' }, value: space.available });
   }
   return out;
 }

@@ -124,6 +124,11 @@ export class Worker {
     };
   }
 
+  /** The relay directory's space, while this worker runs a relay (DM's dm_relay_space). */
+  relaySpace(): Promise<{ capacity: number; available: number } | undefined> {
+    return this.runtime?.relay?.space() ?? Promise.resolve(undefined);
+  }
+
   /** purge-relay on this worker's source. */
   async purgeRelay(file: string, subDir?: string): Promise<string[]> {
     const relay = this.runtime?.relay;

@@ -1,8 +1,10 @@
 // DM's metrics from the status the worker and the master keep (pure), and their exposition.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { binlogNumbers, masterSamples, workerSamples } from '../../src/metrics/samples.js';
-import { Metrics } from '../../src/metrics/registry.js';
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { binlogNumbers, masterSamples, STATUS_METRICS, workerSamples } from '../../src/metrics/samples.js';
+import { eventMetricNames, Metrics } from '../../src/metrics/registry.js';
 import type { WorkerStatus } from '../../src/task/status.js';
 
 const status: WorkerStatus = {
@@ -87,4 +89,25 @@ test('the exposition has TYPE lines of DM and the values of the last scrape only
   assert.match(text, /process_cpu_user_seconds_total/);
   samples = [];
   assert.doesNotMatch(await m.render(), /dm_worker_task_state\{/, 'a subtask gone is gone from the metrics');
+});
+
+test('the Grafana dashboard and the alert rules in monitoring/ name only metrics that exist', async () => {
+  const exposed = new Set([...STATUS_METRICS.map((m) => m.name), ...eventMetricNames()]);
+  const names = (expr: string) => [...expr.matchAll(/\b(dm_[a-z_]+)/g)].map((m) => m[1]);
+  const dash = JSON.parse(await readFile('monitoring/grafana-dm-ts.json', 'utf8')) as {
+    panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+  };
+  const rules = parseYaml(await readFile('monitoring/dm-ts.rules.yml', 'utf8')) as {
+    groups: Array<{ rules: Array<{ alert: string; expr: string }> }>;
+  };
+  const exprs = [
+    ...dash.panels.flatMap((p) => p.targets.map((t) => [p.title, t.expr])),
+    ...rules.groups.flatMap((g) => g.rules.map((r) => [r.alert, r.expr])),
+  ];
+  assert.ok(exprs.length > 20);
+  for (const [where, expr] of exprs) {
+    const used = names(expr);
+    assert.ok(used.length, `${where}: ${expr} names no dm_ metric`);
+    for (const n of used) assert.ok(exposed.has(n), `${where}: ${n} is not a metric dm-ts serves`);
+  }
 });

@@ -264,7 +264,10 @@ export class RelayUnit {
     } catch (e) {
       if (signal.aborted) return;
       this.result = errorResult(e);
-      relayExitedWithError(this.result.errors.every((x) => x.retryable));
+      relayExitedWithError(
+        this.result.errors.every((x) => x.retryable),
+        e instanceof DMError && e.scope === 'upstream',
+      );
       this.stage = 'Paused';
       this.log.error({ err: (e as Error).message }, 'relay: paused by an error');
       this.notify();
@@ -486,6 +489,12 @@ export class RelayUnit {
       }
     }
     return this.remove(upTo);
+  }
+
+  /** The relay directory's file system: DM's dm_relay_space (capacity, available), in bytes. */
+  async space(): Promise<{ capacity: number; available: number } | undefined> {
+    const fs = await statfs(this.opts.dir).catch(() => undefined);
+    return fs && { capacity: fs.blocks * fs.bsize, available: fs.bavail * fs.bsize };
   }
 
   /** The automatic purge (source config `purge`: expires, remain-space). */
