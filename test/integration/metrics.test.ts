@@ -1,6 +1,7 @@
 // GET /metrics of dm-master and dm-worker during an `all` task, with DM's names: the task state
 // goes 2 → 3 when paused and back, the load progress reaches 1, Sync's positions and finished
-// transactions move with the upstream's writes, the master shows the worker bound.
+// transactions move with the upstream's writes, the lag rises while the target is stopped and
+// falls back to 0 after, the master shows the worker bound.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { masterStatus, server } from '../harness/index.js';
@@ -72,6 +73,22 @@ test('metrics of master and worker move with the task', async () => {
   await until('state 3 when paused', async () => (await scrape(worker.addr)).get(state) === 3);
   assert.equal((await dmctl(master.addr, 'resume-task', 'mt')).code, 0);
   await until('state 2 again', async () => (await scrape(worker.addr)).get(state) === 2);
+
+  // the target stops: the lag rises while the upstream writes; it comes back to 0 after
+  const lag = `dm_syncer_replication_lag_gauge{${L},worker="w1"}`;
+  await down.stop();
+  await oltpWriteOnly(up, 'sb', { tables: 2, rows: 3000, txns: 20, concurrency: 1 });
+  const first = await until(
+    'a lag',
+    async () => (await scrape(worker.addr)).get(lag)! > 0 && (await scrape(worker.addr)).get(lag),
+  );
+  await until('the lag rising', async () => (await scrape(worker.addr)).get(lag)! >= first + 2);
+  await down.start();
+  const end = await masterStatus(up);
+  await until('caught up again, lag 0', async () => {
+    const x = await scrape(worker.addr);
+    return x.get(`dm_syncer_binlog_pos{node="syncer",${L}}`) === end.pos && x.get(lag) === 0;
+  });
 
   const m = await scrape(master.addr);
   assert.equal(m.get('dm_master_worker_state{worker="w1"}'), 2, 'bound');
