@@ -2,7 +2,7 @@
 // each scrape from what `samples()` computes (metrics/samples.ts), the event counters where the
 // events happen (a unit or the relay exiting with an error, a master starting to lead), and
 // Node's process metrics. `GET /metrics` on dm-master and dm-worker serves them.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
 import { STATUS_METRICS, type Sample } from './samples.js';
 
 const events = new Registry();
@@ -101,3 +101,102 @@ export class Metrics {
 }
 
 export const METRICS_CONTENT_TYPE = events.contentType;
+
+const txnDuration = new Histogram({
+  name: 'dm_syncer_txn_duration_time',
+  help: 'Bucketed histogram of processing time (s) of a txn.',
+  labelNames: ['task', 'worker', 'source_id'],
+  buckets: exponentialBuckets(0.000005, 2, 25),
+  registers: [events],
+});
+const JOB_LABELS = ['type', 'task', 'queueNo', 'source_id', 'worker', 'target_schema', 'target_table'];
+const addedJobs = new Counter({
+  name: 'dm_syncer_added_jobs_total',
+  help: 'total number of added jobs',
+  labelNames: JOB_LABELS,
+  registers: [events],
+});
+const finishedJobs = new Counter({
+  name: 'dm_syncer_finished_jobs_total',
+  help: 'total number of finished jobs',
+  labelNames: JOB_LABELS,
+  registers: [events],
+});
+const queueSize = new Gauge({
+  name: 'dm_syncer_queue_size',
+  help: 'remain size of the DML queue',
+  labelNames: ['task', 'queue_id', 'source_id'],
+  registers: [events],
+});
+
+/** A row change as the meter counts it: its kind and its target table (`db`.`table`). */
+export interface MeteredChange {
+  op: string;
+  t: { quoted: string };
+}
+
+/** Sync's metrics on its hot path (one per subtask): the label children are made once, and a
+ * commit's changes are counted per (kind, table) before the counters are touched. */
+export class SyncMeter {
+  private readonly txn: { observe(v: number): void };
+  private readonly jobs = new Map<string, { inc(v: number): void }>();
+  private readonly queues = new Map<number, { set(v: number): void }>();
+  private readonly tables = new WeakMap<object, [string, string]>();
+
+  constructor(
+    private readonly task: string,
+    private readonly source: string,
+    private readonly worker: string,
+  ) {
+    this.txn = txnDuration.labels(task, worker, source);
+  }
+
+  private names(t: { quoted: string }): [string, string] {
+    let n = this.tables.get(t);
+    if (!n) {
+      const m = /^`((?:[^`]|``)*)`\.`((?:[^`]|``)*)`$/.exec(t.quoted);
+      n = m ? [m[1].replace(/``/g, '`'), m[2].replace(/``/g, '`')] : ['', t.quoted];
+      this.tables.set(t, n);
+    }
+    return n;
+  }
+
+  private count(which: Counter, tag: string, queue: number, changes: readonly MeteredChange[]): void {
+    const by = new Map<string, { n: number; c: MeteredChange }>();
+    for (const c of changes) {
+      const k = `${c.op}\0${c.t.quoted}`;
+      const e = by.get(k);
+      if (e) e.n++;
+      else by.set(k, { n: 1, c });
+    }
+    for (const [k, { n, c }] of by) {
+      const key = `${tag}\0${queue}\0${k}`;
+      let child = this.jobs.get(key);
+      if (!child) {
+        const [schema, table] = this.names(c.t);
+        child = which.labels(c.op, this.task, String(queue), this.source, this.worker, schema, table);
+        this.jobs.set(key, child);
+      }
+      child.inc(n);
+    }
+  }
+
+  /** Changes queued on applier `queue` (`size`: its queue length now). */
+  added(queue: number, changes: readonly MeteredChange[], size: number): void {
+    this.count(addedJobs, 'a', queue, changes);
+    this.queue(queue, size);
+  }
+
+  /** A target transaction of applier `queue` committed in `seconds`. */
+  committed(queue: number, seconds: number, changes: readonly MeteredChange[], size: number): void {
+    this.txn.observe(seconds);
+    this.count(finishedJobs, 'f', queue, changes);
+    this.queue(queue, size);
+  }
+
+  private queue(queue: number, size: number): void {
+    let g = this.queues.get(queue);
+    if (!g) this.queues.set(queue, (g = queueSize.labels(this.task, String(queue), this.source)));
+    g.set(size);
+  }
+}

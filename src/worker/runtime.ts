@@ -11,6 +11,8 @@ import { SubTask } from './subtask.js';
 
 export interface RuntimeOptions {
   log: Logger;
+  /** The worker's name (the metrics' `worker` label). */
+  worker?: string;
   /** The worker's relay-dir, over the source's. */
   relayDir?: string;
   /** First auto-resume delay of the subtasks and the relay. */
@@ -44,6 +46,7 @@ export class SourceRuntime {
       autoResumeMs: this.o.autoResumeMs,
       shard: this.o.coordinator(cfg.name, cfg.instance.sourceId),
       relay: this.relay,
+      worker: this.o.worker,
     });
     this.subtasks.set(cfg.name, st);
     return st;

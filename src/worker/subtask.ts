@@ -35,6 +35,8 @@ export interface SubTaskOptions {
   shard?: ShardCoordinator;
   /** The source's relay unit, when the source has enable-relay. */
   relay?: RelayUnit;
+  /** The worker's name (the metrics' `worker` label). */
+  worker?: string;
 }
 
 /** Where a subtask keeps its dump: `<loaders.dir>/<task>.<source-id>`. */
@@ -83,7 +85,9 @@ export class SubTask {
         relay && ((f) => openRelayStream(relay, f.start, cfg.name, f.rowColumns, log)),
       );
       const dumpIOBytes = () => dump?.ioBytes ?? 0;
-      this.units.push(new SyncUnit(cfg, { hint, log, coordinator: opts.shard, edges, dumpIOBytes }));
+      this.units.push(
+        new SyncUnit(cfg, { hint, log, coordinator: opts.shard, edges, dumpIOBytes, worker: opts.worker }),
+      );
     }
   }
 

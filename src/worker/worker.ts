@@ -237,6 +237,7 @@ export class Worker {
           relayDir: this.opts.relayDir,
           autoResumeMs: this.opts.autoResumeMs,
           coordinator: (task, source) => this.coordinator(task, source),
+          worker: this.name,
         });
         this.relaySeq = -1;
       }

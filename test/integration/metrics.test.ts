@@ -68,6 +68,19 @@ test('metrics of master and worker move with the task', async () => {
   assert.equal(moved.get(`dm_syncer_binlog_file{node="master",${L}}`), Number(pos.file.split('.').pop()));
   assert.equal(moved.get(`dm_syncer_replication_lag_gauge{${L},worker="w1"}`) !== undefined, true);
   assert.equal(moved.get(`dm_syncer_exit_with_error_count{${L},resumable_err="false"}`), undefined);
+  // the hot path's: jobs by kind and target table, transaction durations, queue sizes
+  const sum = (re: RegExp) => [...moved].filter(([k]) => re.test(k)).reduce((n, [, v]) => n + v, 0);
+  const updates = sum(
+    /^dm_syncer_finished_jobs_total\{type="update",task="mt",.*target_schema="sb",target_table="sbtest[12]"\}/,
+  );
+  assert.ok(updates >= 50, `finished update jobs: ${updates}`);
+  assert.ok(sum(/^dm_syncer_added_jobs_total\{type="update",task="mt"/) >= updates);
+  assert.ok(sum(/^dm_syncer_txn_duration_time_count\{task="mt",worker="w1",source_id="s1"\}/) > 0);
+  assert.ok(
+    [...moved.keys()].some((k) =>
+      k.startsWith('dm_syncer_queue_size{task="mt",queue_id="0",source_id="s1"}'),
+    ),
+  );
 
   assert.equal((await dmctl(master.addr, 'pause-task', 'mt')).code, 0);
   await until('state 3 when paused', async () => (await scrape(worker.addr)).get(state) === 3);

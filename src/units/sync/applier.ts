@@ -7,6 +7,7 @@ import type { Location } from '../../binlog/location.js';
 import type { Txn } from './txn.js';
 import { batchSQL, compactSQL, transactionSQL, type RowChange } from './dml.js';
 import type { Dependency } from './causality.js';
+import type { SyncMeter } from '../../metrics/registry.js';
 
 export interface CompiledTxn {
   txn: Txn;
@@ -43,6 +44,12 @@ export interface ApplierOptions {
   /** The applier stopped on `e` while applying `txn` (`sql`: the statement, when known). */
   onError: (e: unknown, txn: CompiledTxn, sql?: string) => void;
   deps: DependencyWait;
+  /** DM's Sync metrics (txn duration, finished jobs, queue size). */
+  meter?: SyncMeter;
+}
+
+function changesOf(group: CompiledTxn[]): RowChange[] {
+  return group.length === 1 ? group[0].changes : group.flatMap((g) => g.changes);
 }
 
 /** The statements of one transaction on its own, in order. */
@@ -75,6 +82,7 @@ export class Applier {
   private readonly onCommit: ApplierOptions['onCommit'];
   private readonly onError: ApplierOptions['onError'];
   private readonly deps: DependencyWait;
+  private readonly meter?: SyncMeter;
 
   constructor(o: ApplierOptions) {
     ({
@@ -87,6 +95,7 @@ export class Applier {
       onCommit: this.onCommit,
       onError: this.onError,
       deps: this.deps,
+      meter: this.meter,
     } = o);
   }
 
@@ -150,9 +159,16 @@ export class Applier {
       this.running = true;
       try {
         try {
+          const t0 = performance.now();
           for (let attempt = 1; ; attempt++) {
             try {
               await this.commit(group, false);
+              this.meter?.committed(
+                this.index,
+                (performance.now() - t0) / 1000,
+                changesOf(group),
+                this.queue.length,
+              );
               break;
             } catch (e) {
               // A deadlock or lock wait timeout (appliers never change the same row, but their locks
@@ -173,7 +189,9 @@ export class Applier {
           this.beyond.splice(this.beyond.length - group.length);
           for (const g of group) {
             this.failing = g;
+            const t0 = performance.now();
             await this.commit([g], true);
+            this.meter?.committed(this.index, (performance.now() - t0) / 1000, g.changes, this.queue.length);
             this.onCommit(this, [g.txn]);
           }
           this.failing = undefined;

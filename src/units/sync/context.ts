@@ -1,5 +1,6 @@
 // What a run of Sync works with, and the state that outlives a run (the low-water mark and the
 // figures query-status shows, the operator's pending skip/replace decisions).
+import type { SyncMeter } from '../../metrics/registry.js';
 import type { BinlogPosition } from '../../binlog/position.js';
 import type { Logger } from '../../log.js';
 import { masterStatus } from '../../mysql/connect.js';
@@ -68,4 +69,6 @@ export interface SyncContext {
   startTime?: string;
   /** Operator decisions by the end position of the transaction they are for. */
   operators: BinlogOperators;
+  /** DM's Sync metrics on the hot path. */
+  meter?: SyncMeter;
 }

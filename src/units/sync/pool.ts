@@ -1,6 +1,7 @@
 // The appliers of a run and the causality that spreads transactions over them: a transaction
 // goes to the applier owning its keys (with dependencies on the other owners), else to the one
 // being filled, so a commit carries several upstream transactions.
+import type { SyncMeter } from '../../metrics/registry.js';
 import { comparePosition } from '../../binlog/position.js';
 import type { SqlSession } from '../../mysql/protocol.js';
 import { Applier, type CompiledTxn } from './applier.js';
@@ -21,6 +22,7 @@ export interface PoolOptions {
   /** These transactions are committed. */
   onCommit: (txns: Txn[]) => void;
   onError: (e: unknown, t: CompiledTxn, sql?: string) => void;
+  meter?: SyncMeter;
 }
 
 export class ApplierPool {
@@ -42,6 +44,7 @@ export class ApplierPool {
         isBeyond: (pos, lwm) => comparePosition(pos, lwm.pos) > 0,
         onCommit: (ap, txns) => this.committed(ap, txns),
         onError: o.onError,
+        meter: o.meter,
         deps: {
           met: (d) => this.causality.met(d),
           wait: (deps, ready) => this.depWaiters.push({ deps, ready }),
@@ -78,7 +81,9 @@ export class ApplierPool {
 
   enqueue(txn: Txn, compiled: Compiled, safe: boolean, compact: boolean): void {
     const a = this.causality.assign(compiled.keys, txn.seq);
-    this.appliers[a.applier].enqueue({ txn, changes: compiled.changes, safe, compact, deps: a.deps });
+    const ap = this.appliers[a.applier];
+    ap.enqueue({ txn, changes: compiled.changes, safe, compact, deps: a.deps });
+    this.o.meter?.added(a.applier, compiled.changes, ap.pending);
   }
 
   /** Resolves when everything queued is committed (or an applier stopped). */

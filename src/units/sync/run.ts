@@ -167,6 +167,7 @@ export class SyncRun {
         for (const t of txns) state.lwm.complete(t);
       },
       onError: (e, t, sql) => this.fail(this.failed(e, t.txn, sql ?? statementsOf(t)[0] ?? '')),
+      meter: this.c.meter,
     });
   }
 

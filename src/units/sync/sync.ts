@@ -3,6 +3,7 @@
 // `syncers.worker-count` appliers in parallel where causality allows, each commit carrying its
 // checkpoint. DDLs are barriers, applied alone in binlog order. A run (run.ts) does the work;
 // this unit keeps what outlives a run and answers status and the operator.
+import { SyncMeter } from '../../metrics/registry.js';
 import {
   comparePosition,
   formatPosition,
@@ -48,6 +49,8 @@ export interface SyncOptions {
   edges?: SyncEdges;
   /** Bytes the subtask's dump read from the upstream in this process (`dumpIOTotalBytes`). */
   dumpIOBytes?: () => number;
+  /** The worker's name, for the metrics' `worker` label. */
+  worker?: string;
 }
 
 export class SyncUnit implements Unit {
@@ -90,6 +93,7 @@ export class SyncUnit implements Unit {
       shard,
       hint: o.hint,
       operators: new BinlogOperators(),
+      meter: new SyncMeter(cfg.name, cfg.instance.sourceId, o.worker ?? ''),
     };
   }
 
