@@ -200,3 +200,25 @@ export class SyncMeter {
     g.set(size);
   }
 }
+
+const relayWriteSize = new Histogram({
+  name: 'dm_relay_write_size',
+  help: 'write relay log size',
+  buckets: exponentialBuckets(16, 2, 20),
+  registers: [events],
+});
+const relayWriteDuration = new Histogram({
+  name: 'dm_relay_write_duration',
+  help: 'bucketed histogram of write time (s) of single relay log event',
+  buckets: exponentialBuckets(0.000005, 2, 25),
+  registers: [events],
+});
+
+/** The relay wrote a batch of events (`raws`, their bytes) in `seconds`. */
+export function relayWrote(raws: readonly Buffer[], seconds: number): void {
+  let bytes = 0;
+  for (const r of raws) bytes += r.length;
+  if (!bytes) return;
+  relayWriteSize.observe(bytes);
+  relayWriteDuration.observe(seconds);
+}

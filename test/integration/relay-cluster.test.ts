@@ -92,6 +92,13 @@ test('relay in the cluster: relayStatus, pause-relay/resume-relay, purge-relay, 
   });
   const subDir = join(relayRoot, 's1', rs.relaySubDir);
   assert.ok((await assertRelayEqualsUpstream(up, subDir)) >= 2);
+  // DM's relay metrics on the worker
+  const metrics = await (await fetch(`http://${worker.addr}/metrics`)).text();
+  const value = (re: RegExp) => Number(re.exec(metrics)?.[1]);
+  assert.equal(value(/^dm_relay_binlog_pos\{node="relay"\} (\d+)$/m), m.pos);
+  assert.equal(value(/^dm_relay_binlog_file\{node="relay"\} (\d+)$/m), Number(m.file.split('.').pop()));
+  assert.ok(value(/^dm_relay_write_size_count (\d+)$/m) > 0, 'relay writes observed');
+  assert.ok(value(/^dm_relay_space\{type="available"\} (\d+)$/m) > 0);
   await assertTablesEqual(up, down, ['sb.sbtest1', 'sb.sbtest2']);
 
   // pause-relay: the task list says why nothing moves; Sync waits for the relay.

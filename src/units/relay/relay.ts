@@ -16,7 +16,7 @@ import {
   type BinlogPosition,
 } from '../../binlog/position.js';
 import { sleep } from '../../async.js';
-import { relayExitedWithError } from '../../metrics/registry.js';
+import { relayExitedWithError, relayWrote } from '../../metrics/registry.js';
 import { DMError, ERR } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { masterStatus, openConnection, quoteString, serverUuid, upstreamRole } from '../../mysql/connect.js';
@@ -366,7 +366,9 @@ export class RelayUnit {
       });
       if (signal.aborted) client.close();
       for await (const { events, raws } of client.rawBatches()) {
+        const t0 = performance.now();
         await w.write(events, raws);
+        relayWrote(raws, (performance.now() - t0) / 1000);
         const c = client.committedPosition;
         this.committed = { pos: { file: c.file, pos: c.pos }, gtid: client.gtidText };
         this.autoResume.reset();
