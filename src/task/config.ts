@@ -43,6 +43,11 @@ export interface SourceConfig {
   flavor: '' | 'mysql' | 'mariadb';
   serverId: number;
   from: DBConfig;
+  /** DM v2's source-level binlog event filters: added to every task's rules on this source (a
+   * task rule for the same schema and table patterns wins). */
+  filters: FilterRule[];
+  /** Case-sensitive names for this source's tasks (either the task's or this one turns it on). */
+  caseSensitive: boolean;
   /** DM keys accepted that change nothing here, each with why. */
   warnings: string[];
 }
@@ -326,14 +331,6 @@ const SOURCE_POLICY: Readonly<Record<string, KeyPolicy>> = {
     fix: 'Remove checker: paused subtasks with a retryable error resume by themselves (1 s, doubling up to 60 s).',
     inert: (r) => r.map('checker')?.bool('check-enable', true) ?? true,
   },
-  filters: {
-    refuse: 'binlog event filters in the source file',
-    fix: "Move them to the task file's filters and name them in mysql-instances[].filter-rules.",
-  },
-  'case-sensitive': {
-    refuse: 'case-sensitive in the source file',
-    fix: 'Remove it and set case-sensitive in the task file.',
-  },
   enable: {
     refuse: 'a disabled source (enable: false)',
     fix: 'Remove enable, and do not create the source until it should run (operate-source create / stop).',
@@ -522,6 +519,24 @@ function refCheck(r: Reader, kind: string, name: string, known: Map<string, unkn
   }
 }
 
+/** One binlog event filter rule (a task's named one, or one of a source file's list). */
+function readFilterRule(r: Reader, m: Reader, name: string): FilterRule {
+  const rule = {
+    schemaPattern: pattern(m, 'schema-pattern'),
+    tablePattern: pattern(m, 'table-pattern', ''),
+    events: m.stringList('events'),
+    sqlPattern: m.stringList('sql-pattern'),
+    action: m.oneOf('action', ['Ignore', 'Do', 'Error'] as const),
+  };
+  m.done([]);
+  try {
+    eventFilter([[name, rule]], false, (w) => r.warnings.push(`${r.file}: ${w}`));
+  } catch (e) {
+    r.problem((e as Error).message, 'Fix the filter rule.');
+  }
+  return rule;
+}
+
 /** The longest suffix of the tables a task keeps in its meta schema (`<task>_syncer_checkpoint`). */
 const LONGEST_META_SUFFIX = '_syncer_checkpoint';
 /** A task name's limit: its meta tables' names must fit MySQL's 64 characters. */
@@ -584,22 +599,7 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
     m.done([]);
     return out;
   });
-  const filters = named(r, 'filters', (m, name): FilterRule => {
-    const rule = {
-      schemaPattern: pattern(m, 'schema-pattern'),
-      tablePattern: pattern(m, 'table-pattern', ''),
-      events: m.stringList('events'),
-      sqlPattern: m.stringList('sql-pattern'),
-      action: m.oneOf('action', ['Ignore', 'Do', 'Error'] as const),
-    };
-    m.done([]);
-    try {
-      eventFilter([[name, rule]], false, (w) => r.warnings.push(`${file}: ${w}`));
-    } catch (e) {
-      r.problem((e as Error).message, 'Fix the filter rule.');
-    }
-    return rule;
-  });
+  const filters = named(r, 'filters', (m, name) => readFilterRule(r, m, name));
   const readBal = (key: string) =>
     named(r, key, (m): BAList => {
       const l = {
@@ -753,6 +753,8 @@ export function parseSourceConfig(text: string, file = 'source.yaml'): SourceCon
     flavor: r.oneOf('flavor', ['', 'mysql', 'mariadb'] as const, ''),
     serverId: r.int('server-id', 0, 0, 0xffffffff),
     from: from ? readDB(from, 3306) : { host: '', port: 3306, user: '', password: '', session: {} },
+    filters: r.mapList('filters').map((m, i) => readFilterRule(r, m, `filters[${i}]`)),
+    caseSensitive: r.bool('case-sensitive', false),
     warnings: [],
   };
   r.policy(SOURCE_POLICY);
@@ -798,8 +800,40 @@ export function subTaskConfigs(task: TaskConfig, sources: SourceConfig[]): SubTa
         `Create it first (dmctl operate-source create source.yaml) or fix 'source-id'. Known: ${sources.map((s) => s.sourceId).join(', ') || 'none'}.`,
       );
     }
-    return { ...rest, instance, source };
+    return withSourceRules({ ...rest, instance, source });
   });
+}
+
+/** DM's merge of a source file's filters and case-sensitive into a subtask (copyConfigFromSource):
+ * each source rule is added after the task's, unless a task rule of this instance has the same
+ * schema and table patterns (the task's wins, with a warning). */
+function withSourceRules(st: SubTaskConfig): SubTaskConfig {
+  const { source, instance } = st;
+  if (!source.filters.length && !source.caseSensitive) return st;
+  const filters = new Map(st.filters);
+  const filterRules = [...instance.filterRules];
+  const warnings = [...st.warnings];
+  const same = (a: FilterRule, b: FilterRule) =>
+    a.schemaPattern === b.schemaPattern && a.tablePattern === b.tablePattern;
+  source.filters.forEach((rule, i) => {
+    const taskRule = filterRules.find((n) => filters.get(n) && same(filters.get(n)!, rule));
+    if (taskRule) {
+      warnings.push(
+        `source ${source.sourceId}: its filters[${i}] (schema-pattern '${rule.schemaPattern}', table-pattern '${rule.tablePattern}') is overridden by the task's filter '${taskRule}', as in DM`,
+      );
+      return;
+    }
+    const name = `source:${source.sourceId}:${i}`;
+    filters.set(name, rule);
+    filterRules.push(name);
+  });
+  return {
+    ...st,
+    caseSensitive: st.caseSensitive || source.caseSensitive,
+    filters,
+    instance: { ...instance, filterRules },
+    warnings,
+  };
 }
 
 export async function loadTaskFile(path: string): Promise<TaskConfig> {

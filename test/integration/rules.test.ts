@@ -218,3 +218,42 @@ routes:
   );
   assert.match(st.result!.errors[0].Workaround, /Create the merged table on the target before the task/);
 });
+
+test("a source file's filters (DM v2) apply to its tasks; a task rule for the same tables wins", async () => {
+  const [up, down] = await Promise.all([server(), server()]);
+  await up.exec(`CREATE DATABASE sf;
+    CREATE TABLE sf.keep (id INT PRIMARY KEY); CREATE TABLE sf.log (id INT PRIMARY KEY);
+    INSERT INTO sf.keep SELECT seq FROM mysql.seq_1_to_50; INSERT INTO sf.log SELECT seq FROM mysql.seq_1_to_50;`);
+  // the source ignores deletes on both tables; the task's own rule for sf.log lets them through
+  const f = await writeTemp({
+    'source.yaml': `${sourceYaml('src', up)}filters:
+  - {schema-pattern: sf, table-pattern: keep, events: [delete], action: Ignore}
+  - {schema-pattern: sf, table-pattern: log, events: [delete], action: Ignore}
+`,
+  });
+  const t = down.connectionOptions();
+  const files = await writeTemp({
+    'task.yaml': `name: srcfilter
+task-mode: all
+target-database: {host: "${t.host}", port: ${t.port}, user: "${t.user}", password: ""}
+mysql-instances:
+  - source-id: src
+    block-allow-list: bal
+    filter-rules: [log-all]
+    loader: {dir: "${join(f.dir, 'dump')}"}
+block-allow-list:
+  bal: {do-dbs: [sf]}
+filters:
+  log-all: {schema-pattern: sf, table-pattern: log, events: [all dml], action: Do}
+`,
+  });
+  const statusFile = join(f.dir, 'status.json');
+  const run = runTask(files['task.yaml'], [f['source.yaml']], statusFile);
+  await caughtUpInFile(statusFile, [up]);
+  await up.exec('DELETE FROM sf.keep WHERE id <= 10; DELETE FROM sf.log WHERE id <= 10');
+  await caughtUpInFile(statusFile, [up]);
+  assert.deepEqual(await rows(down, 'SELECT COUNT(*) n FROM sf.keep'), [{ n: '50' }], "the source's rule");
+  assert.deepEqual(await rows(down, 'SELECT COUNT(*) n FROM sf.log'), [{ n: '40' }], "the task's rule wins");
+  run.child.kill('SIGTERM');
+  await run.done;
+});

@@ -339,3 +339,30 @@ test('TLS to a database (security) is refused until it is built; an empty securi
     's',
   );
 });
+
+test("a source file's filters join each subtask's rules after the task's; a task rule for the same tables wins", () => {
+  const task = parseTaskConfig(TASK);
+  const src = (id: string, extra: string) =>
+    parseSourceConfig(`source-id: "${id}"\nfrom: {host: 127.0.0.1, user: root, password: ""}\n${extra}`);
+  const s1 = src(
+    'mysql-replica-01',
+    `case-sensitive: true
+filters:
+  - {schema-pattern: "test_*", table-pattern: "t_*", events: [delete], action: Ignore}
+  - {schema-pattern: other, events: [truncate table], action: Ignore}
+`,
+  );
+  const [a, b] = subTaskConfigs(task, [s1, src('mysql-replica-02', '')]);
+  assert.deepEqual(a.instance.filterRules, ['filter-rule-1', 'source:mysql-replica-01:1']);
+  assert.equal(a.filters.get('source:mysql-replica-01:1')?.schemaPattern, 'other');
+  assert.equal(a.caseSensitive, true);
+  assert.match(
+    a.warnings.join('\n'),
+    /source mysql-replica-01: its filters\[0\] .* is overridden by the task's filter 'filter-rule-1', as in DM/,
+  );
+  assert.deepEqual(b.instance.filterRules, []);
+  assert.equal(b.caseSensitive, false);
+  // an unknown event: the rule is dropped with a warning, as DM does for a task's rules
+  const odd = src('x', 'filters:\n  - {schema-pattern: d, events: [no such event], action: Ignore}\n');
+  assert.match(odd.warnings.join('\n'), /no such event/);
+});

@@ -36,19 +36,20 @@ test("DM's get-config task output (every key written out, nulls, *-thread: 0) lo
   assert.ok(t.warnings.some((w) => w.includes("'online-ddl'")));
 });
 
-test("DM's sources: all_mode loads; get-config's source with filters is refused, naming the key", () => {
+test("DM's sources: all_mode loads; get-config's source loads with its source-level filters", () => {
   const s = parseSourceConfig(read('all_mode-source1.yaml'), 'source1.yaml');
   assert.equal(s.enableRelay, true);
   assert.equal(s.enableGtid, true);
   assert.deepEqual(s.warnings, []);
-  // source-level binlog event filters are not built yet: refused rather than dropped
-  assert.throws(
-    () => parseSourceConfig(read('dmctl_basic-get_source1.yaml'), 'get_source1.yaml'),
-    /'filters' \(line \d+\) binlog event filters in the source file is not supported yet/,
-  );
-  const withoutFilters = read('dmctl_basic-get_source1.yaml').replace(/\nfilters:[\s\S]*$/, '\n');
-  const g = parseSourceConfig(withoutFilters, 'get_source1.yaml');
+  const g = parseSourceConfig(read('dmctl_basic-get_source1.yaml'), 'get_source1.yaml');
   assert.equal(g.serverId, 123456);
+  assert.deepEqual(
+    g.filters.map((f) => [f.schemaPattern, f.tablePattern, f.sqlPattern, f.action]),
+    [
+      ['dmctl', 't_1', ['alter table .* add column aaa int'], 'Ignore'],
+      ['dmctl', 't_2', ['alter table .* add column aaa int'], 'Ignore'],
+    ],
+  );
   assert.deepEqual(
     g.warnings.map((w) => /'([^']+)'/.exec(w)![1]).sort(),
     ['auto-fix-gtid', 'from.max-allowed-packet', 'meta-dir', 'tracer'].filter((k) =>

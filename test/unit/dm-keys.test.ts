@@ -113,8 +113,8 @@ const SOURCE_KEYS: [string, unknown, Class][] = [
   ['flavor', 'mariadb', 'implemented'],
   ['server-id', 1234, 'implemented'],
   ['checker', { 'check-enable': false }, 'refused'],
-  ['filters', [{ 'schema-pattern': 'd', events: ['drop table'], action: 'Ignore' }], 'refused'],
-  ['case-sensitive', true, 'refused'],
+  ['filters', [{ 'schema-pattern': 'd', events: ['drop table'], action: 'Ignore' }], 'implemented'],
+  ['case-sensitive', true, 'implemented'],
   ['enable', false, 'refused'],
   ['meta-dir', './meta', 'warned'],
 ];
