@@ -201,3 +201,31 @@ test('reader: follows the relay across rotates and up to what the relay has comp
   reader.close();
   await done;
 });
+
+test('reader: a subtask starting inside a file the relay has only just created waits for its events', async () => {
+  const root = await tmp();
+  const src = parseSourceConfig('source-id: s\nfrom: {host: 127.0.0.1, port: 1, user: u, password: p}\n');
+  const relay = new RelayUnit(src, { dir: root, log: pino({ level: 'silent' }) });
+  const sub = await relay.dir.addSubDir('0-1');
+  relay.subDirs = await relay.dir.subDirs();
+  const one = binlogFile(['xid', 'xid']);
+  // the relay (started again at the file's start) has written the magic only
+  const path = relay.dir.path(sub, 'mysql-bin.000001');
+  await writeFile(path, BINLOG_MAGIC);
+  relay.moved({ sub: 0, subDir: sub, file: 'mysql-bin.000001', size: 4 });
+  const at = 4 + one.events[0].length + one.events[1].length; // after the first xid
+  const reader = new RelayReader(relay, { sub: 0, file: 'mysql-bin.000001', pos: at }, 't');
+  const seen: string[] = [];
+  const done = (async () => {
+    for await (const batch of reader.batches())
+      for (const ev of batch) seen.push(`${ev.kind}@${ev.header.logPos}`);
+  })();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(seen, [], 'nothing yet, and no error');
+  await writeFile(path, one.bytes);
+  relay.moved({ sub: 0, subDir: sub, file: 'mysql-bin.000001', size: one.bytes.length });
+  for (let i = 0; i < 100 && !seen.length; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(seen, [`xid@${one.bytes.length}`]);
+  reader.close();
+  await done;
+});

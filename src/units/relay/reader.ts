@@ -169,14 +169,22 @@ export class RelayReader implements EventSource {
       );
     }
     const decoder = new BinlogDecoder({ file, rowColumns: this.rowColumns });
-    if (pos > 4) {
-      // The FORMAT_DESCRIPTION at the file's start tells how to read the rest.
+    // The FORMAT_DESCRIPTION at the file's start tells how to read the rest. A file the relay
+    // has just created may not hold it yet (the relay starts again at a file's start, and a
+    // subtask may start further in): wait for it, as for any event not written yet.
+    while (pos > 4 && !this.closed) {
+      const seen = this.relay.version;
       const h = Buffer.alloc(19);
-      await fh.read(h, 0, 19, 4);
-      const size = h.readUInt32LE(9);
-      const b = Buffer.alloc(size);
-      await fh.read(b, 0, size, 4);
-      decoder.decode(b, 0, size);
+      const { bytesRead } = await fh.read(h, 0, 19, 4);
+      const size = bytesRead === 19 ? h.readUInt32LE(9) : 0;
+      if (size >= 19) {
+        const b = Buffer.alloc(size);
+        if ((await fh.read(b, 0, size, 4)).bytesRead === size) {
+          decoder.decode(b, 0, size);
+          break;
+        }
+      }
+      await this.sleep(seen);
     }
     return { fh, decoder };
   }
