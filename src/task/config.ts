@@ -7,6 +7,7 @@ import { namePattern, type BAList, type TableRef } from '../rules/balist.js';
 import type { Extract, RouteRule } from '../rules/route.js';
 import { detectGtidFlavor, parseGtidSet } from '../binlog/gtid.js';
 import { decryptOrPlain } from './encrypt.js';
+import { closest } from '../words.js';
 import { configError, parseYaml, type KeyPolicy, type Reader } from './yaml.js';
 
 export interface PurgeConfig {
@@ -519,6 +520,48 @@ function refCheck(r: Reader, kind: string, name: string, known: Map<string, unkn
   }
 }
 
+/** DM's precheck item names (dm/config/checking_item.go); `ignore-checking-items` takes only these,
+ * as DM does (an unknown name is a typo that would leave a check on). */
+export const DM_CHECKING_ITEMS = [
+  'all',
+  'dump_privilege',
+  'replication_privilege',
+  'version',
+  'server_id',
+  'binlog_enable',
+  'binlog_format',
+  'binlog_row_image',
+  'table_schema',
+  'schema_of_shard_tables',
+  'auto_increment_ID',
+  'online_ddl',
+  'binlog_db',
+  'meta_position',
+  'conn_number',
+  'target_privilege',
+  'empty_region',
+  'region_distribution',
+  'downstream_version',
+  'free_space',
+  'downstream_mutex_features',
+  'downstream_table_empty',
+  'primary_key',
+] as const;
+
+function checkingItems(r: Reader): string[] {
+  const items = r.stringList('ignore-checking-items');
+  for (const x of items) {
+    if ((DM_CHECKING_ITEMS as readonly string[]).includes(x)) continue;
+    const best = closest(x, DM_CHECKING_ITEMS);
+    r.invalid(
+      'ignore-checking-items',
+      `names '${x}', which is not a checking item`,
+      `${best ? `Did you mean '${best}'? ` : ''}DM's items: ${DM_CHECKING_ITEMS.join(', ')}.`,
+    );
+  }
+  return items;
+}
+
 /** One binlog event filter rule (a task's named one, or one of a source file's list). */
 function readFilterRule(r: Reader, m: Reader, name: string): FilterRule {
   const rule = {
@@ -712,7 +755,7 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
     caseSensitive: r.bool('case-sensitive', false),
     cleanDumpFile: r.bool('clean-dump-file', true),
     timezone: r.string('timezone', ''),
-    ignoreCheckingItems: r.stringList('ignore-checking-items'),
+    ignoreCheckingItems: checkingItems(r),
     targetDatabase: target
       ? readDB(target, 3306)
       : { host: '', port: 3306, user: '', password: '', session: {} },

@@ -366,3 +366,18 @@ filters:
   const odd = src('x', 'filters:\n  - {schema-pattern: d, events: [no such event], action: Ignore}\n');
   assert.match(odd.warnings.join('\n'), /no such event/);
 });
+
+test("ignore-checking-items takes DM's item names only: a typo would leave a check on", () => {
+  assert.deepEqual(
+    parseTaskConfig(
+      TASK.replace('task-mode: all', 'task-mode: all\nignore-checking-items: [version, auto_increment_ID]'),
+    ).ignoreCheckingItems,
+    ['version', 'auto_increment_ID'],
+  );
+  const e = configError(
+    () =>
+      parseTaskConfig(TASK.replace('task-mode: all', 'task-mode: all\nignore-checking-items: [server-id]')),
+    /'ignore-checking-items' \(line 4\) names 'server-id', which is not a checking item/,
+  );
+  assert.match(e.workaround, /Did you mean 'server_id'\? DM's items: all, dump_privilege/);
+});
