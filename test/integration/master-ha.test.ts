@@ -407,43 +407,27 @@ test('cluster flags: a wrong --initial-cluster, an unreachable --join, a peer po
   const http = await freePort();
   const peer = await freePort();
   const base = ['--master-addr', `127.0.0.1:${http}`, '--peer-urls', `http://127.0.0.1:${peer}`];
+  const m1 = (dir: string, ...extra: string[]) => [
+    '--name',
+    'm1',
+    ...base,
+    '--data-dir',
+    join(f.dir, dir),
+    ...extra,
+  ];
   assert.match(
-    await refused([
-      '--name',
-      'm1',
-      ...base,
-      '--data-dir',
-      join(f.dir, 'a'),
-      '--initial-cluster',
-      `mx=http://127.0.0.1:${peer}`,
-    ]),
+    await refused(m1('a', '--initial-cluster', `mx=http://127.0.0.1:${peer}`)),
     /\[code=38037:.*--initial-cluster 'mx=http:\/\/127\.0\.0\.1:\d+' has no entry for this master \(--name m1\); add m1=http:\/\/127\.0\.0\.1:\d+ or fix --name/,
   );
   assert.match(
-    await refused([
-      '--name',
-      'm1',
-      ...base,
-      '--data-dir',
-      join(f.dir, 'b'),
-      '--initial-cluster',
-      'm1=http://127.0.0.1:1',
-    ]),
+    await refused(m1('b', '--initial-cluster', 'm1=http://127.0.0.1:1')),
     /--initial-cluster gives m1=http:\/\/127\.0\.0\.1:1, but its --advertise-peer-urls is http:\/\/127\.0\.0\.1:\d+; make them the same/,
   );
   assert.match(
-    await refused([
-      '--name',
-      'm1',
-      ...base,
-      '--data-dir',
-      join(f.dir, 'c'),
-      '--join',
-      `127.0.0.1:${await freePort()}`,
-    ]),
+    await refused(m1('c', '--join', `127.0.0.1:${await freePort()}`)),
     /\[code=38040:.*--join 127\.0\.0\.1:\d+: cannot reach/,
   );
-  const m = await daemon('dm-master', ['--name', 'm1', ...base, '--data-dir', join(f.dir, 'd')], f.dir);
+  const m = await daemon('dm-master', m1('d'), f.dir);
   try {
     assert.match(
       await refused([
