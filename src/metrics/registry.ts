@@ -122,6 +122,12 @@ const finishedJobs = new Counter({
   labelNames: JOB_LABELS,
   registers: [events],
 });
+const remainingTime = new Gauge({
+  name: 'dm_syncer_remaining_time',
+  help: 'the remaining time in second to catch up master',
+  labelNames: ['task', 'source_id', 'worker'],
+  registers: [events],
+});
 const queueSize = new Gauge({
   name: 'dm_syncer_queue_size',
   help: 'remain size of the DML queue',
@@ -192,6 +198,12 @@ export class SyncMeter {
     this.txn.observe(seconds);
     this.count(finishedJobs, 'f', queue, changes);
     this.queue(queue, size);
+  }
+
+  /** Seconds to catch up (kept as it was when it cannot be told now, as DM does). */
+  remaining(seconds: number | undefined): void {
+    if (seconds !== undefined)
+      remainingTime.set({ task: this.task, source_id: this.source, worker: this.worker }, seconds);
   }
 
   private queue(queue: number, size: number): void {

@@ -98,9 +98,13 @@ test('metrics of master and worker move with the task', async () => {
   await until('the lag rising', async () => (await scrape(worker.addr)).get(lag)! >= first + 2);
   await down.start();
   const end = await masterStatus(up);
-  await until('caught up again, lag 0', async () => {
+  await until('caught up again, lag 0, nothing left to read', async () => {
     const x = await scrape(worker.addr);
-    return x.get(`dm_syncer_binlog_pos{node="syncer",${L}}`) === end.pos && x.get(lag) === 0;
+    return (
+      x.get(`dm_syncer_binlog_pos{node="syncer",${L}}`) === end.pos &&
+      x.get(lag) === 0 &&
+      x.get(`dm_syncer_remaining_time{${L},worker="w1"}`) === 0
+    );
   });
 
   const m = await scrape(master.addr);

@@ -2,7 +2,14 @@
 // set it carries, positions between transactions, events per second, lag and `synced`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventRate, lag, LowWaterMark, type Tracked } from '../../src/units/sync/progress.js';
+import {
+  EventRate,
+  lag,
+  LowWaterMark,
+  remainingBytes,
+  remainingSeconds,
+  type Tracked,
+} from '../../src/units/sync/progress.js';
 
 const txn = (seq: number, pos: number, gtid?: string, timestamp = 100): Tracked => ({
   seq,
@@ -81,4 +88,21 @@ test('lag and synced: synced only against a fresh upstream position, with nothin
   assert.deepEqual(lag({ ...base, oldest: 4 }), { synced: false, secondsBehind: 6 });
   assert.deepEqual(lag({ ...base, master: { ...at, pos: 600 } }), { synced: false, secondsBehind: 1 });
   assert.equal(lag({ ...base, master: { ...at, pos: 600 }, lastRead: 0 }).secondsBehind, 0);
+});
+
+test("remaining bytes and seconds to catch up (DM's remaining_time)", () => {
+  const sizes = [
+    { file: 'mysql-bin.000001', size: 1000 },
+    { file: 'mysql-bin.000002', size: 500 },
+    { file: 'mysql-bin.000003', size: 200 },
+  ];
+  const at = { file: 'mysql-bin.000002', pos: 100 };
+  assert.equal(remainingBytes(sizes, at, { file: 'mysql-bin.000003', pos: 200 }), 400 + 200);
+  // without the sizes: only within one file
+  assert.equal(remainingBytes(undefined, at, { file: 'mysql-bin.000002', pos: 350 }), 250);
+  assert.equal(remainingBytes(undefined, at, { file: 'mysql-bin.000003', pos: 10 }), undefined);
+  assert.equal(remainingSeconds(600, 200), 3);
+  assert.equal(remainingSeconds(0, 0), 0, 'caught up');
+  assert.equal(remainingSeconds(600, 0), undefined, 'no rate: unknown');
+  assert.equal(remainingSeconds(undefined, 100), undefined);
 });

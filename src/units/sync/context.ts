@@ -13,7 +13,7 @@ import type { BinlogOperators } from './operators.js';
 import type { SchemaTracker } from '../../schema/tracker.js';
 import type { DmlCompiler } from './compile.js';
 import type { SyncEdges } from './edges.js';
-import { EventRate, LowWaterMark } from './progress.js';
+import { EventRate, LowWaterMark, remainingBytes, remainingSeconds, type BinlogSize } from './progress.js';
 import type { ShardSync } from './shard.js';
 import type { Verdicts } from './verdicts.js';
 
@@ -42,12 +42,29 @@ export class SyncState {
     return this.safeModeConfigured || this.safeUntil !== undefined;
   }
 
+  /** The upstream's binlog files and sizes (SHOW BINARY LOGS), when it lets the user read them. */
+  binlogSizes?: BinlogSize[];
+  /** Seconds to catch up at the recent read rate (DM's remaining_time), when known. */
+  remainingSeconds?: number;
+  private lastPoll?: { at: number; ioBytes: number };
+
   async pollMaster(upstream: SqlSession): Promise<void> {
     const m = await masterStatus(upstream);
     if (m) {
       this.master = m;
       this.masterAt = Date.now();
     }
+    this.binlogSizes = await upstream
+      .query('SHOW BINARY LOGS')
+      .then((rows) => rows.map((r) => ({ file: String(r.Log_name), size: Number(r.File_size) })))
+      .catch(() => undefined);
+    const now = Date.now();
+    const prev = this.lastPoll;
+    this.lastPoll = { at: now, ioBytes: this.ioBytes };
+    const at = this.lwm.position;
+    if (!prev || !at || now <= prev.at) return;
+    const rate = ((this.ioBytes - prev.ioBytes) * 1000) / (now - prev.at);
+    this.remainingSeconds = remainingSeconds(remainingBytes(this.binlogSizes, at, this.master?.pos), rate);
   }
 }
 

@@ -142,3 +142,32 @@ export function lag(i: LagInput): { synced: boolean; secondsBehind: number } {
         : 0;
   return { synced, secondsBehind: Math.max(0, Math.round(behind)) };
 }
+
+export interface BinlogSize {
+  file: string;
+  size: number;
+}
+
+/** DM's unsynced binlog size: the rest of Sync's file and every later file (the upstream's
+ * SHOW BINARY LOGS), or within one file when the sizes are not known; undefined when it cannot
+ * be told. */
+export function remainingBytes(
+  sizes: readonly BinlogSize[] | undefined,
+  at: BinlogPosition,
+  master: BinlogPosition | undefined,
+): number | undefined {
+  const mine = sizes?.find((s) => s.file === at.file);
+  if (sizes && mine) {
+    let n = Math.max(0, mine.size - at.pos);
+    for (const s of sizes)
+      if (comparePosition({ file: s.file, pos: 0 }, { file: at.file, pos: 0 }) > 0) n += s.size;
+    return n;
+  }
+  return master && master.file === at.file ? Math.max(0, master.pos - at.pos) : undefined;
+}
+
+/** Seconds to catch up at `bytesPerSec` (DM's dm_syncer_remaining_time); undefined without a rate. */
+export function remainingSeconds(bytes: number | undefined, bytesPerSec: number): number | undefined {
+  if (bytes === 0) return 0;
+  return bytes === undefined || !(bytesPerSec > 0) ? undefined : Math.round(bytes / bytesPerSec);
+}

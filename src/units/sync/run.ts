@@ -191,6 +191,7 @@ export class SyncRun {
         })
         .catch(() => undefined);
     });
+    this.c.meter?.remaining(this.c.state.remainingSeconds);
   }
 
   private saveGlobal(): Promise<unknown> {
