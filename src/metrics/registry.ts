@@ -234,3 +234,14 @@ export function relayWrote(raws: readonly Buffer[], seconds: number): void {
   relayWriteSize.observe(bytes);
   relayWriteDuration.observe(seconds);
 }
+
+const dataCorruption = new Counter({
+  name: 'dm_relay_data_corruption',
+  help: 'counter of relay log data corruption',
+  registers: [events],
+});
+
+/** A relay file was found damaged where it is read. */
+export function relayDataCorrupted(): void {
+  dataCorruption.inc();
+}

@@ -15,6 +15,7 @@ import { autoPurgeLimit, purgeable, type RelayFile } from '../../src/units/relay
 import { RelayReader } from '../../src/units/relay/reader.js';
 import { RelayUnit } from '../../src/units/relay/relay.js';
 import { RelayWriter } from '../../src/units/relay/writer.js';
+import { Metrics } from '../../src/metrics/registry.js';
 import { E, event, fde, u64 } from './fixtures.js';
 
 const f = (sub: number, file: string, mtimeMs = 0): RelayFile => ({ sub, file, mtimeMs, size: 100 });
@@ -228,4 +229,29 @@ test('reader: a subtask starting inside a file the relay has only just created w
   assert.deepEqual(seen, [`xid@${one.bytes.length}`]);
   reader.close();
   await done;
+});
+
+test('reader: a damaged relay file is an error naming the file and offset, and counted (dm_relay_data_corruption)', async () => {
+  const root = await tmp();
+  const src = parseSourceConfig('source-id: s\nfrom: {host: 127.0.0.1, port: 1, user: u, password: p}\n');
+  const relay = new RelayUnit(src, { dir: root, log: pino({ level: 'silent' }) });
+  const sub = await relay.dir.addSubDir('0-1');
+  relay.subDirs = await relay.dir.subDirs();
+  const one = binlogFile(['xid', 'xid']);
+  const bytes = Buffer.from(one.bytes);
+  const second = 4 + one.events[0].length + one.events[1].length;
+  bytes.writeUInt32LE(5, second + 9); // an event size no event has
+  await writeFile(relay.dir.path(sub, 'mysql-bin.000001'), bytes);
+  relay.moved({ sub: 0, subDir: sub, file: 'mysql-bin.000001', size: bytes.length });
+  const count = async () =>
+    Number(/^dm_relay_data_corruption (\d+)$/m.exec(await new Metrics(async () => []).render())?.[1] ?? 0);
+  const before = await count();
+  const reader = new RelayReader(relay, { sub: 0, file: 'mysql-bin.000001', pos: 4 }, 't');
+  await assert.rejects(
+    (async () => {
+      for await (const batch of reader.batches()) void batch;
+    })(),
+    new RegExp(`mysql-bin\\.000001 is damaged at ${second}: invalid event size 5`),
+  );
+  assert.equal(await count(), before + 1);
 });

@@ -2,6 +2,7 @@
 // binlog client's. It follows the file the relay is writing up to the bytes the relay has
 // completed, and sleeps until the relay says it wrote more (no polling); at the end of a finished
 // file it goes on with the next file, or the next sub-directory's first file.
+import { relayDataCorrupted } from '../../metrics/registry.js';
 import { open, type FileHandle } from 'node:fs/promises';
 import { BinlogDecoder, type RowColumnsOf } from '../../binlog/decoder.js';
 import type { BinlogEvent, RotateEvent } from '../../binlog/events.js';
@@ -212,7 +213,9 @@ function artificialRotate(nextFile: string): RotateEvent {
   };
 }
 
+/** A relay file that cannot be what the relay wrote (DM's dm_relay_data_corruption counts these). */
 function torn(relay: RelayUnit, sub: number, file: string, at: number, what: string): Error {
+  relayDataCorrupted();
   return relayError(
     `relay file ${relay.dir.path(relay.subDirs[sub] ?? '', file)} is damaged at ${at}: ${what}`,
     'Remove the relay directory (the relay starts again from the subtasks\u2019 checkpoints) and resume the task.',
