@@ -16,7 +16,7 @@ import { sleep } from '../async.js';
 import { lockDirectory } from '../files.js';
 import { Master } from '../master/master.js';
 import { MasterNode } from '../master/ha.js';
-import { clusterPlan } from '../master/cluster-plan.js';
+import { clusterPlan, refuseClusterFlags } from '../master/cluster-plan.js';
 import { EtcdMember, freePort } from '../master/etcd-member.js';
 import { loadSecretKey, useSecretKey } from '../task/encrypt.js';
 import { dialable } from './config-file.js';
@@ -88,6 +88,8 @@ export async function startMaster(s: MasterSettings, log: Logger, configText: st
   const workers: Array<Running> = [];
   useSecretKey(undefined);
   if (s['secret-key-path']) loadSecretKey(s['secret-key-path']);
+  const { etcdTuning, ...flags } = s;
+  refuseClusterFlags({ ...flags, ...etcdTuning });
   const dataDir = s['data-dir'] || `default.${s.name}`;
   await mkdir(dataDir, { recursive: true });
   const unlockDir = await lockDirectory(dataDir, 'dm-master');
@@ -136,6 +138,11 @@ export async function startMaster(s: MasterSettings, log: Logger, configText: st
         { peer: await freePort(), client: await freePort() },
       );
       const fresh = !existsSync(join(dataDir, 'etcd', 'member'));
+      if (!fresh && s.join)
+        log.info(
+          { join: s.join },
+          "the data dir holds this master's etcd member already: it rejoins its cluster, --join is not needed again (as DM)",
+        );
       if (fresh && s.join) {
         const joined = await callAny<{ result: boolean; msg: string; initialCluster?: string }>(
           s.join.split(',').map((a) => dialable(a.trim())),

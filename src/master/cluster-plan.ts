@@ -112,3 +112,35 @@ export function joinedCluster(
     .map((m) => `${m.name}=${(m.peerURLs ?? []).join(',')}`);
   return [...others, `${name}=${peer}`].join(',');
 }
+
+/** Cluster flags that would be accepted and not acted on, or values the master cannot use: each
+ * an error naming the flag (pure). `given` holds the flags and keys set (non-empty). */
+export function refuseClusterFlags(given: Record<string, string | number | boolean | undefined>): void {
+  const set = (k: string) => given[k] !== undefined && given[k] !== '' && given[k] !== 0;
+  if (set('etcd-endpoints')) {
+    const member = [
+      'peer-urls',
+      'advertise-peer-urls',
+      'initial-cluster',
+      'initial-cluster-state',
+      'join',
+      'etcd-client-addr',
+      'auto-compaction-mode',
+      'auto-compaction-retention',
+      'quota-backend-bytes',
+      'max-txn-ops',
+      'max-request-bytes',
+    ].filter(set);
+    if (member.length)
+      throw bad(
+        `--etcd-endpoints uses an existing etcd cluster, so ${member.map((k) => `--${k}`).join(', ')} (for a member of this master's own) would do nothing: remove ${member.length > 1 ? 'them' : 'it'}, or remove --etcd-endpoints`,
+      );
+  }
+  if (set('join') && (set('initial-cluster') || set('initial-cluster-state')))
+    throw bad(
+      '--join takes the cluster from the running masters, so --initial-cluster / --initial-cluster-state would do nothing: give one or the other',
+    );
+  const ttl = given['election-ttl'];
+  if (ttl !== undefined && !(Number.isInteger(Number(ttl)) && Number(ttl) >= 1))
+    throw bad(`--election-ttl is '${String(ttl)}'; give whole seconds, at least 1 (default 5)`);
+}

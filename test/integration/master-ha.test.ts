@@ -424,6 +424,10 @@ test('cluster flags: a wrong --initial-cluster, an unreachable --join, a peer po
     /--initial-cluster gives m1=http:\/\/127\.0\.0\.1:1, but its --advertise-peer-urls is http:\/\/127\.0\.0\.1:\d+; make them the same/,
   );
   assert.match(
+    await refused(m1('f', '--etcd-endpoints', '127.0.0.1:2379')),
+    /\[code=38037:.*--etcd-endpoints uses an existing etcd cluster, so --peer-urls .* would do nothing/,
+  );
+  assert.match(
     await refused(m1('c', '--join', `127.0.0.1:${await freePort()}`)),
     /\[code=38040:.*--join 127\.0\.0\.1:\d+: cannot reach/,
   );

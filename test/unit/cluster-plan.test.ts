@@ -2,7 +2,12 @@
 // an error naming the flag; the --initial-cluster of a joining master; etcd's command line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clusterPlan, joinedCluster, parseInitialCluster } from '../../src/master/cluster-plan.js';
+import {
+  clusterPlan,
+  joinedCluster,
+  parseInitialCluster,
+  refuseClusterFlags,
+} from '../../src/master/cluster-plan.js';
 import { memberArgs } from '../../src/master/etcd-member.js';
 
 const flags = (o: Record<string, string | number> = {}) => ({
@@ -101,4 +106,24 @@ test('a joining master starts with every named member and itself; etcd gets the 
     '--auto-compaction-retention=1h',
   ])
     assert.ok(args.includes(a), a);
+});
+
+test('cluster flags that would do nothing, or cannot be used, are refused naming them', () => {
+  const refused = (flags: Record<string, string | number>, re: RegExp) =>
+    assert.throws(
+      () => refuseClusterFlags(flags),
+      (e: Error) => re.test(e.message) && /code=38037/.test(String(e)),
+    );
+  refused(
+    { 'etcd-endpoints': '127.0.0.1:2379', 'peer-urls': 'http://127.0.0.1:8291', 'max-txn-ops': 2048 },
+    /--etcd-endpoints uses an existing etcd cluster, so --peer-urls, --max-txn-ops .* would do nothing: remove them, or remove --etcd-endpoints/,
+  );
+  refused(
+    { join: '127.0.0.1:8261', 'initial-cluster': 'm1=http://127.0.0.1:8291' },
+    /--join takes the cluster from the running masters, so --initial-cluster/,
+  );
+  refused({ 'election-ttl': 0.5 }, /--election-ttl is '0\.5'; give whole seconds, at least 1/);
+  refused({ 'election-ttl': Number('x') }, /--election-ttl is 'NaN'/);
+  refuseClusterFlags({ 'etcd-endpoints': '127.0.0.1:2379', 'election-ttl': 5, 'quota-backend-bytes': 0 });
+  refuseClusterFlags({ join: '127.0.0.1:8261', 'peer-urls': 'http://127.0.0.1:8291' });
 });
