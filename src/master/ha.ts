@@ -87,26 +87,23 @@ export class MasterNode implements MasterCluster {
   }
 
   async start(): Promise<void> {
-    this.infoLease = this.o.etcd.lease(this.ttl);
-    this.infoLease.on('lost', () => void this.registerInfo());
-    await this.infoLease
-      .put(INFO + this.o.name)
-      .value(JSON.stringify({ name: this.o.name, addr: this.o.addr }));
+    await this.registerInfo();
     this.loop = this.run();
   }
 
+  /** This master's liveness key, on a lease of its own; put again whenever the lease is lost. */
   private async registerInfo(): Promise<void> {
+    this.infoLease = this.o.etcd.lease(this.ttl);
+    this.infoLease.on('lost', () => void this.reregisterInfo());
+    await this.infoLease
+      .put(INFO + this.o.name)
+      .value(JSON.stringify({ name: this.o.name, addr: this.o.addr }));
+  }
+
+  private async reregisterInfo(): Promise<void> {
     if (this.closed) return;
     await sleep(500);
-    try {
-      this.infoLease = this.o.etcd.lease(this.ttl);
-      this.infoLease.on('lost', () => void this.registerInfo());
-      await this.infoLease
-        .put(INFO + this.o.name)
-        .value(JSON.stringify({ name: this.o.name, addr: this.o.addr }));
-    } catch {
-      void this.registerInfo();
-    }
+    await this.registerInfo().catch(() => this.reregisterInfo());
   }
 
   /** Campaigns, leads, and campaigns again after stepping down, until closed. */

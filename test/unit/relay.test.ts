@@ -154,12 +154,17 @@ test('writer: events at their offsets, files switched by rotates, made-up events
   assert.ok((await readFile(dir.path(sub, 'mysql-bin.000001'))).equals(BINLOG_MAGIC));
 });
 
-test('reader: follows the relay across rotates and up to what the relay has completed', async () => {
-  const root = await tmp();
+/** A relay unit on a fresh directory with one sub-directory, for the reader's tests. */
+async function relayWithSubDir(): Promise<{ relay: RelayUnit; sub: string }> {
   const src = parseSourceConfig('source-id: s\nfrom: {host: 127.0.0.1, port: 1, user: u, password: p}\n');
-  const relay = new RelayUnit(src, { dir: root, log: pino({ level: 'silent' }) });
+  const relay = new RelayUnit(src, { dir: await tmp(), log: pino({ level: 'silent' }) });
   const sub = await relay.dir.addSubDir('0-1');
   relay.subDirs = await relay.dir.subDirs();
+  return { relay, sub };
+}
+
+test('reader: follows the relay across rotates and up to what the relay has completed', async () => {
+  const { relay, sub } = await relayWithSubDir();
   const one = binlogFile(['xid', { rotate: 'mysql-bin.000002' }]);
   const two = binlogFile(['xid', 'xid']);
   await writeFile(relay.dir.path(sub, 'mysql-bin.000001'), one.bytes);
@@ -204,11 +209,7 @@ test('reader: follows the relay across rotates and up to what the relay has comp
 });
 
 test('reader: a subtask starting inside a file the relay has only just created waits for its events', async () => {
-  const root = await tmp();
-  const src = parseSourceConfig('source-id: s\nfrom: {host: 127.0.0.1, port: 1, user: u, password: p}\n');
-  const relay = new RelayUnit(src, { dir: root, log: pino({ level: 'silent' }) });
-  const sub = await relay.dir.addSubDir('0-1');
-  relay.subDirs = await relay.dir.subDirs();
+  const { relay, sub } = await relayWithSubDir();
   const one = binlogFile(['xid', 'xid']);
   // the relay (started again at the file's start) has written the magic only
   const path = relay.dir.path(sub, 'mysql-bin.000001');
@@ -232,11 +233,7 @@ test('reader: a subtask starting inside a file the relay has only just created w
 });
 
 test('reader: a damaged relay file is an error naming the file and offset, and counted (dm_relay_data_corruption)', async () => {
-  const root = await tmp();
-  const src = parseSourceConfig('source-id: s\nfrom: {host: 127.0.0.1, port: 1, user: u, password: p}\n');
-  const relay = new RelayUnit(src, { dir: root, log: pino({ level: 'silent' }) });
-  const sub = await relay.dir.addSubDir('0-1');
-  relay.subDirs = await relay.dir.subDirs();
+  const { relay, sub } = await relayWithSubDir();
   const one = binlogFile(['xid', 'xid']);
   const bytes = Buffer.from(one.bytes);
   const second = 4 + one.events[0].length + one.events[1].length;
