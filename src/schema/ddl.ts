@@ -107,6 +107,39 @@ export function stripLeadingComments(sql: string): string {
   }
 }
 
+/** The statement with its comments (`/* … *\/`, `-- …`, `# …`; not the executable `/*! … *\/`)
+ * outside quotes replaced by spaces: the same length, so offsets into it hold for the original. */
+export function blankComments(sql: string): string {
+  let out = '';
+  let i = 0;
+  while (i < sql.length) {
+    const ch = sql[i];
+    if (ch === "'" || ch === '"' || ch === '`') {
+      let j = i + 1;
+      while (j < sql.length && sql[j] !== ch) j += sql[j] === '\\' && ch !== '`' ? 2 : 1;
+      out += sql.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    let end = -1;
+    if (ch === '/' && sql[i + 1] === '*' && sql[i + 2] !== '!') {
+      const close = sql.indexOf('*/', i + 2);
+      end = close < 0 ? sql.length : close + 2;
+    } else if (ch === '#' || (ch === '-' && sql[i + 1] === '-' && /\s/.test(sql[i + 2] ?? ' '))) {
+      const nl = sql.indexOf('\n', i);
+      end = nl < 0 ? sql.length : nl;
+    }
+    if (end < 0) {
+      out += ch;
+      i++;
+    } else {
+      out += ' '.repeat(end - i);
+      i = end;
+    }
+  }
+  return out;
+}
+
 /** Every `[db.]table` in a comma-separated list starting at `s`. */
 function nameList(names: Names, sql: string, from: number): void {
   const re = new RegExp(`^\\s*${NAME}\\s*(,|$|;|/\\*|RESTRICT|CASCADE)`, 'diu');
@@ -145,7 +178,8 @@ function dmlTable(defaultDb: string, sql: string): TableName | undefined {
 }
 
 export function classifyQuery(defaultDb: string, query: string): QueryKind {
-  const sql = stripLeadingComments(query);
+  // Comments inside the statement (gh-ost writes `alter /* gh-ost */ table …`) are blanked out.
+  const sql = blankComments(stripLeadingComments(query));
   const head = sql.slice(0, 40).toUpperCase();
   const control = txnControl(head);
   if (control) return { kind: control };

@@ -2,7 +2,7 @@
 // transaction assembly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyQuery, stripLeadingComments } from '../../src/schema/ddl.js';
+import { blankComments, classifyQuery, rewriteNames, stripLeadingComments } from '../../src/schema/ddl.js';
 import { batchSQL, compactSQL, pairDeleteInsert, type RowChange } from '../../src/units/sync/dml.js';
 import { deleteSQL, insertSQL, insertStatements, literal, updateSQL } from '../../src/units/sync/row-sql.js';
 import { rowKeys, targetTable, unsignedValues } from '../../src/units/sync/target-table.js';
@@ -58,6 +58,37 @@ test('queries: transaction control, DDL with the tables they touch, ignorable st
   assert.equal(classifyQuery('d', "GRANT SELECT ON *.* TO 'u'@'%'").kind, 'ignore');
   assert.equal(classifyQuery('d', 'FLUSH PRIVILEGES').kind, 'ignore');
   assert.equal(stripLeadingComments('/* x */ -- y\n# z\n/*!40101 SET NAMES utf8 */'), 'SET NAMES utf8 ');
+});
+
+test('queries: comments inside a DDL (as gh-ost writes them) neither hide it nor its names', () => {
+  const ddl = (q: string) =>
+    classifyQuery('d', q) as Extract<ReturnType<typeof classifyQuery>, { kind: 'ddl' }>;
+  const alter = ddl('alter /* gh-ost */ table `d`.`_t_gho` add column c int');
+  assert.equal(alter.op, 'alter table');
+  assert.deepEqual(alter.tables, [{ db: 'd', table: '_t_gho' }]);
+  assert.deepEqual(
+    ddl('rename /* gh-ost */ table `d`.`t` to `d`.`_t_del`, `d`.`_t_gho` to `d`.`t`').tables.map(
+      (t) => t.table,
+    ),
+    ['t', '_t_del', '_t_gho', 't'],
+  );
+  assert.deepEqual(ddl('create /* gh-ost */ table `d`.`_t_gho` like `d`.`t`').tables.length, 2);
+  assert.deepEqual(ddl('drop /* gh-ost */ table if exists `d`.`_t_ghc`').tables, [
+    { db: 'd', table: '_t_ghc' },
+  ]);
+  assert.equal(ddl('ALTER TABLE t -- why\n ADD c INT # more\n').op, 'alter table');
+  // a comment's look-alike inside quotes is kept; a span still points into the original text
+  const q = "ALTER /* x */ TABLE t COMMENT '/* not a comment */'";
+  const a = ddl(q);
+  assert.equal(
+    rewriteNames(q, a.names, () => '`d`.`u`'),
+    "ALTER /* x */ TABLE `d`.`u` COMMENT '/* not a comment */'",
+  );
+  assert.equal(blankComments("a /* b */ 'c /* d */' -- e\nf"), "a         'c /* d */'     \nf");
+  assert.equal(
+    blankComments('CREATE TABLE t (a INT) /*!50100 PARTITION BY HASH (a) */'),
+    'CREATE TABLE t (a INT) /*!50100 PARTITION BY HASH (a) */',
+  );
 });
 
 const H: EventHeader = { timestamp: 1000, typeCode: 0, serverId: 1, eventSize: 0, logPos: 0, flags: 0 };
