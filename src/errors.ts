@@ -219,6 +219,13 @@ export const ERR = {
     'an incremental task has neither a checkpoint nor a start position',
     "Set mysql-instances[].meta (binlog-name/binlog-pos, or binlog-gtid) in the task file, or use task-mode 'all'.",
   ),
+  onlineDDLMistakeRegex: e(
+    20049,
+    'config',
+    'config',
+    "a RENAME that swaps a real table with another (gh-ost's and pt-osc's cut-over) matches only one of the task's shadow-table-rules and trash-table-rules",
+    "Fix shadow-table-rules / trash-table-rules so that the tool's tables match them (DM's defaults: '^_(.+)_(?:new|gho)$', '^_(.+)_(?:ghc|del|old)$'), then resume-task.",
+  ),
   startTimeTooLate: e(
     20057,
     'config',
@@ -329,6 +336,27 @@ export const ERR = {
     'config',
     'a binlog event filter with action Error matches an event',
     "Change the upstream or the task's filters, then resume-task; or skip the event with 'binlog skip'.",
+  ),
+  onlineDDLInvalidMeta: e(
+    36039,
+    'sync-unit',
+    'downstream',
+    "a row of the meta schema's <task>_onlineddl table (the ALTERs recorded for an online schema change) cannot be read",
+    "Restore the row, or delete it and apply the online schema change's ALTER on the target by hand before its cut-over RENAME (then 'binlog skip' the RENAME).",
+  ),
+  onlineDDLUnsupported: e(
+    36045,
+    'sync-unit',
+    'upstream',
+    'an online schema change statement Sync cannot follow: a RENAME that swaps several tables at once, mixes real and online tables, or renames a table to a shadow table (or a trash table back to a real one)',
+    "Apply its effect on the target by hand and 'binlog skip' it, or 'binlog replace' it with statements for the real tables; then resume-task.",
+  ),
+  onlineDDLMissing: e(
+    36046,
+    'sync-unit',
+    'upstream',
+    "an online schema change's cut-over RENAME with no ALTER recorded for its shadow table: the tool began before the task's start position",
+    "Run the online schema change's ALTER on the target table by hand, then 'binlog skip' the RENAME and resume-task (the precheck's online_ddl item warns of this at start).",
   ),
   rowNotMatchTable: e(
     36027,

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { eventFilter, type FilterRule } from '../rules/event-filter.js';
 import { namePattern, type BAList, type TableRef } from '../rules/balist.js';
 import type { Extract, RouteRule } from '../rules/route.js';
+import { adjustRule, DEFAULT_SHADOW_RULES, DEFAULT_TRASH_RULES } from '../rules/online-ddl.js';
 import { detectGtidFlavor, parseGtidSet } from '../binlog/gtid.js';
 import { decryptOrPlain } from './encrypt.js';
 import { closest } from '../words.js';
@@ -111,6 +112,11 @@ export interface TaskConfig {
   timezone: string;
   /** Precheck items to skip (DM's names; "all" skips the precheck). */
   ignoreCheckingItems: string[];
+  /** DM's `online-ddl`: Sync follows gh-ost / pt-osc style schema changes (shadow and trash
+   * tables named by these rules, anchored as DM does). */
+  onlineDDL: boolean;
+  shadowTableRules: string[];
+  trashTableRules: string[];
   targetDatabase: DBConfig;
   mysqlInstances: InstanceConfig[];
   routes: Map<string, RouteRule>;
@@ -129,8 +135,6 @@ export interface SubTaskConfig extends Omit<TaskConfig, 'mysqlInstances'> {
 // DM keys with no effect here: each is accepted with a warning that says why nothing changes
 // (DM deprecates it, or what it tunes does not exist here), or refused, unless its value asks
 // for nothing, with what to do instead. None is ignored without a word.
-const ONLINE_DDL_WARNING =
-  "is not supported yet: the online schema change tools' ghost tables (gh-ost '_t_gho', pt-osc '_t_new') are replicated as ordinary tables and their cut-over RENAME as a DDL, which keeps the target equal when the block-allow-list admits the ghost tables (otherwise the task pauses at the RENAME)";
 /** Every validator has mode none (or none is given). */
 const noValidator = (r: Reader) => {
   const vs = r.map('validators');
@@ -138,16 +142,6 @@ const noValidator = (r: Reader) => {
 };
 
 export const TASK_POLICY: Readonly<Record<string, KeyPolicy>> = {
-  'online-ddl': { warn: ONLINE_DDL_WARNING },
-  'online-ddl-scheme': { warn: `(deprecated by DM for online-ddl) ${ONLINE_DDL_WARNING}` },
-  'shadow-table-rules': {
-    refuse: 'online DDL (shadow-table-rules)',
-    fix: 'Remove shadow-table-rules: online DDL tools are not handled yet (see online-ddl).',
-  },
-  'trash-table-rules': {
-    refuse: 'online DDL (trash-table-rules)',
-    fix: 'Remove trash-table-rules: online DDL tools are not handled yet (see online-ddl).',
-  },
   'enable-heartbeat': { warn: 'is deprecated by DM and has no effect (Sync measures its lag itself)' },
   'heartbeat-update-interval': { warn: 'is deprecated by DM and has no effect' },
   'heartbeat-report-interval': { warn: 'is deprecated by DM and has no effect' },
@@ -548,6 +542,34 @@ export const DM_CHECKING_ITEMS = [
   'primary_key',
 ] as const;
 
+/** `online-ddl` (default on, as DM), DM's deprecated `online-ddl-scheme` (pt | gh-ost turns it
+ * on) and the shadow/trash table rules (DM's defaults when none are given). */
+function readOnlineDDL(r: Reader): Pick<TaskConfig, 'onlineDDL' | 'shadowTableRules' | 'trashTableRules'> {
+  const scheme = r.oneOf('online-ddl-scheme', ['', 'pt', 'gh-ost'] as const, '');
+  const onlineDDL = r.bool('online-ddl', true) || scheme !== '';
+  if (scheme) r.warnings.push(`${r.file}: 'online-ddl-scheme' is deprecated by DM: write 'online-ddl: true'`);
+  const rules = (key: string, def: string[]) => {
+    const given = r.stringList(key);
+    return !given.length
+      ? def
+      : given.flatMap((rule, i) => {
+          const a = adjustRule(rule);
+          if ('source' in a) return [a.source];
+          r.invalid(
+            key,
+            `[${i}] '${rule}' ${a.problem}`,
+            `Write a regular expression on the table name whose one group is the real table's name, e.g. '${def[0]}'.`,
+          );
+          return [];
+        });
+  };
+  return {
+    onlineDDL,
+    shadowTableRules: rules('shadow-table-rules', DEFAULT_SHADOW_RULES),
+    trashTableRules: rules('trash-table-rules', DEFAULT_TRASH_RULES),
+  };
+}
+
 function checkingItems(r: Reader): string[] {
   const items = r.stringList('ignore-checking-items');
   for (const x of items) {
@@ -756,6 +778,7 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
     cleanDumpFile: r.bool('clean-dump-file', true),
     timezone: r.string('timezone', ''),
     ignoreCheckingItems: checkingItems(r),
+    ...readOnlineDDL(r),
     targetDatabase: target
       ? readDB(target, 3306)
       : { host: '', port: 3306, user: '', password: '', session: {} },

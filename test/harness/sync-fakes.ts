@@ -140,6 +140,8 @@ export class RecordingTarget {
   readonly log: string[] = [];
   /** Sync's checkpoint rows by cp_table ('' is the global row). */
   readonly checkpoint = new Map<string, { file: string; pos: number; gtid: string; info: string }>();
+  /** online-ddl's records (`<task>_onlineddl`) by shadow table `db.table`: the ddls JSON. */
+  readonly online = new Map<string, string>();
   /** Tables the tracker finds: `db.table` → key column names (columns: id, v). */
   readonly tables = new Map<string, string[]>();
   /** A statement to refuse (the error to throw), checked before each statement runs. */
@@ -189,6 +191,19 @@ export class RecordingTarget {
       });
       return;
     }
+    if (/_onlineddl` \(id,/.test(s)) {
+      const v = sqlValues(s.slice(s.indexOf('VALUES (') + 8));
+      this.online.set(`${v[1]}.${v[2]}`, String(v[3]));
+      return;
+    }
+    const del =
+      /^DELETE FROM `dm_meta`\.`\w+_onlineddl` WHERE id = '[^']*' AND ghost_schema = '([^']*)' AND ghost_table = '([^']*)'$/.exec(
+        s,
+      );
+    if (del) {
+      this.online.delete(`${del[1]}.${del[2]}`);
+      return;
+    }
     this.log.push(s);
   }
 
@@ -200,6 +215,12 @@ export class RecordingTarget {
         binlog_gtid: r.gtid,
         table_info: r.info,
       }));
+    }
+    if (/_onlineddl/.test(sql)) {
+      return [...this.online].map(([k, ddls]) => {
+        const [ghost_schema, ghost_table] = k.split('.');
+        return { ghost_schema, ghost_table, ddls };
+      });
     }
     const m = /TABLE_SCHEMA = '([^']*)' AND TABLE_NAME = '([^']*)'/.exec(sql);
     const key = m && this.tables.get(`${m[1]}.${m[2]}`);

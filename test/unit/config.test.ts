@@ -381,3 +381,38 @@ test("ignore-checking-items takes DM's item names only: a typo would leave a che
   );
   assert.match(e.workaround, /Did you mean 'server_id'\? DM's items: all, dump_privilege/);
 });
+
+test("online-ddl is on by default with DM's gh-ost/pt-osc rules; given rules are anchored; a rule without one group is refused", () => {
+  const t = parseTaskConfig(TASK.replace('online-ddl: true\n', ''));
+  assert.equal(t.onlineDDL, true);
+  assert.deepEqual(t.shadowTableRules, ['^_(.+)_(?:new|gho)$']);
+  assert.deepEqual(t.trashTableRules, ['^_(.+)_(?:ghc|del|old)$']);
+  const off = parseTaskConfig(TASK.replace('online-ddl: true', 'online-ddl: false'));
+  assert.equal(off.onlineDDL, false);
+  const scheme = parseTaskConfig(
+    TASK.replace('online-ddl: true', 'online-ddl: false\nonline-ddl-scheme: gh-ost'),
+  );
+  assert.equal(scheme.onlineDDL, true);
+  assert.ok(scheme.warnings.some((w) => /'online-ddl-scheme' is deprecated/.test(w)));
+  const own = parseTaskConfig(
+    TASK.replace(
+      'online-ddl: true',
+      'online-ddl: true\nshadow-table-rules: ["_(.+)_shadow"]\ntrash-table-rules: ["^_(.+)_trash$"]',
+    ),
+  );
+  assert.deepEqual(own.shadowTableRules, ['^_(.+)_shadow$']);
+  assert.deepEqual(own.trashTableRules, ['^_(.+)_trash$']);
+  configError(
+    () =>
+      parseTaskConfig(TASK.replace('online-ddl: true', 'online-ddl: true\nshadow-table-rules: ["_x_new"]')),
+    /'shadow-table-rules' \(line \d+\) \[0\] '_x_new' must have exactly one group \(the real table's name\), it has 0/,
+  );
+  configError(
+    () => parseTaskConfig(TASK.replace('online-ddl: true', 'online-ddl: true\ntrash-table-rules: ["(a"]')),
+    /'trash-table-rules' \(line \d+\) \[0\] '\(a' is not a regular expression/,
+  );
+  configError(
+    () => parseTaskConfig(TASK.replace('online-ddl: true', 'online-ddl-scheme: lhm')),
+    /'online-ddl-scheme'/,
+  );
+});

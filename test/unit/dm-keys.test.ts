@@ -31,9 +31,9 @@ const TASK_KEYS: [Where, string, unknown, Class][] = [
   ['task', 'case-sensitive', true, 'implemented'],
   ['task', 'collation_compatible', 'strict', 'refused'],
   ['task', 'mariadb2tidb', { mode: 'on' }, 'refused'],
-  ['task', 'online-ddl', true, 'warned'],
-  ['task', 'shadow-table-rules', ['^_(.+)_(?:new|gho)$'], 'refused'],
-  ['task', 'trash-table-rules', ['^_(.+)_(?:ghc|del|old)$'], 'refused'],
+  ['task', 'online-ddl', false, 'implemented'],
+  ['task', 'shadow-table-rules', ['^_(.+)_(?:new|gho)$'], 'implemented'],
+  ['task', 'trash-table-rules', ['^_(.+)_(?:ghc|del|old)$'], 'implemented'],
   ['task', 'online-ddl-scheme', 'gh-ost', 'warned'],
   ['task', 'routes', { r: { 'schema-pattern': 'd', 'target-schema': 'x' } }, 'implemented'],
   [

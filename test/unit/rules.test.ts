@@ -4,6 +4,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { routeStatement, tableRouter } from '../../src/rules/route.js';
 import { eventFilter } from '../../src/rules/event-filter.js';
+import {
+  adjustRule,
+  DEFAULT_SHADOW_RULES,
+  DEFAULT_TRASH_RULES,
+  OnlineTables,
+} from '../../src/rules/online-ddl.js';
 import { addExtraColumns, applyOnDuplicate } from '../../src/units/load/load.js';
 import { parseTaskConfig } from '../../src/task/config.js';
 import type { FilterRule } from '../../src/rules/event-filter.js';
@@ -187,4 +193,23 @@ test("routes' extract-*: submatches of the table, schema and source names fill e
     addExtraColumns(Buffer.from('/*!40101 SET NAMES binary*/'), [{ column: 'c', value: 'x' }]).toString(),
     '/*!40101 SET NAMES binary*/',
   );
+});
+
+test('online DDL tables: shadow and trash by the rules, each with its real name', () => {
+  const o = new OnlineTables(DEFAULT_SHADOW_RULES, DEFAULT_TRASH_RULES);
+  assert.equal(o.kind('_orders_gho'), 'shadow');
+  assert.equal(o.kind('_orders_new'), 'shadow');
+  assert.equal(o.kind('_orders_ghc'), 'trash');
+  assert.equal(o.kind('_orders_del'), 'trash');
+  assert.equal(o.kind('_orders_old'), 'trash');
+  assert.equal(o.kind('orders'), 'real');
+  assert.equal(o.kind('orders_new'), 'real');
+  assert.equal(o.realName('_orders_gho'), 'orders');
+  assert.equal(o.realName('_my_orders_old'), 'my_orders');
+  assert.equal(o.realName('orders'), 'orders');
+  assert.deepEqual(adjustRule('_(.+)_tmp'), { source: '^_(.+)_tmp$' });
+  assert.deepEqual(adjustRule('^(a)(b)$'), {
+    problem: "must have exactly one group (the real table's name), it has 2",
+  });
+  assert.deepEqual(adjustRule('^(?:a)_(b)$'), { source: '^(?:a)_(b)$' });
 });

@@ -271,3 +271,100 @@ shard-mode: pessimistic`,
   assert.equal(st.synced, false);
   assert.equal(r.unit.lockId(), 't-`m`.`all`');
 });
+
+/** gh-ost's statements for `ALTER TABLE d.t ADD COLUMN c INT`, as it writes them. */
+function ghostStart(s: BinlogScript): void {
+  s.ddl('d', 'drop /* gh-ost */ table if exists `d`.`_t_gho`');
+  s.ddl(
+    'd',
+    'create /* gh-ost */ table `d`.`_t_ghc` (id bigint auto_increment, hint varchar(64), primary key(id))',
+  );
+  s.ddl('d', 'create /* gh-ost */ table `d`.`_t_gho` like `d`.`t`');
+  s.ddl('d', 'alter /* gh-ost */ table `d`.`_t_gho` add column c int');
+  s.insert({ 'd._t_ghc': [1] });
+  s.insert({ 'd._t_gho': [1, 2] }); // the row copy
+  s.insert({ 'd.t': [3], 'd._t_gho': [3] }); // a change applied to both
+}
+
+function ghostCutOver(s: BinlogScript): void {
+  s.ddl('d', 'create /* gh-ost */ table `d`.`_t_del` (id int)'); // gh-ost's sentry table
+  s.ddl('d', 'drop /* gh-ost */ table if exists `d`.`_t_del`');
+  s.ddl('d', 'rename /* gh-ost */ table `d`.`t` to `d`.`_t_del`, `d`.`_t_gho` to `d`.`t`');
+  s.ddl('d', 'drop /* gh-ost */ table if exists `d`.`_t_ghc`');
+  s.insert({ 'd.t': [4] });
+}
+
+const onlineNames = /_t_(gho|ghc|del)/;
+
+test('online DDL (gh-ost): shadow and trash tables never reach the target; the ALTER runs once, on the real table, at the swap', async () => {
+  const s = new BinlogScript();
+  ghostStart(s);
+  ghostCutOver(s);
+  const r = rig(s);
+  const res = await runToEnd(r);
+  assert.deepEqual(res.errors, []);
+  assert.deepEqual(
+    r.target.log.filter((x) => onlineNames.test(x)),
+    [],
+  );
+  assert.deepEqual(
+    r.target.log.filter((x) => /^alter/i.test(x)),
+    ['alter /* gh-ost */ table `d`.`t` add column c int'],
+  );
+  assert.deepEqual(r.target.inserted('d', 't'), [3, 4]);
+  assert.equal(r.target.online.size, 0, 'the record ends with the swap');
+});
+
+test('online DDL: the recorded ALTER outlives a crash between it and the swap (the record is in the meta schema)', async () => {
+  const s = new BinlogScript();
+  ghostStart(s);
+  const target = new RecordingTarget();
+  await runToEnd(rig(s, target));
+  assert.deepEqual([...target.online.keys()], ['d._t_gho']);
+  assert.deepEqual(JSON.parse(target.online.get('d._t_gho')!), {
+    schema: 'd',
+    table: 't',
+    ddls: ['alter /* gh-ost */ table `d`.`_t_gho` add column c int'],
+  });
+  ghostCutOver(s);
+  await runToEnd(rig(s, target)); // a new process: only the target's meta schema remains
+  assert.deepEqual(
+    target.log.filter((x) => /^alter/i.test(x)),
+    ['alter /* gh-ost */ table `d`.`t` add column c int'],
+  );
+  assert.deepEqual(target.inserted('d', 't'), [3, 4]);
+  assert.equal(target.online.size, 0);
+});
+
+test('online DDL: pt-osc with two ALTERs joined, a swap nobody recorded is an error at the RENAME, and online-ddl: false replicates the tables as they are', async () => {
+  const s = new BinlogScript();
+  s.ddl('d', 'CREATE TABLE `d`.`_t_new` (id INT PRIMARY KEY, v VARCHAR(20))');
+  s.ddl('d', 'ALTER TABLE `d`.`_t_new` ADD COLUMN c INT');
+  s.ddl('d', 'ALTER TABLE `d`.`_t_new` ADD KEY k (c)');
+  s.insert({ 'd._t_new': [1] });
+  s.ddl('d', 'RENAME TABLE `d`.`t` TO `d`.`_t_old`, `d`.`_t_new` TO `d`.`t`');
+  s.ddl('d', 'DROP TABLE IF EXISTS `d`.`_t_old`');
+  const r = rig(s);
+  assert.deepEqual((await runToEnd(r)).errors, []);
+  assert.deepEqual(
+    r.target.log.filter((x) => /_t_(new|old)|ALTER/.test(x)),
+    ['ALTER TABLE `d`.`t` ADD COLUMN c INT, ADD KEY k (c)'],
+  );
+
+  const late = new BinlogScript();
+  late.ddl('d', 'RENAME TABLE `d`.`t` TO `d`.`_t_old`, `d`.`_t_new` TO `d`.`t`');
+  const failed = await runToEnd(rig(late));
+  assert.equal(failed.errors[0]?.ErrCode, 36046);
+  assert.match(
+    failed.errors[0]!.Message,
+    /no ALTER of it was seen: the online schema change began before the task's start/,
+  );
+
+  const off = new BinlogScript();
+  off.ddl('d', 'CREATE TABLE `d`.`_t_new` (id INT PRIMARY KEY, v VARCHAR(20))');
+  off.insert({ 'd._t_new': [7] });
+  const o = rig(off, new RecordingTarget(), config('online-ddl: false'));
+  o.target.tables.set('d._t_new', ['id']);
+  await runToEnd(o);
+  assert.deepEqual(o.target.inserted('d', '_t_new'), [7]);
+});

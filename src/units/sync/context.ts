@@ -14,6 +14,7 @@ import type { SchemaTracker } from '../../schema/tracker.js';
 import type { DmlCompiler } from './compile.js';
 import type { SyncEdges } from './edges.js';
 import { EventRate, LowWaterMark, remainingBytes, remainingSeconds, type BinlogSize } from './progress.js';
+import type { OnlineDDL } from './online-ddl.js';
 import type { ShardSync } from './shard.js';
 import type { Verdicts } from './verdicts.js';
 
@@ -78,6 +79,8 @@ export interface SyncContext {
   compiler: DmlCompiler;
   state: SyncState;
   shard?: ShardSync;
+  /** online-ddl: the shadow tables' recorded DDLs (undefined when the task turns it off). */
+  online?: OnlineDDL;
   /** Where to start when there is no checkpoint yet (the dump's position in `all` mode). */
   hint: () => Promise<Location | undefined>;
   /** The table schemas the current run has read (binlog-schema drops entries). */

@@ -21,6 +21,8 @@ import type { SyncContext } from './context.js';
 import type { Tracked } from './progress.js';
 import { TxnAssembler, type Txn } from './txn.js';
 import { ShardWatch } from './shard-watch.js';
+import type { OnlineStep } from './online-ddl.js';
+import type { TableName } from '../../schema/ddl.js';
 
 export class SyncRun {
   private readonly conns: SqlSession[] = [];
@@ -42,6 +44,8 @@ export class SyncRun {
   private first = true;
   private timer?: NodeJS.Timeout;
   private shardWatch?: ShardWatch;
+  /** online-ddl swaps being applied: the end position of the RENAME → its shadow table. */
+  private readonly swaps = new Map<string, TableName>();
 
   constructor(
     private readonly c: SyncContext,
@@ -90,6 +94,7 @@ export class SyncRun {
     this.target = await this.connect(() => c.edges.target());
     try {
       await c.checkpoint.prepare(this.target);
+      await c.online?.open(this.target);
     } catch (e) {
       throw privilegeError(
         e,
@@ -267,6 +272,7 @@ export class SyncRun {
     const stmt = verdicts.replicatedStatement(txn);
     if (stmt) throw this.failed(statementError(txn, stmt), txn);
     if (state.safeUntil && comparePosition(txn.end, state.safeUntil) >= 0) state.safeUntil = undefined;
+    if (txn.ddl && this.c.online && (await this.onlineDDL(txn))) return false;
     if (shard?.holds(txn)) {
       txn.rows = []; // read again after the re-sync; nothing to keep
       this.held++;
@@ -292,6 +298,36 @@ export class SyncRun {
     this.c.state.lwm.complete(txn);
     this.beyond.push(txn.endText);
     await this.saveGlobal();
+    const shadow = this.swaps.get(txn.endText);
+    if (shadow) {
+      this.swaps.delete(txn.endText);
+      const sql = this.c.online!.finishSQL(shadow);
+      if (sql) await this.targetExec(txn, sql);
+    }
+  }
+
+  /** online-ddl: a shadow or trash table's DDL is absorbed (true: done); a swap becomes the DDL
+   * of its real table, which the DDL handlers apply. */
+  private async onlineDDL(txn: Txn): Promise<boolean> {
+    const online = this.c.online!;
+    let step: OnlineStep;
+    try {
+      step = online.decide(txn.ddl!);
+      if (step.kind === 'replay') {
+        const upstream = txn.ddl!.query;
+        txn.ddl = online.replay(step, txn);
+        this.swaps.set(txn.endText, step.shadow);
+        this.c.log.info({ swap: upstream, ddl: txn.ddl.query, at: txn.endText }, 'sync: online DDL swap');
+      }
+    } catch (e) {
+      throw this.failed(e, txn);
+    }
+    if (step.kind !== 'absorb') return false;
+    // the block-allow list decides by the real tables (a shadow's ALTER of a table left out is nothing)
+    const admitted = step.real.some((t) => this.c.verdicts.filter.table(t.db, t.table));
+    const sqls = admitted ? online.absorbSQL(step, txn.ddl!) : [];
+    await this.barrier(txn, sqls.length ? () => this.execAll(txn, sqls) : undefined);
+    return true;
   }
 
   /** Runs `sqls` of `txn` on the target (a barrier's work); an error in `tolerate` means done. */

@@ -28,6 +28,7 @@ import { operateSchema, type SchemaRequest } from './schema-op.js';
 import { BinlogOperators, operatorPosition, type BinlogOp } from './operators.js';
 import { lag } from './progress.js';
 import { SyncRun } from './run.js';
+import { OnlineDDL } from './online-ddl.js';
 import { ShardSync, type ShardCoordinator } from './shard.js';
 import { plannedStart } from './start.js';
 import { Verdicts } from './verdicts.js';
@@ -91,6 +92,7 @@ export class SyncUnit implements Unit {
       compiler: new DmlCompiler(router, verdicts),
       state: new SyncState(cfg.instance.syncer.safeMode),
       shard,
+      online: cfg.onlineDDL ? new OnlineDDL(cfg, cfg.instance.sourceId) : undefined,
       hint: o.hint,
       operators: new BinlogOperators(),
       meter: new SyncMeter(cfg.name, cfg.instance.sourceId, o.worker ?? ''),
@@ -143,7 +145,10 @@ export class SyncUnit implements Unit {
   }
 
   async removeMeta(): Promise<void> {
-    await this.withTarget((c) => this.c.checkpoint.clear(c));
+    await this.withTarget(async (c) => {
+      await this.c.checkpoint.clear(c);
+      await this.c.online?.clear(c);
+    });
   }
 
   /** Where this Sync starts when it runs next (its checkpoint, the dump's position, or meta),

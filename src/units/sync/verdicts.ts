@@ -3,6 +3,7 @@
 import { quoteId } from '../../mysql/connect.js';
 import { blockAllowFilter, type TableFilter } from '../../rules/balist.js';
 import { eventFilter, type EventFilter } from '../../rules/event-filter.js';
+import { OnlineTables } from '../../rules/online-ddl.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import { DMError, ERR } from '../../errors.js';
 import type { Txn } from './txn.js';
@@ -10,18 +11,23 @@ import type { Txn } from './txn.js';
 export class Verdicts {
   readonly filter: TableFilter;
   private readonly events: EventFilter;
+  /** online-ddl: shadow and trash tables are never replicated (their changes reach the real
+   * table through the recorded DDLs). */
+  private readonly online?: OnlineTables;
 
   constructor(cfg: SubTaskConfig) {
     const bal = cfg.instance.blockAllowList ? cfg.blockAllowList.get(cfg.instance.blockAllowList) : undefined;
     this.filter = blockAllowFilter(bal, cfg.caseSensitive);
+    if (cfg.onlineDDL) this.online = new OnlineTables(cfg.shadowTableRules, cfg.trashTableRules);
     this.events = eventFilter(
       cfg.instance.filterRules.map((n) => [n, cfg.filters.get(n)!]),
       cfg.caseSensitive,
     );
   }
 
+  /** Whether a table's rows are replicated. */
   table(db: string, table: string): boolean {
-    return this.filter.table(db, table);
+    return (!this.online || this.online.kind(table) === 'real') && this.filter.table(db, table);
   }
 
   /** The binlog event filter's verdict; `Error` stops the subtask with the rule's reason. */
@@ -61,6 +67,6 @@ export class Verdicts {
   /** Statement-based DML on a replicated table (or one whose table could not be read), which
    * cannot be applied row by row. */
   replicatedStatement(txn: Txn): NonNullable<Txn['statements']>[number] | undefined {
-    return txn.statements?.find((x) => !x.table || this.filter.table(x.table.db, x.table.table));
+    return txn.statements?.find((x) => !x.table || this.table(x.table.db, x.table.table));
   }
 }
