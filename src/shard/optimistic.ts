@@ -6,6 +6,7 @@
 // shards still write the column. The same name added with a different definition is a
 // conflict; other DDLs are not supported in this mode.
 import { DMError, ERR } from '../errors.js';
+import { blankComments, stripLeadingComments } from '../schema/ddl.js';
 
 export interface AlterSpec {
   op: 'add' | 'drop';
@@ -46,7 +47,9 @@ function topLevelParts(s: string): string[] {
 
 /** The clauses of an `ALTER TABLE <name> …` (routed, so the name is qualified), or undefined
  * when one of them is neither an addition nor a removal of a column or an index. */
-export function alterSpecs(sql: string): AlterSpec[] | undefined {
+export function alterSpecs(statement: string): AlterSpec[] | undefined {
+  // comments (gh-ost writes `alter /* gh-ost */ table`) are blanked, not part of a clause
+  const sql = blankComments(stripLeadingComments(statement));
   const m = new RegExp(
     `^ALTER\\s+(?:ONLINE\\s+)?(?:IGNORE\\s+)?TABLE\\s+${IDENT}(?:\\s*\\.\\s*${IDENT})?\\s+`,
     'i',

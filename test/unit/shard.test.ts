@@ -136,6 +136,10 @@ test('optimistic: ALTER clauses are read as additions or removals of columns and
       ['drop', 'index', 'k'],
     ],
   );
+  // gh-ost's comment is no clause
+  assert.deepEqual(alterSpecs('alter /* gh-ost */ table `d`.`t` add column c int /* x */'), [
+    { op: 'add', what: 'column', name: 'c', clause: 'add column c int' },
+  ]);
   assert.equal(alterSpecs('ALTER TABLE `d`.`t` MODIFY c BIGINT'), undefined);
   assert.equal(alterSpecs("ALTER TABLE `d`.`t` ADD COLUMN e ENUM('a,b', 'c'), RENAME TO x"), undefined);
 });
