@@ -17,6 +17,8 @@ need_apt=()
 if ! command -v mariadbd >/dev/null && [ ! -x /usr/sbin/mariadbd ]; then need_apt+=(mariadb-server mariadb-client); fi
 # dm-master keeps the cluster in etcd: each master runs a member (Debian's etcd-server)
 if ! command -v etcd >/dev/null; then need_apt+=(etcd-server); fi
+# the online-ddl tests run the real pt-online-schema-change
+if ! command -v pt-online-schema-change >/dev/null; then need_apt+=(percona-toolkit); fi
 if [ "${1:-}" = "--bench" ] && ! command -v sysbench >/dev/null; then need_apt+=(sysbench); fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"

@@ -10,7 +10,9 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { server, type MariaDBSandbox } from '../harness/index.js';
 import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
-import { assertTablesEqual, caughtUpInFile, runTask, type RunTask } from '../harness/run.js';
+import { assertTablesEqual, caughtUpInFile, runTask, runTaskToEnd, type RunTask } from '../harness/run.js';
+import { parseSourceConfig, parseTaskConfig, subTaskConfigs } from '../../src/task/config.js';
+import { checkTask } from '../../src/units/check/check.js';
 import { rows, SHARDS, seedShards, shardTask, totalUpstream, writeShards } from '../harness/shards.js';
 import { writeFile } from 'node:fs/promises';
 
@@ -232,3 +234,35 @@ for (const mode of ['pessimistic', 'optimistic']) {
     assert.equal(changed, SHARDS.length * 5);
   });
 }
+
+test('an online schema change in flight at the start: the precheck warns naming it; the dump leaves its shadow and trash tables out', async () => {
+  const up = await server();
+  const down = await server();
+  await up.exec(`CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY, v VARCHAR(40));
+    INSERT INTO app.t SELECT seq, 'v' FROM mysql.seq_1_to_100;
+    CREATE TABLE app._t_gho LIKE app.t; ALTER TABLE app._t_gho ADD COLUMN c INT; CREATE TABLE app._t_ghc (id INT PRIMARY KEY)`);
+  const f = await writeTemp({ 'source.yaml': sourceYaml('src', up) });
+  const yaml = taskYaml({
+    name: 'inflight',
+    mode: 'full',
+    target: down,
+    sources: ['src'],
+    dir: join(f.dir, 'dump'),
+  });
+  const checked = await checkTask(
+    subTaskConfigs(parseTaskConfig(yaml.replace('task-mode: full', 'task-mode: all')), [
+      parseSourceConfig(sourceYaml('src', up)),
+    ]),
+  );
+  const item = checked.checkResult[0].results.find((i) => i.name === 'online_ddl');
+  assert.equal(item?.state, 'warn');
+  assert.match(
+    item!.errors[0].short_error,
+    /online schema change of `app`\.`t` is in flight \(shadow table `app`\.`_t_gho`\)/,
+  );
+  await writeFile(join(f.dir, 'task.yaml'), yaml);
+  const r = await runTaskToEnd(join(f.dir, 'task.yaml'), [f['source.yaml']], 120_000);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await onlineTables(down), []);
+  await assertTablesEqual(up, down, ['app.t']);
+});

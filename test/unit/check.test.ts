@@ -13,6 +13,7 @@ const good: Facts = {
   binlogFormat: 'ROW',
   binlogRowImage: 'FULL',
   upstreamPrivileges: new Set(['SELECT', 'RELOAD', 'BINLOG MONITOR', 'REPLICATION SLAVE']),
+  onlineInFlight: [],
   keylessTables: [],
   targetPrivileges: new Set(['ALL PRIVILEGES']),
   sameServer: false,
@@ -33,7 +34,7 @@ test('a target that is the upstream itself fails when selected tables would be w
 
 test('a replicable upstream passes every item', () => {
   const r = summarize(judge(good, []));
-  assert.deepEqual(r.summary, { passed: true, total: 9, successful: 9, failed: 0, warning: 0 });
+  assert.deepEqual(r.summary, { passed: true, total: 10, successful: 10, failed: 0, warning: 0 });
   assert.ok(r.results.every((i) => i.instruction === ''));
 });
 
@@ -47,6 +48,7 @@ test('each problem fails or warns its own item', () => {
       binlogFormat: 'MIXED',
       binlogRowImage: 'MINIMAL',
       upstreamPrivileges: new Set(['SELECT']),
+      onlineInFlight: [['`a`.`t`', '`a`.`_t_gho`']],
       keylessTables: ['`a`.`b`'],
       targetPrivileges: new Set(['USAGE']),
     },
@@ -61,6 +63,7 @@ test('each problem fails or warns its own item', () => {
     binlog_enable: 'fail',
     binlog_format: 'fail',
     binlog_row_image: 'fail',
+    online_ddl: 'warn',
     table_schema: 'warn',
     target_privilege: 'warn',
   });
@@ -70,6 +73,12 @@ test('each problem fails or warns its own item', () => {
     ['warn', 'fail'],
   );
   assert.match(dump.instruction, /GRANT SELECT, RELOAD, REPLICATION CLIENT/);
+  const online = r.find((i) => i.name === 'online_ddl')!;
+  assert.match(
+    online.errors[0].short_error,
+    /online schema change of `a`\.`t` is in flight \(shadow table `a`\.`_t_gho`\)/,
+  );
+  assert.match(online.instruction, /Let the tool finish/);
 });
 
 test('full tasks do not need the binlog; ignored items and "all" are skipped', () => {

@@ -368,3 +368,26 @@ test('online DDL: pt-osc with two ALTERs joined, a swap nobody recorded is an er
   await runToEnd(o);
   assert.deepEqual(o.target.inserted('d', '_t_new'), [7]);
 });
+
+test('online DDL: a swap whose ALTER the target refuses pauses at the RENAME; binlog replace runs the operator SQL instead and ends the record', async () => {
+  const s = new BinlogScript();
+  ghostStart(s);
+  const swap = s.ddl('d', 'rename /* gh-ost */ table `d`.`t` to `d`.`_t_del`, `d`.`_t_gho` to `d`.`t`');
+  s.insert({ 'd.t': [4] });
+  const target = new RecordingTarget();
+  target.refuse = (sql) =>
+    /^alter .*`d`\.`t` add column c int$/i.test(sql)
+      ? new ServerError(1118, '42000', 'Row size too large')
+      : undefined;
+  const r = rig(s, target);
+  const res = await runToEnd(r);
+  assert.match(res.errors[0]?.msg ?? '', /Row size too large/);
+  assert.equal(r.unit.handleError('replace', ['ALTER TABLE `d`.`t` ADD COLUMN c TEXT']), swap);
+  await runToEnd(r);
+  assert.deepEqual(
+    target.log.filter((x) => /^alter/i.test(x)),
+    ['ALTER TABLE `d`.`t` ADD COLUMN c TEXT'],
+  );
+  assert.deepEqual(target.inserted('d', 't'), [3, 4]);
+  assert.equal(target.online.size, 0);
+});

@@ -1,8 +1,14 @@
 // The precheck (DM's check-task, run before a task starts): reads the facts off the upstream and
 // the target, then judges every item. The result is DM's shape: per-item state and a summary.
 import type { PacketConnection } from '../../mysql/protocol.js';
-import { downstreamRole, openConnection, serverIdentity, upstreamRole } from '../../mysql/connect.js';
-import { blockAllowFilter } from '../../rules/balist.js';
+import {
+  downstreamRole,
+  openConnection,
+  quoteTable,
+  serverIdentity,
+  upstreamRole,
+} from '../../mysql/connect.js';
+import { blockAllowOf, onlineTablesOf, replicatedOf } from '../tables.js';
 import { routerOf } from '../../rules/route.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import { globalPrivileges, judge, type CheckItem, type Facts } from './items.js';
@@ -29,13 +35,18 @@ export async function gatherFacts(cfg: SubTaskConfig): Promise<Facts> {
     const [v] = await up.query(
       'SELECT VERSION() v, @@server_id sid, @@log_bin lb, @@binlog_format bf, @@binlog_row_image bri',
     );
-    const bal = cfg.instance.blockAllowList ? cfg.blockAllowList.get(cfg.instance.blockAllowList) : undefined;
-    const filter = blockAllowFilter(bal, cfg.caseSensitive);
-    const tables = (
-      await up.query(
-        "SELECT TABLE_SCHEMA s, TABLE_NAME t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'",
-      )
-    ).filter((r) => filter.table(r.s!, r.t!));
+    const filter = replicatedOf(cfg);
+    const all = await up.query(
+      "SELECT TABLE_SCHEMA s, TABLE_NAME t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'",
+    );
+    const tables = all.filter((r) => filter.table(r.s!, r.t!));
+    const online = onlineTablesOf(cfg);
+    const bal = blockAllowOf(cfg);
+    const onlineInFlight: [string, string][] = online
+      ? all
+          .filter((r) => online.kind(r.t!) === 'shadow' && bal.table(r.s!, online.realName(r.t!)))
+          .map((r) => [quoteTable(r.s!, online.realName(r.t!)), quoteTable(r.s!, r.t!)])
+      : [];
     const keyed = new Set(
       (
         await up.query(
@@ -70,6 +81,7 @@ export async function gatherFacts(cfg: SubTaskConfig): Promise<Facts> {
       binlogFormat: v.bf ?? '',
       binlogRowImage: v.bri ?? '',
       upstreamPrivileges: await grants(up),
+      onlineInFlight,
       keylessTables: tables.filter((r) => !keyed.has(`${r.s}\0${r.t}`)).map((r) => `\`${r.s}\`.\`${r.t}\``),
       targetPrivileges,
       sameServer,

@@ -23,6 +23,9 @@ export interface Facts {
   binlogRowImage: string;
   /** Global privileges of the upstream user (upper case), or undefined when unreadable. */
   upstreamPrivileges?: Set<string>;
+  /** online-ddl: shadow tables on the upstream whose real table is selected (an online schema
+   * change in flight), as [real, shadow]. */
+  onlineInFlight: [string, string][];
   /** Selected tables without a primary or unique key. */
   keylessTables: string[];
   /** Global privileges of the target user, or undefined when unreadable. */
@@ -151,6 +154,16 @@ export function judge(f: Facts, ignore: string[]): CheckItem[] {
           ? []
           : [{ severity: 'fail', short_error: `binlog_row_image is ${f.binlogRowImage}` }],
         'SET GLOBAL binlog_row_image = FULL (and in the configuration).',
+        where,
+      ),
+      item(
+        'online_ddl',
+        'check whether an online schema change (gh-ost, pt-osc) is in flight',
+        f.onlineInFlight.map(([real, shadow]) => ({
+          severity: 'warn' as const,
+          short_error: `an online schema change of ${real} is in flight (shadow table ${shadow}): its ALTER ran before the task's start, so Sync cannot run it at the swap`,
+        })),
+        "Let the tool finish (or cancel it and drop its tables) before starting the task; otherwise, when the task pauses at the swap RENAME, apply the tool's ALTER on the target by hand and 'binlog skip' the RENAME.",
         where,
       ),
     );

@@ -15,7 +15,7 @@ import {
   upstreamRole,
 } from '../../mysql/connect.js';
 import type { PacketConnection } from '../../mysql/protocol.js';
-import { blockAllowFilter } from '../../rules/balist.js';
+import { replicatedOf } from '../tables.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import { okResult, runCancellable, percent, type Unit } from '../unit.js';
 import type { ProcessResult } from '../../task/status.js';
@@ -194,10 +194,7 @@ export class DumpUnit implements Unit {
 
   /** Lists the selected tables, their columns and keys, and writes the schema files. */
   private async discover(c: PacketConnection): Promise<void> {
-    const bal = this.cfg.instance.blockAllowList
-      ? this.cfg.blockAllowList.get(this.cfg.instance.blockAllowList)
-      : undefined;
-    const filter = blockAllowFilter(bal, this.cfg.caseSensitive);
+    const filter = replicatedOf(this.cfg);
     const user = this.cfg.source.from.user;
     const q = async (sql: string) => {
       try {

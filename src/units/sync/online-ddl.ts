@@ -211,12 +211,33 @@ export class OnlineDDL {
     }
   }
 
-  decide(ddl: DDL): OnlineStep {
-    return decide(ddl, this.tables);
+  /** What Sync does with a transaction's DDL: `absorb` (the SQL that records it; nothing reaches
+   * the target), or nothing to do here: an ordinary DDL, or a swap, whose `txn.ddl` is now the
+   * DDL of the real table and whose `swap` names the shadow table whose record ends with it.
+   * `admitted`: whether the block-allow list admits one of these real tables. */
+  handle(txn: Txn, admitted: (real: TableName[]) => boolean): { absorb?: string[]; swap?: TableName } {
+    const step = decide(txn.ddl!, this.tables);
+    if (step.kind === 'pass') return {};
+    if (step.kind === 'replay') {
+      txn.ddl = this.replay(step, txn);
+      return { swap: step.shadow };
+    }
+    // a shadow's ALTER of a table the block-allow list leaves out is nothing
+    return { absorb: admitted(step.real) ? this.absorbSQL(step, txn.ddl!) : [] };
+  }
+
+  /** The shadow table a DDL swaps in, if it is a swap (for an operator's skip or replace of it). */
+  swapOf(ddl: DDL): TableName | undefined {
+    try {
+      const step = decide(ddl, this.tables);
+      return step.kind === 'replay' ? step.shadow : undefined;
+    } catch {
+      return undefined; // not a swap Sync could follow: nothing recorded to end
+    }
   }
 
   /** The statements that record an absorbed step (none when there is nothing to change). */
-  absorbSQL(step: Extract<OnlineStep, { kind: 'absorb' }>, ddl: DDL): string[] {
+  private absorbSQL(step: Extract<OnlineStep, { kind: 'absorb' }>, ddl: DDL): string[] {
     const out = step.forget.filter((s) => this.records.has(key(s))).map((s) => this.forgetSQL(s));
     const rec = step.record;
     if (rec) {
@@ -238,7 +259,7 @@ export class OnlineDDL {
   }
 
   /** The swap's DDL of the real table (upstream names, routed later like any DDL). */
-  replay(step: Extract<OnlineStep, { kind: 'replay' }>, txn: Txn): DDL {
+  private replay(step: Extract<OnlineStep, { kind: 'replay' }>, txn: Txn): DDL {
     const r = this.records.get(key(step.shadow));
     if (!r?.ddls.length) {
       throw new DMError(

@@ -21,7 +21,7 @@ import type { SyncContext } from './context.js';
 import type { Tracked } from './progress.js';
 import { TxnAssembler, type Txn } from './txn.js';
 import { ShardWatch } from './shard-watch.js';
-import type { OnlineStep } from './online-ddl.js';
+import type { OnlineDDL } from './online-ddl.js';
 import type { TableName } from '../../schema/ddl.js';
 
 export class SyncRun {
@@ -265,7 +265,10 @@ export class SyncRun {
         await this.drain();
         if (this.failure) throw this.failure;
         await this.serial(() => this.execAll(txn, op.sqls));
-      } else await this.barrier(txn, op.sqls.length ? () => this.execAll(txn, op.sqls) : undefined);
+      } else {
+        this.noteSwap(txn); // skipped or replaced, an online DDL swap ends too
+        await this.barrier(txn, op.sqls.length ? () => this.execAll(txn, op.sqls) : undefined);
+      }
       this.c.operators.done(txn.endText);
       if (op.op !== 'inject') return false;
     }
@@ -306,26 +309,27 @@ export class SyncRun {
     }
   }
 
+  /** Remembers that `txn` is an online DDL swap, whose record ends when it completes. */
+  private noteSwap(txn: Txn): void {
+    const shadow = txn.ddl && this.c.online?.swapOf(txn.ddl);
+    if (shadow) this.swaps.set(txn.endText, shadow);
+  }
+
   /** online-ddl: a shadow or trash table's DDL is absorbed (true: done); a swap becomes the DDL
    * of its real table, which the DDL handlers apply. */
   private async onlineDDL(txn: Txn): Promise<boolean> {
-    const online = this.c.online!;
-    let step: OnlineStep;
+    let h: ReturnType<OnlineDDL['handle']>;
     try {
-      step = online.decide(txn.ddl!);
-      if (step.kind === 'replay') {
-        const upstream = txn.ddl!.query;
-        txn.ddl = online.replay(step, txn);
-        this.swaps.set(txn.endText, step.shadow);
-        this.c.log.info({ swap: upstream, ddl: txn.ddl.query, at: txn.endText }, 'sync: online DDL swap');
-      }
+      h = this.c.online!.handle(txn, (ts) => ts.some((t) => this.c.verdicts.filter.table(t.db, t.table)));
     } catch (e) {
       throw this.failed(e, txn);
     }
-    if (step.kind !== 'absorb') return false;
-    // the block-allow list decides by the real tables (a shadow's ALTER of a table left out is nothing)
-    const admitted = step.real.some((t) => this.c.verdicts.filter.table(t.db, t.table));
-    const sqls = admitted ? online.absorbSQL(step, txn.ddl!) : [];
+    if (h.swap) {
+      this.swaps.set(txn.endText, h.swap);
+      this.c.log.info({ ddl: txn.ddl!.query, at: txn.endText }, 'sync: online DDL swap');
+    }
+    if (!h.absorb) return false;
+    const sqls = h.absorb;
     await this.barrier(txn, sqls.length ? () => this.execAll(txn, sqls) : undefined);
     return true;
   }

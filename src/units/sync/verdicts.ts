@@ -1,24 +1,23 @@
 // What the task's rules say about a transaction: the block-allow list and the binlog event filter,
 // for row events and DDLs. An event filter with action Error stops the subtask.
 import { quoteId } from '../../mysql/connect.js';
-import { blockAllowFilter, type TableFilter } from '../../rules/balist.js';
+import type { TableFilter } from '../../rules/balist.js';
+import { blockAllowOf, replicatedOf } from '../tables.js';
 import { eventFilter, type EventFilter } from '../../rules/event-filter.js';
-import { OnlineTables } from '../../rules/online-ddl.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import { DMError, ERR } from '../../errors.js';
 import type { Txn } from './txn.js';
 
 export class Verdicts {
+  /** The block-allow list (DDLs are admitted by it, online DDLs by their real tables). */
   readonly filter: TableFilter;
+  /** The tables whose rows are replicated (online-ddl's shadow and trash tables are not). */
+  private readonly replicated: TableFilter;
   private readonly events: EventFilter;
-  /** online-ddl: shadow and trash tables are never replicated (their changes reach the real
-   * table through the recorded DDLs). */
-  private readonly online?: OnlineTables;
 
   constructor(cfg: SubTaskConfig) {
-    const bal = cfg.instance.blockAllowList ? cfg.blockAllowList.get(cfg.instance.blockAllowList) : undefined;
-    this.filter = blockAllowFilter(bal, cfg.caseSensitive);
-    if (cfg.onlineDDL) this.online = new OnlineTables(cfg.shadowTableRules, cfg.trashTableRules);
+    this.filter = blockAllowOf(cfg);
+    this.replicated = replicatedOf(cfg);
     this.events = eventFilter(
       cfg.instance.filterRules.map((n) => [n, cfg.filters.get(n)!]),
       cfg.caseSensitive,
@@ -27,7 +26,7 @@ export class Verdicts {
 
   /** Whether a table's rows are replicated. */
   table(db: string, table: string): boolean {
-    return (!this.online || this.online.kind(table) === 'real') && this.filter.table(db, table);
+    return this.replicated.table(db, table);
   }
 
   /** The binlog event filter's verdict; `Error` stops the subtask with the rule's reason. */
