@@ -393,6 +393,13 @@ export const ERR = {
     'a shard table has a DDL shard-mode pessimistic cannot coordinate (it would affect every shard on the merged table)',
     "Skip it with 'binlog skip' (or run what fits the merged table with 'binlog replace').",
   ),
+  exprFilterEval: e(
+    36103,
+    'sync-unit',
+    'config',
+    'an expression filter cannot be evaluated on a row',
+    "Correct the task's expression-filter rule (or the table it names), then start the task again.",
+  ),
   shardNeedsCoordinator: e(
     36102,
     'sync-unit',

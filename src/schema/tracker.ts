@@ -3,12 +3,18 @@
 // Sync has reached because DDLs are applied in binlog order; DDLs invalidate the cache.
 import { quoteString } from '../mysql/connect.js';
 
+/** A column's definition as information_schema gives it: COLUMN_TYPE and COLLATION_NAME. */
+export interface ColumnDef {
+  type: string;
+  collation: string | null;
+}
+
 export interface TableSchema {
   db: string;
   table: string;
   /** `unsigned`: an integer column declared UNSIGNED (a binlog without signedness metadata
    * writes its values as the signed ones' bits). */
-  columns: { name: string; generated: boolean; unsigned?: boolean }[];
+  columns: { name: string; generated: boolean; unsigned?: boolean; def?: ColumnDef }[];
   /** The key that identifies a row: the primary key, else a NOT NULL unique key (column names). */
   key?: string[];
   /** Every unique key's columns (for causality). */
@@ -46,7 +52,7 @@ export class SchemaTracker {
   private async load(db: string, table: string): Promise<TableSchema | undefined> {
     const where = `TABLE_SCHEMA = ${quoteString(db)} AND TABLE_NAME = ${quoteString(table)}`;
     const cols = await this.query(
-      `SELECT COLUMN_NAME c, EXTRA x, IS_NULLABLE n, COLUMN_TYPE t FROM information_schema.COLUMNS WHERE ${where} ORDER BY ORDINAL_POSITION`,
+      `SELECT COLUMN_NAME c, EXTRA x, IS_NULLABLE n, COLUMN_TYPE t, COLLATION_NAME k FROM information_schema.COLUMNS WHERE ${where} ORDER BY ORDINAL_POSITION`,
     );
     if (!cols.length) return undefined;
     const idx = await this.query(
@@ -67,6 +73,7 @@ export class SchemaTracker {
         name: c.c!,
         generated: /GENERATED/i.test(c.x ?? ''),
         unsigned: /^(tiny|small|medium|big)?int\b.*\bunsigned\b/i.test(c.t ?? ''),
+        def: { type: c.t ?? '', collation: c.k ?? null },
       })),
       key,
       uniqueKeys,

@@ -5,6 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { eventFilter, type FilterRule } from '../rules/event-filter.js';
 import { namePattern, type BAList, type TableRef } from '../rules/balist.js';
 import type { Extract, RouteRule } from '../rules/route.js';
+import { parseExpr } from '../rules/expr/parse.js';
+import type { ExprFilterRule } from '../rules/expr/row-filter.js';
 import { adjustRule, DEFAULT_SHADOW_RULES, DEFAULT_TRASH_RULES } from '../rules/online-ddl.js';
 import { detectGtidFlavor, parseGtidSet } from '../binlog/gtid.js';
 import { decryptOrPlain } from './encrypt.js';
@@ -96,6 +98,8 @@ export interface InstanceConfig {
   meta?: BinlogMeta;
   routeRules: string[];
   filterRules: string[];
+  /** Names of `expression-filter` rules applied to this source's rows. */
+  exprFilterRules: string[];
   blockAllowList: string;
   mydumper: MydumperConfig;
   loader: LoaderConfig;
@@ -121,6 +125,7 @@ export interface TaskConfig {
   mysqlInstances: InstanceConfig[];
   routes: Map<string, RouteRule>;
   filters: Map<string, FilterRule>;
+  exprFilters: Map<string, ExprFilterRule>;
   blockAllowList: Map<string, BAList>;
   /** DM keys accepted that change nothing here, each with why (logged, shown by start-task). */
   warnings: string[];
@@ -165,10 +170,6 @@ export const TASK_POLICY: Readonly<Record<string, KeyPolicy>> = {
     refuse: 'column-mappings (deprecated and refused by DM too)',
     fix: 'Remove column-mappings; for shard keys use a route with extract-table/extract-schema/extract-source.',
   },
-  'expression-filter': {
-    refuse: 'expression-filter',
-    fix: 'Remove it (and mysql-instances[].expression-filters), or filter the rows in the upstream; the rows it would drop are replicated otherwise.',
-  },
   validators: {
     refuse: 'continuous validation (validators with a mode other than none)',
     fix: 'Set mode: none (or remove validators); compare the tables with sync-diff-inspector or pt-table-checksum instead.',
@@ -194,7 +195,6 @@ const INSTANCE_POLICY: Readonly<Record<string, KeyPolicy>> = {
     refuse: 'column-mapping-rules (deprecated and refused by DM too)',
     fix: 'Remove them; for shard keys use a route with extract-table/extract-schema/extract-source.',
   },
-  'expression-filters': { refuse: 'expression-filters', fix: 'Remove them (see expression-filter).' },
   'validator-config-name': { warn: 'names a validator; validation is not run here (see validators)' },
   'continuous-validator-config-name': {
     warn: 'names a validator; validation is not run here (see validators)',
@@ -602,6 +602,52 @@ function readFilterRule(r: Reader, m: Reader, name: string): FilterRule {
   return rule;
 }
 
+/** One `expression-filter` rule (DM v2.0.5+): the rows of one upstream table that match its
+ * expressions are not replicated. As in DM, a rule filters inserts, updates or deletes, not two of
+ * them; every expression is parsed here, so one outside the subset is an error at check-task. */
+function readExprRule(m: Reader): ExprFilterRule {
+  const rule: ExprFilterRule = { schema: m.string('schema'), table: m.string('table') };
+  for (const [key, field] of EXPR_KEYS) {
+    const text = m.optionalString(key);
+    if (!text) continue;
+    try {
+      parseExpr(text);
+      rule[field] = text;
+    } catch (e) {
+      m.invalid(
+        key,
+        `'${text}' cannot be used: ${(e as Error).message}`,
+        'Write an expression of the supported subset: columns, literals, comparison, arithmetic, AND/OR/NOT, IN, BETWEEN, LIKE, IS NULL, CASE and the functions listed.',
+      );
+    }
+  }
+  const kinds = [
+    rule.insertValueExpr !== undefined && 'insert-value-expr',
+    (rule.updateOldValueExpr !== undefined || rule.updateNewValueExpr !== undefined) &&
+      'update-old-value-expr/update-new-value-expr',
+    rule.deleteValueExpr !== undefined && 'delete-value-expr',
+  ].filter(Boolean);
+  if (kinds.length > 1)
+    m.problem(
+      `'${m.path}' has ${kinds.join(' and ')}: one rule filters one kind of change (as in DM)`,
+      'Split it into one rule per kind of change, each listed in mysql-instances[].expression-filters.',
+    );
+  else if (!kinds.length && !m.problems.length)
+    m.problem(
+      `'${m.path}' has no expression`,
+      'Add insert-value-expr, update-old-value-expr / update-new-value-expr or delete-value-expr.',
+    );
+  m.done([]);
+  return rule;
+}
+
+const EXPR_KEYS = [
+  ['insert-value-expr', 'insertValueExpr'],
+  ['update-old-value-expr', 'updateOldValueExpr'],
+  ['update-new-value-expr', 'updateNewValueExpr'],
+  ['delete-value-expr', 'deleteValueExpr'],
+] as const;
+
 /** The longest suffix of the tables a task keeps in its meta schema (`<task>_syncer_checkpoint`). */
 const LONGEST_META_SUFFIX = '_syncer_checkpoint';
 /** A task name's limit: its meta tables' names must fit MySQL's 64 characters. */
@@ -665,6 +711,7 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
     return out;
   });
   const filters = named(r, 'filters', (m, name) => readFilterRule(r, m, name));
+  const exprFilters = named(r, 'expression-filter', (m) => readExprRule(m));
   const readBal = (key: string) =>
     named(r, key, (m): BAList => {
       const l = {
@@ -730,6 +777,7 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
       meta,
       routeRules: m.stringList('route-rules'),
       filterRules: m.stringList('filter-rules'),
+      exprFilterRules: m.stringList('expression-filters'),
       // black-white-list is DM's older name; block-allow-list wins when both are set
       blockAllowList:
         [m.string('block-allow-list', ''), m.string('black-white-list', '')].find(Boolean) ?? '',
@@ -763,6 +811,8 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
       claimed.set(k, rr);
     }
     for (const fr of inst.filterRules) refCheck(m, 'filters', fr, filters, `'${m.path}.filter-rules'`);
+    for (const er of inst.exprFilterRules)
+      refCheck(m, 'expression-filter', er, exprFilters, `'${m.path}.expression-filters'`);
     refCheck(m, 'block-allow-list', inst.blockAllowList, blockAllowList, `'${m.path}.block-allow-list'`);
     m.policy(INSTANCE_POLICY);
     m.done([]);
@@ -785,9 +835,14 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
     mysqlInstances,
     routes,
     filters,
+    exprFilters,
     blockAllowList,
     warnings: [],
   };
+  if (exprFilters.size && ['full', 'all', 'dump', 'load'].includes(cfg.taskMode))
+    r.warnings.push(
+      `${file}: 'expression-filter' applies to the binlog (Sync), as in DM: the rows the full copy (dump and load) takes are not filtered`,
+    );
   r.policy(TASK_POLICY);
   r.done([]);
   r.finish();

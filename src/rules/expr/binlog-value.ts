@@ -4,15 +4,10 @@
 // as temporal values (TIMESTAMP in UTC, as the decoder gives it). Pure.
 import { ColumnType as T } from '../../binlog/constants.js';
 import type { Value } from '../../binlog/events.js';
+import type { ColumnDef } from '../../schema/tracker.js';
 import { int, parseDecimal, parseTemporal, real, type SqlValue } from './value.js';
 
-/** What an expression needs to know of a column besides its binlog type. */
-export interface ColumnDef {
-  /** information_schema's COLUMN_TYPE ("enum('a','b')", "varchar(20)"). */
-  type: string;
-  /** COLLATION_NAME, null for columns without one. */
-  collation: string | null;
-}
+export type { ColumnDef };
 
 /** The names of an ENUM or SET column type, in order. */
 export function memberNames(columnType: string): string[] {

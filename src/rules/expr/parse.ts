@@ -202,6 +202,7 @@ class Parser {
 
   parse(): Expr {
     const e = this.or();
+    if (this.op('&', '|', '^', '<<', '>>')) throw this.unexpected('bit operators are not supported');
     if (this.peek().k !== 'end') throw this.unexpected();
     return e;
   }

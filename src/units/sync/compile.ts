@@ -4,7 +4,8 @@ import type { RowColumns } from '../../binlog/decoder.js';
 import type { ColumnInfo, RowsEvent, TableMapEvent } from '../../binlog/events.js';
 import { quoteId } from '../../mysql/connect.js';
 import type { Router } from '../../rules/route.js';
-import type { SchemaTracker } from '../../schema/tracker.js';
+import type { SchemaTracker, TableSchema } from '../../schema/tracker.js';
+import { UnknownColumnError, type RowFilter } from '../../rules/expr/row-filter.js';
 import type { TableName } from '../../schema/ddl.js';
 import type { RowChange } from './dml.js';
 import { keepsKeys, rowKeys, targetTable, unsignedValues, type TargetTable } from './target-table.js';
@@ -20,6 +21,8 @@ interface TableEntry {
   extra: string[];
   /** The event filter's verdict per row action (once known). */
   admit: Partial<Record<RowsEvent['action'], boolean>>;
+  /** The expression filters of the table, if any names it. */
+  rows?: RowFilter;
 }
 
 export interface Compiled {
@@ -51,6 +54,7 @@ export class DmlCompiler {
     if (!e || e.tableId !== map.tableId || e.columns !== map.columns.length || !e.t.hasKey) return undefined;
     const before = new Array<boolean>(map.columns.length).fill(false);
     for (const c of [...e.t.where, ...e.t.uniques.flat()]) before[c.idx] = true;
+    for (const idx of e.rows?.beforeColumns ?? []) before[idx] = true;
     return { before };
   };
 
@@ -89,6 +93,7 @@ export class DmlCompiler {
           unsignedValues(before, t.unsigned);
           unsignedValues(after, t.unsigned);
         }
+        if (entry.rows && this.skips(entry.rows, ev, before, after, txn)) continue;
         changes.push({ t, op: ev.action, before, after, unchanged: r.unchanged });
       }
     }
@@ -99,6 +104,25 @@ export class DmlCompiler {
       if (c.op !== 'update' || !keepsKeys(c.t, c.before!, c.after!)) rowKeys(c.t, c.after, keys);
     }
     return { keys, changes };
+  }
+
+  /** Whether the expression filters skip a row change (an expression that cannot be evaluated
+   * stops the subtask: replicating or dropping the row by guess would be silently wrong). */
+  private skips(
+    f: RowFilter,
+    ev: RowsEvent,
+    before: RowChange['before'],
+    after: RowChange['after'],
+    txn: Txn,
+  ): boolean {
+    try {
+      return f.skip(ev.action, before, after);
+    } catch (e) {
+      throw new DMError(
+        ERR.exprFilterEval,
+        `an expression filter of ${quoteId(ev.table.schema)}.${quoteId(ev.table.table)} cannot be evaluated on a row (binlog ${txn.endText}): ${(e as Error).message}`,
+      );
+    }
   }
 
   private async entryOf(map: TableMapEvent, tracker: SchemaTracker, txn: Txn): Promise<TableEntry | null> {
@@ -141,7 +165,32 @@ export class DmlCompiler {
       extra: extras.map((e) => e.value),
       admit: {},
     };
+    entry.rows = this.rowFilter(map, schema, entry.t, txn);
     this.tables.set(cacheKey, entry);
     return entry;
+  }
+
+  /** The table's expression filters, bound to the row image's columns by name. */
+  private rowFilter(
+    map: TableMapEvent,
+    schema: TableSchema,
+    t: TargetTable,
+    txn: Txn,
+  ): RowFilter | undefined {
+    try {
+      return this.verdicts.rows.forTable(map.schema, map.table, (name) => {
+        const c = t.cols.find((x) => x.name.toLowerCase() === name.toLowerCase());
+        const def = schema.columns.find((x) => x.name.toLowerCase() === name.toLowerCase())?.def;
+        if (!c || !def) return undefined;
+        return { idx: c.idx, binlogType: map.columns[c.idx]?.type ?? -1, def };
+      });
+    } catch (e) {
+      if (!(e instanceof UnknownColumnError)) throw e;
+      throw new DMError(ERR.exprFilterEval, {
+        message: `${e.message}, which ${quoteId(map.schema)}.${quoteId(map.table)} does not have (binlog ${txn.endText})`,
+        workaround:
+          "Correct the rule's expression (or the table) and start the task again; a row filter that cannot be evaluated is not guessed at.",
+      });
+    }
   }
 }

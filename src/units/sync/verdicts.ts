@@ -5,6 +5,7 @@ import type { TableFilter } from '../../rules/balist.js';
 import { blockAllowOf, replicatedOf } from '../tables.js';
 import { eventFilter, type EventFilter } from '../../rules/event-filter.js';
 import type { SubTaskConfig } from '../../task/config.js';
+import { ExprFilters } from '../../rules/expr/row-filter.js';
 import { DMError, ERR } from '../../errors.js';
 import type { Txn } from './txn.js';
 
@@ -14,12 +15,18 @@ export class Verdicts {
   /** The tables whose rows are replicated (online-ddl's shadow and trash tables are not). */
   private readonly replicated: TableFilter;
   private readonly events: EventFilter;
+  /** The expression filters: which row changes of a table are skipped. */
+  readonly rows: ExprFilters;
 
   constructor(cfg: SubTaskConfig) {
     this.filter = blockAllowOf(cfg);
     this.replicated = replicatedOf(cfg);
     this.events = eventFilter(
       cfg.instance.filterRules.map((n) => [n, cfg.filters.get(n)!]),
+      cfg.caseSensitive,
+    );
+    this.rows = new ExprFilters(
+      cfg.instance.exprFilterRules.map((n) => [n, cfg.exprFilters.get(n)!]),
       cfg.caseSensitive,
     );
   }
