@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { eventFilter, type FilterRule } from '../rules/event-filter.js';
 import { namePattern, type BAList, type TableRef } from '../rules/balist.js';
 import type { Extract, RouteRule } from '../rules/route.js';
+import { sessionProblems } from '../mysql/session.js';
 import { parseExpr } from '../rules/expr/parse.js';
 import type { ExprFilterRule } from '../rules/expr/row-filter.js';
 import { adjustRule, DEFAULT_SHADOW_RULES, DEFAULT_TRASH_RULES } from '../rules/online-ddl.js';
@@ -212,6 +213,7 @@ function readDB(r: Reader, defaultPort: number): DBConfig {
   const s = r.map('session');
   if (s) {
     for (const k of s.keys()) session[k] = s.string(k);
+    for (const p of sessionProblems(session)) s.invalid(p.key, p.text.replace(`'${p.key}' `, ''), p.fix);
   }
   const db = {
     host: r.string('host'),

@@ -24,7 +24,7 @@ mysql-instances:
     block-allow-list: bal
     expression-filters: [${rules
       .split('\n')
-      .filter((l) => /^  \w/.test(l))
+      .filter((l) => /^ {2}\w/.test(l))
       .map((l) => l.trim().split(':')[0])
       .join(', ')}]
     loader: {dir: "${join(dir, 'dump')}"}

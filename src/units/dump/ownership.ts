@@ -43,7 +43,7 @@ export class DumpRecord {
       dump_id VARCHAR(64) NOT NULL,
       upstream VARCHAR(255) NOT NULL,
       update_time TIMESTAMP DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
-    ) DEFAULT CHARSET = utf8mb4`);
+    ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4`);
     await c.exec(
       `REPLACE INTO ${this.table} (id, dump_id, upstream) VALUES (${quoteString(this.sourceId)}, ${quoteString(dumpId)}, ${quoteString(upstream)})`,
     );

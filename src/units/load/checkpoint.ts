@@ -35,7 +35,7 @@ export class LoaderCheckpoint {
       create_time TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
       update_time TIMESTAMP DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
       UNIQUE KEY uk_id_f (id, filename)
-    ) DEFAULT CHARSET = utf8mb4`);
+    ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4`);
   }
 
   /** Forgets this source's progress (start-task --remove-meta). */

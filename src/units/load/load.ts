@@ -1,20 +1,14 @@
 // The Load unit: creates the dumped schemas and tables on the target and imports the data files
 // in parallel (`loaders.pool-size`), each file in one transaction together with its checkpoint
 // row, so a crash or a pause at any moment resumes without importing a file twice.
+import { targetSqlMode } from '../../mysql/session.js';
 import { formatPosition } from '../../binlog/position.js';
 import { locationOf } from '../../binlog/location.js';
 import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DMError, ERR } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import {
-  downstreamRole,
-  openConnection,
-  privilegeError,
-  quoteId,
-  quoteString,
-  TARGET_SQL_MODE,
-} from '../../mysql/connect.js';
+import { downstreamRole, openConnection, privilegeError, quoteId, quoteString } from '../../mysql/connect.js';
 import { isMissingMeta } from '../meta.js';
 import type { PacketConnection } from '../../mysql/protocol.js';
 import type { SubTaskConfig } from '../../task/config.js';
@@ -152,7 +146,7 @@ export class LoadUnit implements Unit {
     const c = await openConnection(this.cfg.targetDatabase, ROLE);
     const utc = !this.cfg.instance.mydumper.skipTzUtc;
     await c.exec('SET NAMES binary');
-    await c.exec(`SET SESSION sql_mode = '${TARGET_SQL_MODE}'`);
+    await c.exec(`SET SESSION sql_mode = '${targetSqlMode(this.cfg.targetDatabase.session)}'`);
     await c.exec('SET SESSION foreign_key_checks = 0');
     if (utc) await c.exec("SET SESSION time_zone = '+00:00'");
     return c;

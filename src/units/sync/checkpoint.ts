@@ -80,7 +80,7 @@ export class SyncCheckpoint {
       create_time TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
       update_time TIMESTAMP DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
       UNIQUE KEY uk_id_schema_table (id, cp_schema, cp_table)
-    ) DEFAULT CHARSET = utf8mb4`);
+    ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4`);
   }
 
   /** Forgets this source's progress (start-task --remove-meta). */

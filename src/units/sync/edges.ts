@@ -4,7 +4,8 @@
 import { BinlogClient } from '../../binlog/client.js';
 import type { RowColumnsOf } from '../../binlog/decoder.js';
 import type { EventSource } from '../../binlog/source.js';
-import { downstreamRole, openConnection, TARGET_SQL_MODE, upstreamRole } from '../../mysql/connect.js';
+import { downstreamRole, openConnection, upstreamRole } from '../../mysql/connect.js';
+import { targetSqlMode } from '../../mysql/session.js';
 import type { SqlSession } from '../../mysql/protocol.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import type { Location } from '../../binlog/location.js';
@@ -33,7 +34,7 @@ export interface SyncEdges {
 export async function syncTargetSession(cfg: SubTaskConfig): Promise<SqlSession> {
   const c = await openConnection(cfg.targetDatabase, downstreamRole());
   await c.exec('SET NAMES utf8mb4');
-  await c.exec(`SET SESSION sql_mode = '${TARGET_SQL_MODE}'`);
+  await c.exec(`SET SESSION sql_mode = '${targetSqlMode(cfg.targetDatabase.session)}'`);
   await c.exec('SET SESSION foreign_key_checks = 0');
   await c.exec("SET SESSION time_zone = '+00:00'");
   return c;

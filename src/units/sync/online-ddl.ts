@@ -190,7 +190,7 @@ export class OnlineDDL {
       ddls TEXT,
       update_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
       UNIQUE KEY uk_id_schema_table (id, ghost_schema, ghost_table)
-    ) DEFAULT CHARSET = utf8mb4`);
+    ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4`);
     this.records.clear();
     const rows = await c.query(
       `SELECT ghost_schema, ghost_table, ddls FROM ${this.table} WHERE id = ${quoteString(this.sourceId)}`,
