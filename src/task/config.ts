@@ -74,6 +74,10 @@ export interface MydumperConfig {
   /** Upper bound of one INSERT statement in bytes. */
   statementSize: number;
   extraArgs: string;
+  /** dumpling's `-T`/`--tables-list` in extra-args: only these tables are dumped. */
+  tablesList?: { db: string; table: string }[];
+  /** dumpling's `-d`/`--no-data` in extra-args: table structures only. */
+  noData: boolean;
 }
 
 export interface LoaderConfig {
@@ -254,32 +258,121 @@ function parseSize(r: Reader, key: string, def: number): number {
   return Number(m[1]);
 }
 
-/** mydumper's extra-args: the ones that change nothing here are accepted with a warning; any
- * other (it would change what is dumped) is refused. */
-function extraArgs(r: Reader, def: string): string {
-  const text = r.string('extra-args', def).trim();
-  const args = text.split(/\s+/).filter(Boolean);
+/** Splits a command line as a shell does: blanks separate words, quotes ('…' or "…") and
+ * backslashes keep blanks inside one. Undefined when a quote is not closed. */
+export function shellWords(text: string): string[] | undefined {
+  const out: string[] = [];
+  let cur: string | undefined;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"' && i + 1 < text.length) cur += text[++i];
+      else cur += c;
+    } else if (/\s/.test(c)) {
+      if (cur !== undefined) out.push(cur);
+      cur = undefined;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      cur ??= '';
+    } else if (c === '\\' && i + 1 < text.length) cur = (cur ?? '') + text[++i];
+    else cur = (cur ?? '') + c;
+  }
+  if (quote) return undefined;
+  if (cur !== undefined) out.push(cur);
+  return out;
+}
+
+const EXTRA_ARGS_FIX =
+  "extra-args takes dumpling's --where, -T/--tables-list, -d/--no-data, --consistency and --no-locks here; use block-allow-list for what to dump, and threads, rows, chunk-filesize, statement-size for how.";
+
+/** mydumper/dumpling's extra-args, the subset that makes sense here: `--where`, `-T/--tables-list`
+ * and `-d/--no-data` act; `--consistency` and `--no-locks` change nothing (warned); any other
+ * flag is refused. */
+function extraArgs(
+  r: Reader,
+  base: MydumperConfig,
+  where: string,
+): Pick<MydumperConfig, 'extraArgs' | 'where' | 'tablesList' | 'noData'> {
+  const text = r.string('extra-args', base.extraArgs).trim();
+  const out = { extraArgs: text, where, tablesList: base.tablesList, noData: base.noData };
+  const args = shellWords(text);
+  if (!args) {
+    r.invalid('extra-args', 'has a quote that is not closed', "Close the quote, e.g. --where 'id > 10'.");
+    return out;
+  }
+  const at = `${r.file}: '${r.path}.extra-args'`;
   for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const [flag, inline] = a.split('=', 2);
-    if (flag === '--consistency') {
-      if (inline === undefined) i++;
-      r.warnings.push(
-        `${r.file}: '${r.path}.extra-args' ${a}${inline === undefined && args[i] ? ' ' + args[i] : ''} has no effect: the dump always reads one consistent snapshot`,
-      );
-    } else if (flag === '--no-locks') {
-      r.warnings.push(
-        `${r.file}: '${r.path}.extra-args' --no-locks has no effect: the dump holds FLUSH TABLES WITH READ LOCK only while its snapshot connections open (none without RELOAD)`,
-      );
-    } else {
-      r.invalid(
-        'extra-args',
-        `has '${a}', which is not supported (the dump is not mydumper/dumpling)`,
-        "Use block-allow-list for what to dump, and threads, rows, chunk-filesize, statement-size, where for how; extra-args takes only '--consistency' and '--no-locks' here.",
-      );
+    const eq = args[i].startsWith('--') ? args[i].indexOf('=') : -1;
+    const flag = eq > 0 ? args[i].slice(0, eq) : args[i];
+    const value = (): string | undefined => {
+      if (eq > 0) return args[i].slice(eq + 1);
+      if (i + 1 < args.length) return args[++i];
+      r.invalid('extra-args', `has ${flag} without its value`, EXTRA_ARGS_FIX);
+      return undefined;
+    };
+    switch (flag) {
+      case '--where': {
+        const w = value();
+        if (w === undefined) break;
+        if (out.where && out.where !== w)
+          r.invalid(
+            'extra-args',
+            `has --where and the config has where: '${out.where}'`,
+            'Keep one of them.',
+          );
+        out.where = w;
+        break;
+      }
+      case '-T':
+      case '--tables-list': {
+        const list = value();
+        if (list === undefined) break;
+        out.tablesList = [];
+        for (const name of list
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)) {
+          const dot = name.indexOf('.');
+          if (dot <= 0 || dot === name.length - 1) {
+            r.invalid(
+              'extra-args',
+              `has ${flag} '${name}', which is not db.table`,
+              'Write the tables as db.table, separated by commas.',
+            );
+            continue;
+          }
+          out.tablesList.push({ db: name.slice(0, dot), table: name.slice(dot + 1) });
+        }
+        r.warnings.push(
+          `${at} ${flag}: only the listed tables are copied; Sync still follows the block-allow list, so its other tables must exist on the target (or be left out of it)`,
+        );
+        break;
+      }
+      case '-d':
+      case '--no-data':
+        out.noData = true;
+        break;
+      case '--consistency':
+        r.warnings.push(
+          `${at} --consistency ${value() ?? ''} has no effect: the dump always reads one consistent snapshot`,
+        );
+        break;
+      case '--no-locks':
+        r.warnings.push(
+          `${at} --no-locks has no effect: the dump holds FLUSH TABLES WITH READ LOCK only while its snapshot connections open (none without RELOAD)`,
+        );
+        break;
+      default:
+        r.invalid(
+          'extra-args',
+          `has '${args[i]}', which is not supported (the dump is not mydumper/dumpling)`,
+          EXTRA_ARGS_FIX,
+        );
     }
   }
-  return text;
+  return out;
 }
 
 const MYDUMPER_POLICY: Readonly<Record<string, KeyPolicy>> = {
@@ -349,11 +442,10 @@ function readMydumper(r: Reader | undefined, base: MydumperConfig): MydumperConf
     threads: r.int('threads', base.threads, 1, 1024),
     chunkFilesize: parseSize(r, 'chunk-filesize', base.chunkFilesize),
     rows: r.int('rows', base.rows, 0),
-    where: r.string('where', base.where),
     skipTzUtc: r.bool('skip-tz-utc', base.skipTzUtc),
     // 0 (DM's get-config output when unset): the default
     statementSize: r.int('statement-size', base.statementSize, 0, 256 << 20) || base.statementSize,
-    extraArgs: extraArgs(r, base.extraArgs),
+    ...extraArgs(r, base, r.string('where', base.where)),
   };
   r.policy(MYDUMPER_POLICY);
   r.done([]);
@@ -431,6 +523,7 @@ export const DEFAULT_MYDUMPER: MydumperConfig = {
   skipTzUtc: false,
   statementSize: 1_000_000,
   extraArgs: '',
+  noData: false,
 };
 export const DEFAULT_LOADER: LoaderConfig = {
   poolSize: 16,

@@ -1,7 +1,7 @@
 // Task and source files: DM's format parsed with defaults; every mistake a clear error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSourceConfig, parseTaskConfig, subTaskConfigs } from '../../src/task/config.js';
+import { parseSourceConfig, parseTaskConfig, shellWords, subTaskConfigs } from '../../src/task/config.js';
 import { DMError } from '../../src/errors.js';
 
 const TASK = `# a DM v2 task file
@@ -414,5 +414,45 @@ test("online-ddl is on by default with DM's gh-ost/pt-osc rules; given rules are
   configError(
     () => parseTaskConfig(TASK.replace('online-ddl: true', 'online-ddl-scheme: lhm')),
     /'online-ddl-scheme'/,
+  );
+});
+
+test("mydumpers extra-args: dumpling's --where, -T/--tables-list and -d/--no-data act, quoted as a shell; others refused", () => {
+  assert.deepEqual(shellWords(`--where "id > 10 AND name = 'a b'" -T a.t1,b.t2 -d`), [
+    '--where',
+    "id > 10 AND name = 'a b'",
+    '-T',
+    'a.t1,b.t2',
+    '-d',
+  ]);
+  assert.deepEqual(shellWords(`--where='x = "1"' a\\ b`), ['--where=x = "1"', 'a b']);
+  assert.equal(shellWords(`--where "x`), undefined);
+  const md = (extra: string, where = '') =>
+    parseTaskConfig(
+      TASK.replace('extra-args: "--consistency none"', `extra-args: ${JSON.stringify(extra)}${where}`),
+    ).mysqlInstances[0].mydumper;
+  const m = md(`--where "id > 10" --tables-list user.a,test1.t -d`);
+  assert.equal(m.where, 'id > 10');
+  assert.deepEqual(m.tablesList, [
+    { db: 'user', table: 'a' },
+    { db: 'test1', table: 't' },
+  ]);
+  assert.equal(m.noData, true);
+  assert.equal(md('--where=id<5').where, 'id<5');
+  assert.equal(md('').noData, false);
+  configError(() => md('--where "a" ', '\n    where: "b"'), /has --where and the config has where: 'b'/);
+  configError(() => md('-T nodot'), /-T 'nodot', which is not db.table/);
+  configError(() => md('--where'), /--where without its value/);
+  configError(
+    () => md('-B db'),
+    /has '-B', which is not supported.*takes dumpling's --where, -T\/--tables-list, -d\/--no-data/,
+  );
+  configError(() => md(`--where 'x`), /quote that is not closed/);
+  const w = parseTaskConfig(
+    TASK.replace('extra-args: "--consistency none"', 'extra-args: "-T user.a"'),
+  ).warnings;
+  assert.match(
+    w.join('\n'),
+    /-T: only the listed tables are copied; Sync still follows the block-allow list/,
   );
 });

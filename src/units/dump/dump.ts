@@ -16,6 +16,7 @@ import {
 } from '../../mysql/connect.js';
 import type { PacketConnection } from '../../mysql/protocol.js';
 import { replicatedOf } from '../tables.js';
+import { DMError, ERR } from '../../errors.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import { okResult, runCancellable, percent, type Unit } from '../unit.js';
 import type { ProcessResult } from '../../task/status.js';
@@ -209,16 +210,33 @@ export class DumpUnit implements Unit {
         );
       }
     };
-    const tables = (
-      await q(
-        "SELECT TABLE_SCHEMA s, TABLE_NAME t, TABLE_ROWS r, DATA_LENGTH d FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, TABLE_NAME",
-      )
-    ).filter((r) => filter.table(r.s!, r.t!));
+    const all = await q(
+      "SELECT TABLE_SCHEMA s, TABLE_NAME t, TABLE_ROWS r, DATA_LENGTH d FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, TABLE_NAME",
+    );
+    const listed = this.cfg.instance.mydumper.tablesList;
+    const tables = all.filter(
+      (r) => filter.table(r.s!, r.t!) && (!listed || inList(listed, r.s!, r.t!, this.cfg.caseSensitive)),
+    );
+    for (const l of listed ?? []) {
+      const found = all.find((r) => inList([l], r.s!, r.t!, this.cfg.caseSensitive));
+      if (!found || !filter.table(found.s!, found.t!)) {
+        throw new DMError(ERR.configFile, {
+          message: `mydumpers extra-args --tables-list names ${quoteTable(l.db, l.table)}, which ${found ? 'the block-allow list leaves out' : 'does not exist upstream'}`,
+          workaround:
+            'List only tables that exist and that the block-allow list selects, then start the task again.',
+        });
+      }
+    }
     // every schema with a selected table, and the wholly selected ones even when empty
     const schemata = (await q('SELECT SCHEMA_NAME s FROM information_schema.SCHEMATA ORDER BY 1')).map(
       (r) => r.s!,
     );
-    const dbs = [...new Set([...tables.map((r) => r.s!), ...schemata.filter((d) => filter.wholeSchema(d))])];
+    const dbs = [
+      ...new Set([
+        ...tables.map((r) => r.s!),
+        ...(listed ? [] : schemata.filter((d) => filter.wholeSchema(d))),
+      ]),
+    ];
     const cols = await q(
       'SELECT TABLE_SCHEMA s, TABLE_NAME t, COLUMN_NAME c, DATA_TYPE dt, EXTRA x, IS_NULLABLE n FROM information_schema.COLUMNS ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION',
     );
@@ -280,6 +298,11 @@ export class DumpUnit implements Unit {
   private async plan(c: PacketConnection): Promise<Chunk[]> {
     const md = this.cfg.instance.mydumper;
     const chunks: Chunk[] = [];
+    if (md.noData) {
+      // extra-args --no-data: the structures only
+      this.completedTables = this.tables.length;
+      return chunks;
+    }
     const order = [...this.tables].sort((a, b) => b.dataBytes - a.dataBytes);
     for (const t of order) {
       let min: bigint | undefined;
@@ -386,4 +409,15 @@ export class DumpUnit implements Unit {
       await file?.close().catch(() => undefined);
     }
   }
+}
+
+/** Whether a table is one of a --tables-list. */
+function inList(
+  list: { db: string; table: string }[],
+  db: string,
+  table: string,
+  caseSensitive: boolean,
+): boolean {
+  const f = (x: string) => (caseSensitive ? x : x.toLowerCase());
+  return list.some((l) => f(l.db) === f(db) && f(l.table) === f(table));
 }
