@@ -117,6 +117,8 @@ export interface TaskConfig {
   shardMode: '' | 'pessimistic' | 'optimistic';
   metaSchema: string;
   caseSensitive: boolean;
+  /** DM's collation_compatible: strict makes implicit collations of CREATE statements explicit. */
+  collationCompatible: 'loose' | 'strict';
   cleanDumpFile: boolean;
   timezone: string;
   /** Precheck items to skip (DM's names; "all" skips the precheck). */
@@ -157,11 +159,6 @@ export const TASK_POLICY: Readonly<Record<string, KeyPolicy>> = {
   'heartbeat-report-interval': { warn: 'is deprecated by DM and has no effect' },
   timezone: {
     warn: 'has no effect on the data: TIMESTAMP values are dumped, loaded and replicated in UTC, so they arrive unchanged whatever the time zone (it is the zone a --start-time without an offset is read in)',
-  },
-  collation_compatible: {
-    refuse: "collation_compatible 'strict'",
-    fix: "Remove it or write 'loose' (DM's default): tables are created with the collations their DDL names.",
-    inert: (r) => ['', 'loose'].includes(r.string('collation_compatible', '')),
   },
   'remove-meta': {
     refuse: 'remove-meta in the task file (deprecated by DM)',
@@ -920,6 +917,7 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
     shardMode,
     metaSchema: r.string('meta-schema', 'dm_meta'),
     caseSensitive: r.bool('case-sensitive', false),
+    collationCompatible: r.oneOf('collation_compatible', ['', 'loose', 'strict'] as const, '') || 'loose',
     cleanDumpFile: r.bool('clean-dump-file', true),
     timezone: r.string('timezone', ''),
     ignoreCheckingItems: checkingItems(r),

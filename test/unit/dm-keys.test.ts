@@ -29,7 +29,7 @@ const TASK_KEYS: [Where, string, unknown, Class][] = [
   ['task', 'heartbeat-report-interval', 2, 'warned'],
   ['task', 'timezone', 'Asia/Shanghai', 'warned'],
   ['task', 'case-sensitive', true, 'implemented'],
-  ['task', 'collation_compatible', 'strict', 'refused'],
+  ['task', 'collation_compatible', 'strict', 'implemented'],
   ['task', 'mariadb2tidb', { mode: 'on' }, 'refused'],
   ['task', 'online-ddl', false, 'implemented'],
   ['task', 'shadow-table-rules', ['^_(.+)_(?:new|gho)$'], 'implemented'],
@@ -182,7 +182,6 @@ test('every DM source-file key is implemented, warned of, or refused', () => {
 
 test('DM keys refused for their value load when their value asks for nothing', () => {
   for (const [where, key, value] of [
-    ['task', 'collation_compatible', 'loose'],
     ['task', 'validators', { v: { mode: 'none' } }],
     ['task', 'mariadb2tidb', { mode: 'off' }],
     ['task', 'remove-meta', false],

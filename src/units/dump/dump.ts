@@ -17,6 +17,7 @@ import {
 import type { PacketConnection } from '../../mysql/protocol.js';
 import { replicatedOf } from '../tables.js';
 import { DMError, ERR } from '../../errors.js';
+import { strictCollation } from '../../schema/collation.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import { okResult, runCancellable, percent, type Unit } from '../unit.js';
 import type { ProcessResult } from '../../task/status.js';
@@ -250,15 +251,24 @@ export class DumpUnit implements Unit {
       if (!colsOf.has(k)) colsOf.set(k, []);
       colsOf.get(k)!.push(r);
     }
+    // collation_compatible strict: every collation written out, not left to the target's defaults
+    const strict = this.cfg.collationCompatible === 'strict' ? await upstreamCollations(q) : undefined;
     for (const db of dbs) {
       const rows = await q(`SHOW CREATE DATABASE ${quoteId(db)}`);
-      await writeFile(join(this.dir, schemaCreateFile(db)), `${rows[0]['Create Database']};\n`);
+      let create = rows[0]['Create Database']!;
+      if (strict) {
+        const s = strict.schemata.get(db);
+        if (s)
+          create = `CREATE DATABASE ${quoteId(db)} DEFAULT CHARACTER SET ${s.charset} COLLATE ${s.collation}`;
+      }
+      await writeFile(join(this.dir, schemaCreateFile(db)), `${create};\n`);
     }
     this.tables = [];
     for (const r of tables) {
       const db = r.s!;
       const table = r.t!;
-      const create = (await q(`SHOW CREATE TABLE ${quoteTable(db, table)}`))[0]['Create Table'];
+      const shown = (await q(`SHOW CREATE TABLE ${quoteTable(db, table)}`))[0]['Create Table']!;
+      const create = strict ? strictCollation(shown, strict) : shown;
       await writeFile(join(this.dir, tableSchemaFile(db, table)), `${create};\n`);
       const columns = (colsOf.get(key(db, table)) ?? []).filter((col) => !/GENERATED/i.test(col.x ?? ''));
       const byName = new Map(columns.map((col) => [col.c!, col]));
@@ -420,4 +430,23 @@ function inList(
 ): boolean {
   const f = (x: string) => (caseSensitive ? x : x.toLowerCase());
   return list.some((l) => f(l.db) === f(db) && f(l.table) === f(table));
+}
+
+/** The upstream's charset defaults and each schema's charset and collation (strict collations). */
+async function upstreamCollations(q: (sql: string) => Promise<Record<string, string | null>[]>) {
+  const defaults = new Map(
+    (
+      await q(
+        "SELECT CHARACTER_SET_NAME c, COLLATION_NAME n FROM information_schema.COLLATIONS WHERE IS_DEFAULT = 'Yes'",
+      )
+    ).map((r) => [r.c!.toLowerCase(), r.n!]),
+  );
+  const schemata = new Map(
+    (
+      await q(
+        'SELECT SCHEMA_NAME s, DEFAULT_CHARACTER_SET_NAME c, DEFAULT_COLLATION_NAME n FROM information_schema.SCHEMATA',
+      )
+    ).map((r) => [r.s!, { charset: r.c!, collation: r.n! }]),
+  );
+  return { defaults, schemata };
 }

@@ -15,6 +15,7 @@ import type { DmlCompiler } from './compile.js';
 import type { SyncEdges } from './edges.js';
 import { EventRate, LowWaterMark, remainingBytes, remainingSeconds, type BinlogSize } from './progress.js';
 import type { OnlineDDL } from './online-ddl.js';
+import type { StrictCollations } from './collations.js';
 import type { ShardSync } from './shard.js';
 import type { Verdicts } from './verdicts.js';
 
@@ -79,6 +80,8 @@ export interface SyncContext {
   compiler: DmlCompiler;
   state: SyncState;
   shard?: ShardSync;
+  /** collation_compatible strict: implicit collations of CREATE statements made explicit. */
+  collations?: StrictCollations;
   /** online-ddl: the shadow tables' recorded DDLs (undefined when the task turns it off). */
   online?: OnlineDDL;
   /** Where to start when there is no checkpoint yet (the dump's position in `all` mode). */

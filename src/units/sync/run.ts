@@ -275,6 +275,7 @@ export class SyncRun {
     const stmt = verdicts.replicatedStatement(txn);
     if (stmt) throw this.failed(statementError(txn, stmt), txn);
     if (state.safeUntil && comparePosition(txn.end, state.safeUntil) >= 0) state.safeUntil = undefined;
+    if (txn.ddl && this.c.collations) txn.ddl.query = await this.c.collations.adjust(txn.ddl, this.upstream);
     if (txn.ddl && this.c.online && (await this.onlineDDL(txn))) return false;
     if (shard?.holds(txn)) {
       txn.rows = []; // read again after the re-sync; nothing to keep

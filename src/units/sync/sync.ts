@@ -28,6 +28,7 @@ import { operateSchema, type SchemaRequest } from './schema-op.js';
 import { BinlogOperators, operatorPosition, type BinlogOp } from './operators.js';
 import { lag } from './progress.js';
 import { SyncRun } from './run.js';
+import { StrictCollations } from './collations.js';
 import { OnlineDDL } from './online-ddl.js';
 import { ShardSync, type ShardCoordinator } from './shard.js';
 import { plannedStart } from './start.js';
@@ -93,6 +94,7 @@ export class SyncUnit implements Unit {
       state: new SyncState(cfg.instance.syncer.safeMode),
       shard,
       online: cfg.onlineDDL ? new OnlineDDL(cfg, cfg.instance.sourceId) : undefined,
+      collations: cfg.collationCompatible === 'strict' ? new StrictCollations() : undefined,
       hint: o.hint,
       operators: new BinlogOperators(),
       meter: new SyncMeter(cfg.name, cfg.instance.sourceId, o.worker ?? ''),

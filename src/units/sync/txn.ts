@@ -14,7 +14,8 @@ export interface Txn {
   /** Upstream commit time (seconds since the epoch). */
   timestamp: number;
   rows: RowsEvent[];
-  ddl?: { schema: string; query: string; info: Extract<QueryKind, { kind: 'ddl' }> };
+  /** `statusVars`: the Query event's session variables (collation_server for strict collations). */
+  ddl?: { schema: string; query: string; info: Extract<QueryKind, { kind: 'ddl' }>; statusVars?: Buffer };
   /** Statement-based DML in it (binlog_format STATEMENT or MIXED), which cannot be applied row by
    * row: Sync refuses it unless the tables it writes are filtered out. */
   statements?: { query: string; table?: { db: string; table: string } }[];
@@ -77,7 +78,12 @@ export class TxnAssembler {
         else if (q.kind === 'dml')
           ((this.cur ?? this.open()).statements ??= []).push({ query: ev.query, table: q.table });
         else if (q.kind === 'ddl')
-          (this.cur ?? this.open()).ddl = { schema: ev.schema, query: ev.query, info: q };
+          (this.cur ?? this.open()).ddl = {
+            schema: ev.schema,
+            query: ev.query,
+            info: q,
+            statusVars: ev.statusVars,
+          };
         break;
       }
     }
