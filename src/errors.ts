@@ -400,6 +400,13 @@ export const ERR = {
     'an expression filter cannot be evaluated on a row',
     "Correct the task's expression-filter rule (or the table it names), then start the task again.",
   ),
+  columnMapping: e(
+    36104,
+    'sync-unit',
+    'config',
+    "a column mapping (column-mappings) cannot map a table's rows",
+    "Correct the task's column-mappings rule (its patterns, arguments or target-column) or the data, then start the task again.",
+  ),
   shardNeedsCoordinator: e(
     36102,
     'sync-unit',

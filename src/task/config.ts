@@ -8,6 +8,7 @@ import type { Extract, RouteRule } from '../rules/route.js';
 import { sessionProblems } from '../mysql/session.js';
 import { parseExpr } from '../rules/expr/parse.js';
 import type { ExprFilterRule } from '../rules/expr/row-filter.js';
+import { MAPPING_EXPRESSIONS, ruleProblem, type ColumnMappingRule } from '../rules/column-mapping.js';
 import { adjustRule, DEFAULT_SHADOW_RULES, DEFAULT_TRASH_RULES } from '../rules/online-ddl.js';
 import { detectGtidFlavor, parseGtidSet } from '../binlog/gtid.js';
 import { decryptOrPlain } from './encrypt.js';
@@ -105,6 +106,8 @@ export interface InstanceConfig {
   filterRules: string[];
   /** Names of `expression-filter` rules applied to this source's rows. */
   exprFilterRules: string[];
+  /** Names of `column-mappings` rules (DM v2.0's column mapping). */
+  columnMappingRules: string[];
   blockAllowList: string;
   mydumper: MydumperConfig;
   loader: LoaderConfig;
@@ -133,6 +136,7 @@ export interface TaskConfig {
   routes: Map<string, RouteRule>;
   filters: Map<string, FilterRule>;
   exprFilters: Map<string, ExprFilterRule>;
+  columnMappings: Map<string, ColumnMappingRule>;
   blockAllowList: Map<string, BAList>;
   /** DM keys accepted that change nothing here, each with why (logged, shown by start-task). */
   warnings: string[];
@@ -168,10 +172,6 @@ export const TASK_POLICY: Readonly<Record<string, KeyPolicy>> = {
     warn: 'is deprecated by DM and has no effect (DDL is parsed as the upstream wrote it)',
   },
   'ansi-quotes': { warn: 'is deprecated by DM and has no effect (DDL is parsed as the upstream wrote it)' },
-  'column-mappings': {
-    refuse: 'column-mappings (deprecated and refused by DM too)',
-    fix: 'Remove column-mappings; for shard keys use a route with extract-table/extract-schema/extract-source.',
-  },
   validators: {
     refuse: 'continuous validation (validators with a mode other than none)',
     fix: 'Set mode: none (or remove validators); compare the tables with sync-diff-inspector or pt-table-checksum instead.',
@@ -193,10 +193,6 @@ export const TASK_POLICY: Readonly<Record<string, KeyPolicy>> = {
 };
 
 const INSTANCE_POLICY: Readonly<Record<string, KeyPolicy>> = {
-  'column-mapping-rules': {
-    refuse: 'column-mapping-rules (deprecated and refused by DM too)',
-    fix: 'Remove them; for shard keys use a route with extract-table/extract-schema/extract-source.',
-  },
   'validator-config-name': { warn: 'names a validator; validation is not run here (see validators)' },
   'continuous-validator-config-name': {
     warn: 'names a validator; validation is not run here (see validators)',
@@ -804,6 +800,27 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
   });
   const filters = named(r, 'filters', (m, name) => readFilterRule(r, m, name));
   const exprFilters = named(r, 'expression-filter', (m) => readExprRule(m));
+  const columnMappings = named(r, 'column-mappings', (m): ColumnMappingRule => {
+    const rule: ColumnMappingRule = {
+      schemaPattern: pattern(m, 'schema-pattern'),
+      tablePattern: pattern(m, 'table-pattern', ''),
+      sourceColumn: m.string('source-column', ''),
+      targetColumn: m.string('target-column', ''),
+      expression: m.oneOf('expression', MAPPING_EXPRESSIONS),
+      arguments: m.stringList('arguments'),
+    };
+    if (m.string('create-table-query', ''))
+      m.invalid(
+        'create-table-query',
+        'is not supported (DM never used it)',
+        'Remove it; create the target table beforehand.',
+      );
+    const problem = ruleProblem(rule);
+    if (problem)
+      m.problem(`'${m.path}' ${problem}`, "Fix the rule's arguments (see DM v2.0's column mapping).");
+    m.done([]);
+    return rule;
+  });
   const readBal = (key: string) =>
     named(r, key, (m): BAList => {
       const l = {
@@ -870,6 +887,7 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
       routeRules: m.stringList('route-rules'),
       filterRules: m.stringList('filter-rules'),
       exprFilterRules: m.stringList('expression-filters'),
+      columnMappingRules: m.stringList('column-mapping-rules'),
       // black-white-list is DM's older name; block-allow-list wins when both are set
       blockAllowList:
         [m.string('block-allow-list', ''), m.string('black-white-list', '')].find(Boolean) ?? '',
@@ -903,6 +921,8 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
       claimed.set(k, rr);
     }
     for (const fr of inst.filterRules) refCheck(m, 'filters', fr, filters, `'${m.path}.filter-rules'`);
+    for (const cr of inst.columnMappingRules)
+      refCheck(m, 'column-mappings', cr, columnMappings, `'${m.path}.column-mapping-rules'`);
     for (const er of inst.exprFilterRules)
       refCheck(m, 'expression-filter', er, exprFilters, `'${m.path}.expression-filters'`);
     refCheck(m, 'block-allow-list', inst.blockAllowList, blockAllowList, `'${m.path}.block-allow-list'`);
@@ -929,6 +949,7 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
     routes,
     filters,
     exprFilters,
+    columnMappings,
     blockAllowList,
     warnings: [],
   };

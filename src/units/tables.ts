@@ -3,6 +3,7 @@
 // reaches the real table through its recorded DDLs.
 import { blockAllowFilter, type TableFilter } from '../rules/balist.js';
 import { OnlineTables } from '../rules/online-ddl.js';
+import { ColumnMapping } from '../rules/column-mapping.js';
 import type { SubTaskConfig } from '../task/config.js';
 
 type Cfg = Pick<
@@ -31,4 +32,14 @@ export function replicatedOf(cfg: Cfg): TableFilter {
     wholeSchema: (db) => bal.wholeSchema(db),
     table: (db, table) => online.kind(table) === 'real' && bal.table(db, table),
   };
+}
+
+/** The subtask's column mapping (DM v2.0's column-mappings, by its instance's rule names). */
+export function columnMappingOf(
+  cfg: Pick<SubTaskConfig, 'instance' | 'columnMappings' | 'caseSensitive'>,
+): ColumnMapping {
+  return new ColumnMapping(
+    cfg.instance.columnMappingRules.map((n) => [n, cfg.columnMappings.get(n)!]),
+    cfg.caseSensitive,
+  );
 }

@@ -42,7 +42,12 @@ const TASK_KEYS: [Where, string, unknown, Class][] = [
     { f: { 'schema-pattern': 'd', events: ['truncate table'], action: 'Ignore' } },
     'implemented',
   ],
-  ['task', 'column-mappings', { c: { 'schema-pattern': 'd', expression: 'partition id' } }, 'refused'],
+  [
+    'task',
+    'column-mappings',
+    { c: { 'schema-pattern': 'd', expression: 'add prefix', 'target-column': 'n', arguments: ['x'] } },
+    'implemented',
+  ],
   // warned in task-mode all: the full copy is not filtered (as in DM)
   ['task', 'expression-filter', { e: { schema: 'd', table: 't', 'insert-value-expr': 'c > 1' } }, 'warned'],
   ['task', 'black-white-list', { other: { 'do-dbs': ['d'] } }, 'implemented'],
@@ -59,7 +64,7 @@ const TASK_KEYS: [Where, string, unknown, Class][] = [
   ['target', 'security', { 'ssl-ca': '/ca.pem' }, 'refused'],
   ['instance', 'meta', { 'binlog-name': 'mysql-bin.000001', 'binlog-pos': 4 }, 'implemented'],
   ['instance', 'filter-rules', [], 'implemented'],
-  ['instance', 'column-mapping-rules', ['c'], 'refused'],
+  ['instance', 'column-mapping-rules', [], 'implemented'],
   ['instance', 'route-rules', [], 'implemented'],
   ['instance', 'expression-filters', [], 'implemented'],
   ['instance', 'mydumper-thread', 2, 'implemented'],
@@ -185,7 +190,6 @@ test('DM keys refused for their value load when their value asks for nothing', (
     ['task', 'validators', { v: { mode: 'none' } }],
     ['task', 'mariadb2tidb', { mode: 'off' }],
     ['task', 'remove-meta', false],
-    ['task', 'column-mappings', {}],
     ['mydumper', 'extra-args', ''],
   ] as [Where, string, unknown][]) {
     assert.equal(

@@ -1,6 +1,13 @@
 // The Load unit: creates the dumped schemas and tables on the target and imports the data files
 // in parallel (`loaders.pool-size`), each file in one transaction together with its checkpoint
 // row, so a crash or a pause at any moment resumes without importing a file twice.
+import {
+  ColumnMappingError,
+  mapDumpedInsert,
+  type ColumnMapping,
+  type TableMapping,
+} from '../../rules/column-mapping.js';
+import { columnMappingOf } from '../tables.js';
 import { targetSqlMode } from '../../mysql/session.js';
 import { formatPosition } from '../../binlog/position.js';
 import { locationOf } from '../../binlog/location.js';
@@ -100,10 +107,25 @@ export function addExtraColumns(sql: Buffer, extras: ExtraColumn[]): Buffer {
   return Buffer.concat(parts);
 }
 
+/** A table's column mapping; a rule problem is the subtask's error. */
+function mappingOf(m: ColumnMapping, db: string, table: string): TableMapping | undefined {
+  return m.active ? mapped(() => m.forTable(db, table)) : undefined;
+}
+
+function mapped<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ColumnMappingError) throw new DMError(ERR.columnMapping, e.message);
+    throw e;
+  }
+}
+
 export class LoadUnit implements Unit {
   readonly name = 'Load' as const;
   private readonly checkpoint: LoaderCheckpoint;
   private readonly router: Router;
+  private readonly mapping: ColumnMapping;
   private totalBytes = 0;
   private committedBytes = 0;
   /** While this run imports: since when, and the bytes done then (for `bps`). */
@@ -120,6 +142,7 @@ export class LoadUnit implements Unit {
     private readonly log: Logger,
   ) {
     this.checkpoint = new LoaderCheckpoint(cfg.metaSchema, cfg.name, cfg.instance.sourceId);
+    this.mapping = columnMappingOf(cfg);
     this.router = routerOf(cfg.instance.routeRules, cfg.routes, cfg.caseSensitive, cfg.instance.sourceId);
   }
 
@@ -345,8 +368,11 @@ export class LoadUnit implements Unit {
       await c.exec('BEGIN');
       const [fromName, toName] = [quoteId(f.table), quoteId(to.table)];
       const extras = this.router.extras(f.db, f.table);
+      const mapping = mappingOf(this.mapping, f.db, f.table);
       for await (const { sql, end } of readStatements(fh)) {
-        await c.exec(addExtraColumns(applyOnDuplicate(sql, policy, fromName, toName), extras));
+        let stmt = applyOnDuplicate(sql, policy, fromName, toName);
+        if (mapping) stmt = mapped(() => mapDumpedInsert(stmt, mapping));
+        await c.exec(addExtraColumns(stmt, extras));
         this.inFlight.set(f.filename, end);
       }
       await c.exec(this.checkpoint.finishSQL(f.filename));

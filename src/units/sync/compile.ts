@@ -1,7 +1,8 @@
 // A transaction's row events as row changes of target tables (routed, filtered, with a route's
 // extract-* columns), their causality keys, and the cache of target tables by upstream table map.
 import type { RowColumns } from '../../binlog/decoder.js';
-import type { ColumnInfo, RowsEvent, TableMapEvent } from '../../binlog/events.js';
+import type { ColumnInfo, RowsEvent, TableMapEvent, Value } from '../../binlog/events.js';
+import { ColumnMappingError, type ColumnMapping, type TableMapping } from '../../rules/column-mapping.js';
 import { quoteId } from '../../mysql/connect.js';
 import type { Router } from '../../rules/route.js';
 import type { SchemaTracker, TableSchema } from '../../schema/tracker.js';
@@ -23,6 +24,8 @@ interface TableEntry {
   admit: Partial<Record<RowsEvent['action'], boolean>>;
   /** The expression filters of the table, if any names it. */
   rows?: RowFilter;
+  /** The column mapping of the table (DM v2.0's column-mappings): the row image index it maps. */
+  mapping?: { idx: number; m: TableMapping };
 }
 
 export interface Compiled {
@@ -43,6 +46,7 @@ export class DmlCompiler {
   constructor(
     private readonly router: Router,
     private readonly verdicts: Verdicts,
+    private readonly mapping?: ColumnMapping,
   ) {}
 
   /** What the decoder needs to decode of a table's rows: nothing of a table the block-allow list
@@ -94,6 +98,13 @@ export class DmlCompiler {
           unsignedValues(after, t.unsigned);
         }
         if (entry.rows && this.skips(entry.rows, ev, before, after, txn)) continue;
+        if (entry.mapping) {
+          const { idx, m } = entry.mapping;
+          // copies: the decoder's images are not ours to change, and a re-read must map afresh
+          const map = (img: typeof before) => img && mapImage(img, idx, m, txn);
+          changes.push({ t, op: ev.action, before: map(before), after: map(after), unchanged: r.unchanged });
+          continue;
+        }
         changes.push({ t, op: ev.action, before, after, unchanged: r.unchanged });
       }
     }
@@ -166,8 +177,23 @@ export class DmlCompiler {
       admit: {},
     };
     entry.rows = this.rowFilter(map, schema, entry.t, txn);
+    entry.mapping = this.columnMapping(map, entry.t, txn);
     this.tables.set(cacheKey, entry);
     return entry;
+  }
+
+  /** The table's column mapping, bound to the row image's column. */
+  private columnMapping(map: TableMapEvent, t: TargetTable, txn: Txn): TableEntry['mapping'] {
+    if (!this.mapping?.active) return undefined;
+    const m = mapped(() => this.mapping!.forTable(map.schema, map.table), txn);
+    if (!m) return undefined;
+    const c = t.cols.find((x) => x.name.toLowerCase() === m.column.toLowerCase());
+    if (!c)
+      throw new DMError(
+        ERR.columnMapping,
+        `column mapping '${m.rule}': target-column '${m.column}' is not a column of ${t.quoted} (binlog ${txn.endText})`,
+      );
+    return { idx: c.idx, m };
   }
 
   /** The table's expression filters, bound to the row image's columns by name. */
@@ -193,4 +219,22 @@ export class DmlCompiler {
       });
     }
   }
+}
+
+function mapped<T>(f: () => T, txn: Txn): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ColumnMappingError)
+      throw new DMError(ERR.columnMapping, `${e.message} (binlog ${txn.endText})`);
+    throw e;
+  }
+}
+
+/** A copy of a row image with one column mapped. */
+function mapImage(img: (Value | undefined)[], idx: number, m: TableMapping, txn: Txn): (Value | undefined)[] {
+  const out = [...img];
+  const v = out[idx];
+  if (v !== undefined) out[idx] = mapped(() => m.map(v), txn);
+  return out;
 }

@@ -3,6 +3,7 @@
 // `syncers.worker-count` appliers in parallel where causality allows, each commit carrying its
 // checkpoint. DDLs are barriers, applied alone in binlog order. A run (run.ts) does the work;
 // this unit keeps what outlives a run and answers status and the operator.
+import { columnMappingOf } from '../tables.js';
 import { SyncMeter } from '../../metrics/registry.js';
 import {
   comparePosition,
@@ -90,7 +91,7 @@ export class SyncUnit implements Unit {
       checkpoint: new SyncCheckpoint(cfg.metaSchema, cfg.name, cfg.instance.sourceId),
       verdicts,
       router,
-      compiler: new DmlCompiler(router, verdicts),
+      compiler: new DmlCompiler(router, verdicts, columnMappingOf(cfg)),
       state: new SyncState(cfg.instance.syncer.safeMode),
       shard,
       online: cfg.onlineDDL ? new OnlineDDL(cfg, cfg.instance.sourceId) : undefined,
