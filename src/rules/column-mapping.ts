@@ -6,6 +6,7 @@
 //     high bits: [1 unused][4 instance][7 schema][8 table][44 id], as DM computes it;
 //   add prefix [p] / add suffix [s]: the column's string gets p before or s after it.
 // Table rules win over schema rules; two matching rules of one level are an error. Pure.
+import { quoteString } from '../mysql/connect.js';
 import { namePattern, type NameMatcher } from './balist.js';
 
 export interface ColumnMappingRule {
@@ -198,14 +199,8 @@ function writeValue(v: Mapped): Buffer {
   if (v === null) return Buffer.from('NULL');
   if (typeof v === 'bigint' || typeof v === 'number') return Buffer.from(String(v));
   const bytes = Buffer.isBuffer(v) ? v : Buffer.from(v, 'utf8');
-  // eslint-disable-next-line no-control-regex
-  const esc = bytes
-    .toString('latin1')
-    .replace(
-      /[\0\n\r\x1a'\\]/g,
-      (c) => ({ '\0': '\\0', '\n': '\\n', '\r': '\\r', '\x1a': '\\Z' })[c] ?? '\\' + c,
-    );
-  return Buffer.concat([Buffer.from("'"), Buffer.from(esc, 'latin1'), Buffer.from("'")]);
+  // one character per byte: the escaped bytes stay the column's own
+  return Buffer.from(quoteString(bytes.toString('latin1')), 'latin1');
 }
 
 /** A dumped INSERT statement (column list on its first line, one row per line) with the mapped
