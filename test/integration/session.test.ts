@@ -56,3 +56,37 @@ block-allow-list:
   run.child.kill('SIGTERM');
   await run.done;
 });
+
+test('timezone: TIMESTAMP instants arrive unchanged whatever the task and upstream time zones', async () => {
+  const [up, down] = await Promise.all([server({ extraArgs: ['--default-time-zone=+08:00'] }), server()]);
+  await up.exec(`CREATE DATABASE tz; CREATE TABLE tz.t (id INT PRIMARY KEY, ts TIMESTAMP(3) NULL, dt DATETIME);
+    INSERT INTO tz.t VALUES (1, '2024-03-01 08:30:00.125', '2024-03-01 08:30:00'), (2, '1970-01-01 08:00:01', NULL);`);
+  const f = await writeTemp({ 'source.yaml': sourceYaml('src', up) });
+  const t = down.connectionOptions();
+  const files = await writeTemp({
+    'task.yaml': `name: tz
+task-mode: all
+timezone: "+08:00"
+target-database: {host: "${t.host}", port: ${t.port}, user: "${t.user}", password: ""}
+mysql-instances:
+  - source-id: src
+    block-allow-list: bal
+    loader: {dir: "${join(f.dir, 'dump')}"}
+block-allow-list:
+  bal: {do-dbs: [tz]}
+`,
+  });
+  const statusFile = join(f.dir, 'status.json');
+  const run = runTask(files['task.yaml'], [f['source.yaml']], statusFile);
+  await caughtUpInFile(statusFile, [up]);
+  await up.exec(`INSERT INTO tz.t VALUES (3, '2038-01-19 11:14:07.999', '2038-01-19 11:14:07');
+    UPDATE tz.t SET ts = '2000-02-29 23:59:59.5' WHERE id = 1;`);
+  await caughtUpInFile(statusFile, [up]);
+  const instants = (s: MariaDBSandbox) =>
+    s.exec('SELECT id, UNIX_TIMESTAMP(ts) u, dt FROM tz.t ORDER BY id') as Promise<unknown[]>;
+  const want = await instants(up);
+  assert.equal(want.length, 3);
+  assert.deepEqual(await instants(down), want);
+  run.child.kill('SIGTERM');
+  await run.done;
+});
