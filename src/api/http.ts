@@ -15,12 +15,25 @@ export type Handler = (req: Request) => Promise<unknown>;
 
 export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
-  /** e.g. `/api/v1/tasks/:name/pause` */
+  /** e.g. `/apis/v1alpha1/tasks/:name/pause` */
   path: string;
   handler: Handler;
   /** Answered by the process it reaches, never forwarded to the leader (its own /metrics). */
   local?: boolean;
+  /** DM's OpenAPI: errors answered as `{error_msg, error_code}` (404 for NotFound). */
+  dm?: boolean;
 }
+
+/** An answer with its own status code (DM's OpenAPI: 201 on create, 204 without a body). */
+export class StatusAnswer {
+  constructor(
+    readonly status: number,
+    readonly body?: unknown,
+  ) {}
+}
+
+/** What a DM OpenAPI route answers with 404. */
+export class NotFound extends Error {}
 
 /** A handler's answer that is not JSON (Prometheus' text format). */
 export class RawAnswer {
@@ -154,7 +167,12 @@ export async function serve(
         try {
           const body = await readBody(req);
           const answer = await r.handler({ params, query: url.searchParams, body });
-          if (answer instanceof RawAnswer) {
+          if (answer instanceof StatusAnswer) {
+            if (answer.body === undefined) {
+              res.writeHead(answer.status, { [ROLE_HEADER]: role });
+              res.end();
+            } else send(answer.status, answer.body);
+          } else if (answer instanceof RawAnswer) {
             res.writeHead(200, {
               'content-type': answer.contentType,
               'content-length': Buffer.byteLength(answer.text),
@@ -163,6 +181,13 @@ export async function serve(
             res.end(answer.text);
           } else send(200, answer);
         } catch (e) {
+          if (r.dm) {
+            send(e instanceof NotFound ? 404 : 400, {
+              error_msg: errorMessage(e),
+              error_code: e instanceof DMError ? e.code : ERR.badRequest.code,
+            });
+            return;
+          }
           send(400, {
             result: false,
             msg: errorMessage(e),
@@ -173,7 +198,13 @@ export async function serve(
         }
         return;
       }
-      send(404, { result: false, msg: `no API ${req.method} ${url.pathname}` });
+      const msg = `no API ${req.method} ${url.pathname}`;
+      send(
+        404,
+        url.pathname.startsWith('/api/v1/')
+          ? { error_msg: msg, error_code: ERR.badRequest.code }
+          : { result: false, msg },
+      );
     })();
   });
   const { host, port } = splitAddr(addr);

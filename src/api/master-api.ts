@@ -58,7 +58,7 @@ export function masterRoutes(m: () => Master): Route[] {
     },
     {
       method: 'POST',
-      path: '/api/v1/workers/heartbeat',
+      path: '/apis/v1alpha1/workers/heartbeat',
       handler: (r) => {
         const hb = checkBody<Heartbeat & { ttlMs?: number }>(
           r.body,
@@ -79,7 +79,7 @@ export function masterRoutes(m: () => Master): Route[] {
     },
     {
       method: 'POST',
-      path: '/api/v1/sources',
+      path: '/apis/v1alpha1/sources',
       handler: (r) => {
         const b = checkBody<{ files: ConfigFile[]; worker?: string }>(
           r.body,
@@ -91,13 +91,13 @@ export function masterRoutes(m: () => Master): Route[] {
     },
     {
       method: 'POST',
-      path: '/api/v1/sources/update',
+      path: '/apis/v1alpha1/sources/update',
       handler: (r) =>
         m().updateSource(checkBody<{ files: ConfigFile[] }>(r.body, FILES, 'sources/update').files),
     },
     {
       method: 'POST',
-      path: '/api/v1/members/masters',
+      path: '/apis/v1alpha1/members/masters',
       handler: (r) => {
         const b = checkBody<{ name: string; peerURLs: string }>(
           r.body,
@@ -111,7 +111,7 @@ export function masterRoutes(m: () => Master): Route[] {
     },
     {
       method: 'POST',
-      path: '/api/v1/leader',
+      path: '/apis/v1alpha1/leader',
       handler: (r) => {
         const b = checkBody<{ op: string; name?: string }>(
           r.body,
@@ -125,7 +125,7 @@ export function masterRoutes(m: () => Master): Route[] {
     },
     {
       method: 'POST',
-      path: '/api/v1/members/offline',
+      path: '/apis/v1alpha1/members/offline',
       handler: (r) => {
         const b = checkBody<{ kind: string; name: string }>(
           r.body,
@@ -141,13 +141,13 @@ export function masterRoutes(m: () => Master): Route[] {
     },
     {
       method: 'POST',
-      path: '/api/v1/sources/stop',
+      path: '/apis/v1alpha1/sources/stop',
       handler: (r) =>
         m().stopSource(checkBody<{ ids: string[] }>(r.body, { ids: 'string[]' }, 'sources/stop').ids),
     },
     {
       method: 'POST',
-      path: '/api/v1/sources/:id/transfer',
+      path: '/apis/v1alpha1/sources/:id/transfer',
       handler: (r) =>
         m().transferSource(
           r.params.id,
@@ -156,12 +156,12 @@ export function masterRoutes(m: () => Master): Route[] {
     },
     {
       method: 'GET',
-      path: '/api/v1/sources',
+      path: '/apis/v1alpha1/sources',
       handler: async (r) => m().showSources(list(r.query.get('ids'))),
     },
     {
       method: 'POST',
-      path: '/api/v1/tasks',
+      path: '/apis/v1alpha1/tasks',
       handler: (r) => {
         const b = checkBody<{ files: ConfigFile[] } & StartOptions>(
           r.body,
@@ -174,7 +174,7 @@ export function masterRoutes(m: () => Master): Route[] {
     },
     {
       method: 'POST',
-      path: '/api/v1/tasks/check',
+      path: '/apis/v1alpha1/tasks/check',
       handler: (r) =>
         m().checkTask(
           one(checkBody<{ files: ConfigFile[] }>(r.body, FILES, 'tasks/check').files, 'tasks/check'),
@@ -182,7 +182,7 @@ export function masterRoutes(m: () => Master): Route[] {
     },
     {
       method: 'POST',
-      path: '/api/v1/tasks/:name/binlog',
+      path: '/apis/v1alpha1/tasks/:name/binlog',
       handler: (r) => {
         const b = checkBody<{ op?: string; sqls?: string[]; binlogPos?: string; sources?: string[] }>(
           r.body,
@@ -204,7 +204,7 @@ export function masterRoutes(m: () => Master): Route[] {
     },
     {
       method: 'POST',
-      path: '/api/v1/tasks/:name/schema',
+      path: '/apis/v1alpha1/tasks/:name/schema',
       handler: (r) => {
         const { task: _, ...spec } = SCHEMA_BODY;
         const b = checkBody<SchemaRequest & { sources?: string[] }>(
@@ -222,7 +222,7 @@ export function masterRoutes(m: () => Master): Route[] {
     },
     {
       method: 'POST',
-      path: '/api/v1/tasks/:name/:op',
+      path: '/apis/v1alpha1/tasks/:name/:op',
       handler: async (r) => {
         const op = r.params.op;
         if (op !== 'pause' && op !== 'resume' && op !== 'stop')
@@ -236,7 +236,7 @@ export function masterRoutes(m: () => Master): Route[] {
     },
     {
       method: 'POST',
-      path: '/api/v1/relay/:op',
+      path: '/apis/v1alpha1/relay/:op',
       handler: async (r) => {
         const op = r.params.op;
         const b = checkBody<{ sources?: string[]; filename?: string; subDir?: string; workers?: string[] }>(
@@ -261,14 +261,14 @@ export function masterRoutes(m: () => Master): Route[] {
     },
     {
       method: 'GET',
-      path: '/api/v1/status',
+      path: '/apis/v1alpha1/status',
       handler: (r) => (r.query.get('more') === 'true' ? m().allStatus() : m().listTasks()),
     },
-    { method: 'GET', path: '/api/v1/status/:name', handler: (r) => m().queryStatus(r.params.name) },
-    { method: 'GET', path: '/api/v1/members', handler: async () => m().listMember() },
+    { method: 'GET', path: '/apis/v1alpha1/status/:name', handler: (r) => m().queryStatus(r.params.name) },
+    { method: 'GET', path: '/apis/v1alpha1/members', handler: async () => m().listMember() },
     {
       method: 'POST',
-      path: '/api/v1/shard/:op',
+      path: '/apis/v1alpha1/shard/:op',
       handler: async (r) => {
         const spec = SHARD[r.params.op];
         if (!spec) throw new BadRequest(`unknown sharding operation '${r.params.op}'`);
@@ -296,12 +296,12 @@ export function masterRoutes(m: () => Master): Route[] {
     },
     {
       method: 'GET',
-      path: '/api/v1/shard-ddl-locks',
+      path: '/apis/v1alpha1/shard-ddl-locks',
       handler: async (r) => m().showLocks(r.query.get('task') ?? undefined),
     },
     {
       method: 'POST',
-      path: '/api/v1/shard-ddl-locks/unlock',
+      path: '/apis/v1alpha1/shard-ddl-locks/unlock',
       handler: async (r) => {
         const b = checkBody<{ id: string; owner?: string; action?: string }>(
           r.body,
@@ -313,10 +313,10 @@ export function masterRoutes(m: () => Master): Route[] {
         return m().unlock(b.id, b.owner, b.action);
       },
     },
-    { method: 'GET', path: '/api/v1/configs', handler: async () => m().listConfigs() },
+    { method: 'GET', path: '/apis/v1alpha1/configs', handler: async () => m().listConfigs() },
     {
       method: 'POST',
-      path: '/api/v1/encrypt',
+      path: '/apis/v1alpha1/encrypt',
       handler: async (r) => {
         const b = checkBody<{ plaintext: string }>(r.body, { plaintext: 'string' }, 'encrypt');
         return { result: true, ciphertext: encryptPassword(b.plaintext) };
@@ -324,7 +324,7 @@ export function masterRoutes(m: () => Master): Route[] {
     },
     {
       method: 'GET',
-      path: '/api/v1/config/:type/:name',
+      path: '/apis/v1alpha1/config/:type/:name',
       handler: async (r) => m().getConfig(r.params.type, r.params.name),
     },
   ];
@@ -346,7 +346,7 @@ export function httpMasterLink(masterAddrs: string[]): MasterLink {
       const a = await call<Assignment & { result?: boolean; msg?: string; error?: { code?: number } }>(
         masterAddrs,
         'POST',
-        '/api/v1/workers/heartbeat',
+        '/apis/v1alpha1/workers/heartbeat',
         hb,
         10_000,
         'dm-master',
@@ -358,7 +358,7 @@ export function httpMasterLink(masterAddrs: string[]): MasterLink {
       const a = await call<{ result: boolean; msg: string; verdict?: string; error?: { code?: number } }>(
         masterAddrs,
         'POST',
-        `/api/v1/shard/${op}`,
+        `/apis/v1alpha1/shard/${op}`,
         body,
         10_000,
         'dm-master',

@@ -32,7 +32,7 @@ export function workerRoutes(w: () => Worker): Route[] {
     },
     {
       method: 'POST',
-      path: '/api/v1/assignment',
+      path: '/apis/v1alpha1/assignment',
       handler: async (r) => {
         await w().apply(
           checkBody<Assignment>(
@@ -46,12 +46,12 @@ export function workerRoutes(w: () => Worker): Route[] {
     },
     {
       method: 'GET',
-      path: '/api/v1/status',
+      path: '/apis/v1alpha1/status',
       handler: async (r) => w().status(r.query.get('task') ?? undefined),
     },
     {
       method: 'POST',
-      path: '/api/v1/handle-error',
+      path: '/apis/v1alpha1/handle-error',
       handler: async (r) => {
         const b = checkBody<HandleErrorRequest>(
           r.body,
@@ -67,7 +67,7 @@ export function workerRoutes(w: () => Worker): Route[] {
     },
     {
       method: 'POST',
-      path: '/api/v1/schema',
+      path: '/apis/v1alpha1/schema',
       handler: async (r) => {
         const b = checkBody<SchemaRequest & { task: string }>(r.body, SCHEMA_BODY, 'schema');
         if (!SCHEMA_OPS.includes(b.op))
@@ -80,7 +80,7 @@ export function workerRoutes(w: () => Worker): Route[] {
     },
     {
       method: 'POST',
-      path: '/api/v1/relay/purge',
+      path: '/apis/v1alpha1/relay/purge',
       handler: async (r) => {
         const b = checkBody<{ filename: string; subDir?: string }>(
           r.body,
@@ -106,18 +106,23 @@ function ok<T extends Answer>(a: T): T {
 
 export const httpWorkerLink: WorkerLink = {
   async apply(addr: string, a: Assignment): Promise<void> {
-    ok(await call<Answer>(addr, 'POST', '/api/v1/assignment', a, 60_000, 'dm-worker'));
+    ok(await call<Answer>(addr, 'POST', '/apis/v1alpha1/assignment', a, 60_000, 'dm-worker'));
   },
   async status(addr: string, task?: string): Promise<WorkerStatus> {
     const q = task ? `?task=${encodeURIComponent(task)}` : '';
-    return ok(await call<WorkerStatus>(addr, 'GET', `/api/v1/status${q}`, undefined, 10_000, 'dm-worker'));
+    return ok(
+      await call<WorkerStatus>(addr, 'GET', `/apis/v1alpha1/status${q}`, undefined, 10_000, 'dm-worker'),
+    );
   },
   async handleError(addr: string, req: HandleErrorRequest): Promise<string> {
-    return ok(await call<Answer>(addr, 'POST', '/api/v1/handle-error', req, 30_000, 'dm-worker')).msg ?? '';
+    return (
+      ok(await call<Answer>(addr, 'POST', '/apis/v1alpha1/handle-error', req, 30_000, 'dm-worker')).msg ?? ''
+    );
   },
   async operateSchema(addr: string, task: string, req: SchemaRequest): Promise<string> {
     return (
-      ok(await call<Answer>(addr, 'POST', '/api/v1/schema', { task, ...req }, 30_000, 'dm-worker')).msg ?? ''
+      ok(await call<Answer>(addr, 'POST', '/apis/v1alpha1/schema', { task, ...req }, 30_000, 'dm-worker'))
+        .msg ?? ''
     );
   },
   async purgeRelay(addr: string, filename: string, subDir?: string): Promise<string[]> {
@@ -125,7 +130,7 @@ export const httpWorkerLink: WorkerLink = {
       await call<Answer & { purged: string[] }>(
         addr,
         'POST',
-        '/api/v1/relay/purge',
+        '/apis/v1alpha1/relay/purge',
         { filename, subDir },
         60_000,
         'dm-worker',

@@ -15,7 +15,7 @@ function getConfig(type: string, name: string, file?: string): Promise<void> {
     throw new DMError(ERR.dmctlUsage, `invalid config type '${type}'; use ${TYPES.join(', ')}`);
   return request(
     'GET',
-    `/api/v1/config/${encodeURIComponent(type)}/${encodeURIComponent(name)}`,
+    `/apis/v1alpha1/config/${encodeURIComponent(type)}/${encodeURIComponent(name)}`,
     undefined,
     async (a) => {
       if (!a.result || !file) return a;
@@ -29,7 +29,7 @@ function getConfig(type: string, name: string, file?: string): Promise<void> {
 async function exportConfigs(dir: string): Promise<void> {
   const all = await ask<Answer & { sources: Record<string, string>; tasks: Record<string, string> }>(
     'GET',
-    '/api/v1/configs',
+    '/apis/v1alpha1/configs',
   );
   if (!all.result) throw new DMError(ERR.remote, String(all.msg));
   for (const [sub, files] of [
@@ -68,13 +68,13 @@ async function importConfigs(dir: string): Promise<void> {
   const steps: Array<[string, () => Promise<Answer>]> = [
     ...sources.map((file): [string, () => Promise<Answer>] => [
       file,
-      async () => ask('POST', '/api/v1/sources', { files: [{ file, yaml: await readConfig(file) }] }),
+      async () => ask('POST', '/apis/v1alpha1/sources', { files: [{ file, yaml: await readConfig(file) }] }),
     ]),
     ...tasks.map((file): [string, () => Promise<Answer>] => [
       file,
       async () => {
         const { yaml } = await taskFile(file);
-        return ask('POST', '/api/v1/tasks', { files: [{ file, yaml }] });
+        return ask('POST', '/apis/v1alpha1/tasks', { files: [{ file, yaml }] });
       },
     ]),
   ];

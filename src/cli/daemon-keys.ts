@@ -27,6 +27,8 @@ export const MASTER_DEFAULTS = {
   'quota-backend-bytes': 0,
   'max-txn-ops': 0,
   'max-request-bytes': 0,
+  // DM's: serve DM's OpenAPI v1 under /api/v1 (on by default here)
+  openapi: true,
 };
 /** The keys of MASTER_DEFAULTS that are etcd flags of the same name (set when non-empty). */
 export const ETCD_TUNING = [
@@ -42,14 +44,8 @@ export const MASTER_WARNED: Record<string, string> = {
   'rpc-rate-limit': 'has no effect: requests are not rate limited',
   'rpc-rate-burst': 'has no effect: requests are not rate limited',
   experimental: 'has no effect: no experimental feature is behind it here',
-  openapi: "is false: DM's OpenAPI is not served (the HTTP API of docs/openapi.yaml is)",
 };
-export const MASTER_REFUSED_IF: RefusedIf = {
-  openapi: {
-    refuse: (v) => (v === true ? "DM's OpenAPI (openapi = true)" : undefined),
-    fix: 'Remove openapi (or set it false) and use dmctl or the HTTP API of docs/openapi.yaml.',
-  },
-};
+export const MASTER_REFUSED_IF: RefusedIf = {};
 
 // DM keys whose feature is not here yet: a file asking for it is refused with the fix.
 export const MASTER_REFUSED: Refused = {

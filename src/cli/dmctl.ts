@@ -66,8 +66,8 @@ program
             return { file, yaml };
           }),
         );
-        if (op === 'update') return request('POST', '/api/v1/sources/update', { files });
-        return request('POST', '/api/v1/sources', {
+        if (op === 'update') return request('POST', '/apis/v1alpha1/sources/update', { files });
+        return request('POST', '/apis/v1alpha1/sources', {
           files,
           ...(o.worker !== undefined ? { worker: o.worker } : {}),
         });
@@ -82,10 +82,10 @@ program
       ];
       if (op === 'stop') {
         if (!ids.length) throw new DMError(ERR.dmctlUsage, 'operate-source stop needs a source id or file');
-        return request('POST', '/api/v1/sources/stop', { ids });
+        return request('POST', '/apis/v1alpha1/sources/stop', { ids });
       }
       if (op === 'show')
-        return request('GET', `/api/v1/sources?ids=${ids.map(encodeURIComponent).join(',')}`);
+        return request('GET', `/apis/v1alpha1/sources?ids=${ids.map(encodeURIComponent).join(',')}`);
       throw new DMError(
         ERR.dmctlUsage,
         `operate-source: unknown operation '${op}'; use create, update, stop or show`,
@@ -106,7 +106,7 @@ program
   .action((op: string, o: { name?: string }) => {
     if (op !== 'evict' && op !== 'cancel-evict')
       throw new DMError(ERR.dmctlUsage, `invalid operate '${op}' on leader; use evict or cancel-evict`);
-    return request('POST', '/api/v1/leader', { op, ...(o.name ? { name: o.name } : {}) });
+    return request('POST', '/apis/v1alpha1/leader', { op, ...(o.name ? { name: o.name } : {}) });
   });
 
 program
@@ -120,7 +120,10 @@ program
   .action((o: { master?: boolean; worker?: boolean; name: string }) => {
     if (!!o.master === !!o.worker)
       throw new DMError(ERR.dmctlUsage, 'offline-member: give exactly one of --master or --worker');
-    return request('POST', '/api/v1/members/offline', { kind: o.master ? 'master' : 'worker', name: o.name });
+    return request('POST', '/apis/v1alpha1/members/offline', {
+      kind: o.master ? 'master' : 'worker',
+      name: o.name,
+    });
   });
 
 program
@@ -136,7 +139,7 @@ program
   .action(async (path: string, o: { removeMeta?: boolean; startTime?: string; source?: string[] }) => {
     const { file, yaml } = await taskFile(path);
     if (o.startTime !== undefined) checkStartTime(o.startTime);
-    return request('POST', '/api/v1/tasks', {
+    return request('POST', '/apis/v1alpha1/tasks', {
       files: [{ file, yaml }],
       removeMeta: !!o.removeMeta,
       ...(o.startTime !== undefined ? { startTime: o.startTime } : {}),
@@ -159,7 +162,7 @@ for (const [name, op, what] of [
     .option(...sourcesOpt)
     .action(async (arg: string | undefined, o: { source?: string[] }) => {
       if (arg) {
-        return request('POST', `/api/v1/tasks/${encodeURIComponent(await taskName(arg))}/${op}`, {
+        return request('POST', `/apis/v1alpha1/tasks/${encodeURIComponent(await taskName(arg))}/${op}`, {
           sources: o.source,
         });
       }
@@ -175,7 +178,10 @@ for (const [name, op, what] of [
 /** pause-task / resume-task -s <source> without a task: the operation on every task of those
  * sources (each answered in turn). */
 async function everyTaskOf(sources: string[], op: string): Promise<void> {
-  const list = await ask<{ tasks?: Array<{ taskName: string; sources: string[] }> }>('GET', '/api/v1/status');
+  const list = await ask<{ tasks?: Array<{ taskName: string; sources: string[] }> }>(
+    'GET',
+    '/apis/v1alpha1/status',
+  );
   const tasks = (list.tasks ?? []).filter((t) => t.sources.some((s) => sources.includes(s)));
   if (!tasks.length) {
     process.stdout.write(
@@ -189,7 +195,7 @@ async function everyTaskOf(sources: string[], op: string): Promise<void> {
     return;
   }
   for (const t of tasks) {
-    await request('POST', `/api/v1/tasks/${encodeURIComponent(t.taskName)}/${op}`, {
+    await request('POST', `/apis/v1alpha1/tasks/${encodeURIComponent(t.taskName)}/${op}`, {
       sources: t.sources.filter((s) => sources.includes(s)),
     });
   }
@@ -204,10 +210,10 @@ program
   .action(async (arg: string | undefined, o: { source?: string[]; more?: boolean }) => {
     // DM: without a task, the list of tasks, unless -s or --more asks for the sources' full status
     const path = arg
-      ? `/api/v1/status/${encodeURIComponent(await taskName(arg))}`
+      ? `/apis/v1alpha1/status/${encodeURIComponent(await taskName(arg))}`
       : o.more || o.source?.length
-        ? '/api/v1/status?more=true'
-        : '/api/v1/status';
+        ? '/apis/v1alpha1/status?more=true'
+        : '/apis/v1alpha1/status';
     // -s: only these sources' workers
     const only = (a: Answer): Answer => {
       if (a.result === false) return a;
@@ -238,7 +244,7 @@ program
     const { file, yaml } = await taskFile(path);
     if (o.startTime !== undefined) checkStartTime(o.startTime);
     const limit = { fail: count(o.error, '--error'), warn: count(o.warn, '--warn') };
-    return request('POST', '/api/v1/tasks/check', { files: [{ file, yaml }] }, (a) => fewer(a, limit));
+    return request('POST', '/apis/v1alpha1/tasks/check', { files: [{ file, yaml }] }, (a) => fewer(a, limit));
   });
 
 function count(v: string, flag: string): number {
@@ -266,7 +272,7 @@ program
   .option('--worker', 'only the workers')
   .option('-n, --name <name>', 'only these members (repeatable, comma-separated)', collectSources)
   .action((o: { leader?: boolean; master?: boolean; worker?: boolean; name?: string[] }) =>
-    request('GET', '/api/v1/members', undefined, (a) => members(a, o)),
+    request('GET', '/apis/v1alpha1/members', undefined, (a) => members(a, o)),
   );
 
 /** DM's list-member filters: the kinds asked for (all when none), the members named. */
@@ -308,7 +314,7 @@ async function binlogOp(
   if (!withSql && args.length)
     throw new DMError(ERR.handleErrorArgs, `binlog ${op} takes no SQL; only replace and inject do`);
   if (o.binlogPos) operatorPosition(o.binlogPos); // a bad position is refused here
-  return request('POST', `/api/v1/tasks/${encodeURIComponent(await taskName(arg))}/binlog`, {
+  return request('POST', `/apis/v1alpha1/tasks/${encodeURIComponent(await taskName(arg))}/binlog`, {
     op,
     sqls: withSql ? sqlsOfArgs(args) : [],
     sources: o.source,
@@ -378,7 +384,7 @@ async function schemaOp(
   if (file && (o.fromSource || o.fromTarget))
     throw new DMError(ERR.dmctlUsage, 'can not set schema-file when use from-source or from-target');
   if (file && op !== 'update') throw new DMError(ERR.dmctlUsage, `binlog-schema ${op} takes no schema file`);
-  return request('POST', `/api/v1/tasks/${encodeURIComponent(await taskName(arg))}/schema`, {
+  return request('POST', `/apis/v1alpha1/tasks/${encodeURIComponent(await taskName(arg))}/schema`, {
     op,
     database: db,
     table,
@@ -467,7 +473,7 @@ function unlock(id: string, o: UnlockFlags): Promise<void> {
     );
   if (o.action !== undefined && o.action !== 'exec' && o.action !== 'skip')
     throw new DMError(ERR.dmctlUsage, `--action '${o.action}': only exec and skip are accepted (as DM)`);
-  return request('POST', '/api/v1/shard-ddl-locks/unlock', {
+  return request('POST', '/apis/v1alpha1/shard-ddl-locks/unlock', {
     id,
     ...(o.owner ? { owner: o.owner } : {}),
     ...(o.action ? { action: o.action } : {}),
@@ -491,7 +497,7 @@ unlockFlags(
   if (Object.values(o).some((v) => v !== undefined))
     throw new DMError(ERR.dmctlUsage, 'shard-ddl-lock takes -o/-a/-f/-s/-d/-t only with unlock');
   const q = args[0] ? `?task=${encodeURIComponent(await taskName(args[0]))}` : '';
-  return request('GET', `/api/v1/shard-ddl-locks${q}`);
+  return request('GET', `/apis/v1alpha1/shard-ddl-locks${q}`);
 });
 
 unlockFlags(
@@ -513,7 +519,9 @@ for (const [name, op, what] of [
       'the sources (with enable-relay; repeatable, comma-separated)',
       collectSources,
     )
-    .action((o: { source: string[] }) => request('POST', `/api/v1/relay/${op}`, { sources: o.source }));
+    .action((o: { source: string[] }) =>
+      request('POST', `/apis/v1alpha1/relay/${op}`, { sources: o.source }),
+    );
 }
 
 for (const op of ['start', 'stop'] as const) {
@@ -527,7 +535,7 @@ for (const op of ['start', 'stop'] as const) {
     .action((w: string[], o: { source: string[] }) => {
       if (o.source.length !== 1)
         throw new DMError(ERR.dmctlUsage, `${op}-relay: must specify one source (-s / --source)`);
-      return request('POST', `/api/v1/relay/${op}`, { sources: o.source, workers: w });
+      return request('POST', `/apis/v1alpha1/relay/${op}`, { sources: o.source, workers: w });
     });
 }
 
@@ -539,7 +547,7 @@ program
   .argument('<source-id>')
   .argument('<worker-name>')
   .action((src: string, w: string) =>
-    request('POST', `/api/v1/sources/${encodeURIComponent(src)}/transfer`, { worker: w }),
+    request('POST', `/apis/v1alpha1/sources/${encodeURIComponent(src)}/transfer`, { worker: w }),
   );
 
 program
@@ -553,7 +561,11 @@ program
   .requiredOption('-f, --filename <file>', 'relay files before this binlog file are removed')
   .option('--sub-dir <dir>', 'the relay sub-directory of --filename (default: the current one)')
   .action((o: { source: string[]; filename: string; subDir?: string }) =>
-    request('POST', '/api/v1/relay/purge', { sources: o.source, filename: o.filename, subDir: o.subDir }),
+    request('POST', '/apis/v1alpha1/relay/purge', {
+      sources: o.source,
+      filename: o.filename,
+      subDir: o.subDir,
+    }),
   );
 
 program
@@ -570,7 +582,7 @@ program
       // No master: DM v2's offline form, with DM's default key.
     }
     const text = addr
-      ? (await ask<{ ciphertext: string }>('POST', '/api/v1/encrypt', { plaintext: p })).ciphertext
+      ? (await ask<{ ciphertext: string }>('POST', '/apis/v1alpha1/encrypt', { plaintext: p })).ciphertext
       : encryptPassword(p);
     process.stdout.write(text + '\n');
   });

@@ -130,7 +130,7 @@ async function main(): Promise<void> {
       await dmctl(master.addr, 'operate-source', 'create', sourceFile);
       const started = Date.now();
       await dmctl(master.addr, 'start-task', taskFile);
-      const status = () => call<QueryStatus>(master.addr, 'GET', '/api/v1/status/playground');
+      const status = () => call<QueryStatus>(master.addr, 'GET', '/apis/v1alpha1/status/playground');
       const line = async () => {
         const st = (await status()).workers[0]?.subTaskStatus[0];
         if (st) process.stdout.write('\r  ' + progressLine(st) + '\x1b[K');

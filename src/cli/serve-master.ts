@@ -2,6 +2,7 @@
 // HTTP API (forwarded to the leader while it follows), and the election that runs the Master on
 // whichever master leads. With --all-in-one the leader also starts an in-process dm-worker for
 // each source that has none.
+import { openapiRoutes } from '../api/openapi.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,6 +29,8 @@ export interface MasterSettings {
   'advertise-addr': string;
   'data-dir': string;
   'all-in-one': boolean;
+  /** DM's openapi: serve DM's OpenAPI v1 (default true). */
+  openapi?: boolean;
   /** A file with the hex AES-256 key for encrypted passwords ('' = DM's public key). */
   'secret-key-path'?: string;
   'peer-urls'?: string;
@@ -111,7 +114,10 @@ export async function startMaster(s: MasterSettings, log: Logger, configText: st
     const holder: { node?: MasterNode } = {};
     const http = await serve(
       s['master-addr'],
-      masterRoutes(() => holder.node!.current()),
+      [
+        ...masterRoutes(() => holder.node!.current()),
+        ...openapiRoutes(() => holder.node!.current(), s.openapi !== false),
+      ],
       'dm-master',
       () => (holder.node ? holder.node.forwardTo() : null),
     );
@@ -147,7 +153,7 @@ export async function startMaster(s: MasterSettings, log: Logger, configText: st
         const joined = await callAny<{ result: boolean; msg: string; initialCluster?: string }>(
           s.join.split(',').map((a) => dialable(a.trim())),
           'POST',
-          '/api/v1/members/masters',
+          '/apis/v1alpha1/members/masters',
           { name: s.name, peerURLs: plan.advertisePeerUrls },
           30_000,
           'dm-master',

@@ -5,7 +5,8 @@
 import { sleep } from '../async.js';
 import { DMError, ERR, isError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { openConnection, upstreamRole } from '../mysql/connect.js';
+import { downstreamRole, openConnection, upstreamRole } from '../mysql/connect.js';
+import { dropTaskMeta } from '../units/meta.js';
 import { customSecretKey, encryptPasswords } from '../task/encrypt.js';
 import { withTopKey } from '../task/yaml.js';
 import { checkStartTime } from '../units/sync/start-time.js';
@@ -643,6 +644,144 @@ export class Master {
   /** start-task [-s source…] [--remove-meta] [--start-time]: starts (or restarts) the task's
    * subtasks, on the given sources only when some are named. */
   async startTask(f: ConfigFile, o: StartOptions = {}): Promise<OperateResult> {
+    return this.putTask(f, o, 'Running');
+  }
+
+  /** DM's OpenAPI create: the task is checked and stored with every subtask Stopped (start it
+   * with startTask on its stored file). */
+  async createTask(f: ConfigFile): Promise<OperateResult & { task?: TaskConfig }> {
+    const name = this.parseTask(f).name;
+    if (this.s.tasks[name])
+      throw new DMError(
+        ERR.taskExists,
+        `task '${name}' already exists; delete it first, or give the new task another name`,
+      );
+    return { ...(await this.putTask(f, {}, 'Stopped')), task: this.parseTask(f) };
+  }
+
+  /** A stored task's file, or undefined. */
+  taskFile(name: string): ConfigFile | undefined {
+    return this.s.tasks[name];
+  }
+
+  /** A stored source's config, or undefined. */
+  sourceConfig(id: string): SourceConfig | undefined {
+    const s = this.s.sources[id];
+    return s && parseSourceConfig(s.yaml, s.file);
+  }
+
+  /** The worker a source is bound to ('' when none). */
+  boundWorker(id: string): string {
+    return this.s.bounds[id] ?? '';
+  }
+
+  /** The tasks that run on a source. */
+  tasksOfSource(id: string): string[] {
+    return Object.entries(this.s.tasks)
+      .filter(([, t]) => t.stages[id])
+      .map(([n]) => n)
+      .sort();
+  }
+
+  /** Every task's name. */
+  taskNames(): string[] {
+    return Object.keys(this.s.tasks).sort();
+  }
+
+  /** Every source's id. */
+  sourceNames(): string[] {
+    return Object.keys(this.s.sources).sort();
+  }
+
+  /** A source's worker status (its relay and subtasks). */
+  sourceStatusOf(id: string): Promise<WorkerStatus> {
+    return this.sourceStatus(id);
+  }
+
+  /** DM's OpenAPI update: a stopped task's new file (it stays stopped). */
+  async updateTask(f: ConfigFile): Promise<OperateResult> {
+    const t = this.taskRecord(this.parseTask(f).name);
+    if (Object.values(t.stages).some((d) => d.stage !== 'Stopped'))
+      throw new DMError(
+        ERR.taskExists,
+        `task '${this.parseTask(f).name}' is not stopped; stop it before updating it`,
+      );
+    return this.putTask(f, {}, 'Stopped');
+  }
+
+  /** DM's OpenAPI start: a paused task resumes, a stopped one starts from its stored file. */
+  async startOrResume(name: string, o: StartOptions): Promise<OperateResult> {
+    const t = this.taskRecord(name);
+    const targets = o.sources?.length ? o.sources : Object.keys(t.stages);
+    if (targets.every((s) => t.stages[s]?.stage === 'Paused'))
+      return this.operateTask('resume', name, o.sources);
+    return this.startTask(t, o);
+  }
+
+  /** DM's OpenAPI stop: the subtasks stop; a stopped task stays (stop-task would remove it). */
+  async stopKeeping(name: string, sources: string[]): Promise<void> {
+    const t = this.taskRecord(name);
+    const targets = sources.length ? sources : Object.keys(t.stages);
+    if (targets.every((s) => t.stages[s]?.stage === 'Stopped')) return;
+    const r = await this.operateTask('stop', name, sources);
+    if (!r.result) throw new DMError(ERR.badRequest, r.msg);
+  }
+
+  /** The masters (DM's OpenAPI cluster/masters). */
+  async masterList(): Promise<{ name: string; alive: boolean; leader: boolean; addr: string }[]> {
+    const c = this.opts.cluster;
+    const leader = c?.leader()?.name ?? this.opts.name;
+    const all = c ? await c.masters() : [{ name: this.opts.name, addr: this.opts.addr, alive: true }];
+    return all.map((x) => ({ name: x.name, alive: x.alive, leader: x.name === leader, addr: x.addr }));
+  }
+
+  /** The workers and what they are bound to (DM's OpenAPI cluster/workers). */
+  workerList(): { name: string; addr: string; stage: string; source: string }[] {
+    return Object.entries(this.s.workers)
+      .map(([name, w]) => {
+        const source = this.sourceOf(name) ?? '';
+        return {
+          name,
+          addr: w.addr,
+          stage: !this.online(name) ? 'offline' : source ? 'bound' : 'free',
+          source,
+        };
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** DM's OpenAPI delete: a stopped task is removed (with `force`, a running one is stopped
+   * first), its meta tables dropped on the target unless `keepMeta`. */
+  async deleteTask(name: string, force: boolean, keepMeta: boolean): Promise<void> {
+    const t = this.taskRecord(name);
+    const cfg = this.parseTask(t);
+    const running = Object.values(t.stages).some((d) => d.stage !== 'Stopped');
+    if (running) {
+      if (!force)
+        throw new DMError(
+          ERR.taskExists,
+          `task '${name}' is not stopped; stop it first, or delete it with force=true`,
+        );
+      const r = await this.operateTask('stop', name);
+      if (!r.result) throw new DMError(ERR.badRequest, `task '${name}' cannot be stopped: ${r.msg}`);
+    }
+    const r = await this.operateTask('stop', name);
+    if (!r.result) throw new DMError(ERR.badRequest, `task '${name}' cannot be removed: ${r.msg}`);
+    if (!keepMeta) {
+      const c = await openConnection(cfg.targetDatabase, downstreamRole());
+      try {
+        await dropTaskMeta(c, cfg.metaSchema, name);
+      } finally {
+        c.close();
+      }
+    }
+  }
+
+  private async putTask(
+    f: ConfigFile,
+    o: StartOptions,
+    initial: 'Running' | 'Stopped',
+  ): Promise<OperateResult> {
     const { removeMeta, startTime } = o;
     const task = this.parseTask(f);
     const sources = o.sources ?? [];
@@ -679,7 +818,7 @@ export class Master {
     for (const c of cfgs) {
       const id = c.instance.sourceId;
       stages[id] = {
-        stage: 'Running',
+        stage: initial,
         seq: (old?.stages[id]?.seq ?? 0) + 1,
         ...(removeMeta ? { removeMeta } : {}),
         ...(startTime !== undefined ? { startTime } : {}),
@@ -978,13 +1117,7 @@ export class Master {
   }
 
   async listMember(): Promise<unknown> {
-    const workers = Object.entries(this.s.workers)
-      .map(([name, w]) => {
-        const source = this.sourceOf(name) ?? '';
-        const stage = !this.online(name) ? 'offline' : source ? 'bound' : 'free';
-        return { name, addr: w.addr, stage, source };
-      })
-      .sort((a, b) => a.name.localeCompare(b.name));
+    const workers = this.workerList();
     const self = { name: this.opts.name, addr: this.opts.addr };
     const c = this.opts.cluster;
     const masters = c

@@ -21,3 +21,17 @@ export async function forgetSource(c: SqlSession, table: string, sourceId: strin
     if (!isMissingMeta(e)) throw e;
   }
 }
+
+/** The tables a task keeps in its meta schema (its units' checkpoints and records). */
+export const TASK_META_SUFFIXES = [
+  '_syncer_checkpoint',
+  '_loader_checkpoint',
+  '_dump_checkpoint',
+  '_onlineddl',
+];
+
+/** Drops a task's meta tables (DM's delete without keep_meta). */
+export async function dropTaskMeta(c: SqlSession, metaSchema: string, task: string): Promise<void> {
+  for (const suffix of TASK_META_SUFFIXES)
+    await c.exec(`DROP TABLE IF EXISTS ${quoteId(metaSchema)}.${quoteId(task + suffix)}`);
+}

@@ -67,8 +67,8 @@ function closedPort(): Promise<number> {
   });
 }
 
-const status = (task: string) => call<QueryStatus>(master.addr, 'GET', `/api/v1/status/${task}`);
-const list = () => call<TaskList>(master.addr, 'GET', '/api/v1/status');
+const status = (task: string) => call<QueryStatus>(master.addr, 'GET', `/apis/v1alpha1/status/${task}`);
+const list = () => call<TaskList>(master.addr, 'GET', '/apis/v1alpha1/status');
 
 /** Every field the seed lists, with the right types; exactly the current unit's status. */
 function assertSeedShape(q: QueryStatus, task: string): void {
@@ -815,7 +815,7 @@ test('all-in-one: one dm-master process runs a worker per source, also after a r
   assert.equal((await dmctl(aio.addr, 'start-task', aioTask)).code, 0);
   const finished = async () =>
     waitFor('aio_archive Finished', async () => {
-      const q = await call<QueryStatus>(aio.addr, 'GET', '/api/v1/status/aio_archive');
+      const q = await call<QueryStatus>(aio.addr, 'GET', '/apis/v1alpha1/status/aio_archive');
       return q.workers[0]?.subTaskStatus[0]?.stage === 'Finished' && q;
     });
   assertSeedShape(await finished(), 'aio_archive');
@@ -883,7 +883,7 @@ test("secret-key-path: dmctl encrypt uses the master's key, a separate worker de
     const st = await dmctl(km.addr, 'start-task', keyed['task.yaml']);
     assert.equal(st.code, 0, st.stdout + st.stderr);
     await waitFor('keyed Finished', async () => {
-      const q = await call<QueryStatus>(km.addr, 'GET', '/api/v1/status/keyed');
+      const q = await call<QueryStatus>(km.addr, 'GET', '/apis/v1alpha1/status/keyed');
       const st = q.workers[0]?.subTaskStatus[0];
       if (st?.result?.errors.length) assert.fail(JSON.stringify(st.result));
       return st?.stage === 'Finished';

@@ -41,7 +41,8 @@ test('start-relay/stop-relay and transfer-source while a task runs; config expor
   await ctl('start-task', files['task.yaml']);
 
   const status = async (): Promise<WorkerStatus | undefined> =>
-    (await call<QueryStatus>(master.addr, 'GET', '/api/v1/status/op').catch(() => undefined))?.workers[0];
+    (await call<QueryStatus>(master.addr, 'GET', '/apis/v1alpha1/status/op').catch(() => undefined))
+      ?.workers[0];
   const until = async (what: string, ok: (w: WorkerStatus) => boolean): Promise<WorkerStatus> => {
     for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
       const w = await status();
@@ -199,7 +200,7 @@ test('start-task --start-time: an incremental task starts at the first transacti
   const caughtUp = async () => {
     const m = await masterStatus(up);
     for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
-      const q = await call<QueryStatus>(master.addr, 'GET', '/api/v1/status/st');
+      const q = await call<QueryStatus>(master.addr, 'GET', '/apis/v1alpha1/status/st');
       const st = q.workers[0]?.subTaskStatus[0];
       if (st?.stage === 'Paused') assert.fail(JSON.stringify(st.result));
       if (reached((st?.sync as { syncerBinlog?: string } | undefined)?.syncerBinlog, `(${m.file}, ${m.pos})`))

@@ -39,7 +39,8 @@ test('relay in the cluster: relayStatus, pause-relay/resume-relay, purge-relay, 
   assert.equal(started.code, 0, started.stdout);
 
   const status = async (): Promise<WorkerStatus | undefined> =>
-    (await call<QueryStatus>(master.addr, 'GET', '/api/v1/status/rt').catch(() => undefined))?.workers[0];
+    (await call<QueryStatus>(master.addr, 'GET', '/apis/v1alpha1/status/rt').catch(() => undefined))
+      ?.workers[0];
   const until = async (
     what: string,
     ok: (w: WorkerStatus) => boolean,
@@ -107,7 +108,7 @@ test('relay in the cluster: relayStatus, pause-relay/resume-relay, purge-relay, 
   assert.match(String(bad.json.msg), /the relay is Running, not Paused/);
   assert.equal((await dmctl(master.addr, 'pause-relay', '-s', 's1')).code, 0);
   await until('relay paused', (x) => x.relayStatus?.stage === 'Paused');
-  const list = await call<TaskList>(master.addr, 'GET', '/api/v1/status');
+  const list = await call<TaskList>(master.addr, 'GET', '/apis/v1alpha1/status');
   assert.equal(list.tasks.length, 1);
   assert.match(list.tasks[0].taskStatus, /^Error - Relay status is Paused\. Please run `query-status rt`/);
   await up.exec("UPDATE sb.sbtest1 SET c = 'during the pause' WHERE id = 1");
@@ -130,7 +131,10 @@ test('relay in the cluster: relayStatus, pause-relay/resume-relay, purge-relay, 
   assert.deepEqual(await down.exec("SELECT id FROM sb.sbtest1 WHERE c = 'during the pause'"), []);
   assert.equal((await dmctl(master.addr, 'resume-relay', '-s', 's1')).code, 0);
   await caughtUp();
-  assert.equal((await call<TaskList>(master.addr, 'GET', '/api/v1/status')).tasks[0].taskStatus, 'Running');
+  assert.equal(
+    (await call<TaskList>(master.addr, 'GET', '/apis/v1alpha1/status')).tasks[0].taskStatus,
+    'Running',
+  );
   const noRelay = await dmctl(master.addr, 'pause-relay', '-s', 'nope');
   assert.equal(noRelay.code, 1);
   assert.match(noRelay.stderr + noRelay.stdout, /source 'nope' does not exist/);

@@ -33,7 +33,7 @@ test('sharding DDL lock in the master survives a SIGKILLed owner worker', async 
   assert.equal(start.code, 0, start.stdout);
 
   const bySource = async (): Promise<Record<string, SubTaskStatus | undefined>> => {
-    const q = await call<QueryStatus>(master.addr, 'GET', '/api/v1/status/shard');
+    const q = await call<QueryStatus>(master.addr, 'GET', '/apis/v1alpha1/status/shard');
     return Object.fromEntries(q.workers.map((w) => [w.source!, w.subTaskStatus[0]]));
   };
   const until = async (what: string, ok: (s: Record<string, SubTaskStatus | undefined>) => boolean) => {

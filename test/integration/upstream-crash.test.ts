@@ -62,7 +62,7 @@ for (const relay of [false, true]) {
     assert.equal(started.code, 0, started.stdout);
 
     const status = async (): Promise<WorkerStatus | undefined> =>
-      (await call<QueryStatus>(master.addr, 'GET', '/api/v1/status/crash').catch(() => undefined))
+      (await call<QueryStatus>(master.addr, 'GET', '/apis/v1alpha1/status/crash').catch(() => undefined))
         ?.workers[0];
     /** Waits until Sync is exactly where the upstream is, and says so. */
     const caughtUp = async (): Promise<void> => {

@@ -140,22 +140,34 @@ test('the HTTP API refuses bodies of the wrong shape with 400 naming the field, 
   };
   const cases: [string, string, RegExp][] = [
     [
-      '/api/v1/workers/heartbeat',
+      '/apis/v1alpha1/workers/heartbeat',
       '{"name":{"x":1},"addr":5}',
       /body field 'name' must be a string, not an object/,
     ],
-    ['/api/v1/workers/heartbeat', '{"name":"w","addr":"nope","applied":{}}', /addr 'nope' is not host:port/],
-    ['/api/v1/sources/stop', '{"ids":"src"}', /body field 'ids' must be an array of strings, not a string/],
-    ['/api/v1/sources', '[1,2,3]', /the body must be a JSON object, not an array/],
-    ['/api/v1/sources', '{"file":"x"}', /unknown body field 'file' \(this route takes 'files', 'worker'\)/],
     [
-      '/api/v1/tasks',
+      '/apis/v1alpha1/workers/heartbeat',
+      '{"name":"w","addr":"nope","applied":{}}',
+      /addr 'nope' is not host:port/,
+    ],
+    [
+      '/apis/v1alpha1/sources/stop',
+      '{"ids":"src"}',
+      /body field 'ids' must be an array of strings, not a string/,
+    ],
+    ['/apis/v1alpha1/sources', '[1,2,3]', /the body must be a JSON object, not an array/],
+    [
+      '/apis/v1alpha1/sources',
+      '{"file":"x"}',
+      /unknown body field 'file' \(this route takes 'files', 'worker'\)/,
+    ],
+    [
+      '/apis/v1alpha1/tasks',
       '{"files":[{"file":"t.yaml","yaml":"x"}],"remove-meta":true}',
       /unknown body field 'remove-meta'/,
     ],
-    ['/api/v1/tasks/t/pause', '{"sources":"s1"}', /'sources' must be an array of strings/],
-    ['/api/v1/shard-ddl-locks/unlock', '{}', /body field 'id' is required/],
-    ['/api/v1/sources', '{not json', /JSON/],
+    ['/apis/v1alpha1/tasks/t/pause', '{"sources":"s1"}', /'sources' must be an array of strings/],
+    ['/apis/v1alpha1/shard-ddl-locks/unlock', '{}', /body field 'id' is required/],
+    ['/apis/v1alpha1/sources', '{not json', /JSON/],
   ];
   for (const [path, body, msg] of cases) {
     const r = await post(path, body);

@@ -298,7 +298,7 @@ test('every DM dm-master.toml / dm-worker.toml key is used, warned of, or refuse
     ['auto-compaction-mode', '"periodic"', 'implemented'],
     ['auto-compaction-retention', '"1h"', 'implemented'],
     ['quota-backend-bytes', '2147483648', 'implemented'],
-    ['openapi', 'true', 'refused'],
+    ['openapi', 'false', 'implemented'],
     ['v1-sources-path', '"./v1"', 'refused'],
     ['secret-key-path', '"./key"', 'implemented'],
     ['ssl-ca', '"ca.pem"', 'refused'],
