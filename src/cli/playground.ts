@@ -126,6 +126,9 @@ async function main(): Promise<void> {
       initLog({ level: 'warn' }),
       '',
     );
+    console.log(
+      `The dashboard: http://${master.addr}/dashboard/ (DM's OpenAPI: http://${master.addr}/api/v1/docs)`,
+    );
     try {
       await dmctl(master.addr, 'operate-source', 'create', sourceFile);
       const started = Date.now();

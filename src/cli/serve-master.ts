@@ -3,6 +3,7 @@
 // whichever master leads. With --all-in-one the leader also starts an in-process dm-worker for
 // each source that has none.
 import { openapiRoutes } from '../api/openapi.js';
+import { dashboardRoutes } from '../api/dashboard.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -117,6 +118,7 @@ export async function startMaster(s: MasterSettings, log: Logger, configText: st
       [
         ...masterRoutes(() => holder.node!.current()),
         ...openapiRoutes(() => holder.node!.current(), s.openapi !== false),
+        ...dashboardRoutes(),
       ],
       'dm-master',
       () => (holder.node ? holder.node.forwardTo() : null),

@@ -192,6 +192,20 @@ test('operator skip: the refused transaction is skipped on resume, the rest appl
   assert.equal(r.unit.status().syncerBinlog, `(${s.file}, ${s.pos})`);
 });
 
+test('operator skip: a transaction that fails before the target (its table is missing there) is skippable', async () => {
+  const s = new BinlogScript();
+  s.insert({ 'd.t': [1] });
+  const bad = s.insert({ 'd.gone': [2] });
+  s.insert({ 'd.t': [3] });
+  const r = rig(s, new RecordingTarget());
+  const target = r.target;
+  const res = await runToEnd(r);
+  assert.match(res.errors[0]?.msg ?? '', /`d`.`gone` does not exist on the target/);
+  assert.equal(r.unit.handleError('skip'), bad, 'the failed event is known');
+  await runToEnd(r);
+  assert.deepEqual(target.inserted('d', 't').sort(), [1, 3]);
+});
+
 test('operator inject, revert and list: SQL runs before the event at -b; a reverted skip applies nothing', async () => {
   const s = new BinlogScript();
   s.insert({ 'd.t': [1] });

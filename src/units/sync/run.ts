@@ -238,7 +238,9 @@ export class SyncRun {
         }
         state.lastRead = txn.timestamp;
         state.lwm.read(txn);
-        if (!(await this.dispatch(txn))) continue;
+        // recorded as failed wherever it fails (target or before it): binlog skip finds it
+        const handled = await this.dispatch(txn).catch((e: unknown) => Promise.reject(this.failed(e, txn)));
+        if (!handled) continue;
         this.first = false;
         // Backpressure: too many transactions in flight (a timer, not an idle applier, wakes us:
         // one busy applier can hold the low-water mark while the others are idle).
