@@ -1,9 +1,9 @@
 // DM's OpenAPI v1 on dm-master (docs/dm-openapi.yaml): DM's paths, snake_case bodies checked
 // against DM's schemas (a field DM's schema does not name is refused), 201 on create, 204 on
 // delete, errors as {error_msg, error_code}. Each operation is the dmctl operation of the same
-// meaning on the master; sources and tasks are kept as DM files (openapi-convert.ts). What DM
-// has and this project does not (task templates, source disable, cluster topology) is refused
-// naming what to do instead.
+// meaning on the master; sources, tasks and task templates are kept as DM files
+// (openapi-convert.ts). What DM has and this project does not (source disable, the cluster
+// topology) is refused naming what to do instead.
 import { crc32 } from 'node:zlib';
 import { DMError, ERR } from '../errors.js';
 import type { Master } from '../master/master.js';
@@ -332,19 +332,61 @@ export function openapiRoutes(m: () => Master, enabled: boolean): Route[] {
         return new StatusAnswer(201, { task: apiTask(t), task_config_file: yaml });
       },
     },
-    ...['/api/v1/tasks/templates', '/api/v1/tasks/templates/import', '/api/v1/tasks/templates/:task'].flatMap(
-      (path) =>
-        (['GET', 'POST', 'PUT', 'DELETE'] as const).map((method): Route => ({
-          method,
-          path,
-          handler: async () => {
-            throw new DMError(
-              ERR.badRequest,
-              'task templates are not supported: keep task files (GET /api/v1/tasks/{task-name} or POST /api/v1/tasks/converters gives one) and create tasks from them',
-            );
-          },
-        })),
-    ),
+    {
+      method: 'POST',
+      path: '/api/v1/tasks/templates',
+      handler: async (r) => {
+        const t = await m().putTemplate(
+          { file: 'openapi template', yaml: converted(() => taskFile(body(r, 'Task'))) },
+          true,
+        );
+        return new StatusAnswer(201, apiTask(t));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/tasks/templates',
+      handler: async () =>
+        list(Object.values(m().templates()).map((f) => apiTask(parseTaskConfig(f.yaml, f.file)))),
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/tasks/templates/import',
+      handler: async (r) => {
+        const b = body(r, 'TaskTemplateRequest');
+        const { done, failed } = await m().importTemplates(b.overwrite);
+        return new StatusAnswer(202, { success_task_list: done, failed_task_list: failed });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/tasks/templates/:task',
+      handler: async (r) => {
+        const f = m().templates()[r.params.task];
+        if (!f) throw new NotFound(`task template '${r.params.task}' does not exist`);
+        return apiTask(parseTaskConfig(f.yaml, f.file));
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/api/v1/tasks/templates/:task',
+      handler: async (r) => {
+        const b = body(r, 'Task');
+        if (b.name !== r.params.task)
+          throw new BadRequest(`body field 'name' is '${b.name}', not '${r.params.task}' of the path`);
+        return apiTask(
+          await m().putTemplate({ file: 'openapi template', yaml: converted(() => taskFile(b)) }, false),
+        );
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/api/v1/tasks/templates/:task',
+      handler: async (r) => {
+        await m().deleteTemplate(r.params.task);
+        return new StatusAnswer(204);
+      },
+    },
     {
       method: 'POST',
       path: '/api/v1/tasks',

@@ -26,6 +26,7 @@ const K = {
   bound: '/dm-master/bound-worker/',
   relay: '/dm-master/v2/stage/relay/',
   shard: '/dm-master/shardddl/state',
+  template: '/dm-master/openapi-task-template/',
 };
 /** Every key of the state starts with one of these. */
 export const STATE_PREFIXES = [
@@ -35,6 +36,7 @@ export const STATE_PREFIXES = [
   '/dm-worker/r/',
   '/dm-master/bound-worker/',
   K.shard,
+  K.template,
 ];
 
 const enc = encodeURIComponent;
@@ -53,12 +55,13 @@ export function toKeys(s: ClusterState): Map<string, string> {
   for (const [src, worker] of Object.entries(s.bounds)) put(K.bound + enc(worker), { source: src });
   for (const [src, stage] of Object.entries(s.relays ?? {})) put(K.relay + enc(src), stage);
   if (s.shard) put(K.shard, s.shard);
+  for (const [name, t] of Object.entries(s.templates ?? {})) put(K.template + enc(name), t);
   return out;
 }
 
 /** The state from etcd keys (pure); keys of other kinds are left alone. */
 export function fromKeys(kv: Record<string, string>): ClusterState {
-  const s: ClusterState = { sources: {}, tasks: {}, workers: {}, bounds: {}, relays: {} };
+  const s: ClusterState = { sources: {}, tasks: {}, workers: {}, bounds: {}, relays: {}, templates: {} };
   const stages: Array<[string, string, DesiredStage]> = [];
   for (const [k, v] of Object.entries(kv)) {
     const j = JSON.parse(v) as unknown;
@@ -74,6 +77,8 @@ export function fromKeys(kv: Record<string, string>): ClusterState {
     else if (k.startsWith(K.bound)) s.bounds[(j as { source: string }).source] = dec(k.slice(K.bound.length));
     else if (k.startsWith(K.relay)) s.relays![dec(k.slice(K.relay.length))] = j as DesiredStage;
     else if (k === K.shard) s.shard = j as ShardState;
+    else if (k.startsWith(K.template))
+      s.templates![dec(k.slice(K.template.length))] = j as { yaml: string; file: string };
   }
   for (const [src, task, stage] of stages) if (s.tasks[task]) s.tasks[task].stages[src] = stage;
   return s;

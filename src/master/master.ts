@@ -688,6 +688,49 @@ export class Master {
     return Object.keys(this.s.tasks).sort();
   }
 
+  /** DM's OpenAPI task templates (task files kept for later), by name. */
+  templates(): Record<string, ConfigFile> {
+    return { ...(this.s.templates ?? {}) };
+  }
+
+  /** Stores a task template (checked as a task file); `create`: it must not exist yet. */
+  async putTemplate(f: ConfigFile, create: boolean): Promise<TaskConfig> {
+    const t = this.parseTask(f);
+    const all = (this.s.templates ??= {});
+    if (create && all[t.name]) throw new DMError(ERR.taskExists, `task template '${t.name}' already exists`);
+    if (!create && !all[t.name])
+      throw new DMError(ERR.badRequest, `task template '${t.name}' does not exist`);
+    all[t.name] = { file: f.file, yaml: encryptPasswords(f.yaml) };
+    await this.store.save();
+    return t;
+  }
+
+  async deleteTemplate(name: string): Promise<void> {
+    if (!this.s.templates?.[name])
+      throw new DMError(ERR.badRequest, `task template '${name}' does not exist`);
+    delete this.s.templates[name];
+    await this.store.save();
+  }
+
+  /** Every task's file as a template (DM's import); an existing one is kept unless `overwrite`. */
+  async importTemplates(
+    overwrite: boolean,
+  ): Promise<{ done: string[]; failed: { task_name: string; error_msg: string }[] }> {
+    const all = (this.s.templates ??= {});
+    const done: string[] = [];
+    const failed: { task_name: string; error_msg: string }[] = [];
+    for (const [name, t] of Object.entries(this.s.tasks)) {
+      if (all[name] && !overwrite)
+        failed.push({ task_name: name, error_msg: `task template '${name}' already exists` });
+      else {
+        all[name] = { file: t.file, yaml: t.yaml };
+        done.push(name);
+      }
+    }
+    await this.store.save();
+    return { done, failed };
+  }
+
   /** Every source's id. */
   sourceNames(): string[] {
     return Object.keys(this.s.sources).sort();

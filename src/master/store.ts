@@ -21,4 +21,6 @@ export interface ClusterState {
   relays?: Record<string, DesiredStage>;
   /** Sharding groups and DDL locks (they survive a master restart). */
   shard?: ShardState;
+  /** DM's OpenAPI task templates: task files kept for later, by task name. */
+  templates?: Record<string, { yaml: string; file: string }>;
 }

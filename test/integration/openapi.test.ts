@@ -205,6 +205,10 @@ test("DM's OpenAPI: sources, tasks and the cluster with DM's bodies, codes and a
   r = await call('POST', '/api/v1/tasks/task-1/stop', {});
   assert.equal(r.status, 200, 'stopping a stopped task keeps it');
   assert.equal((await call('GET', '/api/v1/tasks/task-1')).status, 200);
+  r = await call('POST', '/api/v1/tasks/templates/import', { overwrite: false });
+  assert.equal(r.status, 202);
+  fits(r.body, 'TaskTemplateResponse');
+  assert.deepEqual(r.body, { success_task_list: ['task-1'], failed_task_list: [] });
   r = await call('DELETE', '/api/v1/tasks/task-1');
   assert.equal(r.status, 204);
   assert.equal(r.body, undefined);
@@ -231,9 +235,27 @@ test("DM's OpenAPI: sources, tasks and the cluster with DM's bodies, codes and a
   assert.equal((await call('GET', '/api/v1/dm.json')).body.info.title, 'DM OpenAPI DOC');
   const docs = await fetch(`http://${master.addr}/api/v1/docs`);
   assert.match(await docs.text(), /\/api\/v1\/tasks\/\{task-name\}\/start/);
-  r = await call('POST', '/api/v1/tasks/templates', task);
-  assert.equal(r.status, 400);
-  assert.match(r.body.error_msg, /task templates are not supported/);
+  // task templates: created, listed, read, updated, imported from the tasks, deleted
+  r = await call('POST', '/api/v1/tasks/templates', { ...task, name: 'tmpl' });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  fits(r.body, 'Task');
+  assert.equal(
+    (await call('POST', '/api/v1/tasks/templates', { ...task, name: 'tmpl' })).status,
+    400,
+    'exists',
+  );
+  r = await call('PUT', '/api/v1/tasks/templates/tmpl', { ...task, name: 'tmpl', task_mode: 'full' });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.task_mode, 'full');
+  r = await call('GET', '/api/v1/tasks/templates/tmpl');
+  fits(r.body, 'Task');
+  assert.equal(r.body.task_mode, 'full');
+  r = await call('GET', '/api/v1/tasks/templates');
+  fits(r.body, 'GetTaskListResponse');
+  assert.deepEqual(r.body.data.map((t: Json) => t.name).sort(), ['task-1', 'tmpl']);
+  assert.equal((await call('DELETE', '/api/v1/tasks/templates/task-1')).status, 204);
+  assert.equal((await call('DELETE', '/api/v1/tasks/templates/tmpl')).status, 204);
+  assert.equal((await call('GET', '/api/v1/tasks/templates/tmpl')).status, 404);
   const ctl = await dmctl(master.addr, 'operate-source', 'show');
   assert.equal(ctl.code, 0, ctl.stderr);
   r = await call('DELETE', '/api/v1/sources/mysql-01');

@@ -211,10 +211,12 @@ test("the cluster state as etcd keys (DM's layout) and back", () => {
     bounds: { 's/1': 'w1' },
     relays: { 's/1': { stage: 'Running', seq: 1 } },
     shard: { groups: {}, locks: {}, done: {}, optimistic: {}, owed: {} },
+    templates: { 'tm/1': { file: 'openapi template', yaml: 'name: tm/1' } },
   };
   const kv = toKeys(state);
   assert.deepEqual([...kv.keys()].sort(), [
     '/dm-master/bound-worker/w1',
+    '/dm-master/openapi-task-template/tm%2F1',
     '/dm-master/shardddl/state',
     '/dm-master/stage/subtask/s%2F1/t',
     '/dm-master/task/t',
