@@ -74,6 +74,27 @@ export const ERR = {
     'the user authenticates with a plugin the client does not speak',
     "Use a user with mysql_native_password or caching_sha2_password: ALTER USER ... IDENTIFIED VIA mysql_native_password USING PASSWORD('...').",
   ),
+  tlsConfig: e(
+    10102,
+    'database',
+    'config',
+    "a database connection's TLS settings cannot be used (a certificate file, a key without its certificate)",
+    "Fix the connection's security keys (ssl-ca, ssl-cert, ssl-key).",
+  ),
+  tlsUnavailable: e(
+    10103,
+    'database',
+    'config',
+    'TLS was asked for and the server does not offer it (never a silent downgrade)',
+    'Enable TLS on the server, or remove security to connect without it (only on a network you trust).',
+  ),
+  tlsHandshake: e(
+    10104,
+    'database',
+    'config',
+    'the TLS handshake with a database failed (its certificate is not trusted, not for the host, or expired)',
+    "Set ssl-ca to the CA that signed the server's certificate, and connect by a name the certificate holds.",
+  ),
   accessDenied: e(
     10102,
     'database',

@@ -8,11 +8,13 @@ import { connect, type Socket } from 'node:net';
 import { createHash, publicEncrypt, constants as cryptoConstants } from 'node:crypto';
 import { DMError, type ErrorScope, ERR } from '../errors.js';
 import { MAX_PAYLOAD, PacketFramer } from './framing.js';
+import { noTls, upgrade, type TlsSpec } from './tls.js';
 
 // Capability flags
 const CLIENT_LONG_PASSWORD = 0x1;
 const CLIENT_LONG_FLAG = 0x4;
 const CLIENT_PROTOCOL_41 = 0x200;
+const CLIENT_SSL = 0x800;
 const CLIENT_TRANSACTIONS = 0x2000;
 const CLIENT_SECURE_CONNECTION = 0x8000;
 const CLIENT_MULTI_STATEMENTS = 0x10000;
@@ -31,6 +33,8 @@ export interface ConnectOptions {
   highWaterMark?: number;
   /** Who uses the connection, for error messages (default: the binlog client on the upstream). */
   role?: ConnectionRole;
+  /** TLS (DM's `security`): the connection is encrypted, or not made. */
+  tls?: TlsSpec;
 }
 
 export interface ConnectionRole {
@@ -198,14 +202,36 @@ export class PacketConnection implements SqlSession {
     });
     this.socket.setNoDelay(true);
     this.socket.setKeepAlive(true, 10_000);
-    this.socket.on('data', (d) => this.onData(d));
-    this.socket.on('error', (e) =>
-      this.fail(new ConnectionLost(`connection to ${host}:${port} failed: ${e.message}`)),
-    );
-    this.socket.on('close', () =>
-      this.fail(new ConnectionLost(`connection to ${host}:${port} closed by the server`)),
-    );
+    this.attach(this.socket);
     await this.authenticate();
+  }
+
+  /** Reads and watches `s` (the TCP socket, then the TLS one over it). */
+  private attach(s: Socket): void {
+    const { host, port } = this.opts;
+    s.on('data', (d) => this.onData(d));
+    s.on('error', (e) => this.fail(new ConnectionLost(`connection to ${host}:${port} failed: ${e.message}`)));
+    s.on('close', () => this.fail(new ConnectionLost(`connection to ${host}:${port} closed by the server`)));
+  }
+
+  /** Whether the connection is encrypted. */
+  get encrypted(): boolean {
+    return this.tlsOn;
+  }
+  private tlsOn = false;
+
+  /** Sends the SSL request (the handshake response's first 32 bytes) and continues over TLS. */
+  private async startTls(head: Buffer, spec: TlsSpec): Promise<void> {
+    const { host, port } = this.opts;
+    if (!(this.handshake.capabilities & CLIENT_SSL)) throw noTls(host, port, spec.where);
+    this.write(head);
+    const raw = this.socket;
+    raw.removeAllListeners('data');
+    raw.removeAllListeners('close');
+    raw.removeAllListeners('error');
+    this.socket = await upgrade(raw, host, port, spec);
+    this.attach(this.socket);
+    this.tlsOn = true;
   }
 
   close(): void {
@@ -436,7 +462,9 @@ export class PacketConnection implements SqlSession {
     const scramble = Buffer.concat([part1, part2]);
     this.handshake = { serverVersion, connectionId, capabilities, scramble, authPlugin };
 
+    const tls = this.opts.tls;
     const clientFlags =
+      (tls ? CLIENT_SSL : 0) |
       CLIENT_LONG_PASSWORD |
       CLIENT_LONG_FLAG |
       CLIENT_PROTOCOL_41 |
@@ -452,6 +480,7 @@ export class PacketConnection implements SqlSession {
     head.writeUInt32LE(clientFlags, 0);
     head.writeUInt32LE(MAX_PAYLOAD, 4);
     head[8] = 45; // utf8mb4_general_ci
+    if (tls) await this.startTls(head, tls);
     this.write(
       Buffer.concat([
         head,
@@ -479,7 +508,8 @@ export class PacketConnection implements SqlSession {
     for (;;) {
       const p = await this.read();
       if (p[0] === 0x00) return; // OK
-      if (p[0] === 0xff) throw authError(parseErrorPacket(p), this.opts);
+      if (p[0] === 0xff)
+        throw authError(parseErrorPacket(p), this.opts, !!(this.handshake.capabilities & CLIENT_SSL));
       if (p[0] === 0xfe) {
         // Auth switch request: plugin name, then new scramble.
         const e = p.indexOf(0, 1);
@@ -490,6 +520,11 @@ export class PacketConnection implements SqlSession {
       }
       if (p[0] === 0x01 && plugin === 'caching_sha2_password') {
         if (p[1] === 0x03) continue; // fast auth succeeded; OK follows
+        if (p[1] === 0x04 && this.tlsOn) {
+          // Full authentication over TLS: the password itself, as the channel is encrypted.
+          this.write(Buffer.from(this.opts.password + '\0', 'utf8'));
+          continue;
+        }
         if (p[1] === 0x04) {
           // Full authentication over a plain connection: ask for the server's RSA public key.
           this.write(Buffer.of(0x02));
@@ -582,12 +617,18 @@ function parseColumnDef(def: Buffer): ColumnDef {
 /** Reads a length-encoded integer; null for the NULL marker (0xfb). */
 export { readLenenc };
 
-function authError(e: ServerError, o: ConnectOptions): Error {
+/** An authentication error; `offersTls`: the server offered TLS and the connection did not use
+ * it (MariaDB answers a TLS-only server's plaintext client with "Access denied"). */
+function authError(e: ServerError, o: ConnectOptions, offersTls = false): Error {
   const role = o.role ?? DEFAULT_ROLE;
   if (e.errno === ER.ACCESS_DENIED) {
+    const tlsHint =
+      offersTls && !o.tls
+        ? ` The server offers TLS and this connection does not use it: if the server requires it (require_secure_transport, or a user with REQUIRE SSL/X509), set security (ssl-ca …) in ${role.configHint.replace(/^.*?'(\w[\w-]*)[.'].*$/, "'$1'")}.`
+        : '';
     return new DMError(role.scope === 'downstream' ? ERR.downstreamAccessDenied : ERR.accessDenied, {
       message: `access denied for user '${o.user}' to ${o.host}:${o.port}: ${e.message}`,
-      workaround: `Check ${role.configHint} (an encrypted password must come from 'dmctl encrypt').`,
+      workaround: `Check ${role.configHint} (an encrypted password must come from 'dmctl encrypt').${tlsHint}`,
       cause: e,
     });
   }

@@ -22,6 +22,9 @@ export interface SandboxOptions {
   extraArgs?: string[];
   /** Port to listen on; default: a free one. */
   port?: number;
+  /** TLS only (require_secure_transport=ON) with these PEM files; the sandbox's own connections
+   * then use its Unix socket, which the server counts as secure. */
+  tls?: { ca: string; cert: string; key: string };
   /** The binlog settings users run with. Default: ours (`preferred`); `defaults` is MariaDB's own
    * (no row metadata, no GTID strict mode); each field overrides one setting. ROW format and the
    * FULL row image always (the precheck requires them, as DM's). */
@@ -205,6 +208,15 @@ export class MariaDBSandbox {
       ...INNODB_ARGS,
       ...(this.opts.extraArgs ?? []),
     ];
+    if (this.opts.tls) {
+      const t = this.opts.tls;
+      args.push(
+        `--ssl-ca=${t.ca}`,
+        `--ssl-cert=${t.cert}`,
+        `--ssl-key=${t.key}`,
+        '--require-secure-transport=ON',
+      );
+    }
     if (process.getuid?.() === 0) args.push('--user=root');
     const child = spawn(mariadbd, args, { stdio: 'ignore' });
     this.child = child;
@@ -298,6 +310,7 @@ export class MariaDBSandbox {
   async connect(database?: string): Promise<mysql.Connection> {
     return mysql.createConnection({
       ...this.connectionOptions(),
+      ...(this.opts.tls ? { socketPath: join(this.datadir, 'mysqld.sock') } : {}),
       database,
       multipleStatements: true,
       supportBigNumbers: true,

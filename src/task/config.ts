@@ -6,6 +6,7 @@ import { eventFilter, type FilterRule } from '../rules/event-filter.js';
 import { namePattern, type BAList, type TableRef } from '../rules/balist.js';
 import type { Extract, RouteRule } from '../rules/route.js';
 import { sessionProblems } from '../mysql/session.js';
+import type { TlsSpec } from '../mysql/tls.js';
 import { parseExpr } from '../rules/expr/parse.js';
 import type { ExprFilterRule } from '../rules/expr/row-filter.js';
 import { MAPPING_EXPRESSIONS, ruleProblem, type ColumnMappingRule } from '../rules/column-mapping.js';
@@ -35,6 +36,8 @@ export interface DBConfig {
   password: string;
   /** Session variables set on every connection (DM's `session`). */
   session: Record<string, string>;
+  /** TLS (DM's `security`); absent: plaintext. */
+  tls?: TlsSpec;
 }
 
 export interface SourceConfig {
@@ -218,26 +221,40 @@ function readDB(r: Reader, defaultPort: number): DBConfig {
     user: r.string('user'),
     password: decryptOrPlain(r.string('password', '')),
     session,
-  };
-  // TLS asked for must never become plaintext without a word: refused until it is built.
+  } as DBConfig;
   const sec = r.map('security');
-  const asked = sec?.keys().filter((k) => {
-    try {
-      return sec.string(k, '') !== '';
-    } catch {
-      return sec.has(k); // a list (cert-allowed-cn) or a map
-    }
-  });
-  if (asked?.length) {
-    r.invalid(
-      'security',
-      `asks for TLS (${asked.join(', ')}), which is not supported yet`,
-      'Remove security to connect without TLS (only on a network you trust), or wait for TLS support; a server with require_secure_transport=ON cannot be migrated yet.',
-    );
-  }
+  const tls = sec ? readSecurity(sec) : undefined;
   r.policy(DB_POLICY);
   r.done([]);
-  return db;
+  return tls ? { ...db, tls } : db;
+}
+
+/** DM's `security` of a database: TLS with these certificates (files or inline PEM, DM's
+ * *-bytes), the server verified unless `ssl-verify-server-cert: false` (ours). Empty: no TLS. */
+function readSecurity(sec: Reader): TlsSpec | undefined {
+  const str = (k: string) => sec.string(k, '') || undefined;
+  const spec: TlsSpec = {
+    caFile: str('ssl-ca'),
+    certFile: str('ssl-cert'),
+    keyFile: str('ssl-key'),
+    ca: str('ssl-ca-bytes'),
+    cert: str('ssl-cert-bytes'),
+    key: str('ssl-key-bytes'),
+    verifyServerCert: sec.bool('ssl-verify-server-cert', true),
+    where: sec.path,
+  };
+  if (sec.stringList('cert-allowed-cn').length)
+    sec.invalid(
+      'cert-allowed-cn',
+      "applies to the TLS of dm-master and dm-worker (which clients they accept), not to a database's",
+      'Remove it here; a database is verified by ssl-ca and its host name.',
+    );
+  sec.done([]);
+  // DM's get-config writes the keys empty: only a value (or the verify switch) asks for TLS
+  const asked =
+    [spec.caFile, spec.certFile, spec.keyFile, spec.ca, spec.cert, spec.key].some(Boolean) ||
+    sec.has('ssl-verify-server-cert');
+  return asked ? spec : undefined;
 }
 
 function parseSize(r: Reader, key: string, def: number): number {

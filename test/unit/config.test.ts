@@ -315,29 +315,42 @@ test('the example files in examples/ load as they are', async () => {
   assert.equal(worker.join, '127.0.0.1:8261');
 });
 
-test('TLS to a database (security) is refused until it is built; an empty security block loads', () => {
-  configError(
-    () =>
-      parseSourceConfig(
-        'source-id: s\nfrom:\n  host: h\n  port: 1\n  user: u\n  password: ""\n  security:\n    ssl-ca: /etc/ca.pem\n',
-      ),
-    /'from\.security' \(line 8\) asks for TLS \(ssl-ca\), which is not supported yet/,
-  );
-  configError(
-    () =>
-      parseTaskConfig(
-        TASK.replace(
-          '  password: ""\n  session:',
-          '  password: ""\n  security:\n    ssl-cert: "c"\n  session:',
-        ),
-      ),
-    /'target-database\.security' \(line \d+\) asks for TLS \(ssl-cert\)/,
+test("a database's security (DM's keys) is its TLS; empty values ask for nothing; the CN list is refused", () => {
+  const src = (sec: string) =>
+    parseSourceConfig(
+      `source-id: s\nfrom:\n  host: h\n  port: 1\n  user: u\n  password: ""\n  security:\n${sec}`,
+    );
+  assert.deepEqual(src('    ssl-ca: /etc/ca.pem\n    ssl-cert: c.pem\n    ssl-key: k.pem\n').from.tls, {
+    caFile: '/etc/ca.pem',
+    certFile: 'c.pem',
+    keyFile: 'k.pem',
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+    verifyServerCert: true,
+    where: 'from.security',
+  });
+  assert.equal(
+    src('    ssl-ca-bytes: PEM\n    ssl-verify-server-cert: false\n').from.tls?.verifyServerCert,
+    false,
   );
   assert.equal(
-    parseSourceConfig('source-id: s\nfrom:\n  host: h\n  port: 1\n  user: u\n  security:\n    ssl-ca: ""\n')
-      .sourceId,
-    's',
+    src('    ssl-ca: ""\n    ssl-cert: ""\n').from.tls,
+    undefined,
+    "DM's get-config output: no TLS",
   );
+  configError(
+    () => src('    cert-allowed-cn: [dm]\n'),
+    /'from\.security\.cert-allowed-cn' \(line \d+\) applies to the TLS of dm-master/,
+  );
+  configError(() => src('    ssl-capath: /x\n'), /ssl-capath/);
+  const t = parseTaskConfig(
+    TASK.replace(
+      '  password: ""\n  session:',
+      '  password: ""\n  security:\n    ssl-cert-bytes: "c"\n    ssl-key-bytes: "k"\n  session:',
+    ),
+  );
+  assert.equal(t.targetDatabase.tls?.where, 'target-database.security');
 });
 
 test("a source file's filters join each subtask's rules after the task's; a task rule for the same tables wins", () => {

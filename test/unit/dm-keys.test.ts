@@ -61,7 +61,7 @@ const TASK_KEYS: [Where, string, unknown, Class][] = [
   ['task', 'experimental', { 'async-checkpoint-flush': true }, 'warned'],
   ['target', 'session', { sql_mode: 'ANSI' }, 'implemented'],
   ['target', 'max-allowed-packet', 67108864, 'warned'],
-  ['target', 'security', { 'ssl-ca': '/ca.pem' }, 'refused'],
+  ['target', 'security', { 'ssl-ca': '/ca.pem' }, 'implemented'],
   ['instance', 'meta', { 'binlog-name': 'mysql-bin.000001', 'binlog-pos': 4 }, 'implemented'],
   ['instance', 'filter-rules', [], 'implemented'],
   ['instance', 'column-mapping-rules', [], 'implemented'],
