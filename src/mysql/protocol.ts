@@ -1,5 +1,5 @@
 // A minimal MySQL client-server protocol connection: handshake and authentication
-// (mysql_native_password, caching_sha2_password), text queries on raw bytes, streamed result sets,
+// (mysql_native_password, caching_sha2_password, MariaDB's client_ed25519), text queries on raw bytes, streamed result sets,
 // and a packet stream with backpressure. Every SQL connection of dm-ts is one of these (the binlog
 // client, the dump, the load, Sync, the precheck, the master): bytes go exactly as the server
 // sends or takes them. mysql2 is used only by the test and playground sandbox (src/sandbox/).
@@ -9,6 +9,7 @@ import { createHash, publicEncrypt, constants as cryptoConstants } from 'node:cr
 import { DMError, type ErrorScope, ERR } from '../errors.js';
 import { MAX_PAYLOAD, PacketFramer } from './framing.js';
 import { noTls, upgrade, type TlsSpec } from './tls.js';
+import { ed25519Sign } from './ed25519.js';
 
 // Capability flags
 const CLIENT_LONG_PASSWORD = 0x1;
@@ -497,10 +498,11 @@ export class PacketConnection implements SqlSession {
     if (plugin === 'mysql_native_password') return nativePasswordAuth(this.opts.password, scramble);
     if (plugin === 'caching_sha2_password') return cachingSha2Auth(this.opts.password, scramble);
     if (plugin === 'mysql_clear_password') return Buffer.from(this.opts.password + '\0', 'utf8');
+    if (plugin === 'client_ed25519') return ed25519Sign(Buffer.from(this.opts.password, 'utf8'), scramble);
     throw new DMError(ERR.authPlugin, {
       message: `the user '${this.opts.user}' authenticates with '${plugin}', which the replication client does not support`,
       workaround:
-        "Use a user with mysql_native_password or caching_sha2_password: ALTER USER ... IDENTIFIED VIA mysql_native_password USING PASSWORD('...').",
+        "Use a user with mysql_native_password, caching_sha2_password or ed25519: ALTER USER ... IDENTIFIED VIA mysql_native_password USING PASSWORD('...').",
     });
   }
 
@@ -514,7 +516,11 @@ export class PacketConnection implements SqlSession {
         // Auth switch request: plugin name, then new scramble.
         const e = p.indexOf(0, 1);
         plugin = p.toString('latin1', 1, e);
-        scramble = p.subarray(e + 1, p[p.length - 1] === 0 ? p.length - 1 : p.length);
+        // ed25519's scramble is 32 bytes that may end in a zero; the others end with a NUL
+        scramble =
+          plugin === 'client_ed25519'
+            ? p.subarray(e + 1, e + 33)
+            : p.subarray(e + 1, p[p.length - 1] === 0 ? p.length - 1 : p.length);
         this.write(this.authResponse(plugin, scramble));
         continue;
       }
