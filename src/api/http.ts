@@ -1,7 +1,10 @@
 // A small JSON-over-HTTP layer for the master's and the worker's APIs: a router on node:http and
 // a client on fetch. Bodies are JSON both ways; a handler's thrown error becomes
 // `{result: false, msg}` with status 400.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { processTls } from './process-tls.js';
 import type { AddressInfo } from 'node:net';
 import { DMError, ERR, specOf } from '../errors.js';
 
@@ -105,7 +108,8 @@ export async function serve(
   forward?: Forward,
 ): Promise<Listening> {
   const table = routes.map((r) => ({ ...r, match: matcher(r.path) }));
-  const server = createServer((req, res) => {
+  const tls = processTls();
+  const handle = (req: IncomingMessage, res: import('node:http').ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const send = (status: number, body: unknown) => {
       const text = JSON.stringify(body);
@@ -116,6 +120,18 @@ export async function serve(
       });
       res.end(text);
     };
+    if (tls?.allowedCN.length) {
+      // mutual TLS: the client's certificate was verified against the CA; now its name
+      const cn = (req.socket as TLSSocket).getPeerCertificate?.()?.subject?.CN;
+      const name = Array.isArray(cn) ? cn[0] : cn;
+      if (!name || !tls.allowedCN.includes(name)) {
+        send(403, {
+          result: false,
+          msg: `the client certificate's common name '${name ?? ''}' is not in cert-allowed-cn (${tls.allowedCN.join(', ')})`,
+        });
+        return;
+      }
+    }
     void (async () => {
       const local = table.some((r) => r.local && r.method === req.method && r.match(url.pathname));
       const to = forward && !local && !req.headers[FORWARDED] ? forward() : undefined;
@@ -134,13 +150,17 @@ export async function serve(
       if (to) {
         const raw = await readRaw(req);
         try {
-          const r = await fetch(`http://${to}${url.pathname}${url.search}`, {
-            method: req.method,
-            headers: { 'content-type': 'application/json', [FORWARDED]: '1' },
-            body: raw.length ? raw : undefined,
-            signal: AbortSignal.timeout(600_000),
-          });
-          const text = await r.text();
+          const r = await request(
+            to,
+            req.method ?? 'GET',
+            `${url.pathname}${url.search}`,
+            raw.length ? raw : undefined,
+            600_000,
+            {
+              [FORWARDED]: '1',
+            },
+          );
+          const text = r.text;
           res.writeHead(r.status, {
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(text),
@@ -206,7 +226,14 @@ export async function serve(
           : { result: false, msg },
       );
     })();
-  });
+  };
+  // with TLS: HTTPS, and every client must show a certificate the CA signed (mutual TLS)
+  const server: Server = tls
+    ? createHttpsServer(
+        { ca: tls.ca, cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: true },
+        handle,
+      )
+    : createServer(handle);
   const { host, port } = splitAddr(addr);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -264,27 +291,31 @@ export async function call<T>(
   /** The process that must answer (default: any). */
   role?: Role,
 ): Promise<T> {
-  let res: Response;
+  let res: Answer;
   try {
-    res = await fetch(`http://${addr}${path}`, {
+    res = await request(
+      addr,
       method,
-      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+      path,
+      body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
+      timeoutMs,
+    );
   } catch (e) {
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code ?? cause?.message ?? (e as Error).message;
+    const why = (e as { code?: string }).code ?? (e as Error).message;
+    const hint =
+      !processTls() && /ECONNRESET|hang up|EPROTO/.test(String(why))
+        ? ' (if it serves TLS, give this process ssl-ca, ssl-cert and ssl-key)'
+        : '';
     // Down, restarting, or the connection dropped mid-request: worth trying again.
     throw new DMError(ERR.unreachable, {
-      message: `cannot reach ${addr}: ${why}`,
+      message: `cannot reach ${addr}: ${why}${hint}`,
       workaround: 'Check that the process at that address runs; the call is tried again.',
       retryable: true,
       cause: e,
     });
   }
-  const text = await res.text();
-  const answered = res.headers.get(ROLE_HEADER);
+  const text = res.text;
+  const answered = res.headers[ROLE_HEADER] as string | undefined;
   if (role && answered !== role) {
     throw new DMError(
       ERR.wrongPeer,
@@ -328,4 +359,54 @@ export async function callAny<T>(
     if (Date.now() > deadline) throw last;
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+interface Answer {
+  status: number;
+  headers: IncomingMessage['headers'];
+  text: string;
+}
+
+/** One HTTP(S) request to another process (HTTPS with this process's certificate when it has TLS). */
+function request(
+  addr: string,
+  method: string,
+  path: string,
+  body: Buffer | undefined,
+  timeoutMs: number,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  const { host, port } = splitAddr(addr);
+  const tls = processTls();
+  return new Promise<Answer>((resolve, reject) => {
+    const options = {
+      host,
+      port,
+      method,
+      path,
+      headers: {
+        ...(body ? { 'content-type': 'application/json', 'content-length': body.length } : {}),
+        ...headers,
+      },
+      timeout: timeoutMs,
+      ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}),
+    };
+    const req = (tls ? httpsRequest : httpRequest)(options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+      res.on('error', reject);
+    });
+    req.on('timeout', () =>
+      req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -10,15 +10,6 @@ export type Settings = Record<string, string | number | boolean>;
 /** DM keys this project does not do yet: refused with what to do instead, never ignored. */
 export type Refused = Record<string, string>;
 
-/** TLS between the processes (DM's `ssl-*` keys) is not built yet: a file asking for it must not
- * get plain HTTP without a word. */
-export const TLS_REFUSED: Refused = Object.fromEntries(
-  ['ssl-ca', 'ssl-cert', 'ssl-key', 'cert-allowed-cn'].map((k) => [
-    k,
-    'TLS between dm-master, dm-worker and dmctl is not supported yet: remove the ssl-* keys and keep the processes on 127.0.0.1 or a private network.',
-  ]),
-);
-
 /** DM keys accepted that change nothing here: key → why (a list: "has no effect here"). */
 export type Warned = Record<string, string> | string[];
 
@@ -82,6 +73,11 @@ export async function readToml(
         best ? `Did you mean '${best}'?` : `Known keys: ${known.join(', ')}.`,
         'typo',
       );
+      continue;
+    }
+    // DM writes cert-allowed-cn as a list: kept as the names joined by commas (as the flag takes them)
+    if (k === 'cert-allowed-cn' && Array.isArray(v) && v.every((x) => typeof x === 'string')) {
+      out[k] = v.join(',');
       continue;
     }
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {

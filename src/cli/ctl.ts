@@ -7,17 +7,37 @@ import { callAny, type Route } from '../api/http.js';
 import { parseTaskConfig } from '../task/config.js';
 import { configError } from '../task/yaml.js';
 import { VERSION } from './version.js';
-import { readToml, TLS_REFUSED, type Settings } from './config-file.js';
+import { readToml, type Settings } from './config-file.js';
+import { readProcessTls, setProcessTls } from '../api/process-tls.js';
 
 export const program = new Command('dmctl')
   .option('--master-addr <host:port>', 'dm-master address (or DM_MASTER_ADDR)')
   .option('--rpc-timeout <duration>', 'how long to wait for the master (e.g. 30s, 10m; default 10m)')
-  .option('--config <file>', 'a TOML file with master-addr and rpc-timeout (flags win)')
+  .option('--config <file>', 'a TOML file with master-addr, rpc-timeout and the ssl-* keys (flags win)')
+  .option('--ssl-ca <file>', "TLS: the CA of the masters' certificates")
+  .option('--ssl-cert <file>', "TLS: dmctl's certificate (the master asks for one)")
+  .option('--ssl-key <file>', "TLS: dmctl's key")
   .version(VERSION, '-V, --version')
   .showHelpAfterError()
   .hook('preAction', async () => {
-    const path = program.opts<{ config?: string }>().config;
-    if (path) fileSettings = await readToml(path, ['master-addr', 'rpc-timeout'], [], TLS_REFUSED);
+    const o = program.opts<{ config?: string; sslCa?: string; sslCert?: string; sslKey?: string }>();
+    if (o.config)
+      fileSettings = await readToml(
+        o.config,
+        ['master-addr', 'rpc-timeout', 'ssl-ca', 'ssl-cert', 'ssl-key'],
+        [],
+      );
+    const pick = (flag: string | undefined, key: string) => flag ?? (fileSettings[key] as string | undefined);
+    setProcessTls(
+      readProcessTls(
+        {
+          'ssl-ca': pick(o.sslCa, 'ssl-ca'),
+          'ssl-cert': pick(o.sslCert, 'ssl-cert'),
+          'ssl-key': pick(o.sslKey, 'ssl-key'),
+        },
+        'dmctl',
+      ),
+    );
   });
 
 /** What `--config` gave. */

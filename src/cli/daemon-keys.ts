@@ -1,7 +1,10 @@
 // The keys of dm-master's and dm-worker's TOML files (DM v2's): the ones used (with defaults), the
 // ones accepted with a warning that says why they change nothing here, and the ones refused with
 // the fix. test/unit/dm-keys.test.ts walks every DM key against these.
-import { TLS_REFUSED, type Refused, type RefusedIf } from './config-file.js';
+import type { Refused, RefusedIf } from './config-file.js';
+
+/** DM's TLS keys between the processes (mutual TLS when all three files are given). */
+const TLS_KEYS = { 'ssl-ca': '', 'ssl-cert': '', 'ssl-key': '', 'cert-allowed-cn': '' };
 
 export const MASTER_DEFAULTS = {
   name: 'dm-master',
@@ -29,6 +32,7 @@ export const MASTER_DEFAULTS = {
   'max-request-bytes': 0,
   // DM's: serve DM's OpenAPI v1 under /api/v1 (on by default here)
   openapi: true,
+  ...TLS_KEYS,
 };
 /** The keys of MASTER_DEFAULTS that are etcd flags of the same name (set when non-empty). */
 export const ETCD_TUNING = [
@@ -49,12 +53,11 @@ export const MASTER_REFUSED_IF: RefusedIf = {};
 
 // DM keys whose feature is not here yet: a file asking for it is refused with the fix.
 export const MASTER_REFUSED: Refused = {
-  ...TLS_REFUSED,
   'v1-sources-path':
     'importing the sources of a DM v1.0 cluster is not supported: create each source with dmctl operate-source create source.yaml.',
 };
 
-export const WORKER_REFUSED: Refused = TLS_REFUSED;
+export const WORKER_REFUSED: Refused = {};
 
 export const WORKER_DEFAULTS = {
   name: '',
@@ -64,5 +67,6 @@ export const WORKER_DEFAULTS = {
   'keepalive-ttl': 10,
   'relay-keepalive-ttl': 1800,
   'relay-dir': '',
+  ...TLS_KEYS,
 };
 export const WORKER_WARNED: Record<string, string> = {};

@@ -1,5 +1,6 @@
 // What dm-master and dm-worker share: the --config/--log-level/--log-file options, settings from
 // the TOML file under the flags, and a shutdown on SIGINT/SIGTERM bounded to 10 s.
+import { processTls, readProcessTls, setProcessTls } from '../api/process-tls.js';
 import { Command } from 'commander';
 import { initLog, type Logger } from '../log.js';
 import { merge, readToml, type Refused, type RefusedIf, type Settings, type Warned } from './config-file.js';
@@ -9,7 +10,23 @@ export function daemonCommand(name: string): Command {
     .option('--config <file>', `${name.replace('dm-', '')}.toml`)
     .option('--log-level <level>', 'debug, info, warn, error')
     .option('--log-file <file>', 'write logs to this file instead of stderr')
+    .option('--ssl-ca <file>', 'TLS: the CA of every dm process (with --ssl-cert and --ssl-key: mutual TLS)')
+    .option('--ssl-cert <file>', "TLS: this process's certificate")
+    .option('--ssl-key <file>', "TLS: this process's key")
+    .option(
+      '--cert-allowed-cn <names>',
+      "TLS: the clients' certificate common names accepted (comma-separated)",
+    )
     .showHelpAfterError();
+}
+
+/** TLS between the processes, from the settings (every call and the server of this process). */
+export function useProcessTls(s: Settings, who: string, addr: string, log: Logger): void {
+  setProcessTls(readProcessTls(s as Parameters<typeof readProcessTls>[0], who));
+  if (!processTls() && !/^(127\.|localhost:|\[::1\]:)/.test(addr))
+    log.warn(
+      `${who} serves plain HTTP on ${addr}: anyone who reaches it can drive the cluster; give ssl-ca, ssl-cert and ssl-key (mutual TLS), or bind to 127.0.0.1`,
+    );
 }
 
 /** Parses the command line; returns the settings (flags over file over defaults) and the log. */

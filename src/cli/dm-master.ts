@@ -12,7 +12,9 @@ import {
   MASTER_REFUSED_IF,
   MASTER_WARNED,
 } from './daemon-keys.js';
-import { closeOnSignal, daemonCommand, settings } from './daemon.js';
+import { closeOnSignal, daemonCommand, settings, useProcessTls } from './daemon.js';
+import { processTls } from '../api/process-tls.js';
+import { DMError, ERR } from '../errors.js';
 import { startMaster } from './serve-master.js';
 
 async function main(): Promise<void> {
@@ -35,6 +37,13 @@ async function main(): Promise<void> {
     .option('--secret-key-path <file>', 'a file with the hex AES-256 key for encrypted passwords (DM v6)')
     .option('--all-in-one', 'also run an in-process dm-worker for each source without one');
   const { s, log } = await settings(cmd, MASTER_DEFAULTS, MASTER_WARNED, MASTER_REFUSED, MASTER_REFUSED_IF);
+  useProcessTls(s, 'dm-master', String(s['master-addr']), log);
+  if (processTls() && (String(s['initial-cluster']).includes(',') || s.join || s['etcd-endpoints']))
+    throw new DMError(ERR.tlsConfig, {
+      message:
+        'dm-master: TLS with several masters is not supported yet: their etcd members would talk in plaintext',
+      workaround: 'Run one master with TLS, or several without ssl-* keys on a private network.',
+    });
   const etcdTuning = Object.fromEntries(ETCD_TUNING.filter((k) => s[k]).map((k) => [k, s[k]]));
   const running = await startMaster({ ...s, etcdTuning }, log, stringify(s));
   process.stdout.write(`dm-master ${s.name} serving on ${running.addr}\n`);

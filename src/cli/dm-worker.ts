@@ -5,7 +5,7 @@
 import { DMError, ERR } from '../errors.js';
 import { fatal } from './config-file.js';
 import { WORKER_DEFAULTS, WORKER_REFUSED, WORKER_WARNED } from './daemon-keys.js';
-import { closeOnSignal, daemonCommand, settings } from './daemon.js';
+import { closeOnSignal, daemonCommand, settings, useProcessTls } from './daemon.js';
 import { startWorker } from './serve.js';
 
 async function main(): Promise<void> {
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     )
     .option('--relay-dir <dir>', "where relay logs go (<dir>/<source-id>; default: the source's relay-dir)");
   const { s, log } = await settings(cmd, WORKER_DEFAULTS, WORKER_WARNED, WORKER_REFUSED);
+  useProcessTls(s, 'dm-worker', s['worker-addr'], log);
   if (!s.join)
     throw new DMError(
       ERR.dmctlUsage,

@@ -17,6 +17,8 @@ export interface Certs {
   wrongName: { cert: string; key: string };
   /** Signed by `ca`, expired yesterday. */
   expired: { cert: string; key: string };
+  /** Another certificate signed by `ca`, for 127.0.0.1, with this common name. */
+  leaf(name: string, cn: string): Promise<{ cert: string; key: string }>;
 }
 
 export async function makeCerts(): Promise<Certs> {
@@ -42,6 +44,7 @@ export async function makeCerts(): Promise<Certs> {
     );
   ca('ca');
   ca('other-ca');
+  let serial = Date.now() % 1e9;
   const leaf = async (name: string, cn: string, san: string | undefined, days: string) => {
     ssl(
       'req',
@@ -67,7 +70,7 @@ export async function makeCerts(): Promise<Certs> {
       '-CAkey',
       f('ca.key'),
       '-set_serial',
-      String((Date.now() % 1e9) + name.length),
+      String(serial++),
       '-out',
       f(`${name}.pem`),
       '-days',
@@ -84,5 +87,6 @@ export async function makeCerts(): Promise<Certs> {
     otherCa: f('other-ca.pem'),
     wrongName: await leaf('wrong-name', 'elsewhere.invalid', 'DNS:elsewhere.invalid', '3650'),
     expired: await leaf('expired', 'localhost', 'IP:127.0.0.1,DNS:localhost', '-1'),
+    leaf: (name, cn) => leaf(name, cn, 'IP:127.0.0.1,DNS:localhost', '3650'),
   };
 }

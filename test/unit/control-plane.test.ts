@@ -20,7 +20,8 @@ import {
   encryptPasswords,
 } from '../../src/task/encrypt.js';
 import { parseSourceConfig } from '../../src/task/config.js';
-import { dialable, merge, readToml, TLS_REFUSED } from '../../src/cli/config-file.js';
+import { dialable, merge, readToml } from '../../src/cli/config-file.js';
+import { readProcessTls } from '../../src/api/process-tls.js';
 import type { RelayStatus, SubTaskStatus } from '../../src/task/status.js';
 import { splitAddr } from '../../src/api/http.js';
 import { masterRoutes } from '../../src/api/master-api.js';
@@ -252,13 +253,27 @@ test('TOML config: known keys read, DM keys accepted, typos named; flags win', a
     await writeFile(f, 'name = \n');
     await assert.rejects(readToml(f, ['name'], []), /master\.toml: invalid TOML/);
     await assert.rejects(readToml(join(dir, 'none.toml'), [], []), /none\.toml: cannot be read/);
-    // TLS asked for is never plain HTTP without a word
-    await writeFile(f, 'name = "m1"\nssl-ca = "/etc/ca.pem"\n');
-    await assert.rejects(
-      readToml(f, ['name'], [], TLS_REFUSED),
-      /master\.toml: 'ssl-ca' \(line 2\) is not supported yet.*TLS between dm-master, dm-worker and dmctl is not supported yet/,
+    // DM writes cert-allowed-cn as a list
+    await writeFile(f, 'name = "m1"\nssl-ca = "/etc/ca.pem"\ncert-allowed-cn = ["dm", "ctl"]\n');
+    assert.deepEqual(await readToml(f, ['name', 'ssl-ca', 'cert-allowed-cn'], []), {
+      name: 'm1',
+      'ssl-ca': '/etc/ca.pem',
+      'cert-allowed-cn': 'dm,ctl',
+    });
+    // TLS asked for is all three files or an error, never plain HTTP without a word
+    assert.throws(
+      () => readProcessTls({ 'ssl-ca': '/etc/ca.pem' }, 'dm-master'),
+      /dm-master: ssl-ca without ssl-cert, ssl-key/,
     );
-    assert.equal((await readFile(f, 'utf8')).length > 0, true);
+    assert.throws(
+      () => readProcessTls({ 'cert-allowed-cn': 'x' }, 'dm-worker'),
+      /cert-allowed-cn without ssl-ca/,
+    );
+    assert.throws(
+      () => readProcessTls({ 'ssl-ca': f + '.none', 'ssl-cert': f, 'ssl-key': f }, 'dmctl'),
+      /dmctl: cannot read ssl-ca/,
+    );
+    assert.equal(readProcessTls({ 'ssl-ca': '', 'ssl-cert': '' }, 'dmctl'), undefined);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
