@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine: MariaDB server binaries (the tests and
 # the playground start their own servers from them; no system service is used), etcd, the
-# percona-toolkit, Chromium (the dashboard's browser tests), optionally sysbench for the
+# percona-toolkit, Chromium (the dashboard's browser tests), tcpdump (the TLS capture test), optionally sysbench for the
 # benchmarks, and the npm dependencies.
 #   bash scripts/setup.sh           # for tests and the playground
 #   bash scripts/setup.sh --bench   # also sysbench, for npm run bench
@@ -22,6 +22,8 @@ if ! command -v etcd >/dev/null; then need_apt+=(etcd-server); fi
 if ! command -v pt-online-schema-change >/dev/null; then need_apt+=(percona-toolkit); fi
 # the dashboard's browser tests drive Debian's Chromium (puppeteer-core)
 if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then need_apt+=(chromium); fi
+# the TLS test captures the loopback traffic to show nothing is in clear
+if ! command -v tcpdump >/dev/null && [ ! -x /usr/sbin/tcpdump ] && [ ! -x /usr/bin/tcpdump ]; then need_apt+=(tcpdump); fi
 if [ "${1:-}" = "--bench" ] && ! command -v sysbench >/dev/null; then need_apt+=(sysbench); fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"

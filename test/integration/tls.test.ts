@@ -5,6 +5,8 @@
 // certificate required by the user (REQUIRE X509).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { server, type MariaDBSandbox } from '../harness/index.js';
@@ -29,16 +31,22 @@ async function cipher(c: PacketConnection): Promise<string> {
   return (await c.query("SHOW SESSION STATUS LIKE 'Ssl_cipher'"))[0].Value ?? '';
 }
 
-test('TLS-only upstream and target: dump, load, relay and sync over TLS, data equal', async () => {
+const TCPDUMP = ['/usr/bin/tcpdump', '/usr/sbin/tcpdump'].find(existsSync);
+
+test('TLS-only upstream and target: dump, load, relay and sync over TLS, data equal; the loopback capture holds no row value or password', async () => {
   const [up, down] = await Promise.all([
     server({ tls: { ca: certs.ca, ...certs.server } }),
     server({ tls: { ca: certs.ca, ...certs.server } }),
   ]);
+  const PASSWORD = 'Pw-never-in-clear-7q';
   await up.exec(`CREATE DATABASE shop; CREATE TABLE shop.t (id INT PRIMARY KEY, v VARCHAR(40));
-    INSERT INTO shop.t SELECT seq, CONCAT('secret-', seq) FROM mysql.seq_1_to_2000;`);
+    INSERT INTO shop.t SELECT seq, CONCAT('secret-', seq) FROM mysql.seq_1_to_2000;
+    CREATE USER 'tlsu'@'%' IDENTIFIED BY '${PASSWORD}';
+    GRANT SELECT, RELOAD, REPLICATION SLAVE, REPLICATION CLIENT, SHOW VIEW, PROCESS ON *.* TO 'tlsu'@'%';`);
+  await down.exec(`CREATE USER 'tlsd'@'%' IDENTIFIED BY '${PASSWORD}'; GRANT ALL ON *.* TO 'tlsd'@'%';`);
   const [u, d] = [up.connectionOptions(), down.connectionOptions()];
   const f = await writeTemp({
-    'source.yaml': `source-id: tls-src\nenable-gtid: true\nenable-relay: true\nrelay-dir: RELAY\nfrom:\n  host: "${u.host}"\n  port: ${u.port}\n  user: "${u.user}"\n  password: ""\n  security:\n    ssl-ca: "${certs.ca}"\n`,
+    'source.yaml': `source-id: tls-src\nenable-gtid: true\nenable-relay: true\nrelay-dir: RELAY\nfrom:\n  host: "${u.host}"\n  port: ${u.port}\n  user: tlsu\n  password: "${PASSWORD}"\n  security:\n    ssl-ca: "${certs.ca}"\n`,
   });
   await writeFile(
     f['source.yaml'],
@@ -50,8 +58,8 @@ task-mode: all
 target-database:
   host: "${d.host}"
   port: ${d.port}
-  user: "${d.user}"
-  password: ""
+  user: tlsd
+  password: "${PASSWORD}"
   security: {ssl-ca-bytes: ${JSON.stringify(await readFile(certs.ca, 'utf8'))}}
 mysql-instances:
   - source-id: tls-src
@@ -61,10 +69,20 @@ block-allow-list:
   bal: {do-dbs: [shop]}
 `,
   });
+  // everything the task's connections carry on the loopback, captured
+  const cap = join(f.dir, 'lo.pcap');
+  const capture = TCPDUMP
+    ? spawn(TCPDUMP, ['-i', 'lo', '-U', '-w', cap, `tcp port ${u.port} or tcp port ${d.port}`], {
+        stdio: 'ignore',
+      })
+    : undefined;
+  if (capture) await new Promise((res) => setTimeout(res, 1500));
   const statusFile = join(f.dir, 'status.json');
   const run = runTask(files['task.yaml'], [f['source.yaml']], statusFile);
   await caughtUpInFile(statusFile, [up]);
-  await up.exec("UPDATE shop.t SET v = 'changed' WHERE id <= 100; INSERT INTO shop.t VALUES (5000, 'new')");
+  await up.exec(
+    "UPDATE shop.t SET v = 'secret-changed' WHERE id <= 100; INSERT INTO shop.t VALUES (5000, 'secret-new')",
+  );
   const sts = await caughtUpInFile(statusFile, [up]);
   assert.equal(
     (sts[0].sync as { binlogType?: string }).binlogType,
@@ -74,6 +92,17 @@ block-allow-list:
   await assertTablesEqual(up, down, ['shop.t']);
   run.child.kill('SIGTERM');
   await run.done;
+  if (!capture) {
+    console.log('# tcpdump is not installed: the capture check is skipped (scripts/setup.sh installs it)');
+    return;
+  }
+  capture.kill('SIGINT');
+  await new Promise((res) => capture.once('exit', res));
+  const bytes = await readFile(cap);
+  assert.ok(bytes.length > 50_000, `the capture holds the task's traffic (${bytes.length} bytes)`);
+  assert.equal(bytes.includes('secret-'), false, 'no row value in clear');
+  assert.equal(bytes.includes(PASSWORD), false, 'no password in clear');
+  assert.equal(bytes.includes('shop'), false, 'not even a schema name');
 });
 
 test('TLS failures are errors naming the key to fix; never plaintext when TLS was asked', async () => {
