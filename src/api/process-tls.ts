@@ -11,6 +11,8 @@ export interface ProcessTls {
   key: string;
   /** The certificate common names accepted from clients (empty: any the CA signed). */
   allowedCN: string[];
+  /** The files (the master's etcd member reads them itself). */
+  files: { ca: string; cert: string; key: string };
 }
 
 let current: ProcessTls | undefined;
@@ -59,5 +61,11 @@ export function readProcessTls(
       });
     }
   };
-  return { ca: read('ssl-ca'), cert: read('ssl-cert'), key: read('ssl-key'), allowedCN };
+  return {
+    ca: read('ssl-ca'),
+    cert: read('ssl-cert'),
+    key: read('ssl-key'),
+    allowedCN,
+    files: { ca: String(s['ssl-ca']), cert: String(s['ssl-cert']), key: String(s['ssl-key']) },
+  };
 }

@@ -38,11 +38,12 @@ async function main(): Promise<void> {
     .option('--all-in-one', 'also run an in-process dm-worker for each source without one');
   const { s, log } = await settings(cmd, MASTER_DEFAULTS, MASTER_WARNED, MASTER_REFUSED, MASTER_REFUSED_IF);
   useProcessTls(s, 'dm-master', String(s['master-addr']), log);
-  if (processTls() && (String(s['initial-cluster']).includes(',') || s.join || s['etcd-endpoints']))
+  if (processTls() && s['etcd-endpoints'])
     throw new DMError(ERR.tlsConfig, {
       message:
-        'dm-master: TLS with several masters is not supported yet: their etcd members would talk in plaintext',
-      workaround: 'Run one master with TLS, or several without ssl-* keys on a private network.',
+        'dm-master: ssl-* with --etcd-endpoints is not supported: the external etcd would be reached in plaintext',
+      workaround:
+        "Let the masters run their own etcd members (they use the masters' TLS), or drop the ssl-* keys.",
     });
   const etcdTuning = Object.fromEntries(ETCD_TUNING.filter((k) => s[k]).map((k) => [k, s[k]]));
   const running = await startMaster({ ...s, etcdTuning }, log, stringify(s));

@@ -3,6 +3,7 @@
 // whichever master leads. With --all-in-one the leader also starts an in-process dm-worker for
 // each source that has none.
 import { openapiRoutes } from '../api/openapi.js';
+import { processTls } from '../api/process-tls.js';
 import { dashboardRoutes } from '../api/dashboard.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -52,8 +53,18 @@ export interface MasterSettings {
 
 /** The etcd client of a master: calls fail fast (the election and the store retry). */
 export function etcdClient(endpoints: string[]): Etcd3 {
+  const tls = processTls();
   return new Etcd3({
-    hosts: endpoints.map((e) => `http://${e}`),
+    hosts: endpoints.map((e) => `${tls ? 'https' : 'http'}://${e}`),
+    ...(tls
+      ? {
+          credentials: {
+            rootCertificate: Buffer.from(tls.ca),
+            certChain: Buffer.from(tls.cert),
+            privateKey: Buffer.from(tls.key),
+          },
+        }
+      : {}),
     dialTimeout: 3000,
     defaultCallOptions: () => ({ deadline: Date.now() + 5000 }),
     faultHandling: { host: () => noop, global: noop },
@@ -142,6 +153,7 @@ export async function startMaster(s: MasterSettings, log: Logger, configText: st
           'initial-cluster': s['initial-cluster'] ?? '',
           'initial-cluster-state': s['initial-cluster-state'] ?? '',
           'etcd-client-addr': s['etcd-client-addr'] || record?.clientAddr || '',
+          tls: !!processTls(),
         },
         { peer: await freePort(), client: await freePort() },
       );
@@ -169,7 +181,10 @@ export async function startMaster(s: MasterSettings, log: Logger, configText: st
         plan.initialClusterState = 'existing';
       }
       ports = { peerUrls: plan.peerUrls, clientAddr: plan.clientAddr };
-      member = new EtcdMember({ name: s.name, dataDir, ...plan, tuning: s.etcdTuning ?? {} }, log);
+      member = new EtcdMember(
+        { name: s.name, dataDir, ...plan, tuning: s.etcdTuning ?? {}, tls: processTls()?.files },
+        log,
+      );
       await member.start();
       cleanup.push(() => member!.stop());
       endpoints = [plan.clientAddr];

@@ -13,6 +13,8 @@ export interface ClusterFlags {
   'initial-cluster-state': string;
   /** host:port of the member's client URL (ours; default: the master port ± 10000). */
   'etcd-client-addr'?: string;
+  /** The masters use TLS (ssl-*): peer URLs are https://. */
+  tls?: boolean;
 }
 
 export interface ClusterPlan {
@@ -27,27 +29,30 @@ export interface ClusterPlan {
 
 const bad = (msg: string) => new DMError(ERR.masterEtcdConfig, msg);
 
-function urls(flag: string, v: string): URL[] {
+function urls(flag: string, v: string, tls = false): URL[] {
+  const scheme = tls ? 'https' : 'http';
   return v.split(',').map((u) => {
     let url: URL;
     try {
       url = new URL(u.trim());
     } catch {
-      throw bad(`${flag} '${u}' is not a URL; write e.g. http://127.0.0.1:8291`);
+      throw bad(`${flag} '${u}' is not a URL; write e.g. ${scheme}://127.0.0.1:8291`);
     }
-    if (url.protocol !== 'http:' || !url.port)
-      throw bad(`${flag} '${u}' must be http://host:port (TLS between masters is not supported yet)`);
+    if (url.protocol !== `${scheme}:` || !url.port)
+      throw bad(
+        `${flag} '${u}' must be ${scheme}://host:port (${tls ? 'the masters use TLS (ssl-*): their etcd members talk over TLS too' : 'https:// peer URLs need ssl-ca, ssl-cert and ssl-key'})`,
+      );
     return url;
   });
 }
 
 /** `name=url,name=url` → entries; a malformed entry names the flag. */
-export function parseInitialCluster(v: string): Array<[string, string]> {
+export function parseInitialCluster(v: string, tls = false): Array<[string, string]> {
   return v.split(',').map((e) => {
     const i = e.indexOf('=');
-    if (i <= 0) throw bad(`--initial-cluster entry '${e}' is not name=http://host:port`);
+    if (i <= 0) throw bad(`--initial-cluster entry '${e}' is not name=${tls ? 'https' : 'http'}://host:port`);
     const url = e.slice(i + 1).trim();
-    urls('--initial-cluster', url);
+    urls('--initial-cluster', url, tls);
     return [e.slice(0, i).trim(), url];
   });
 }
@@ -56,10 +61,11 @@ export function parseInitialCluster(v: string): Array<[string, string]> {
  * --peer-urls is given (tests and playgrounds). */
 export function clusterPlan(f: ClusterFlags, free: { peer: number; client: number }): ClusterPlan {
   const picked = !f['peer-urls'] && !f.masterPort;
-  const peer = f['peer-urls'] || `http://127.0.0.1:${picked ? free.peer : f.masterPort + 30}`;
-  const peers = urls('--peer-urls', peer);
+  const peer =
+    f['peer-urls'] || `${f.tls ? 'https' : 'http'}://127.0.0.1:${picked ? free.peer : f.masterPort + 30}`;
+  const peers = urls('--peer-urls', peer, f.tls);
   const advertise = f['advertise-peer-urls'] || peer;
-  const adv = urls('--advertise-peer-urls', advertise);
+  const adv = urls('--advertise-peer-urls', advertise, f.tls);
   for (const u of adv) {
     if (u.hostname === '0.0.0.0')
       throw bad(
@@ -67,7 +73,7 @@ export function clusterPlan(f: ClusterFlags, free: { peer: number; client: numbe
       );
   }
   const initial = f['initial-cluster'] || `${f.name}=${adv[0].origin}`;
-  const entries = parseInitialCluster(initial);
+  const entries = parseInitialCluster(initial, f.tls);
   const mine = entries.filter(([n]) => n === f.name).map(([, u]) => u);
   if (!mine.length) {
     throw bad(

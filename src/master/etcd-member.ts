@@ -22,11 +22,14 @@ export interface MemberSettings {
   initialClusterState: 'new' | 'existing';
   /** DM's etcd tuning keys of master.toml, passed on as etcd flags. */
   tuning: Record<string, string | number>;
+  /** The master's TLS files: the member serves its clients and peers over TLS with them and
+   * requires their certificates (signed by the same CA). */
+  tls?: { ca: string; cert: string; key: string };
 }
 
 /** The etcd command line of a member (pure). */
 export function memberArgs(s: MemberSettings): string[] {
-  const client = `http://${s.clientAddr}`;
+  const client = `${s.tls ? 'https' : 'http'}://${s.clientAddr}`;
   const args = [
     `--name=${s.name}`,
     `--data-dir=${join(s.dataDir, 'etcd')}`,
@@ -41,6 +44,19 @@ export function memberArgs(s: MemberSettings): string[] {
     '--logger=zap',
     '--log-outputs=stderr',
   ];
+  if (s.tls) {
+    const { ca, cert, key } = s.tls;
+    args.push(
+      `--cert-file=${cert}`,
+      `--key-file=${key}`,
+      `--trusted-ca-file=${ca}`,
+      '--client-cert-auth',
+      `--peer-cert-file=${cert}`,
+      `--peer-key-file=${key}`,
+      `--peer-trusted-ca-file=${ca}`,
+      '--peer-client-cert-auth',
+    );
+  }
   for (const [k, v] of Object.entries(s.tuning)) args.push(`--${k}=${v}`);
   return args;
 }

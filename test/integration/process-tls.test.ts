@@ -4,12 +4,14 @@
 // such a certificate cannot join; the dashboard and DM's OpenAPI answer over HTTPS only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
-import { request } from 'node:https';
+import { request, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { daemon, dmctl } from '../harness/cluster.js';
 import { makeCerts } from '../harness/tls.js';
+import { freePort } from '../../src/master/etcd-member.js';
 
 function https(
   addr: string,
@@ -121,7 +123,7 @@ test('mutual TLS: dmctl and workers need a certificate the CA signed, with an al
   await assert.rejects(fetch(`http://${master.addr}/dashboard/`));
 });
 
-test('TLS keys: all three files or an error naming what is missing; several masters with TLS refused', async () => {
+test('TLS keys: all three files or an error naming what is missing; ssl-* with --etcd-endpoints refused', async () => {
   const certs = await makeCerts();
   const dir = await mkdtemp(join(tmpdir(), 'dm-ts-ptls-'));
   await assert.rejects(
@@ -137,6 +139,7 @@ test('TLS keys: all three files or an error naming what is missing; several mast
     ]),
     /dm-master: ssl-ca without ssl-cert, ssl-key/,
   );
+  const tls = ['--ssl-ca', certs.ca, '--ssl-cert', certs.server.cert, '--ssl-key', certs.server.key];
   await assert.rejects(
     daemon('dm-master', [
       '--name',
@@ -145,15 +148,115 @@ test('TLS keys: all three files or an error naming what is missing; several mast
       '127.0.0.1:0',
       '--data-dir',
       join(dir, 'm'),
-      '--ssl-ca',
-      certs.ca,
-      '--ssl-cert',
-      certs.server.cert,
-      '--ssl-key',
-      certs.server.key,
-      '--initial-cluster',
-      'm=http://127.0.0.1:18291,n=http://127.0.0.1:18292',
+      ...tls,
+      '--etcd-endpoints',
+      '127.0.0.1:2379',
     ]),
-    /TLS with several masters is not supported yet/,
+    /ssl-\* with --etcd-endpoints is not supported/,
   );
+  await assert.rejects(
+    daemon('dm-master', [
+      '--name',
+      'm',
+      '--master-addr',
+      '127.0.0.1:0',
+      '--data-dir',
+      join(dir, 'm'),
+      ...tls,
+      '--peer-urls',
+      'http://127.0.0.1:18299',
+    ]),
+    /--peer-urls 'http:\/\/127\.0\.0\.1:18299' must be https:\/\/host:port \(the masters use TLS/,
+  );
+});
+
+test('three masters with TLS: etcd members talk TLS with certificates; a SIGKILLed leader is replaced', async () => {
+  const certs = await makeCerts();
+  const dir = await mkdtemp(join(tmpdir(), 'dm-ts-ptls-ha-'));
+  const ms: { name: string; http: number; peer: number; cert: { cert: string; key: string } }[] = [];
+  for (const name of ['m1', 'm2', 'm3'])
+    ms.push({
+      name,
+      http: await freePort(),
+      peer: await freePort(),
+      cert: await certs.leaf(name, 'dm-master'),
+    });
+  const initial = ms.map((m) => `${m.name}=https://127.0.0.1:${m.peer}`).join(',');
+  const procs = await Promise.all(
+    ms.map((m) =>
+      daemon(
+        'dm-master',
+        [
+          '--name',
+          m.name,
+          '--master-addr',
+          `127.0.0.1:${m.http}`,
+          '--peer-urls',
+          `https://127.0.0.1:${m.peer}`,
+          '--data-dir',
+          join(dir, m.name),
+          '--log-file',
+          join(dir, `${m.name}.log`),
+          '--election-ttl',
+          '3',
+          '--initial-cluster',
+          initial,
+          '--ssl-ca',
+          certs.ca,
+          '--ssl-cert',
+          m.cert.cert,
+          '--ssl-key',
+          m.cert.key,
+          '--cert-allowed-cn',
+          'dm-master,dmctl',
+        ],
+        dir,
+      ),
+    ),
+  );
+  const ctl = await certs.leaf('ctl-ha', 'dmctl');
+  const all = ms.map((m) => `127.0.0.1:${m.http}`).join(',');
+  const ctlTls = ['--ssl-ca', certs.ca, '--ssl-cert', ctl.cert, '--ssl-key', ctl.key];
+  const leader = async () => {
+    const r = await dmctl(all, ...ctlTls, 'list-member', '--leader');
+    return (r.json.members as Array<{ leader: { name: string } }> | undefined)?.[0]?.leader.name;
+  };
+  const until = async <T>(f: () => Promise<T | undefined>) => {
+    for (let i = 0; i < 150; i++) {
+      const v = await f().catch(() => undefined);
+      if (v) return v;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error('timed out');
+  };
+  const first = await until(leader);
+  const masters = await dmctl(all, ...ctlTls, 'list-member', '--master');
+  assert.equal((JSON.stringify(masters.json).match(/"alive": ?true/g) ?? []).length, 3, masters.stdout);
+  // a member's client port: no plaintext, no client without a certificate
+  const port = (m: (typeof ms)[number]) => m.http + 10000;
+  await assert.rejects(
+    fetch(`http://127.0.0.1:${port(ms[0])}/v3/kv/range`, { method: 'POST', body: '{"key":"AA=="}' }),
+  );
+  const noCert = await new Promise<string>((resolve) => {
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port: port(ms[0]),
+        path: '/v3/kv/range',
+        method: 'POST',
+        ca: readFileSync(certs.ca),
+      },
+      (res) => resolve(String(res.statusCode)),
+    );
+    req.on('error', (e) => resolve(`error: ${e.message}`));
+    req.end('{"key":"AA=="}');
+  });
+  assert.match(noCert, /^error:/, 'a client without a certificate is refused by the member');
+  // the leader dies: another master leads, over the same TLS
+  await procs[ms.findIndex((m) => m.name === first)].kill('SIGKILL');
+  const next = await until(async () => {
+    const l = await leader();
+    return l && l !== first ? l : undefined;
+  });
+  assert.notEqual(next, first);
 });

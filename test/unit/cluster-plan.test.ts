@@ -127,3 +127,48 @@ test('cluster flags that would do nothing, or cannot be used, are refused naming
   refuseClusterFlags({ 'etcd-endpoints': '127.0.0.1:2379', 'election-ttl': 5, 'quota-backend-bytes': 0 });
   refuseClusterFlags({ join: '127.0.0.1:8261', 'peer-urls': 'http://127.0.0.1:8291' });
 });
+
+test('with TLS the peer URLs are https:// (the default too); http:// is refused, and https:// without TLS', () => {
+  const f = {
+    name: 'm1',
+    masterPort: 8261,
+    'peer-urls': '',
+    'advertise-peer-urls': '',
+    'initial-cluster': '',
+    'initial-cluster-state': '',
+  };
+  const p = clusterPlan({ ...f, tls: true }, { peer: 1, client: 2 });
+  assert.equal(p.peerUrls, 'https://127.0.0.1:8291');
+  assert.equal(p.initialCluster, 'm1=https://127.0.0.1:8291');
+  assert.throws(
+    () => clusterPlan({ ...f, tls: true, 'peer-urls': 'http://127.0.0.1:8291' }, { peer: 1, client: 2 }),
+    /must be https:\/\/host:port \(the masters use TLS/,
+  );
+  assert.throws(
+    () => clusterPlan({ ...f, 'peer-urls': 'https://127.0.0.1:8291' }, { peer: 1, client: 2 }),
+    /https:\/\/ peer URLs need ssl-ca, ssl-cert and ssl-key/,
+  );
+});
+
+test('the member command line with TLS: client and peer URLs and certificates, client certificates required', () => {
+  const args = memberArgs({
+    name: 'm1',
+    dataDir: '/d',
+    clientAddr: '127.0.0.1:18261',
+    peerUrls: 'https://127.0.0.1:8291',
+    advertisePeerUrls: 'https://127.0.0.1:8291',
+    initialCluster: 'm1=https://127.0.0.1:8291',
+    initialClusterState: 'new',
+    tuning: {},
+    tls: { ca: '/ca.pem', cert: '/c.pem', key: '/k.pem' },
+  });
+  for (const a of [
+    '--listen-client-urls=https://127.0.0.1:18261',
+    '--client-cert-auth',
+    '--peer-client-cert-auth',
+    '--trusted-ca-file=/ca.pem',
+    '--peer-cert-file=/c.pem',
+    '--key-file=/k.pem',
+  ])
+    assert.ok(args.includes(a), a);
+});
