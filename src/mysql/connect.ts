@@ -9,6 +9,7 @@ import {
   type ConnectionRole,
   type SqlSession,
 } from './protocol.js';
+import type { TlsSpec } from './tls.js';
 
 export interface Endpoint {
   host: string;
@@ -16,6 +17,8 @@ export interface Endpoint {
   user: string;
   password: string;
   session?: Record<string, string>;
+  /** TLS (DM's `security`). */
+  tls?: TlsSpec;
 }
 
 export function upstreamRole(): ConnectionRole {
