@@ -84,3 +84,25 @@ export async function writeTemp(
   }
   return out;
 }
+
+/** An `all` task of one source (`src`) replicating the schemas `dbs` into `target`, its dump under
+ * `dir`; `top` adds top-level YAML lines (e.g. `timezone: "+08:00"`). */
+export function schemaTask(o: {
+  name: string;
+  target: MariaDBSandbox;
+  dir: string;
+  dbs: string[];
+  top?: string;
+}): string {
+  const t = o.target.connectionOptions();
+  return `name: ${o.name}
+task-mode: all
+${o.top ? o.top + '\n' : ''}target-database: {host: "${t.host}", port: ${t.port}, user: "${t.user}", password: "${t.password}"}
+mysql-instances:
+  - source-id: src
+    block-allow-list: bal
+    loader: {dir: "${join(o.dir, 'dump')}"}
+block-allow-list:
+  bal: {do-dbs: [${o.dbs.join(', ')}]}
+`;
+}

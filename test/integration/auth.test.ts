@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { server } from '../harness/index.js';
-import { sourceYaml, writeTemp } from '../harness/task.js';
+import { schemaTask, sourceYaml, writeTemp } from '../harness/task.js';
 import { assertTablesEqual, caughtUpInFile, runTask } from '../harness/run.js';
 import { openConnection, upstreamRole } from '../../src/mysql/connect.js';
 import { readFileSync } from 'node:fs';
@@ -31,18 +31,8 @@ test('a user IDENTIFIED VIA ed25519 connects and replicates', async () => {
   );
 
   const f = await writeTemp({ 'source.yaml': sourceYaml('src', up, 'edu', 's3cret pässword') });
-  const t = down.connectionOptions();
   const files = await writeTemp({
-    'task.yaml': `name: ed
-task-mode: all
-target-database: {host: "${t.host}", port: ${t.port}, user: "${t.user}", password: ""}
-mysql-instances:
-  - source-id: src
-    block-allow-list: bal
-    loader: {dir: "${join(f.dir, 'dump')}"}
-block-allow-list:
-  bal: {do-dbs: [app]}
-`,
+    'task.yaml': schemaTask({ name: 'ed', target: down, dir: f.dir, dbs: ['app'] }),
   });
   const statusFile = join(f.dir, 'status.json');
   const run = runTask(files['task.yaml'], [f['source.yaml']], statusFile);

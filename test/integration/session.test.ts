@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { server, type MariaDBSandbox } from '../harness/index.js';
-import { sourceYaml, writeTemp } from '../harness/task.js';
+import { schemaTask, sourceYaml, writeTemp } from '../harness/task.js';
 import { assertTablesEqual, caughtUpInFile, runTask } from '../harness/run.js';
 
 const engines = async (s: MariaDBSandbox, schema: string) =>
@@ -62,19 +62,8 @@ test('timezone: TIMESTAMP instants arrive unchanged whatever the task and upstre
   await up.exec(`CREATE DATABASE tz; CREATE TABLE tz.t (id INT PRIMARY KEY, ts TIMESTAMP(3) NULL, dt DATETIME);
     INSERT INTO tz.t VALUES (1, '2024-03-01 08:30:00.125', '2024-03-01 08:30:00'), (2, '1970-01-01 08:00:01', NULL);`);
   const f = await writeTemp({ 'source.yaml': sourceYaml('src', up) });
-  const t = down.connectionOptions();
   const files = await writeTemp({
-    'task.yaml': `name: tz
-task-mode: all
-timezone: "+08:00"
-target-database: {host: "${t.host}", port: ${t.port}, user: "${t.user}", password: ""}
-mysql-instances:
-  - source-id: src
-    block-allow-list: bal
-    loader: {dir: "${join(f.dir, 'dump')}"}
-block-allow-list:
-  bal: {do-dbs: [tz]}
-`,
+    'task.yaml': schemaTask({ name: 'tz', target: down, dir: f.dir, dbs: ['tz'], top: 'timezone: "+08:00"' }),
   });
   const statusFile = join(f.dir, 'status.json');
   const run = runTask(files['task.yaml'], [f['source.yaml']], statusFile);
