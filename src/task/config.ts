@@ -89,6 +89,8 @@ export interface LoaderConfig {
   dir: string;
   importMode: 'sql' | 'logical';
   onDuplicate: OnDuplicate;
+  /** Ours: false loads without writing the target's binlog (SET sql_log_bin = 0; default true). */
+  sqlLogBin: boolean;
 }
 
 export interface SyncerConfig {
@@ -492,6 +494,7 @@ function readLoader(r: Reader | undefined, base: LoaderConfig): LoaderConfig {
     dir: r.string('dir', base.dir),
     importMode: importMode === 'loader' ? 'sql' : importMode,
     onDuplicate,
+    sqlLogBin: r.bool('sql-log-bin', base.sqlLogBin),
   };
   r.policy(LOADER_POLICY);
   r.done([]);
@@ -540,6 +543,7 @@ export const DEFAULT_LOADER: LoaderConfig = {
   dir: './dumped_data',
   importMode: 'sql',
   onDuplicate: 'replace',
+  sqlLogBin: true,
 };
 export const DEFAULT_SYNCER: SyncerConfig = {
   workerCount: 16,

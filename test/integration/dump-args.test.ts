@@ -63,3 +63,49 @@ test('extra-args --where, -T and -d copy exactly what they ask for; a missing li
   assert.equal(st.stage, 'Paused');
   assert.match(JSON.stringify(st.result), /--tables-list names `app`.`nope`, which does not exist upstream/);
 });
+
+test('loaders sql-log-bin: false loads without writing the target binlog; without the privilege it is refused naming it', async () => {
+  const [up, quiet, loud] = await Promise.all([server(), server(), server()]);
+  await up.exec(`CREATE DATABASE app; CREATE TABLE app.a (id INT PRIMARY KEY, v INT);
+    INSERT INTO app.a SELECT seq, seq FROM mysql.seq_1_to_500;`);
+  const mentionsApp = async (s: MariaDBSandbox) => {
+    const events = (await s.exec("SHOW BINLOG EVENTS IN 'mysql-bin.000001'")) as { Info: string }[];
+    return events.some((e) => /app/.test(e.Info));
+  };
+  const go = async (down: MariaDBSandbox, name: string, loader: string, user?: string) => {
+    const f = await writeTemp({ 'source.yaml': sourceYaml('mysql-01', up) });
+    const files = await writeTemp({
+      'task.yaml': taskYaml({
+        name,
+        target: down,
+        sources: ['mysql-01'],
+        dir: join(f.dir, 'dump'),
+        loader,
+        instance: 'block-allow-list: bal',
+        extra: `block-allow-list:\n  bal: {do-dbs: [app]}\n${user ? 'ignore-checking-items: [all]\n' : ''}`,
+        ...(user ? { targetUser: user, targetPassword: 'pw' } : {}),
+      }),
+    });
+    return runTaskToEnd(files['task.yaml'], [f['source.yaml']]);
+  };
+  const q = await go(quiet, 'quiet', 'sql-log-bin: false');
+  assert.equal(q.status.workers[0].subTaskStatus[0].stage, 'Finished', q.stderr);
+  const l = await go(loud, 'loud', '');
+  assert.equal(l.status.workers[0].subTaskStatus[0].stage, 'Finished', l.stderr);
+  assert.deepEqual(await quiet.exec('SELECT COUNT(*) n, SUM(v) s FROM app.a'), [{ n: '500', s: '125250' }]);
+  assert.equal(await mentionsApp(quiet), false, 'nothing of the load in the binlog');
+  assert.equal(await mentionsApp(loud), true, 'the default writes it');
+  // a target user who may not set sql_log_bin
+  const [down2] = await Promise.all([server()]);
+  await down2.exec(
+    "CREATE USER 'lim'@'%' IDENTIFIED BY 'pw'; GRANT ALL PRIVILEGES ON `app`.* TO 'lim'@'%'; GRANT ALL PRIVILEGES ON `dm_meta`.* TO 'lim'@'%';",
+  );
+  const r = await go(down2, 'lim', 'sql-log-bin: false', 'lim');
+  const st = r.status.workers[0].subTaskStatus[0];
+  assert.equal(st.stage, 'Paused');
+  assert.match(
+    JSON.stringify(st.result),
+    /loaders\.sql-log-bin: false needs the target user 'lim' to set sql_log_bin/,
+  );
+  assert.match(JSON.stringify(st.result), /GRANT BINLOG ADMIN ON \*\.\* TO 'lim'@'%'/);
+});

@@ -17,7 +17,8 @@ import { DMError, ERR } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { downstreamRole, openConnection, privilegeError, quoteId, quoteString } from '../../mysql/connect.js';
 import { isMissingMeta } from '../meta.js';
-import type { PacketConnection } from '../../mysql/protocol.js';
+import { isServerError, type PacketConnection } from '../../mysql/protocol.js';
+import { PRIVILEGE } from '../../mysql/errno.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import {
   renameDatabase,
@@ -121,6 +122,20 @@ function mapped<T>(f: () => T): T {
   }
 }
 
+/** loaders.sql-log-bin: false: this session's writes stay out of the target's binlog (the load
+ * is faster, and the target's own replicas do not get the rows: the operator's choice). */
+async function skipBinlog(c: PacketConnection, user: string): Promise<void> {
+  try {
+    await c.exec('SET SESSION sql_log_bin = 0');
+  } catch (e) {
+    if (!isServerError(e, PRIVILEGE)) throw e;
+    throw new DMError(ERR.downstreamPrivilege, {
+      message: `loaders.sql-log-bin: false needs the target user '${user}' to set sql_log_bin: ${(e as Error).message}`,
+      workaround: `Grant it (MariaDB: GRANT BINLOG ADMIN ON *.* TO '${user}'@'%'; MySQL: SYSTEM_VARIABLES_ADMIN), or remove sql-log-bin: false to load with the target's binlog on.`,
+    });
+  }
+}
+
 export class LoadUnit implements Unit {
   readonly name = 'Load' as const;
   private readonly checkpoint: LoaderCheckpoint;
@@ -172,6 +187,7 @@ export class LoadUnit implements Unit {
     await c.exec(`SET SESSION sql_mode = '${targetSqlMode(this.cfg.targetDatabase.session)}'`);
     await c.exec('SET SESSION foreign_key_checks = 0');
     if (utc) await c.exec("SET SESSION time_zone = '+00:00'");
+    if (!this.cfg.instance.loader.sqlLogBin) await skipBinlog(c, this.cfg.targetDatabase.user);
     return c;
   }
 
