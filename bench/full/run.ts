@@ -44,19 +44,27 @@ interface Run {
   rssMb?: number;
 }
 
-async function ours(up: MariaDBSandbox, down: MariaDBSandbox, work: string, round: number): Promise<Run> {
+/** This project's full copy; `noBinlog`: with loaders sql-log-bin: false (the target's binlog is
+ * not written by the load). */
+async function ours(
+  up: MariaDBSandbox,
+  down: MariaDBSandbox,
+  work: string,
+  round: number,
+  noBinlog = false,
+): Promise<Run> {
   const u = up.connectionOptions();
   const d = down.connectionOptions();
   const src = join(work, 'source.yaml');
-  const task = join(work, `task${round}.yaml`);
+  const task = join(work, `task${round}${noBinlog ? 'n' : ''}.yaml`);
   await writeFile(
     src,
     `source-id: up\nfrom:\n  host: ${u.host}\n  port: ${u.port}\n  user: ${u.user}\n  password: "${u.password}"\n`,
   );
   await writeFile(
     task,
-    `name: bench${round}\ntask-mode: full\nclean-dump-file: false\ntarget-database:\n  host: ${d.host}\n  port: ${d.port}\n  user: ${d.user}\n  password: "${d.password}"\n` +
-      `mysql-instances:\n  - source-id: up\n    block-allow-list: only\n    mydumper:\n      threads: 4\n    loader:\n      pool-size: 4\n      dir: ${join(work, 'dump')}\n` +
+    `name: bench${round}${noBinlog ? 'n' : ''}\ntask-mode: full\nclean-dump-file: false\ntarget-database:\n  host: ${d.host}\n  port: ${d.port}\n  user: ${d.user}\n  password: "${d.password}"\n` +
+      `mysql-instances:\n  - source-id: up\n    block-allow-list: only\n    mydumper:\n      threads: 4\n    loader:\n      pool-size: 4\n      dir: ${join(work, 'dump')}\n${noBinlog ? '      sql-log-bin: false\n' : ''}` +
       `block-allow-list:\n  only:\n    do-dbs: ["sbtest"]\n`,
   );
   const started = process.hrtime.bigint();
@@ -104,15 +112,17 @@ async function main(): Promise<void> {
     const want = await checksum(up, tables);
     const results: { name: string; run: Run }[] = [];
     for (let round = 1; round <= rounds; round++) {
-      for (const name of round % 2 ? ['dm-ts', 'pipe'] : ['pipe', 'dm-ts']) {
+      const order = ['dm-ts', 'dm-ts-nobin', 'pipe'];
+      for (const name of round % 2 ? order : order.reverse()) {
         const down = await new MariaDBSandbox().start();
         servers.push(down);
-        const run = name === 'dm-ts' ? await ours(up, down, work, round) : await pipe(up, down);
+        const run =
+          name === 'pipe' ? await pipe(up, down) : await ours(up, down, work, round, name === 'dm-ts-nobin');
         const got = await checksum(down, tables);
         if (got !== want) throw new Error(`${name}: target checksum ${got} != upstream ${want}`);
         results.push({ name, run });
         console.log(
-          `round ${round} ${name.padEnd(6)} ${run.seconds.toFixed(2)} s  ${((tables * rows) / run.seconds).toFixed(0)} rows/s  ${(run.bytes / MB / run.seconds).toFixed(1)} MB/s of SQL` +
+          `round ${round} ${name.padEnd(11)} ${run.seconds.toFixed(2)} s  ${((tables * rows) / run.seconds).toFixed(0)} rows/s  ${(run.bytes / MB / run.seconds).toFixed(1)} MB/s of SQL` +
             (run.rssMb ? `  peak RSS ${run.rssMb.toFixed(0)} MB` : ''),
         );
         await down.destroy();
@@ -127,6 +137,9 @@ async function main(): Promise<void> {
     );
     console.log(
       `ratio (pipe time / dm-ts time): ${ratio.toFixed(2)}x  (target >= 3x)   dm-ts peak RSS ${rss.toFixed(0)} MB (target < 300 MB)`,
+    );
+    console.log(
+      `loaders sql-log-bin: false: ${best('dm-ts-nobin').toFixed(2)} s, ${(best('dm-ts') / best('dm-ts-nobin')).toFixed(2)}x dm-ts with the target's binlog, ${(best('pipe') / best('dm-ts-nobin')).toFixed(2)}x the pipe`,
     );
   } finally {
     for (const s of servers) await s.destroy();
