@@ -1,6 +1,7 @@
 // bench/decode: decode speed of this project's binlog client vs @vlasky/zongji vs mariadb-binlog,
 // on the same sysbench binlog from the same sandbox server, in one run; prints rates and ratios.
 //   bash scripts/setup.sh --bench && npm run bench:decode [-- --events 130000]
+import { record } from '../summary.js';
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -201,6 +202,21 @@ async function main(): Promise<void> {
       `ratio dm-ts / mariadb-binlog:  ${(rate(results[0]) / rate(results[3])).toFixed(2)}× (target ≥ 0.5×)`,
     );
     console.log(`ratio dm-ts files / mariadb-binlog: ${(rate(results[1]) / rate(results[3])).toFixed(2)}×`);
+    const perS = (r: Result) => `${Math.round(rate(r))} row events/s`;
+    record({
+      bench: 'decode',
+      what: 'dm-ts / @vlasky/zongji',
+      ratio: rate(results[0]) / rate(results[2]),
+      target: '≥ 5×',
+      detail: `${perS(results[0])} vs ${perS(results[2])}`,
+    });
+    record({
+      bench: 'decode',
+      what: 'dm-ts / mariadb-binlog',
+      ratio: rate(results[0]) / rate(results[3]),
+      target: '≥ 0.5×',
+      detail: `${perS(results[0])} vs ${perS(results[3])}`,
+    });
   } finally {
     await server.destroy();
   }

@@ -2,6 +2,7 @@
 // MariaDB to fresh targets, by this project (run-task: Dump then Load) and by
 // `mariadb-dump --single-transaction | mariadb`, alternating in one run; prints rates and the ratio.
 //   npm run bench:full [-- --tables 4 --rows 250000 --rounds 2]
+import { record } from '../summary.js';
 import { spawn } from 'node:child_process';
 import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -138,6 +139,20 @@ async function main(): Promise<void> {
     console.log(
       `ratio (pipe time / dm-ts time): ${ratio.toFixed(2)}x  (target >= 3x)   dm-ts peak RSS ${rss.toFixed(0)} MB (target < 300 MB)`,
     );
+    record({
+      bench: 'full',
+      what: 'mariadb-dump | mariadb time / dm-ts time',
+      ratio,
+      target: '≥ 3×',
+      detail: `${tables * rows} rows: ${best('dm-ts').toFixed(2)} s vs ${best('pipe').toFixed(2)} s, peak RSS ${rss.toFixed(0)} MB`,
+    });
+    record({
+      bench: 'full',
+      what: 'dm-ts time / dm-ts sql-log-bin: false time',
+      ratio: best('dm-ts') / best('dm-ts-nobin'),
+      target: '-',
+      detail: `${best('dm-ts-nobin').toFixed(2)} s without the target's binlog`,
+    });
     console.log(
       `loaders sql-log-bin: false: ${best('dm-ts-nobin').toFixed(2)} s, ${(best('dm-ts') / best('dm-ts-nobin')).toFixed(2)}x dm-ts with the target's binlog, ${(best('pipe') / best('dm-ts-nobin')).toFixed(2)}x the pipe`,
     );

@@ -4,6 +4,7 @@
 // one run; prints row changes/s and the ratios. Then a steady phase at a fixed rate measures the
 // lag of this project.
 //   npm run bench:incremental [-- --txns 60000 --rate 1250 --seconds 20]
+import { record } from '../summary.js';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -205,6 +206,21 @@ async function main(): Promise<void> {
           `  (CPU: target ${r.cpu.toFixed(2)} s${r.own === undefined ? '' : `, dm-ts ${r.own.toFixed(2)} s`})`,
       );
     const ourRate = changes / results[0][1].seconds;
+    const perS = (i: number) => `${(changes / results[i][1].seconds).toFixed(0)} row changes/s`;
+    record({
+      bench: 'incremental',
+      what: 'dm-ts / native parallel (4)',
+      ratio: ourRate / (changes / results[2][1].seconds),
+      target: '≥ 1.5×',
+      detail: `${perS(0)} vs ${perS(2)}`,
+    });
+    record({
+      bench: 'incremental',
+      what: 'dm-ts / native serial',
+      ratio: ourRate / (changes / results[1][1].seconds),
+      target: '> 1×',
+      detail: `${perS(0)} vs ${perS(1)}`,
+    });
     console.log(
       `ratio vs native parallel (4): ${(ourRate / (changes / results[2][1].seconds)).toFixed(2)}x; vs native serial: ${(ourRate / (changes / results[1][1].seconds)).toFixed(2)}x (target: faster than native parallel)`,
     );
@@ -241,6 +257,13 @@ async function main(): Promise<void> {
     console.log(
       `dm-ts lag: mean ${(sumLag / Math.max(1, n)).toFixed(3)} s, max ${maxLag.toFixed(3)} s (target < 1 s)`,
     );
+    record({
+      bench: 'incremental',
+      what: 'steady lag, max (s)',
+      ratio: maxLag,
+      target: '< 1 s',
+      detail: `mean ${(sumLag / Math.max(1, n)).toFixed(3)} s at ${rate * 4} row changes/s`,
+    });
     ours.child.kill('SIGTERM');
     await new Promise((r) => ours.child.on('exit', r));
   } finally {
