@@ -2,7 +2,8 @@
 // in DM's shapes, and the master's sources and tasks looked up (404 when missing).
 import { DMError, ERR } from '../errors.js';
 import type { Master } from '../master/master.js';
-import { parseTaskConfig, type SourceConfig, type TaskConfig } from '../task/config.js';
+import { openConnection, upstreamRole } from '../mysql/connect.js';
+import { parseTaskConfig, type DBConfig, type SourceConfig, type TaskConfig } from '../task/config.js';
 import { BadRequest } from './body.js';
 import { requestProblem } from './dm-spec.js';
 import { NotFound, type Request } from './http.js';
@@ -69,4 +70,14 @@ export function taskOf(m: () => Master, name: string): TaskConfig {
   const f = m().taskFile(name);
   if (!f) throw new NotFound(`task '${name}' does not exist`);
   return parseTaskConfig(f.yaml, f.file);
+}
+
+/** One query on a source's upstream, on a connection of its own. */
+export async function upstreamRows(from: DBConfig, sql: string): Promise<Record<string, string | null>[]> {
+  const c = await openConnection(from, upstreamRole());
+  try {
+    return await c.query(sql);
+  } finally {
+    c.close();
+  }
 }

@@ -2,12 +2,22 @@
 // the upstream's schemas and tables).
 import { DMError, ERR } from '../errors.js';
 import type { Master } from '../master/master.js';
-import { openConnection, quoteId, upstreamRole } from '../mysql/connect.js';
+import { quoteId } from '../mysql/connect.js';
 import { SYSTEM_SCHEMAS } from '../rules/balist.js';
 import { BadRequest } from './body.js';
 import { StatusAnswer, type Route } from './http.js';
 import { apiSource, sourceFile } from './openapi-convert.js';
-import { body, converted, flag, list, ok, onlyQuery, sourceOf, type Json } from './openapi-common.js';
+import {
+  body,
+  converted,
+  flag,
+  list,
+  ok,
+  onlyQuery,
+  sourceOf,
+  upstreamRows,
+  type Json,
+} from './openapi-common.js';
 
 export function sourceRoutes(m: () => Master): Route[] {
   const source = (name: string) => sourceOf(m, name);
@@ -36,14 +46,8 @@ export function sourceRoutes(m: () => Master): Route[] {
     ...apiSource(source(name), m().tasksOfSource(name)),
     ...(withStatus ? { status_list: [await sourceStatus(name)] } : {}),
   });
-  const upstreamQuery = async (name: string, sql: string): Promise<string[]> => {
-    const c = await openConnection(source(name).from, upstreamRole());
-    try {
-      return (await c.query(sql)).map((r) => String(Object.values(r)[0]));
-    } finally {
-      c.close();
-    }
-  };
+  const upstreamQuery = async (name: string, sql: string): Promise<string[]> =>
+    (await upstreamRows(source(name).from, sql)).map((r) => String(Object.values(r)[0]));
   return [
     {
       method: 'POST',
@@ -89,6 +93,7 @@ export function sourceRoutes(m: () => Master): Route[] {
               ERR.badRequest,
               `source '${name}' has tasks (${tasks.join(', ')}); delete them first, or use force=true`,
             );
+          // stop-task twice: the first stops the source's subtasks, the second removes them
           for (const t of tasks) await m().operateTask('stop', t, [name]).then(ok);
           for (const t of tasks) await m().operateTask('stop', t, [name]).then(ok);
         }

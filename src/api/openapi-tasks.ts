@@ -1,7 +1,6 @@
 // DM's OpenAPI: tasks (create, list, get, update, delete, status, start, stop, migrate targets,
 // schemas and table structure, converters) and task templates.
 import type { Master } from '../master/master.js';
-import { openConnection, upstreamRole } from '../mysql/connect.js';
 import { namePattern } from '../rules/balist.js';
 import { routerOf } from '../rules/route.js';
 import { parseTaskConfig, subTaskConfig } from '../task/config.js';
@@ -18,6 +17,7 @@ import {
   onlyQuery,
   sourceOf,
   taskOf as taskOfM,
+  upstreamRows,
   type Json,
 } from './openapi-common.js';
 
@@ -41,17 +41,13 @@ export function taskRoutes(m: () => Master): Route[] {
     const cfg = subTaskConfig(t, source(src));
     const bal = blockAllowOf(cfg);
     const router = routerOf(cfg.instance.routeRules, cfg.routes, cfg.caseSensitive, src);
-    const c = await openConnection(cfg.source.from, upstreamRole());
-    try {
-      const rows = await c.query(
-        "SELECT TABLE_SCHEMA s, TABLE_NAME t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY 1, 2",
-      );
-      return rows
-        .filter((r) => bal.table(r.s!, r.t!))
-        .map((r) => ({ db: r.s!, table: r.t!, to: router.route(r.s!, r.t!) }));
-    } finally {
-      c.close();
-    }
+    const rows = await upstreamRows(
+      cfg.source.from,
+      "SELECT TABLE_SCHEMA s, TABLE_NAME t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY 1, 2",
+    );
+    return rows
+      .filter((r) => bal.table(r.s!, r.t!))
+      .map((r) => ({ db: r.s!, table: r.t!, to: router.route(r.s!, r.t!) }));
   };
   const tableStructure = async (r: Request, op: 'list' | 'update' | 'delete') => {
     const { task, source: src, schema, table } = r.params;

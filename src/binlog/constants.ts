@@ -82,6 +82,15 @@ export const ColumnType = {
   GEOMETRY: 255,
 } as const;
 
+/** Bits of each integer column type (an unsigned value read as signed is off by 2^bits). */
+export const INTEGER_BITS: Readonly<Record<number, number>> = {
+  [ColumnType.TINY]: 8,
+  [ColumnType.SHORT]: 16,
+  [ColumnType.INT24]: 24,
+  [ColumnType.LONG]: 32,
+  [ColumnType.LONGLONG]: 64,
+};
+
 export const COLUMN_TYPE_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(ColumnType).map(([k, v]) => [v, k]),
 );

@@ -126,46 +126,28 @@ test('mutual TLS: dmctl and workers need a certificate the CA signed, with an al
 test('TLS keys: all three files or an error naming what is missing; ssl-* with --etcd-endpoints refused', async () => {
   const certs = await makeCerts();
   const dir = await mkdtemp(join(tmpdir(), 'dm-ts-ptls-'));
-  await assert.rejects(
-    daemon('dm-master', [
-      '--name',
-      'm',
-      '--master-addr',
-      '127.0.0.1:0',
-      '--data-dir',
-      join(dir, 'm'),
-      '--ssl-ca',
-      certs.ca,
-    ]),
-    /dm-master: ssl-ca without ssl-cert, ssl-key/,
-  );
+  /** A master that must refuse to start with these flags. */
+  const refused = (flags: string[], why: RegExp) =>
+    assert.rejects(
+      daemon('dm-master', [
+        '--name',
+        'm',
+        '--master-addr',
+        '127.0.0.1:0',
+        '--data-dir',
+        join(dir, 'm'),
+        ...flags,
+      ]),
+      why,
+    );
+  await refused(['--ssl-ca', certs.ca], /dm-master: ssl-ca without ssl-cert, ssl-key/);
   const tls = ['--ssl-ca', certs.ca, '--ssl-cert', certs.server.cert, '--ssl-key', certs.server.key];
-  await assert.rejects(
-    daemon('dm-master', [
-      '--name',
-      'm',
-      '--master-addr',
-      '127.0.0.1:0',
-      '--data-dir',
-      join(dir, 'm'),
-      ...tls,
-      '--etcd-endpoints',
-      '127.0.0.1:2379',
-    ]),
+  await refused(
+    [...tls, '--etcd-endpoints', '127.0.0.1:2379'],
     /ssl-\* with --etcd-endpoints is not supported/,
   );
-  await assert.rejects(
-    daemon('dm-master', [
-      '--name',
-      'm',
-      '--master-addr',
-      '127.0.0.1:0',
-      '--data-dir',
-      join(dir, 'm'),
-      ...tls,
-      '--peer-urls',
-      'http://127.0.0.1:18299',
-    ]),
+  await refused(
+    [...tls, '--peer-urls', 'http://127.0.0.1:18299'],
     /--peer-urls 'http:\/\/127\.0\.0\.1:18299' must be https:\/\/host:port \(the masters use TLS/,
   );
 });

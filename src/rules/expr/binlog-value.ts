@@ -2,7 +2,7 @@
 // its definition (COLUMN_TYPE and collation, read from the table): text in its character set and
 // collation, ENUM/SET indexes as their names, BIT as an integer, DECIMAL exact, temporal values
 // as temporal values (TIMESTAMP in UTC, as the decoder gives it). Pure.
-import { ColumnType as T } from '../../binlog/constants.js';
+import { ColumnType as T, INTEGER_BITS } from '../../binlog/constants.js';
 import type { Value } from '../../binlog/events.js';
 import type { ColumnDef } from '../../schema/tracker.js';
 import { int, parseDecimal, parseTemporal, real, type SqlValue } from './value.js';
@@ -18,14 +18,6 @@ export function memberNames(columnType: string): string[] {
   for (let x = re.exec(m[1]); x; x = re.exec(m[1])) out.push(x[1].replace(/''/g, "'"));
   return out;
 }
-
-const INT_BITS: Record<number, number> = {
-  [T.TINY]: 8,
-  [T.SHORT]: 16,
-  [T.INT24]: 24,
-  [T.LONG]: 32,
-  [T.LONGLONG]: 64,
-};
 
 const caseSensitive = (collation: string | null) => !collation || /_(bin|cs)$/i.test(collation);
 
@@ -78,7 +70,7 @@ export function sqlValue(v: Value | undefined, binlogType: number, def: ColumnDe
   }
   if (typeof v === 'number' || typeof v === 'bigint') {
     // without signedness metadata an UNSIGNED column's value arrives as the signed one's bits
-    const bits = INT_BITS[binlogType];
+    const bits = INTEGER_BITS[binlogType];
     if (bits && v < 0 && /\bunsigned\b/i.test(def.type)) return int(BigInt(v) + (1n << BigInt(bits)));
     return int(v);
   }

@@ -5,7 +5,7 @@ import type { TableMapEvent, Value } from '../../binlog/events.js';
 import { quoteId, quoteTable } from '../../mysql/connect.js';
 import type { TableSchema } from '../../schema/tracker.js';
 import { DMError, ERR } from '../../errors.js';
-import { ColumnType as T } from '../../binlog/constants.js';
+import { INTEGER_BITS } from '../../binlog/constants.js';
 
 export interface Col {
   name: string;
@@ -29,14 +29,6 @@ export interface TargetTable {
    * without signedness metadata), with their width in bits: see `unsignedValues`. */
   unsigned: { idx: number; bits: number }[];
 }
-
-const INT_BITS = new Map<number, number>([
-  [T.TINY, 8],
-  [T.SHORT, 16],
-  [T.INT24, 24],
-  [T.LONG, 32],
-  [T.LONGLONG, 64],
-]);
 
 /** Reads a row image's integers of `unsigned` columns as unsigned (in place): without signedness
  * metadata the decoder reads every integer as signed, and a negative value there is the two's
@@ -99,7 +91,7 @@ export function targetTable(
   const unsigned: TargetTable['unsigned'] = [];
   if (!map.signedness) {
     for (const c of cols) {
-      const bits = INT_BITS.get(map.columns[c.idx]?.type ?? -1);
+      const bits = INTEGER_BITS[map.columns[c.idx]?.type ?? -1];
       const sc = schema.columns.find((s) => s.name === c.name);
       if (bits && sc?.unsigned) unsigned.push({ idx: c.idx, bits });
     }
