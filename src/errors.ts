@@ -19,7 +19,8 @@ export type ErrorClass =
   | 'dm-master'
   | 'dm-worker'
   | 'scheduler'
-  | 'dmctl';
+  | 'dmctl'
+  | 'validator';
 
 export interface ErrorSpec {
   code: number;
@@ -558,6 +559,22 @@ export const ERR = {
     'a worker joins with the name of another online worker',
     'Give this worker another --name.',
   ),
+  // ---------------------------------------------------------------- validator (43xxx)
+  validatorOperation: m(
+    43009,
+    'validator',
+    'internal',
+    'a validation command cannot be carried out (a first-start option on a validator that ran, an error id that does not exist), or the validator holds more pending rows than its limits',
+    'The message names the fix; validation status shows where each validator is.',
+  ),
+  validatorNotFound: m(
+    43006,
+    'validator',
+    'config',
+    'a validation command names a task or source with no subtask here',
+    'query-status lists the tasks and their sources.',
+  ),
+  // ---------------------------------------------------------------- check-data, cutover (49xxx, ours)
   // ---------------------------------------------------------------- scheduler (46xxx)
   workerInvalidTransfer: m(
     46006,

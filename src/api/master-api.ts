@@ -9,6 +9,7 @@ import { answerError, callAny, RawAnswer, type Route } from './http.js';
 import { Metrics, METRICS_CONTENT_TYPE } from '../metrics/registry.js';
 import { BINLOG_OPS, type BinlogOp } from '../units/sync/operators.js';
 import { SCHEMA_OPS, type SchemaRequest } from '../units/sync/schema-op.js';
+import { VALIDATION_BODY, validationRequest } from './validation-body.js';
 import { SCHEMA_BODY } from './worker-api.js';
 import { BadRequest, checkBody, type BodySpec } from './body.js';
 
@@ -200,6 +201,19 @@ export function masterRoutes(m: () => Master): Route[] {
           binlogPos: b.binlogPos,
           sources: b.sources,
         });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/apis/v1alpha1/validation',
+      handler: (r) => {
+        const b = checkBody<Record<string, unknown> & { task?: string; sources?: string[] }>(
+          r.body,
+          { task: 'string?', ...SOURCES, ...VALIDATION_BODY },
+          'validation',
+        );
+        const { task, sources, ...req } = b;
+        return m().validation(task ?? '', sources ?? [], validationRequest(req));
       },
     },
     {

@@ -9,6 +9,8 @@ import { answerError, call, RawAnswer, type Route } from './http.js';
 import { BadRequest, checkBody } from './body.js';
 import { BINLOG_OPS } from '../units/sync/operators.js';
 import { SCHEMA_OPS, type SchemaRequest } from '../units/sync/schema-op.js';
+import type { ValidationAnswer, ValidationRequest } from '../units/sync/validator/ops.js';
+import { VALIDATION_BODY, validationRequest } from './validation-body.js';
 
 /** The fields of a binlog-schema request (the master's route adds `sources`). */
 export const SCHEMA_BODY = {
@@ -80,6 +82,19 @@ export function workerRoutes(w: () => Worker): Route[] {
     },
     {
       method: 'POST',
+      path: '/apis/v1alpha1/subtask-validation',
+      handler: async (r) => {
+        const b = checkBody<ValidationRequest & { task: string }>(
+          r.body,
+          { task: 'string', ...VALIDATION_BODY },
+          'validation',
+        );
+        const { task, ...req } = b;
+        return { result: true, ...(await w().validation(task, validationRequest(req))) };
+      },
+    },
+    {
+      method: 'POST',
       path: '/apis/v1alpha1/relay/purge',
       handler: async (r) => {
         const b = checkBody<{ filename: string; subDir?: string }>(
@@ -124,6 +139,20 @@ export const httpWorkerLink: WorkerLink = {
       ok(await call<Answer>(addr, 'POST', '/apis/v1alpha1/schema', { task, ...req }, 30_000, 'dm-worker'))
         .msg ?? ''
     );
+  },
+  async validation(addr: string, task: string, req: ValidationRequest): Promise<ValidationAnswer> {
+    const a = ok(
+      await call<Answer & ValidationAnswer>(
+        addr,
+        'POST',
+        '/apis/v1alpha1/subtask-validation',
+        { task, ...req },
+        30_000,
+        'dm-worker',
+      ),
+    );
+    const { result: _r, error: _e, ...answer } = a;
+    return answer as ValidationAnswer;
   },
   async purgeRelay(addr: string, filename: string, subDir?: string): Promise<string[]> {
     const a = ok(

@@ -21,6 +21,7 @@ import {
   type Answer,
 } from './ctl.js';
 import { configCommands } from './ctl-config.js';
+import { validationCommands } from './ctl-validation.js';
 import { checkStartTime, START_TIME_HINT } from '../units/sync/start-time.js';
 import { sqlsOfArgs } from './sql-args.js';
 import { BINLOG_OPS, operatorPosition } from '../units/sync/operators.js';
@@ -295,6 +296,7 @@ function members(
 }
 
 configCommands(program);
+validationCommands(program);
 
 const binlogPosOpt = [
   '-b, --binlog-pos <pos>',

@@ -25,6 +25,7 @@ import type { Heartbeat } from '../worker/worker.js';
 import { schedule, transferRefusal } from './scheduler.js';
 import type { BinlogOp } from '../units/sync/operators.js';
 import type { SchemaRequest } from '../units/sync/schema-op.js';
+import type { ValidationAnswer, ValidationRequest } from '../units/sync/validator/ops.js';
 import { ShardLocks, type LockState, type ShardReport, type Verdict } from '../shard/locks.js';
 import type { ClusterState, TaskRecord } from './store.js';
 import type { StateStore } from './etcd-store.js';
@@ -38,6 +39,7 @@ export interface WorkerLink {
   handleError(addr: string, req: HandleErrorRequest): Promise<string>;
   purgeRelay(addr: string, file: string, subDir?: string): Promise<string[]>;
   operateSchema(addr: string, task: string, req: SchemaRequest): Promise<string>;
+  validation(addr: string, task: string, req: ValidationRequest): Promise<ValidationAnswer>;
 }
 
 export interface HandleErrorRequest {
@@ -1129,7 +1131,7 @@ export class Master {
   private async onSubtasks(
     task: string,
     targets: string[],
-    work: (addr: string) => Promise<string>,
+    work: (addr: string, source: string) => Promise<string>,
   ): Promise<OperateResult> {
     const t = this.s.tasks[task];
     const sources = await Promise.all(
@@ -1140,7 +1142,7 @@ export class Master {
         if (!w || !this.online(w))
           return { result: false, msg: 'the source has no online dm-worker', source: src, worker: w };
         try {
-          return { result: true, msg: await work(this.s.workers[w].addr), source: src, worker: w };
+          return { result: true, msg: await work(this.s.workers[w].addr, src), source: src, worker: w };
         } catch (e) {
           return { result: false, msg: (e as Error).message, source: src, worker: w };
         }
@@ -1157,6 +1159,60 @@ export class Master {
             .join('; '),
       sources,
     };
+  }
+
+  /** dmctl validation …: on every subtask of `task` (of `sources`, or all; every task when
+   * `task` is empty), with DM's answer for the operation. */
+  async validation(
+    task: string,
+    sources: string[],
+    req: ValidationRequest,
+  ): Promise<Record<string, unknown>> {
+    const tasks = task ? [task] : Object.keys(this.s.tasks);
+    if (task) this.taskRecord(task);
+    const answers: ValidationAnswer[] = [];
+    const results: SourceResult[] = [];
+    for (const name of tasks) {
+      const all = Object.keys(this.s.tasks[name].stages);
+      const unknown = sources.filter((s) => !all.includes(s));
+      if (task && unknown.length)
+        throw new DMError(
+          ERR.validatorNotFound,
+          `task '${name}' has no subtask on source(s) ${unknown.join(', ')}`,
+        );
+      const r = await this.onSubtasks(
+        name,
+        sources.length ? sources.filter((s) => all.includes(s)) : all,
+        async (addr) => {
+          const a = await this.opts.link.validation(addr, name, req);
+          answers.push(a);
+          return a.msg;
+        },
+      );
+      results.push(...r.sources);
+    }
+    const ok = results.every((s) => s.result);
+    const msg = results
+      .filter((s) => !s.result)
+      .map((s) => `${s.source}: ${s.msg}`)
+      .join('; ');
+    switch (req.op) {
+      case 'status':
+        return {
+          result: ok,
+          msg,
+          validators: answers.flatMap((a) => (a.status ? [a.status] : [])),
+          tableStatuses: answers.flatMap((a) => a.tableStatuses ?? []),
+        };
+      case 'show-error':
+        return { result: ok, msg, error: answers.flatMap((a) => a.errors ?? []) };
+      case 'ignore-error':
+      case 'resolve-error':
+      case 'clear-error':
+        return { result: ok, msg: ok ? '' : msg };
+      default:
+        return { result: ok, msg, sources: results };
+    }
   }
 
   async listMember(): Promise<unknown> {

@@ -117,6 +117,25 @@ export interface InstanceConfig {
   mydumper: MydumperConfig;
   loader: LoaderConfig;
   syncer: SyncerConfig;
+  /** DM's continuous validation (`validator-config-name`; mode none when not named). */
+  validator: ValidatorConfig;
+}
+
+/** DM's `validators` (v6.2+): a validator follows the binlog behind Sync and compares the rows it
+ * changed with the target. Durations in seconds. */
+export interface ValidatorConfig {
+  mode: 'none' | 'full' | 'fast';
+  workerCount: number;
+  validateInterval: number;
+  checkInterval: number;
+  rowErrorDelay: number;
+  metaFlushInterval: number;
+  batchQuerySize: number;
+  /** Bytes of pending rows at most (the validator stops with an error beyond). */
+  maxPendingRowSize: number;
+  maxPendingRowCount: number;
+  /** Where a validator started for the first time begins (empty: where Sync is). */
+  startTime: string;
 }
 
 export interface TaskConfig {
@@ -156,12 +175,6 @@ export interface SubTaskConfig extends Omit<TaskConfig, 'mysqlInstances'> {
 // DM keys with no effect here: each is accepted with a warning that says why nothing changes
 // (DM deprecates it, or what it tunes does not exist here), or refused, unless its value asks
 // for nothing, with what to do instead. None is ignored without a word.
-/** Every validator has mode none (or none is given). */
-const noValidator = (r: Reader) => {
-  const vs = r.map('validators');
-  return (vs?.keys() ?? []).every((n) => ['', 'none'].includes(vs!.map(n)?.string('mode', '') ?? ''));
-};
-
 export const TASK_POLICY: Readonly<Record<string, KeyPolicy>> = {
   'enable-heartbeat': { warn: 'is deprecated by DM and has no effect (Sync measures its lag itself)' },
   'heartbeat-update-interval': { warn: 'is deprecated by DM and has no effect' },
@@ -177,11 +190,6 @@ export const TASK_POLICY: Readonly<Record<string, KeyPolicy>> = {
     warn: 'is deprecated by DM and has no effect (DDL is parsed as the upstream wrote it)',
   },
   'ansi-quotes': { warn: 'is deprecated by DM and has no effect (DDL is parsed as the upstream wrote it)' },
-  validators: {
-    refuse: 'continuous validation (validators with a mode other than none)',
-    fix: 'Set mode: none (or remove validators); compare the tables with sync-diff-inspector or pt-table-checksum instead.',
-    inert: noValidator,
-  },
   experimental: {
     warn: 'has no effect: the experimental async-checkpoint-flush is not needed (checkpoints are written with each commit)',
   },
@@ -197,12 +205,7 @@ export const TASK_POLICY: Readonly<Record<string, KeyPolicy>> = {
   },
 };
 
-const INSTANCE_POLICY: Readonly<Record<string, KeyPolicy>> = {
-  'validator-config-name': { warn: 'names a validator; validation is not run here (see validators)' },
-  'continuous-validator-config-name': {
-    warn: 'names a validator; validation is not run here (see validators)',
-  },
-};
+const INSTANCE_POLICY: Readonly<Record<string, KeyPolicy>> = {};
 
 const DB_POLICY: Readonly<Record<string, KeyPolicy>> = {
   'max-allowed-packet': {
@@ -501,16 +504,32 @@ function readLoader(r: Reader | undefined, base: LoaderConfig): LoaderConfig {
   return c;
 }
 
+/** Seconds of a duration as DM writes it (Go's form: '60s', '2m', '1h30m', '30m0s', '500ms'; a
+ * bare number is seconds); undefined when it is not one. */
+export function parseDuration(text: string): number | undefined {
+  const v = text.trim();
+  if (/^\d+(?:\.\d+)?$/.test(v)) return Number(v);
+  const unit: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 0.001, s: 1, m: 60, h: 3600 };
+  let total = 0;
+  let rest = v;
+  while (rest) {
+    const m = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/.exec(rest);
+    if (!m) return undefined;
+    total += Number(m[1]) * unit[m[2]];
+    rest = rest.slice(m[0].length);
+  }
+  return v ? total : undefined;
+}
+
 function readDuration(r: Reader, key: string, def: number): number {
   if (!r.has(key)) return def;
   const v = r.string(key).trim();
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v);
-  if (!m) {
-    r.invalid(key, `is '${v}'`, `Write a duration such as '60s', '2m' or '0s'.`);
+  const seconds = parseDuration(v);
+  if (seconds === undefined) {
+    r.invalid(key, `is '${v}'`, `Write a duration such as '60s', '2m', '1h30m' or '0s'.`);
     return def;
   }
-  const unit = { ms: 0.001, s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Number(m[1]) * unit;
+  return seconds;
 }
 
 function readSyncer(r: Reader | undefined, base: SyncerConfig): SyncerConfig {
@@ -555,6 +574,62 @@ export const DEFAULT_SYNCER: SyncerConfig = {
   compact: false,
   multipleRows: false,
 };
+
+export const DEFAULT_VALIDATOR: ValidatorConfig = {
+  mode: 'none',
+  workerCount: 4,
+  validateInterval: 10,
+  checkInterval: 5,
+  rowErrorDelay: 1800,
+  metaFlushInterval: 300,
+  batchQuerySize: 100,
+  maxPendingRowSize: 500 * 1024 * 1024,
+  maxPendingRowCount: 2 ** 31 - 1,
+  startTime: '',
+};
+
+/** A size as DM writes it ('500m', '1g', '4096', '64KiB'): binary units. */
+export function parseRamBytes(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const power = ' kmgtp'.indexOf((m[2] || ' ').toLowerCase());
+  return Math.floor(Number(m[1]) * 1024 ** power);
+}
+
+function readValidator(r: Reader | undefined, base: ValidatorConfig): ValidatorConfig {
+  if (!r) return base;
+  const positive = (key: string, def: number) => {
+    const v = readDuration(r, key, def);
+    if (v <= 0) r.invalid(key, `is ${v}s`, 'Write a duration above zero, e.g. 5s.');
+    return v > 0 ? v : def;
+  };
+  const sizeText = r.has('max-pending-row-size') ? r.string('max-pending-row-size') : '';
+  const size = sizeText ? parseRamBytes(sizeText) : base.maxPendingRowSize;
+  if (size === undefined)
+    r.invalid('max-pending-row-size', `is '${sizeText}'`, "Write a size such as '500m' or '2g'.");
+  const startTime = r.string('start-time', base.startTime);
+  if (startTime && Number.isNaN(Date.parse(startTime.replace(' ', 'T'))))
+    r.invalid(
+      'start-time',
+      `is '${startTime}'`,
+      "Write a time such as '2021-10-21 00:01:00' or '2021-10-21T00:01:00+08:00'.",
+    );
+  const c: ValidatorConfig = {
+    mode: r.oneOf('mode', ['', 'none', 'full', 'fast'] as const, base.mode) || 'none',
+    workerCount: r.int('worker-count', base.workerCount, 1, 1024) || base.workerCount,
+    validateInterval: positive('validate-interval', base.validateInterval),
+    checkInterval: positive('check-interval', base.checkInterval),
+    rowErrorDelay: positive('row-error-delay', base.rowErrorDelay),
+    metaFlushInterval: positive('meta-flush-interval', base.metaFlushInterval),
+    batchQuerySize: r.int('batch-query-size', base.batchQuerySize, 0, 100_000) || base.batchQuerySize,
+    maxPendingRowSize: size ?? base.maxPendingRowSize,
+    maxPendingRowCount:
+      r.int('max-pending-row-count', base.maxPendingRowCount, 0, 2 ** 53) || base.maxPendingRowCount,
+    startTime,
+  };
+  r.done([]);
+  return c;
+}
 
 function named<T>(r: Reader, key: string, read: (m: Reader, name: string) => T): Map<string, T> {
   const out = new Map<string, T>();
@@ -791,6 +866,7 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
   const mydumpers = named(r, 'mydumpers', (m) => readMydumper(m, DEFAULT_MYDUMPER));
   const loaders = named(r, 'loaders', (m) => readLoader(m, DEFAULT_LOADER));
   const syncers = named(r, 'syncers', (m) => readSyncer(m, DEFAULT_SYNCER));
+  const validators = named(r, 'validators', (m) => readValidator(m, DEFAULT_VALIDATOR));
   const routes = named(r, 'routes', (m): RouteRule => {
     const rule = {
       schemaPattern: pattern(m, 'schema-pattern'),
@@ -915,6 +991,7 @@ export function parseTaskConfig(text: string, file = 'task.yaml'): TaskConfig {
       mydumper: pick('mydumper-config-name', 'mydumper', mydumpers, readMydumper, DEFAULT_MYDUMPER),
       loader: pick('loader-config-name', 'loader', loaders, readLoader, DEFAULT_LOADER),
       syncer: pick('syncer-config-name', 'syncer', syncers, readSyncer, DEFAULT_SYNCER),
+      validator: pick('validator-config-name', 'validator', validators, readValidator, DEFAULT_VALIDATOR),
     };
     // DM's *-thread aliases win over the configs they name; 0 (DM's get-config output) is unset.
     const thread = (key: string, max: number) => m.int(key, 0, 0, max) || undefined;

@@ -47,6 +47,8 @@ export interface SubTaskStatus {
   dump?: Record<string, string>;
   sync?: Record<string, unknown>;
   check?: Record<string, unknown>;
+  /** DM v6's continuous validation of the subtask (shown once it was configured or started). */
+  validation?: Record<string, unknown>;
 }
 
 export interface RelayStatus {

@@ -22,12 +22,21 @@ export async function forgetSource(c: SqlSession, table: string, sourceId: strin
   }
 }
 
+/** The validator's tables (DM's names): checkpoint, pending rows, error rows, table statuses. */
+export const VALIDATOR_META_SUFFIXES = [
+  '_validator_checkpoint',
+  '_validator_pending_change',
+  '_validator_error_change',
+  '_validator_table_status',
+];
+
 /** The tables a task keeps in its meta schema (its units' checkpoints and records). */
 export const TASK_META_SUFFIXES = [
   '_syncer_checkpoint',
   '_loader_checkpoint',
   '_dump_checkpoint',
   '_onlineddl',
+  ...VALIDATOR_META_SUFFIXES,
 ];
 
 /** Drops a task's meta tables (DM's delete without keep_meta). */

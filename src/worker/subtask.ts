@@ -14,6 +14,11 @@ import { readFinishedDump } from '../units/dump/metadata.js';
 import { SyncUnit } from '../units/sync/sync.js';
 import type { BinlogOp } from '../units/sync/operators.js';
 import type { SchemaRequest } from '../units/sync/schema-op.js';
+import {
+  operateValidation,
+  type ValidationAnswer,
+  type ValidationRequest,
+} from '../units/sync/validator/ops.js';
 import { locationOf } from '../binlog/location.js';
 import { AutoResume } from '../units/supervisor.js';
 import { serverEdges } from '../units/sync/edges.js';
@@ -82,7 +87,15 @@ export class SubTask {
       const relay = opts.relay;
       const edges = serverEdges(
         cfg,
-        relay && ((f) => openRelayStream(relay, f.start, cfg.name, f.rowColumns, log)),
+        relay &&
+          ((f) =>
+            openRelayStream(
+              relay,
+              f.start,
+              f.reader ? `${cfg.name}.${f.reader}` : cfg.name,
+              f.rowColumns,
+              log,
+            )),
       );
       const dumpIOBytes = () => dump?.ioBytes ?? 0;
       this.units.push(
@@ -219,7 +232,26 @@ export class SubTask {
       result: this.result,
       unresolvedDDLLockID: u instanceof SyncUnit ? u.lockId() : '',
       [u.name.toLowerCase()]: u.status(),
+      ...this.validationStatus(),
     } as SubTaskStatus;
+  }
+
+  private validationStatus(): Pick<SubTaskStatus, 'validation'> {
+    const v = this.sync?.validator;
+    if (!v?.shown) return {};
+    v.refreshSoon();
+    return { validation: v.status() as unknown as Record<string, unknown> };
+  }
+
+  /** dmctl validation … on this subtask's validator. */
+  validation(req: ValidationRequest): Promise<ValidationAnswer> {
+    const v = this.sync?.validator;
+    if (!v)
+      throw new DMError(ERR.validatorNotFound, {
+        message: `subtask ${this.name} has no Sync unit (task-mode ${this.cfg.taskMode}), so nothing to validate`,
+        workaround: 'Validation follows the binlog: use it with task-mode all or incremental.',
+      });
+    return operateValidation(v, req);
   }
 
   /** After a restart: continue with the last unit that has begun its work (the ones before it

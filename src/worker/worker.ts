@@ -15,6 +15,7 @@ import type { ShardCoordinator } from '../units/sync/shard.js';
 import type { Verdict } from '../shard/locks.js';
 import { SourceRuntime } from './runtime.js';
 import type { BinlogOp } from '../units/sync/operators.js';
+import type { ValidationAnswer, ValidationRequest } from '../units/sync/validator/ops.js';
 import type { SchemaRequest } from '../units/sync/schema-op.js';
 
 export interface Heartbeat {
@@ -147,6 +148,14 @@ export class Worker {
     if (!l)
       throw new DMError(ERR.workerSubTaskNotFound, `worker ${this.name} runs no subtask of task ${task}`);
     return l.st.operateSchema(req);
+  }
+
+  /** dmctl validation … on this worker's subtask of `task`. */
+  validation(task: string, req: ValidationRequest): Promise<ValidationAnswer> {
+    const l = this.subtasks.get(task);
+    if (!l)
+      throw new DMError(ERR.workerSubTaskNotFound, `worker ${this.name} runs no subtask of task ${task}`);
+    return l.st.validation(req);
   }
 
   /** DM's `binlog …` on this worker's subtask of `task`; a subtask paused by an error resumes

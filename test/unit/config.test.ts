@@ -469,3 +469,57 @@ test("mydumpers extra-args: dumpling's --where, -T/--tables-list and -d/--no-dat
     /-T: only the listed tables are copied; Sync still follows the block-allow list/,
   );
 });
+
+test("validators: DM's keys and defaults, validator-config-name per instance, each mistake named", () => {
+  const base = `name: v
+task-mode: incremental
+target-database: {host: 127.0.0.1, port: 3306, user: root}
+mysql-instances:
+  - source-id: s1
+    validator-config-name: full
+  - source-id: s2
+validators:
+  full:
+    mode: full
+    worker-count: 2
+    row-error-delay: 3s
+    validate-interval: 500ms
+    meta-flush-interval: 1m
+    batch-query-size: 50
+    max-pending-row-size: 64m
+    max-pending-row-count: 1000
+`;
+  const cfg = parseTaskConfig(base);
+  const [a, b] = cfg.mysqlInstances.map((i) => i.validator);
+  assert.equal(a.mode, 'full');
+  assert.equal(a.workerCount, 2);
+  assert.equal(a.rowErrorDelay, 3);
+  assert.equal(a.validateInterval, 0.5);
+  assert.equal(a.checkInterval, 5);
+  assert.equal(a.metaFlushInterval, 60);
+  assert.equal(a.batchQuerySize, 50);
+  assert.equal(a.maxPendingRowSize, 64 * 1024 * 1024);
+  assert.equal(a.maxPendingRowCount, 1000);
+  assert.equal(b.mode, 'none');
+  assert.throws(() => parseTaskConfig(base.replace('mode: full', 'mode: slow')), /mode/);
+  assert.throws(() => parseTaskConfig(base.replace('64m', 'lots')), /max-pending-row-size/);
+  assert.throws(
+    () => parseTaskConfig(base.replace('validator-config-name: full', 'validator-config-name: nope')),
+    /nope/,
+  );
+  assert.throws(
+    () => parseTaskConfig(base.replace('batch-query-size', 'batch-query-sise')),
+    /batch-query-sise/,
+  );
+});
+
+test("durations in Go's form, as DM writes them", async () => {
+  const { parseDuration } = await import('../../src/task/config.js');
+  assert.equal(parseDuration('30m0s'), 1800);
+  assert.equal(parseDuration('1h2m3.5s'), 3723.5);
+  assert.equal(parseDuration('500ms'), 0.5);
+  assert.equal(parseDuration('60'), 60);
+  assert.equal(parseDuration('0s'), 0);
+  assert.equal(parseDuration('5 minutes'), undefined);
+  assert.equal(parseDuration(''), undefined);
+});

@@ -54,7 +54,7 @@ const TASK_KEYS: [Where, string, unknown, Class][] = [
   ['task', 'mydumpers', { g: { threads: 2 } }, 'implemented'],
   ['task', 'loaders', { g: { 'pool-size': 2 } }, 'implemented'],
   ['task', 'syncers', { g: { 'worker-count': 2 } }, 'implemented'],
-  ['task', 'validators', { v: { mode: 'full' } }, 'refused'],
+  ['task', 'validators', { v: { mode: 'full', 'row-error-delay': '30m' } }, 'implemented'],
   ['task', 'clean-dump-file', false, 'implemented'],
   ['task', 'ansi-quotes', true, 'warned'],
   ['task', 'remove-meta', true, 'refused'],
@@ -70,7 +70,6 @@ const TASK_KEYS: [Where, string, unknown, Class][] = [
   ['instance', 'mydumper-thread', 2, 'implemented'],
   ['instance', 'loader-thread', 2, 'implemented'],
   ['instance', 'syncer-thread', 2, 'implemented'],
-  ['instance', 'validator-config-name', 'v', 'warned'],
   ['mydumper', 'mydumper-path', './bin/mydumper', 'warned'],
   ['mydumper', 'threads', 2, 'implemented'],
   ['mydumper', 'chunk-filesize', '32', 'implemented'],
@@ -187,7 +186,6 @@ test('every DM source-file key is implemented, warned of, or refused', () => {
 
 test('DM keys refused for their value load when their value asks for nothing', () => {
   for (const [where, key, value] of [
-    ['task', 'validators', { v: { mode: 'none' } }],
     ['task', 'mariadb2tidb', { mode: 'off' }],
     ['task', 'remove-meta', false],
     ['mydumper', 'extra-args', ''],

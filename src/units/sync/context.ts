@@ -35,6 +35,8 @@ export class SyncState {
   lastRead = 0;
   /** Where the last apply error happened (the end position of the transaction). */
   errorAt?: string;
+  /** Where the current (or last) run of Sync began. */
+  runStart?: Location;
   /** Idempotent SQL until here (a start from a user-given position). */
   safeUntil?: BinlogPosition;
 

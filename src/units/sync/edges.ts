@@ -17,6 +17,8 @@ export interface StreamStart {
   byGtid: boolean;
   /** What the decoder needs of each table's rows. */
   rowColumns: RowColumnsOf;
+  /** Who reads beside Sync (the validator): its own replica server id and relay reader. */
+  reader?: string;
 }
 
 export interface SyncEdges {
@@ -45,7 +47,8 @@ export function replicaStream(cfg: SubTaskConfig, from: StreamStart): EventSourc
   const { start } = from;
   return new BinlogClient({
     ...cfg.source.from,
-    serverId: cfg.source.serverId || 1_000_000 + Math.floor(Math.random() * 1_000_000_000),
+    serverId:
+      (from.reader ? 0 : cfg.source.serverId) || 1_000_000 + Math.floor(Math.random() * 1_000_000_000),
     start: from.byGtid ? { gtid: start.gtid } : { file: start.pos.file, pos: start.pos.pos },
     heartbeatMs: 1000,
     rowColumns: from.rowColumns,

@@ -120,6 +120,7 @@ export class SyncRun {
     const { start, skip } = this.from;
     c.state.safeUntil = this.from.safeUntil;
     c.state.lwm.reset(start, this.upstream.flavor);
+    c.state.runStart = start;
     c.log.info(
       { from: formatPosition(start.pos), gtid: start.gtid, skip: skip.size, safeMode: c.state.safeMode },
       'sync: starting',

@@ -35,6 +35,7 @@ import { ShardSync, type ShardCoordinator } from './shard.js';
 import { plannedStart } from './start.js';
 import { Verdicts } from './verdicts.js';
 import { DMError, ERR } from '../../errors.js';
+import { Validator } from './validator/validator.js';
 
 /** A position as the upstream names it (a relay name of a later relay sub-directory carries the
  * sub-directory's suffix: mysql-bin|000002.000003). */
@@ -62,6 +63,8 @@ export class SyncUnit implements Unit {
   private readonly dumpIOBytes: () => number;
   private running = false;
   private refreshing?: Promise<void>;
+  /** DM's continuous validation of this subtask (runs beside Sync when its stage is Running). */
+  readonly validator: Validator;
 
   constructor(
     private readonly cfg: SubTaskConfig,
@@ -100,6 +103,17 @@ export class SyncUnit implements Unit {
       operators: new BinlogOperators(),
       meter: new SyncMeter(cfg.name, cfg.instance.sourceId, o.worker ?? ''),
     };
+    const { state } = this.c;
+    this.validator = new Validator({
+      cfg,
+      log: o.log,
+      edges: this.c.edges,
+      router,
+      verdicts,
+      mapping: columnMappingOf(cfg),
+      synced: () => (state.lwm.known ? state.lwm.mark() : undefined),
+      runStart: () => state.runStart,
+    });
   }
 
   /** start-task --start-time: the next run starts at the first transaction at or after it. */
@@ -119,7 +133,9 @@ export class SyncUnit implements Unit {
 
   async init(): Promise<void> {}
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.validator.close();
+  }
 
   private async withTarget<T>(f: (c: SqlSession) => Promise<T>): Promise<T> {
     const c = await this.c.edges.target();
@@ -152,6 +168,7 @@ export class SyncUnit implements Unit {
       await this.c.checkpoint.clear(c);
       await this.c.online?.clear(c);
     });
+    await this.validator.removeMeta();
   }
 
   /** Where this Sync starts when it runs next (its checkpoint, the dump's position, or meta),
@@ -226,6 +243,7 @@ export class SyncUnit implements Unit {
 
   async process(signal: AbortSignal): Promise<ProcessResult> {
     this.running = true;
+    void this.validator.syncStarted();
     try {
       for (;;) {
         const r = await new SyncRun(this.c, signal).run();
@@ -234,6 +252,7 @@ export class SyncUnit implements Unit {
       }
     } finally {
       this.running = false;
+      await this.validator.syncStopped();
     }
   }
 
