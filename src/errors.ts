@@ -575,6 +575,20 @@ export const ERR = {
     'query-status lists the tasks and their sources.',
   ),
   // ---------------------------------------------------------------- check-data, cutover (49xxx, ours)
+  checkDataJob: m(
+    49001,
+    'dm-master',
+    'internal',
+    'check-data cannot compare (no such source or table, a subtask paused or behind, a server error) or its job is unknown',
+    'The message names the cause; resume the task or name existing tables, then run check-data again.',
+  ),
+  cutoverRefused: m(
+    49002,
+    'dm-master',
+    'internal',
+    'cutover refuses: a subtask is not syncing, a sharding DDL lock is pending, validation has error rows, or the target did not reach the final position',
+    'The message lists every reason; fix them and run cutover again.',
+  ),
   // ---------------------------------------------------------------- scheduler (46xxx)
   workerInvalidTransfer: m(
     46006,

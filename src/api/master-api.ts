@@ -10,6 +10,7 @@ import { Metrics, METRICS_CONTENT_TYPE } from '../metrics/registry.js';
 import { BINLOG_OPS, type BinlogOp } from '../units/sync/operators.js';
 import { SCHEMA_OPS, type SchemaRequest } from '../units/sync/schema-op.js';
 import { VALIDATION_BODY, validationRequest } from './validation-body.js';
+import type { CheckDataRequest } from '../master/check-data.js';
 import { SCHEMA_BODY } from './worker-api.js';
 import { BadRequest, checkBody, type BodySpec } from './body.js';
 
@@ -202,6 +203,31 @@ export function masterRoutes(m: () => Master): Route[] {
           sources: b.sources,
         });
       },
+    },
+    {
+      method: 'POST',
+      path: '/apis/v1alpha1/tasks/:name/check-data',
+      handler: async (r) => {
+        const b = checkBody<CheckDataRequest>(
+          r.body,
+          { ...SOURCES, tables: 'string[]?', fix: 'boolean?', chunkRows: 'number?', threads: 'number?' },
+          'check-data',
+        );
+        for (const k of ['chunkRows', 'threads'] as const) {
+          const v = b[k];
+          if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > (k === 'threads' ? 64 : 10_000_000)))
+            throw new BadRequest(
+              `check-data: body field '${k}' must be a positive integer${k === 'threads' ? ' up to 64' : ''}, not ${v}`,
+            );
+        }
+        const job = await m().checkData.start(r.params.name, b);
+        return { result: true, msg: '', ...job };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/apis/v1alpha1/check-data/:id',
+      handler: async (r) => ({ result: true, msg: '', ...m().checkData.get(r.params.id) }),
     },
     {
       method: 'POST',

@@ -22,6 +22,7 @@ import {
 } from './ctl.js';
 import { configCommands } from './ctl-config.js';
 import { validationCommands } from './ctl-validation.js';
+import { checkCommands } from './ctl-check.js';
 import { checkStartTime, START_TIME_HINT } from '../units/sync/start-time.js';
 import { sqlsOfArgs } from './sql-args.js';
 import { BINLOG_OPS, operatorPosition } from '../units/sync/operators.js';
@@ -297,6 +298,7 @@ function members(
 
 configCommands(program);
 validationCommands(program);
+checkCommands(program);
 
 const binlogPosOpt = [
   '-b, --binlog-pos <pos>',

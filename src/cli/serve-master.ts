@@ -219,6 +219,7 @@ export async function startMaster(s: MasterSettings, log: Logger, configText: st
           log,
           link: httpWorkerLink,
           configText,
+          dataDir,
           cluster: node,
           needWorker: s['all-in-one']
             ? async () => {

@@ -16,9 +16,10 @@ import {
   subTaskConfigs,
   type SourceConfig,
   type TaskConfig,
+  type SubTaskConfig,
 } from '../task/config.js';
 import { nextStage, type StageEvent } from '../task/stage.js';
-import type { QueryStatus, TaskList, WorkerStatus } from '../task/status.js';
+import type { QueryStatus, SubTaskStatus, TaskList, WorkerStatus } from '../task/status.js';
 import { checkTask, type TaskCheck } from '../units/check/check.js';
 import type { Assignment, DesiredStage } from '../worker/assignment.js';
 import type { Heartbeat } from '../worker/worker.js';
@@ -32,6 +33,7 @@ import type { StateStore } from './etcd-store.js';
 import { masterSamples, type Sample } from '../metrics/samples.js';
 import { shardDDLFailed } from '../metrics/registry.js';
 import { taskList, type SubTaskReport } from './task-status.js';
+import { CheckDataJobs } from './check-data.js';
 
 export interface WorkerLink {
   apply(addr: string, a: Assignment): Promise<void>;
@@ -89,6 +91,8 @@ export interface MasterOptions {
   needWorker?: () => Promise<void>;
   /** The master's own config, as `get-config master` shows it. */
   configText?: string;
+  /** The master's data directory (check-data writes its statements under it). */
+  dataDir?: string;
 }
 
 export interface StartOptions {
@@ -136,8 +140,16 @@ export class Master {
   private timer?: NodeJS.Timeout;
   private starting?: Promise<void>;
 
+  /** dmctl check-data's jobs (on this leader). */
+  readonly checkData: CheckDataJobs;
+
   constructor(private readonly opts: MasterOptions) {
     this.store = opts.store;
+    this.checkData = new CheckDataJobs({
+      subtaskConfigs: (t) => this.subtaskConfigs(t),
+      subtaskStatus: (t, s) => this.subtaskStatus(t, s),
+      dataDir: opts.dataDir,
+    });
   }
 
   private get s() {
@@ -664,6 +676,20 @@ export class Master {
   /** A stored task's file, or undefined. */
   taskFile(name: string): ConfigFile | undefined {
     return this.s.tasks[name];
+  }
+
+  /** The task's subtasks' configs (its sources' files resolved). */
+  subtaskConfigs(task: string): SubTaskConfig[] {
+    return subTaskConfigs(this.parseTask(this.taskRecord(task)), this.sourceConfigs());
+  }
+
+  /** How the task's subtask on `source` is, or why that cannot be told. */
+  async subtaskStatus(task: string, source: string): Promise<SubTaskStatus | string> {
+    const ws = await this.sourceStatus(source, task);
+    if (!ws.result) return ws.msg;
+    return (
+      ws.subTaskStatus.find((st) => st.name === task) ?? `source ${source} runs no subtask of task ${task}`
+    );
   }
 
   /** A stored source's config, or undefined. */

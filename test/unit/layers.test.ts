@@ -17,7 +17,7 @@ const LAYERS: string[][] = [
   ['rules'],
   ['task', 'shard'],
   ['units', 'metrics'],
-  ['units/check', 'units/dump', 'units/load', 'units/relay', 'units/sync'],
+  ['units/check', 'units/dump', 'units/load', 'units/relay', 'units/sync', 'diff'],
   ['worker', 'sandbox'],
   ['master'],
   ['api'],

@@ -81,6 +81,11 @@ export class ExprFilters {
     return this.caseSensitive ? `${db}\0${table}` : `${db}\0${table}`.toLowerCase();
   }
 
+  /** Whether a rule names the upstream table. */
+  has(db: string, table: string): boolean {
+    return this.byTable.has(this.key(db, table));
+  }
+
   /** The filter of an upstream table, or undefined when no rule names it. `column` finds a
    * column of the row by name; a rule naming a column the table lacks throws UnknownColumnError. */
   forTable(
