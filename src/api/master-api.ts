@@ -11,6 +11,7 @@ import { BINLOG_OPS, type BinlogOp } from '../units/sync/operators.js';
 import { SCHEMA_OPS, type SchemaRequest } from '../units/sync/schema-op.js';
 import { VALIDATION_BODY, validationRequest } from './validation-body.js';
 import type { CheckDataRequest } from '../master/check-data.js';
+import type { CutoverRequest } from '../master/cutover.js';
 import { SCHEMA_BODY } from './worker-api.js';
 import { BadRequest, checkBody, type BodySpec } from './body.js';
 
@@ -228,6 +229,25 @@ export function masterRoutes(m: () => Master): Route[] {
       method: 'GET',
       path: '/apis/v1alpha1/check-data/:id',
       handler: async (r) => ({ result: true, msg: '', ...m().checkData.get(r.params.id) }),
+    },
+    {
+      method: 'POST',
+      path: '/apis/v1alpha1/tasks/:name/cutover',
+      handler: async (r) => {
+        const b = checkBody<CutoverRequest>(
+          r.body,
+          { lockUpstream: 'boolean?', waitSeconds: 'number?' },
+          'cutover',
+        );
+        if (b.waitSeconds !== undefined && !(b.waitSeconds > 0))
+          throw new BadRequest(`cutover: body field 'waitSeconds' must be above 0, not ${b.waitSeconds}`);
+        return { result: true, msg: '', ...(await m().cutover.start(r.params.name, b)) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/apis/v1alpha1/cutover/:id',
+      handler: async (r) => ({ result: true, msg: '', ...m().cutover.get(r.params.id) }),
     },
     {
       method: 'POST',

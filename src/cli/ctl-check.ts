@@ -1,6 +1,7 @@
-// dmctl check-data (ours): compare a task's target tables with their upstream tables, chunk by
-// chunk, while Sync runs; progress on stderr, the report as JSON on stdout; exit code 1 when a
-// difference is left (as diff(1)), or the comparison could not be made.
+// dmctl check-data and cutover (ours). check-data compares a task's target tables with their
+// upstream tables, chunk by chunk, while Sync runs; cutover guides the switch of the application.
+// Both are jobs on the leader: their steps on stderr, the report as JSON on stdout; exit code 1
+// when a difference is left (as diff(1)), the verdict is not "equal", or the work could not be done.
 import type { Command } from 'commander';
 import { DMError, ERR } from '../errors.js';
 import { ask, sourcesOpt, taskName, type Answer } from './ctl.js';
@@ -32,20 +33,58 @@ interface Job extends Answer {
   error?: string;
 }
 
-/** Polls a job to its end, printing its progress on stderr when it changes. */
-export async function followJob(path: string, progress: (j: Job) => string | undefined): Promise<Job> {
+/** Polls a job to its end, printing on stderr each progress line it has not printed yet. */
+export async function followJob(path: string, progress: (j: Job) => string[]): Promise<Job> {
+  let printed = 0;
   let last = '';
   for (;;) {
     const j = await ask<Job>('GET', path);
-    const line = progress(j);
-    if (line && line !== last) process.stderr.write(line + '\n');
-    if (line) last = line;
+    // a growing list prints its new lines; a single line prints when it changes
+    const all = progress(j);
+    for (const l of all.length > printed ? all.slice(printed) : all.slice(-1)) {
+      if (l === last) continue;
+      process.stderr.write(l + '\n');
+      last = l;
+    }
+    printed = Math.max(printed, all.length);
     if (j.state !== 'running') return j;
     await new Promise((r) => setTimeout(r, 500));
   }
 }
 
 export function checkCommands(program: Command): void {
+  program
+    .command('cutover')
+    .description(
+      'cutover <task> [--lock-upstream] [--wait seconds]: check lag, validation and locks, optionally set the upstream read-only, wait until every subtask applied the final position, compare the tables changed since the last check-data, and give a verdict with the final positions',
+    )
+    .argument('<task-name-or-file>')
+    .option('--lock-upstream', 'SET GLOBAL read_only = ON on every source first (needs SUPER)')
+    .option(
+      '--wait <seconds>',
+      'how long the subtasks may take to reach the final positions (default 300)',
+      positive('wait', 86_400),
+    )
+    .action(async (arg: string, o: { lockUpstream?: boolean; wait?: number }) => {
+      const task = await taskName(arg);
+      const started = await ask<Job>('POST', `/apis/v1alpha1/tasks/${encodeURIComponent(task)}/cutover`, {
+        ...(o.lockUpstream ? { lockUpstream: true } : {}),
+        ...(o.wait ? { waitSeconds: o.wait } : {}),
+      });
+      if (started.result === false) {
+        process.stdout.write(JSON.stringify(started, null, 4) + '\n');
+        process.exitCode = 1;
+        return;
+      }
+      const job = await followJob(`/apis/v1alpha1/cutover/${started.id}`, (j) =>
+        ((j.steps as string[] | undefined) ?? []).map((x) => `cutover: ${x}`),
+      );
+      const report = job.report as { verdict?: string } | undefined;
+      const ok = job.state === 'finished' && report?.verdict === 'equal';
+      process.stdout.write(JSON.stringify({ ...job, result: ok, msg: job.error ?? '' }, null, 4) + '\n');
+      if (!ok) process.exitCode = 1;
+    });
+
   program
     .command('check-data')
     .description(
@@ -58,7 +97,7 @@ export function checkCommands(program: Command): void {
       v,
     ])
     .option('--fix', 'apply the statements that make the target equal the upstream')
-    .option('--chunk-size <rows>', 'rows per chunk (default 10000)', positive('chunk-size', 10_000_000))
+    .option('--chunk-size <rows>', 'rows per chunk (default 50000)', positive('chunk-size', 10_000_000))
     .option('--threads <n>', 'chunks compared at once (default 4)', positive('threads', 64))
     .action(
       async (
@@ -87,8 +126,10 @@ export function checkCommands(program: Command): void {
         const job = await followJob(`/apis/v1alpha1/check-data/${started.id}`, (j) => {
           const p = j.progress;
           return p
-            ? `check-data: table ${p.tableIndex + 1}/${p.tables} ${p.table}: ${p.chunks} chunks, ${p.rows} rows, ${p.differences} differences`
-            : undefined;
+            ? [
+                `check-data: table ${p.tableIndex + 1}/${p.tables} ${p.table}: ${p.chunks} chunks, ${p.rows} rows, ${p.differences} differences`,
+              ]
+            : [];
         });
         const ok = job.state === 'finished';
         process.stdout.write(JSON.stringify({ ...job, result: ok, msg: job.error ?? '' }, null, 4) + '\n');

@@ -25,6 +25,8 @@ export interface DiffEdges {
   /** Resolves once the source's subtask has applied its binlog up to `at` (at once without Sync);
    * throws saying why it cannot (the subtask is paused, stopped, ...). */
   synced(source: string, at: Location | undefined): Promise<void>;
+  /** Sync runs (a row may be in flight): a difference is read again before it is reported. */
+  readonly live: boolean;
 }
 
 export interface ChunkOutcome {
@@ -89,7 +91,7 @@ export class ChunkChecker {
     private readonly e: DiffEdges,
     private readonly t: TableShape,
     private readonly shards: Shard[],
-    private readonly o: { chunkRows: number; retries: number; retryMs: number },
+    private readonly o: { chunkRows: number; fetchRows: number; retries: number; retryMs: number },
   ) {}
 
   async check(r: Range): Promise<ChunkOutcome> {
@@ -103,8 +105,8 @@ export class ChunkChecker {
       const n = ups.reduce((a, u) => a + u.n, 0);
       const x = ups.reduce((a, u) => a ^ u.x, 0n);
       if (n === down.n && x === down.x) return { rows: n, differences: [] };
-      const big = 2 * this.o.chunkRows;
-      if (n > big || down.n > big) {
+      // A differing range is halved by checksums until its rows are few enough to read.
+      if (n > this.o.fetchRows || down.n > this.o.fetchRows) {
         const split = await this.split(r, snaps, ups, target, down.n);
         if (split) return { rows: 0, differences: [], split };
       }
@@ -143,9 +145,15 @@ export class ChunkChecker {
     ];
   }
 
-  /** Reads each differing row again in fresh snapshots until it agrees or the retries are spent. */
+  /** Reads each differing row again in a fresh snapshot (Sync may have had it in flight): a
+   * difference read the same twice in a row is confirmed, one that agrees is gone, one that
+   * changed is read again (at most `retries` times; without Sync, the first reading stands). */
   private async confirm(diffs: Difference[]): Promise<Difference[]> {
     const { e, t, shards } = this;
+    if (!e.live) return diffs;
+    const sameAs = (a: Difference, b: Difference) =>
+      a.kind === b.kind && JSON.stringify([a.up, a.down]) === JSON.stringify([b.up, b.down]);
+    const confirmed: Difference[] = [];
     let left = diffs;
     for (let i = 0; i < this.o.retries && left.length; i++) {
       await new Promise((res) => setTimeout(res, this.o.retryMs));
@@ -159,9 +167,16 @@ export class ChunkChecker {
         await release(snaps).catch(() => undefined);
       }
       const target = await e.target();
-      left = compareRows(t, up, await target.query(rowsByKeySQL(t, t.db, t.table, keys)));
+      const now = compareRows(t, up, await target.query(rowsByKeySQL(t, t.db, t.table, keys)));
+      const before = new Map(left.map((d) => [JSON.stringify(d.key), d]));
+      left = [];
+      for (const d of now) {
+        const prev = before.get(JSON.stringify(d.key));
+        if (prev && sameAs(prev, d)) confirmed.push(d);
+        else left.push(d);
+      }
     }
-    return left;
+    return [...confirmed, ...left];
   }
 }
 

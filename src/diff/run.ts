@@ -12,6 +12,8 @@ import { fixSQL, rowsByKeySQL, type Range, type TableShape } from './sql.js';
 
 export interface CheckDataOptions {
   chunkRows: number;
+  /** Rows of a differing range read to find its rows (a larger one is halved first). */
+  fetchRows: number;
   threads: number;
   /** Reads of a differing row before it is reported (it may only be in flight). */
   retries: number;

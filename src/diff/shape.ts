@@ -6,7 +6,7 @@ import { quoteString } from '../mysql/connect.js';
 import type { SqlSession } from '../mysql/protocol.js';
 import { columnKind, type TableShape } from './sql.js';
 
-const COLUMNS = `SELECT COLUMN_NAME AS name, DATA_TYPE AS type, IS_NULLABLE AS nullable, EXTRA AS extra
+const COLUMNS = `SELECT COLUMN_NAME AS name, DATA_TYPE AS type, IS_NULLABLE AS nullable, EXTRA AS extra, CHARACTER_SET_NAME AS cs
   FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = {db} AND TABLE_NAME = {table} ORDER BY ORDINAL_POSITION`;
 const KEYS = `SELECT INDEX_NAME AS idx, COLUMN_NAME AS name FROM information_schema.STATISTICS
   WHERE TABLE_SCHEMA = {db} AND TABLE_NAME = {table} AND NON_UNIQUE = 0 ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`;
@@ -34,15 +34,21 @@ export async function readShape(c: SqlSession, db: string, table: string): Promi
   return { db, table, columns, key };
 }
 
-/** Why an upstream table cannot be compared with the target's shape (a column it lacks). */
+/** Why an upstream table cannot be compared with the target's shape (a column it lacks); marks
+ * the text columns whose charset differs from the target's, to be compared in utf8mb4. */
 export async function upstreamProblem(
   c: SqlSession,
   shape: TableShape,
   db: string,
   table: string,
 ): Promise<string | undefined> {
-  const have = new Set((await c.query(fill(COLUMNS, db, table))).map((x) => x.name!.toLowerCase()));
+  const cols = await c.query(fill(COLUMNS, db, table));
+  const have = new Set(cols.map((x) => x.name!.toLowerCase()));
   if (!have.size) return `the upstream has no table \`${db}\`.\`${table}\``;
+  for (const col of shape.columns) {
+    const up = cols.find((x) => x.name!.toLowerCase() === col.name.toLowerCase());
+    if (col.kind === 'text' && up && up.cs !== col.charset) col.convert = true;
+  }
   const missing = shape.columns.filter((x) => !have.has(x.name.toLowerCase())).map((x) => x.name);
   return missing.length ? `\`${db}\`.\`${table}\` upstream lacks column(s) ${missing.join(', ')}` : undefined;
 }

@@ -3,7 +3,8 @@
 // chunk, and the statements that make a target row what the upstream holds.
 //
 // Each column is compared by its bytes in one representation both servers produce the same way:
-// text columns converted to utf8mb4 (so a latin1 upstream and a utf8mb4 target agree), binary
+// text columns as they are when their charset is the same on every server, else converted to
+// utf8mb4 (so a latin1 upstream and a utf8mb4 target agree); binary
 // ones as they are, BIT as its number, FLOAT as the DOUBLE it equals, everything else as the server prints it (numbers, dates; TIMESTAMP in UTC,
 // the sessions' time zone). Rows are read as HEX of that, so no byte is lost on the way.
 import { quoteId, quoteString, quoteTable } from '../mysql/connect.js';
@@ -13,6 +14,10 @@ export type ColumnKind = 'text' | 'binary' | 'bit' | 'float' | 'other';
 export interface Column {
   name: string;
   kind: ColumnKind;
+  /** text: the charsets differ between servers, so values are compared in utf8mb4. */
+  convert?: boolean;
+  /** text: the target column's charset. */
+  charset?: string;
 }
 
 export interface TableShape {
@@ -63,7 +68,7 @@ export function columnKind(dataType: string): ColumnKind {
 /** The column's value in its compared representation. */
 export function valueExpr(c: Column): string {
   const q = quoteId(c.name);
-  if (c.kind === 'text') return `CONVERT(${q} USING utf8mb4)`;
+  if (c.kind === 'text' && c.convert) return `CONVERT(${q} USING utf8mb4)`;
   if (c.kind === 'bit') return `(${q} + 0)`;
   // a FLOAT prints with 6 digits: as a DOUBLE it prints every digit of its value
   return c.kind === 'float' ? `(${q} + 0e0)` : q;
@@ -142,7 +147,8 @@ function colOf(t: TableShape, name: string): Column {
 /** A value read by rowsSQL (hex of its compared form) as a SQL literal for the column. */
 export function literalOf(c: Column, hex: string | null): string {
   if (hex === null) return 'NULL';
-  if (c.kind === 'text') return hex ? `_utf8mb4 0x${hex}` : "''";
+  if (c.kind === 'text')
+    return hex ? `${c.convert ? '_utf8mb4' : `_${c.charset ?? 'utf8mb4'}`} 0x${hex}` : "''";
   if (c.kind === 'binary') return hex ? `0x${hex}` : "''";
   const text = Buffer.from(hex, 'hex').toString('utf8');
   return c.kind === 'bit' ? String(BigInt(text)) : quoteString(text);

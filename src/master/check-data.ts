@@ -6,10 +6,10 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
-import { comparePosition, parsePosition, parseRelayName } from '../binlog/position.js';
+import { comparePosition, parsePosition, parseRelayName, type BinlogPosition } from '../binlog/position.js';
 import type { Location } from '../binlog/location.js';
 import { DMError, ERR } from '../errors.js';
-import { downstreamRole, openConnection, upstreamRole } from '../mysql/connect.js';
+import { downstreamRole, masterStatus, openConnection, upstreamRole } from '../mysql/connect.js';
 import type { SqlSession } from '../mysql/protocol.js';
 import { SYSTEM_SCHEMAS } from '../rules/balist.js';
 import type { SubTaskConfig } from '../task/config.js';
@@ -64,6 +64,13 @@ async function session(open: () => ReturnType<typeof openConnection>): Promise<S
 export class CheckDataJobs {
   private readonly jobs = new Map<string, CheckDataJob>();
   private seq = 0;
+  /** Per task: each source's binlog position taken before its last complete check that left the
+   * target equal (cutover compares the tables changed since). */
+  private readonly checked = new Map<string, Map<string, BinlogPosition>>();
+
+  lastCheck(task: string): Map<string, BinlogPosition> | undefined {
+    return this.checked.get(task);
+  }
 
   constructor(private readonly host: CheckDataHost) {}
 
@@ -85,9 +92,12 @@ export class CheckDataJobs {
       throw new DMError(ERR.checkDataJob, `task '${task}' has no subtask on source(s) ${unknown.join(', ')}`);
     const cfgs = req.sources?.length ? all.filter((c) => req.sources!.includes(c.instance.sourceId)) : all;
     const upstreamTables = new Map<string, { db: string; table: string }[]>();
+    const before = new Map<string, BinlogPosition>();
     for (const cfg of cfgs) {
       const c = await openConnection(cfg.source.from, upstreamRole());
       try {
+        const m = await masterStatus(c);
+        if (m) before.set(cfg.instance.sourceId, m.pos);
         const rows = await c.query(
           `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN (${SYSTEM_SCHEMAS.map((s) => `'${s}'`).join(', ')})`,
         );
@@ -125,7 +135,11 @@ export class CheckDataJobs {
       peakRssBytes: process.memoryUsage().rss,
     };
     this.jobs.set(id, job);
-    void this.run(job, cfgs, plan, req);
+    const complete = !req.tables?.length && !req.sources?.length;
+    void this.run(job, cfgs, plan, req).then(() => {
+      if (complete && job.state === 'finished' && job.differences === job.fixed)
+        this.checked.set(task, before);
+    });
     return job;
   }
 
@@ -143,10 +157,11 @@ export class CheckDataJobs {
     const sessions: SqlSession[] = [];
     const file: WriteStream = createWriteStream(job.sqlFile);
     const o: CheckDataOptions = {
-      chunkRows: req.chunkRows ?? 10_000,
+      chunkRows: req.chunkRows ?? 50_000,
+      fetchRows: Math.min(req.chunkRows ?? 2000, 2000),
       threads: req.threads ?? 4,
       retries: 5,
-      retryMs: 500,
+      retryMs: 100,
       fix: !!req.fix,
       maxReported: 100,
     };
@@ -199,6 +214,7 @@ export class CheckDataJobs {
       },
       target: () => (down ??= keep(session(() => openConnection(cfgs[0].targetDatabase, downstreamRole())))),
       synced: (source, at) => this.synced(task, cfgs, source, at),
+      live: SYNC_MODES.includes(cfgs[0].taskMode),
     };
   }
 

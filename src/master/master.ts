@@ -34,6 +34,7 @@ import { masterSamples, type Sample } from '../metrics/samples.js';
 import { shardDDLFailed } from '../metrics/registry.js';
 import { taskList, type SubTaskReport } from './task-status.js';
 import { CheckDataJobs } from './check-data.js';
+import { Cutover } from './cutover.js';
 
 export interface WorkerLink {
   apply(addr: string, a: Assignment): Promise<void>;
@@ -142,6 +143,8 @@ export class Master {
 
   /** dmctl check-data's jobs (on this leader). */
   readonly checkData: CheckDataJobs;
+  /** dmctl cutover's jobs (on this leader). */
+  readonly cutover: Cutover;
 
   constructor(private readonly opts: MasterOptions) {
     this.store = opts.store;
@@ -149,6 +152,12 @@ export class Master {
       subtaskConfigs: (t) => this.subtaskConfigs(t),
       subtaskStatus: (t, s) => this.subtaskStatus(t, s),
       dataDir: opts.dataDir,
+    });
+    this.cutover = new Cutover({
+      subtaskConfigs: (t) => this.subtaskConfigs(t),
+      subtaskStatus: (t, s) => this.subtaskStatus(t, s),
+      pendingLocks: (t) => this.locks.list(t).map((l) => l.id),
+      checkData: this.checkData,
     });
   }
 

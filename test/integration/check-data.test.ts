@@ -221,3 +221,79 @@ test('check-data names its mistakes and refuses a paused subtask with the reason
   assert.match(paused.stdout, /the subtask of source s1 is Paused/);
   await dmctl(master.addr, 'resume-task', 'merge');
 });
+
+test('cutover is refused while a subtask is paused, with every reason', async () => {
+  await dmctl(master.addr, 'pause-task', 'merge');
+  const r = await dmctl(master.addr, 'cutover', 'merge');
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /cutover of task 'merge' refused: .*the subtask of source s1 is Paused/);
+  assert.match(r.stdout, /the subtask of source s2 is Paused/);
+  await dmctl(master.addr, 'resume-task', 'merge');
+  await waitFor('Sync running again', async () =>
+    (await status()).workers.every((w) => w.subTaskStatus[0]?.stage === 'Running'),
+  );
+});
+
+test('cutover under load with --lock-upstream: the application stops at read-only, the target ends equal', async () => {
+  // The application writes as a user without SUPER: read_only stops it.
+  for (const s of [up1, up2])
+    await s.exec(`CREATE USER app@'127.0.0.1'; GRANT SELECT, INSERT, UPDATE ON *.* TO app@'127.0.0.1'`);
+  const mysql = await import('mysql2/promise');
+  const app = await Promise.all(
+    [up1, up2].map((s) =>
+      mysql.createConnection({ host: '127.0.0.1', port: s.port, user: 'app', multipleStatements: true }),
+    ),
+  );
+  let stopped = 0;
+  let on = true;
+  const writes = (async () => {
+    for (let i = 0; on; i++) {
+      try {
+        await app[0].query(
+          `INSERT INTO s1.t (id, v) VALUES (${40000 + i}, 'app'); UPDATE s1.a SET n = n + 1 WHERE id = ${1 + (i % 100)}`,
+        );
+        await app[1].query(`UPDATE s2.t SET v = 'app${i}' WHERE id = ${102000 + (i % 300)}`);
+      } catch (e) {
+        if (!/read-only|read_only/i.test((e as Error).message)) throw e;
+        stopped++;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  })();
+  try {
+    await new Promise((r) => setTimeout(r, 1000));
+    const r = await dmctl(master.addr, 'cutover', 'merge', '--lock-upstream', '--wait', '120');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const report = (
+      r.json as {
+        report: {
+          verdict: string;
+          final: Array<{ source: string; binlog: string; gtid: string; readOnly: boolean }>;
+          checkedTables: string[];
+        };
+      }
+    ).report;
+    assert.equal(report.verdict, 'equal');
+    assert.deepEqual(
+      report.final.map((f) => [f.source, f.readOnly]),
+      [
+        ['s1', true],
+        ['s2', true],
+      ],
+    );
+    for (const f of report.final) {
+      assert.match(f.binlog, /^\(mysql-bin\.\d+, \d+\)$/);
+      assert.match(f.gtid, /^\d+-\d+-\d+/);
+    }
+    assert.match(r.stderr, /cutover: waiting for source s\d's subtask to apply/);
+    assert.ok(stopped > 0, 'the application was stopped by read_only');
+    // and the target is equal indeed
+    const again = await dmctl(master.addr, 'check-data', 'merge');
+    assert.equal(again.code, 0, again.stdout);
+  } finally {
+    on = false;
+    await writes;
+    for (const s of [up1, up2]) await s.exec('SET GLOBAL read_only = OFF');
+    await Promise.all(app.map((c) => c.end()));
+  }
+});

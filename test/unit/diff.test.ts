@@ -18,7 +18,7 @@ const t: TableShape = {
   db: 'd',
   table: 't',
   columns: [
-    { name: 'a', kind: 'text' },
+    { name: 'a', kind: 'text', convert: true },
     { name: 'b', kind: 'other' },
     { name: 'c', kind: 'binary' },
     { name: 'f', kind: 'float' },
@@ -128,4 +128,58 @@ mysql-instances:
     planTables(cfgs, tables, ['shop.t']).targets.map((x) => x.table),
     ['t'],
   );
+});
+
+test('cutover lists every reason to refuse: not syncing, validation error rows, pending locks, no Sync', async () => {
+  const { refusals } = await import('../../src/master/cutover.js');
+  const task = parseTaskConfig(`name: c
+task-mode: all
+target-database: {host: 127.0.0.1, port: 3306, user: root}
+mysql-instances: [{source-id: a}, {source-id: b}]
+`);
+  const cfgs = subTaskConfigs(
+    task,
+    ['a', 'b'].map((id) =>
+      parseSourceConfig(`source-id: ${id}\nfrom: {host: 127.0.0.1, port: 3306, user: root}\n`),
+    ),
+  );
+  const st = (stage: string, unit: string, errors = 0) =>
+    ({
+      name: 'c',
+      stage,
+      unit,
+      result: null,
+      unresolvedDDLLockID: '',
+      validation: { errorRowsStatus: `new/ignored/resolved: ${errors}/0/0` },
+    }) as never;
+  assert.deepEqual(
+    refusals(
+      cfgs,
+      [
+        ['a', st('Running', 'Sync')],
+        ['b', st('Running', 'Sync')],
+      ],
+      [],
+    ),
+    [],
+  );
+  assert.deepEqual(
+    refusals(
+      cfgs,
+      [
+        ['a', st('Paused', 'Sync')],
+        ['b', st('Running', 'Sync', 2)],
+      ],
+      ['c-`x`.`t`'],
+    ),
+    [
+      'the subtask of source a is Paused in unit Sync',
+      'validation of source b has 2 unprocessed error row(s): see validation show-error',
+      'sharding DDL lock c-`x`.`t` is pending: see shard-ddl-lock',
+    ],
+  );
+  assert.deepEqual(refusals(cfgs, [['a', 'source a has no dm-worker']], []), [
+    'source a: source a has no dm-worker',
+  ]);
+  assert.match(refusals([{ ...cfgs[0], taskMode: 'full' }], [], [])[0], /task-mode full has no Sync/);
 });
