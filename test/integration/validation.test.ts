@@ -255,3 +255,82 @@ test('a worker killed by SIGKILL keeps the pending and error rows', async () => 
   assert.equal(v.pendingRowsStatus, 'insert/update/delete: 0/0/0');
   assert.equal(v.errorRowsStatus, 'new/ignored/resolved: 1/0/0');
 });
+
+test('validation start --mode fast --start-time on a task whose validator has mode none; update sets the cut-over point', async () => {
+  const t = down.connectionOptions();
+  const dir = (await writeTemp({})).dir;
+  const more = await writeTemp({
+    'vf.yaml': `name: vf
+task-mode: all
+target-database: {host: "${t.host}", port: ${t.port}, user: "${t.user}", password: "${t.password}"}
+routes:
+  r: {schema-pattern: shop, target-schema: shopf}
+block-allow-list:
+  b: {do-dbs: [shop]}
+validators:
+  quick: {mode: none, row-error-delay: 2s, validate-interval: 500ms, check-interval: 200ms}
+mysql-instances:
+  - {source-id: s1, block-allow-list: b, route-rules: [r], validator-config-name: quick, loader: {dir: "${join(dir, 'vf')}"}}
+`,
+  });
+  const s = await dmctl(master.addr, 'start-task', more['vf.yaml']);
+  assert.equal(s.code, 0, s.stdout + s.stderr);
+  const vfStatus = () => call<QueryStatus>(master.addr, 'GET', '/apis/v1alpha1/status/vf');
+  await waitFor('vf in Sync', async () => (await vfStatus()).workers[0]?.subTaskStatus[0]?.unit === 'Sync');
+  // mode none: no validation shown until it is started
+  assert.equal((await vfStatus()).workers[0].subTaskStatus[0].validation, undefined);
+  const from = new Date(Date.now() - 1000).toISOString().slice(0, 19) + '+00:00';
+  await new Promise((r) => setTimeout(r, 1100));
+  await up.exec(`UPDATE shop.t SET v = 'fast50' WHERE id = 50; DELETE FROM shop.t WHERE id = 51;`);
+  const m = await masterStatus(up);
+  await waitFor('vf caught up', async () => {
+    const st = (await vfStatus()).workers[0].subTaskStatus[0];
+    return (st.sync as { syncerBinlog?: string }).syncerBinlog === `(${m.file}, ${m.pos})`;
+  });
+  await down.exec(
+    `DELETE FROM shopf.t WHERE id = 50; UPDATE shopf.t SET v = 'ignored by fast' WHERE id = 52`,
+  );
+  const bad = await dmctl(master.addr, 'validation', 'start', 'vf', '--mode', 'slow');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /mode should be either `full` or `fast`, current is `slow`/);
+  const both = await dmctl(master.addr, 'validation', 'start', 'vf', '--all-task');
+  assert.equal(both.code, 1);
+  assert.match(both.stderr, /either `task-name` or `all-task` should be set/);
+  const start = await dmctl(master.addr, 'validation', 'start', 'vf', '--mode', 'fast', '--start-time', from);
+  assert.equal(start.code, 0, start.stdout + start.stderr);
+  const upd = await dmctl(
+    master.addr,
+    'validation',
+    'update',
+    'vf',
+    '--cutover-binlog-pos',
+    `(${m.file}, ${m.pos + 1_000_000})`,
+  );
+  assert.equal(upd.code, 0, upd.stdout + upd.stderr);
+  const st = await waitFor(
+    'vf validated in fast mode',
+    async () => {
+      const r = await dmctl(master.addr, 'validation', 'status', 'vf');
+      const v = (r.json.validators as VStatus[] | undefined)?.[0];
+      return (
+        v &&
+        v.mode === 'fast' &&
+        /^new\/ignored\/resolved: 1\//.test(v.errorRowsStatus) &&
+        (r.json as Record<string, unknown>)
+      );
+    },
+    40_000,
+  );
+  const v = (st.validators as Array<VStatus & { cutoverBinlogPos: string }>)[0];
+  assert.equal(v.cutoverBinlogPos, `(${m.file}, ${m.pos + 1_000_000})`);
+  const errs = await dmctl(master.addr, 'validation', 'show-error', 'vf');
+  const e = errs.json.error as Array<Record<string, string>>;
+  assert.deepEqual(
+    e.map((x) => [JSON.parse(x.srcData).id, x.errorType, x.dstTable]),
+    [[50, 'Expected rows not exist', '`shopf`.`t`']],
+  );
+  const stopAll = await dmctl(master.addr, 'validation', 'stop', '--all-task');
+  assert.equal(stopAll.code, 0, stopAll.stdout);
+  const after = await vstatus();
+  assert.equal(after.validators[0].stage, 'Stopped');
+});

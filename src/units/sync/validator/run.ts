@@ -4,6 +4,7 @@
 // meta-flush-interval and at its end.
 import { comparePosition, formatPosition, type BinlogPosition } from '../../../binlog/position.js';
 import type { Location } from '../../../binlog/location.js';
+import { parseGtidSet } from '../../../binlog/gtid.js';
 import type { SqlSession } from '../../../mysql/protocol.js';
 import { SchemaTracker } from '../../../schema/tracker.js';
 import type { ValidatorConfig } from '../../../task/config.js';
@@ -48,6 +49,9 @@ export interface RunState {
   errorCounts: Record<ErrorState, number>;
   /** Set once the run has saved its first checkpoint. */
   started: boolean;
+  /** dmctl validation update: once the validator passes this point it saves its state at once
+   * (DM's cut-over location), then forgets it. */
+  cutover?: { pos?: BinlogPosition; gtid?: string };
 }
 
 export const sleep = (ms: number, signal: AbortSignal) =>
@@ -182,9 +186,22 @@ export class ValidatorRun {
         lwm.complete(txn);
         this.st.loc = lwm.mark();
         this.checkLimits();
+        if (this.passedCutover(target.flavor)) {
+          this.st.cutover = undefined;
+          this.busy = this.busy.then(() => this.flush(target));
+        }
       }
       if (signal.aborted || this.failure) break;
     }
+  }
+
+  private passedCutover(flavor: 'mysql' | 'mariadb'): boolean {
+    const c = this.st.cutover;
+    const loc = this.st.loc;
+    if (!c || !loc) return false;
+    if (c.pos) return comparePosition(c.pos, loc.pos) <= 0;
+    if (!c.gtid || !loc.gtid) return false;
+    return parseGtidSet(flavor, loc.gtid).contains(parseGtidSet(flavor, c.gtid));
   }
 
   /** Waits until Sync has applied the transaction ending at `end` (DM's validator does too). */

@@ -6,7 +6,7 @@
 // position, counts and pending rows are saved every `meta-flush-interval` (and when it stops) in
 // the meta schema (meta.ts), so a restart, even after SIGKILL, continues with the same pending
 // rows; error rows are written when they are found.
-import { formatPosition } from '../../../binlog/position.js';
+import { formatPosition, parsePosition } from '../../../binlog/position.js';
 import type { SqlSession } from '../../../mysql/protocol.js';
 import type { ValidatorConfig } from '../../../task/config.js';
 import type { ProcessResult } from '../../../task/status.js';
@@ -49,7 +49,6 @@ export class Validator {
   result: ProcessResult | null = null;
   private readonly meta: ValidatorMeta;
   private readonly vc: ValidatorConfig;
-  private cutover: { pos: string; gtid: string } = { pos: '', gtid: '' };
   private run?: { abort: AbortController; done: Promise<void> };
   private startTime: string;
   /** Sync runs: the validator runs while it does (and its stage is Running). */
@@ -141,9 +140,10 @@ export class Validator {
     return 'validator stopped';
   }
 
-  /** dmctl validation update: the cut-over point (shown in status; validation runs on to it). */
+  /** dmctl validation update: the cut-over point; passing it, the validator saves its state at
+   * once (Sync saves its checkpoint with every commit already). */
   update(pos: string, gtid: string): string {
-    this.cutover = { pos, gtid };
+    this.st.cutover = pos ? { pos: parsePosition(pos) } : { gtid };
     return 'validator updated';
   }
 
@@ -228,8 +228,8 @@ export class Validator {
       processedRowsStatus: formatCounts(this.st.pending.processed),
       pendingRowsStatus: formatCounts(this.st.pending.byOp()),
       errorRowsStatus: `new/ignored/resolved: ${e.NewErr}/${e.IgnoredErr}/${e.ResolvedErr}`,
-      cutoverBinlogPos: this.cutover.pos,
-      cutoverBinlogGtid: this.cutover.gtid,
+      cutoverBinlogPos: this.st.cutover?.pos ? formatPosition(this.st.cutover.pos) : '',
+      cutoverBinlogGtid: this.st.cutover?.gtid ?? '',
     };
   }
 
