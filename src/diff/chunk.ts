@@ -8,6 +8,7 @@ import type { SqlSession } from '../mysql/protocol.js';
 import { compareRows, type Difference, type Row } from './compare.js';
 import type { Shard } from './plan.js';
 import {
+  boundariesSQL,
   boundarySQL,
   checksumSQL,
   keyLiterals,
@@ -119,7 +120,8 @@ export class ChunkChecker {
     }
   }
 
-  /** Two ranges around a key from the larger side (undefined: the range is one key wide). */
+  /** Ranges of about `fetchRows` rows each, cut at keys of the larger side (undefined: the range
+   * cannot be cut: one key wide). One level: a differing range is read once more in checksums. */
   private async split(
     r: Range,
     snaps: Snapshot[],
@@ -130,19 +132,23 @@ export class ChunkChecker {
     const { t, shards } = this;
     const most = ups.reduce((b, u, i) => (u.n > ups[b].n ? i : b), 0);
     const fromTarget = downRows >= ups[most].n;
-    const half = Math.floor((fromTarget ? downRows : ups[most].n) / 2);
+    const rows = fromTarget ? downRows : ups[most].n;
+    const step = Math.max(1, Math.ceil(rows / Math.ceil(rows / this.o.fetchRows)));
     const s = shards[most];
     const c = fromTarget ? target : snaps.find((x) => x.source === s.source)!.c;
-    const [mid] = await c.query(
-      boundarySQL(t, fromTarget ? t.db : s.db, fromTarget ? t.table : s.table, r, Math.max(0, half - 1)),
-    );
-    if (!mid) return undefined;
-    const at = keyLiterals(t, mid);
-    if (r.upto && at.join() === r.upto.join()) return undefined;
-    return [
-      { after: r.after, upto: at },
-      { after: at, upto: r.upto },
-    ];
+    const cuts = (
+      await c.query(boundariesSQL(t, fromTarget ? t.db : s.db, fromTarget ? t.table : s.table, r, step))
+    ).map((row) => keyLiterals(t, row));
+    if (r.upto && cuts.at(-1)?.join() === r.upto.join()) cuts.pop();
+    if (!cuts.length) return undefined;
+    const out: Range[] = [];
+    let after = r.after;
+    for (const at of cuts) {
+      out.push({ after, upto: at });
+      after = at;
+    }
+    out.push({ after, upto: r.upto });
+    return out;
   }
 
   /** Reads each differing row again in a fresh snapshot (Sync may have had it in flight): a

@@ -21,7 +21,7 @@ export async function readShape(c: SqlSession, db: string, table: string): Promi
   const generated = (x: Record<string, string | null>) => /VIRTUAL|PERSISTENT|STORED/i.test(x.extra ?? '');
   const columns = cols
     .filter((x) => !generated(x))
-    .map((x) => ({ name: x.name!, kind: columnKind(x.type!) }));
+    .map((x) => ({ name: x.name!, kind: columnKind(x.type!), ...(x.cs ? { charset: x.cs } : {}) }));
   const notNull = new Set(cols.filter((x) => x.nullable === 'NO').map((x) => x.name!));
   const byIndex = new Map<string, string[]>();
   for (const k of await c.query(fill(KEYS, db, table)))

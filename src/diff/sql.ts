@@ -114,18 +114,29 @@ export function checksumSQL(t: TableShape, db: string, table: string, r: Range):
   return `SELECT COUNT(*) AS n, COALESCE(BIT_XOR(CAST(CRC32(CONCAT_WS(',', ${vals}, CONCAT(${nulls}))) AS UNSIGNED)), 0) AS x FROM ${quoteTable(db, table)} WHERE ${rangeCond(t.key, r)}`;
 }
 
+/** The key's columns for ORDER BY, named with their table: a bare name would mean the select
+ * list's alias of the same name (the hex text, whose order is not the key's). */
+function keyOrder(t: TableShape, db: string, table: string): string {
+  return t.key.map((k) => `${quoteTable(db, table)}.${quoteId(k)}`).join(', ');
+}
+
 /** The key of the row `offset` rows into the range (in key order), as literals; for splitting. */
 export function boundarySQL(t: TableShape, db: string, table: string, r: Range, offset: number): string {
   const cols = t.key.map((k) => `${hexExpr(colOf(t, k))} AS ${quoteId(k)}`).join(', ');
-  const order = t.key.map(quoteId).join(', ');
-  return `SELECT ${cols} FROM ${quoteTable(db, table)} WHERE ${rangeCond(t.key, r)} ORDER BY ${order} LIMIT 1 OFFSET ${offset}`;
+  return `SELECT ${cols} FROM ${quoteTable(db, table)} WHERE ${rangeCond(t.key, r)} ORDER BY ${keyOrder(t, db, table)} LIMIT 1 OFFSET ${offset}`;
+}
+
+/** The keys of every `step`-th row of the range (in key order), as boundarySQL reads them. */
+export function boundariesSQL(t: TableShape, db: string, table: string, r: Range, step: number): string {
+  const keys = t.key.map(quoteId).join(', ');
+  const cols = t.key.map((k) => `${hexExpr(colOf(t, k))} AS ${quoteId(k)}`).join(', ');
+  return `SELECT ${cols} FROM (SELECT ${keys}, ROW_NUMBER() OVER (ORDER BY ${keys}) AS dm_rn FROM ${quoteTable(db, table)} WHERE ${rangeCond(t.key, r)}) dm_cut WHERE dm_rn % ${step} = 0 ORDER BY dm_rn`;
 }
 
 /** Every row of the range, each column as HEX of its compared value (NULL stays NULL). */
 export function rowsSQL(t: TableShape, db: string, table: string, r: Range): string {
   const cols = t.columns.map((c) => `${hexExpr(c)} AS ${quoteId(c.name)}`).join(', ');
-  const order = t.key.map(quoteId).join(', ');
-  return `SELECT ${cols} FROM ${quoteTable(db, table)} WHERE ${rangeCond(t.key, r)} ORDER BY ${order}`;
+  return `SELECT ${cols} FROM ${quoteTable(db, table)} WHERE ${rangeCond(t.key, r)} ORDER BY ${keyOrder(t, db, table)}`;
 }
 
 /** The rows with these keys (as rowsSQL reads them). */

@@ -3,11 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  boundariesSQL,
+  boundarySQL,
   checksumSQL,
   columnKind,
   fixSQL,
   literalOf,
   rangeCond,
+  rowsSQL,
   type TableShape,
 } from '../../src/diff/sql.js';
 import { compareRows, shown } from '../../src/diff/compare.js';
@@ -57,7 +60,10 @@ test('columns compare by kind; literals put back the exact value', () => {
   );
 });
 
-test('key ranges: (after, upto] in the form a range scan uses', () => {
+test('key ranges: (after, upto] in the form a range scan uses; ordered by the columns, not the hex aliases', () => {
+  assert.match(boundarySQL(t, 'd', 't', {}, 9), /ORDER BY `d`\.`t`\.`a`, `d`\.`t`\.`b` LIMIT 1 OFFSET 9$/);
+  assert.match(rowsSQL(t, 'd', 't', {}), /ORDER BY `d`\.`t`\.`a`, `d`\.`t`\.`b`$/);
+  assert.match(boundariesSQL(t, 'd', 't', {}, 5), /WHERE dm_rn % 5 = 0 ORDER BY dm_rn$/);
   assert.equal(rangeCond(['id'], { after: ['5'], upto: ['10'] }), '`id` > 5 AND `id` <= 10');
   assert.equal(rangeCond(['a', 'b'], { after: ["'x'", '1'] }), "((`a` > 'x') OR (`a` = 'x' AND `b` > 1))");
   assert.equal(rangeCond(['a', 'b'], { upto: ["'y'", '2'] }), "((`a` < 'y') OR (`a` = 'y' AND `b` <= 2))");
