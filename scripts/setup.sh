@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine: MariaDB server binaries (the tests and
 # the playground start their own servers from them; no system service is used), etcd, the
-# percona-toolkit, Chromium (the dashboard's browser tests), tcpdump (the TLS capture test), optionally sysbench for the
-# benchmarks, and the npm dependencies.
+# percona-toolkit, Chromium (the dashboard's browser tests), tcpdump (the TLS capture test), optionally sysbench and
+# mydumper for the benchmarks, and the npm dependencies.
 #   bash scripts/setup.sh           # for tests and the playground
 #   bash scripts/setup.sh --bench   # also sysbench, for npm run bench
 set -euo pipefail
@@ -25,6 +25,8 @@ if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null;
 # the TLS test captures the loopback traffic to show nothing is in clear
 if ! command -v tcpdump >/dev/null && [ ! -x /usr/sbin/tcpdump ] && [ ! -x /usr/bin/tcpdump ]; then need_apt+=(tcpdump); fi
 if [ "${1:-}" = "--bench" ] && ! command -v sysbench >/dev/null; then need_apt+=(sysbench); fi
+# bench:full measures mydumper + myloader beside this project
+if [ "${1:-}" = "--bench" ] && ! command -v myloader >/dev/null; then need_apt+=(mydumper); fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   as_root apt-get update -q

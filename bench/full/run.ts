@@ -1,6 +1,9 @@
 // Full-migration benchmark: sysbench tables (default 4 x 250k rows) copied from one sandbox
-// MariaDB to fresh targets, by this project (run-task: Dump then Load) and by
-// `mariadb-dump --single-transaction | mariadb`, alternating in one run; prints rates and the ratio.
+// MariaDB to fresh targets, by this project (run-task: Dump then Load; also with loaders
+// sql-log-bin: false), by `mariadb-dump --single-transaction | mariadb`, by mydumper + myloader
+// (-e: the target's binlog on, as ours; and myloader's default, off) and by the machine's ingest
+// limit (a tab dump, then LOAD DATA LOCAL INFILE of all tables at once), alternating in one run;
+// every target's CHECKSUM TABLE must equal the upstream's; prints rates and the ratios.
 //   npm run bench:full [-- --tables 4 --rows 250000 --rounds 2]
 import { record } from '../summary.js';
 import { spawn } from 'node:child_process';
@@ -11,6 +14,7 @@ import { MariaDBSandbox } from '../../src/sandbox/mariadb.js';
 import { NODE_FLAGS } from '../../src/cli/daemon.js';
 import { sysbench } from '../sysbench.js';
 import { dumpPipe } from '../dump-pipe.js';
+import { loadDataIngest, mydumperCopy } from '../full-peers.js';
 
 const MB = 1024 * 1024;
 
@@ -113,17 +117,33 @@ async function main(): Promise<void> {
     const want = await checksum(up, tables);
     const results: { name: string; run: Run }[] = [];
     for (let round = 1; round <= rounds; round++) {
-      const order = ['dm-ts', 'dm-ts-nobin', 'pipe'];
+      const order = ['dm-ts', 'dm-ts-nobin', 'pipe', 'myloader-e', 'myloader', 'loaddata'];
       for (const name of round % 2 ? order : order.reverse()) {
         const down = await new MariaDBSandbox().start();
         servers.push(down);
+        const peer = async (f: () => Promise<{ seconds: number; parts: Record<string, number> }>) => {
+          const r = await f();
+          console.log(
+            `  ${name}: ${Object.entries(r.parts)
+              .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
+              .join(', ')}`,
+          );
+          return { seconds: r.seconds, bytes: 0 };
+        };
         const run =
-          name === 'pipe' ? await pipe(up, down) : await ours(up, down, work, round, name === 'dm-ts-nobin');
+          name === 'pipe'
+            ? await pipe(up, down)
+            : name === 'myloader-e' || name === 'myloader'
+              ? await peer(() => mydumperCopy(up, down, join(work, 'mydumper'), name === 'myloader-e'))
+              : name === 'loaddata'
+                ? await peer(() => loadDataIngest(up, down, join(work, 'tab')))
+                : await ours(up, down, work, round, name === 'dm-ts-nobin');
         const got = await checksum(down, tables);
         if (got !== want) throw new Error(`${name}: target checksum ${got} != upstream ${want}`);
         results.push({ name, run });
         console.log(
-          `round ${round} ${name.padEnd(11)} ${run.seconds.toFixed(2)} s  ${((tables * rows) / run.seconds).toFixed(0)} rows/s  ${(run.bytes / MB / run.seconds).toFixed(1)} MB/s of SQL` +
+          `round ${round} ${name.padEnd(11)} ${run.seconds.toFixed(2)} s  ${((tables * rows) / run.seconds).toFixed(0)} rows/s` +
+            (run.bytes ? `  ${(run.bytes / MB / run.seconds).toFixed(1)} MB/s of SQL` : '') +
             (run.rssMb ? `  peak RSS ${run.rssMb.toFixed(0)} MB` : ''),
         );
         await down.destroy();
@@ -152,6 +172,28 @@ async function main(): Promise<void> {
       ratio: best('dm-ts') / best('dm-ts-nobin'),
       target: '-',
       detail: `${best('dm-ts-nobin').toFixed(2)} s without the target's binlog`,
+    });
+    const myl = best('myloader-e') / best('dm-ts');
+    const ingest = best('dm-ts') / best('loaddata');
+    console.log(
+      `mydumper + myloader -e (binlog on) ${best('myloader-e').toFixed(2)} s: ratio ${myl.toFixed(2)}x (target >= 1.3x); myloader's default (binlog off) ${best('myloader').toFixed(2)} s: ${(best('myloader') / best('dm-ts')).toFixed(2)}x`,
+    );
+    console.log(
+      `LOAD DATA ingest (tab dump + 4 tables at once, binlog on) ${best('loaddata').toFixed(2)} s: dm-ts takes ${ingest.toFixed(2)}x that (target <= 1.15x)`,
+    );
+    record({
+      bench: 'full',
+      what: 'mydumper + myloader -e time / dm-ts time',
+      ratio: myl,
+      target: '≥ 1.3×',
+      detail: `${best('myloader-e').toFixed(2)} s vs ${best('dm-ts').toFixed(2)} s; myloader default (no binlog) ${best('myloader').toFixed(2)} s`,
+    });
+    record({
+      bench: 'full',
+      what: 'dm-ts time / LOAD DATA ingest time',
+      ratio: ingest,
+      target: '≤ 1.15×',
+      detail: `${best('dm-ts').toFixed(2)} s vs ${best('loaddata').toFixed(2)} s (tab dump + LOAD DATA LOCAL INFILE)`,
     });
     console.log(
       `loaders sql-log-bin: false: ${best('dm-ts-nobin').toFixed(2)} s, ${(best('dm-ts') / best('dm-ts-nobin')).toFixed(2)}x dm-ts with the target's binlog, ${(best('pipe') / best('dm-ts-nobin')).toFixed(2)}x the pipe`,

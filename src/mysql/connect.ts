@@ -19,6 +19,8 @@ export interface Endpoint {
   session?: Record<string, string>;
   /** TLS (DM's `security`). */
   tls?: TlsSpec;
+  /** Offer LOAD DATA LOCAL INFILE (the Load's sessions). */
+  localInfile?: boolean;
 }
 
 export function upstreamRole(): ConnectionRole {

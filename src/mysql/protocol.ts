@@ -14,6 +14,7 @@ import { ed25519Sign } from './ed25519.js';
 // Capability flags
 const CLIENT_LONG_PASSWORD = 0x1;
 const CLIENT_LONG_FLAG = 0x4;
+const CLIENT_LOCAL_FILES = 0x80;
 const CLIENT_PROTOCOL_41 = 0x200;
 const CLIENT_SSL = 0x800;
 const CLIENT_TRANSACTIONS = 0x2000;
@@ -36,6 +37,8 @@ export interface ConnectOptions {
   role?: ConnectionRole;
   /** TLS (DM's `security`): the connection is encrypted, or not made. */
   tls?: TlsSpec;
+  /** Offer LOAD DATA LOCAL INFILE (only loadLocal() answers the server's request for data). */
+  localInfile?: boolean;
 }
 
 export interface ConnectionRole {
@@ -363,6 +366,11 @@ export class PacketConnection implements SqlSession {
     for (;;) {
       const p = await this.read();
       if (p[0] === 0xff) throw parseErrorPacket(p);
+      if (p[0] === 0xfb) {
+        // LOAD DATA LOCAL outside loadLocal(): no file of ours is ever sent on a server's request
+        this.write(Buffer.alloc(0));
+        continue;
+      }
       let more: boolean;
       if (p[0] === 0x00) {
         const ok = parseOk(p);
@@ -376,6 +384,28 @@ export class PacketConnection implements SqlSession {
       }
       if (!more) return total;
     }
+  }
+
+  /** Runs `LOAD DATA LOCAL INFILE … ` (the connection opened with `localInfile`), sending `data` as
+   * the file the server asks for, with the socket's backpressure. */
+  async loadLocal(sql: string | Buffer, data: AsyncIterable<Buffer>): Promise<OkInfo> {
+    this.sendQuery(sql);
+    const first = await this.read();
+    if (first[0] === 0xff) throw parseErrorPacket(first);
+    if (first[0] !== 0xfb) {
+      if (first[0] === 0x00) return parseOk(first);
+      throw new ConnectionLost('LOAD DATA LOCAL: the server answered with a result set');
+    }
+    for await (const chunk of data) {
+      for (let off = 0; off < chunk.length; off += MAX_PAYLOAD - 1) {
+        if (!this.write(chunk.subarray(off, Math.min(chunk.length, off + MAX_PAYLOAD - 1))))
+          await new Promise<void>((r) => this.socket.once('drain', () => r()));
+      }
+    }
+    this.write(Buffer.alloc(0));
+    const p = await this.read();
+    if (p[0] === 0xff) throw parseErrorPacket(p);
+    return parseOk(p);
   }
 
   /** Reads past a result set; returns the status flags of its final EOF packet. */
@@ -474,7 +504,8 @@ export class PacketConnection implements SqlSession {
       CLIENT_MULTI_STATEMENTS |
       CLIENT_MULTI_RESULTS |
       CLIENT_PLUGIN_AUTH |
-      CLIENT_PLUGIN_AUTH_LENENC_DATA;
+      CLIENT_PLUGIN_AUTH_LENENC_DATA |
+      (this.opts.localInfile ? CLIENT_LOCAL_FILES : 0);
     const plugin = authPlugin === 'caching_sha2_password' ? authPlugin : 'mysql_native_password';
     const authData = this.authResponse(plugin, scramble);
     const head = Buffer.alloc(32);
@@ -574,6 +605,8 @@ export interface OkInfo {
   affectedRows: number;
   lastInsertId: number;
   warnings: number;
+  /** The server's message (e.g. LOAD DATA's "Records: 3  Deleted: 0  Skipped: 0  Warnings: 0"). */
+  info?: string;
 }
 
 function parseOk(p: Buffer): OkInfo & { status: number } {
@@ -584,6 +617,7 @@ function parseOk(p: Buffer): OkInfo & { status: number } {
     lastInsertId: lastInsertId ?? 0,
     status: p.readUInt16LE(o2),
     warnings: p.readUInt16LE(o2 + 2),
+    info: p.length > o2 + 4 ? p.toString('utf8', o2 + 4) : undefined,
   };
 }
 

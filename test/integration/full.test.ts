@@ -173,7 +173,7 @@ test('SIGKILL three times during Load: after restarts every table is equal and n
   for (let i = 1; i <= 4; i++)
     assert.equal(w.inserted.get(`sb.sbtest${i}`), BIG_ROWS, `rows inserted into sb.sbtest${i}`);
   const dataFiles = (await readdir(join(f.dir, 'dump', 'kill3.mysql-01'))).filter((n) =>
-    /\.\d+\.sql$/.test(n),
+    /\.\d+\.(sql|tsv)$/.test(n),
   );
   assert.equal(w.fileMarks.size, dataFiles.length, 'every data file imported');
   for (const [file, n] of w.fileMarks) assert.equal(n, 1, `${file} imported ${n} times`);
@@ -201,7 +201,7 @@ test('on-duplicate: error pauses Load with ExecSQL naming the file; replace and 
       assert.equal(st.result!.errors[0].Type, 'ExecSQL');
       assert.match(
         st.result!.errors[0].msg,
-        /^Error 1062: Duplicate entry '1' for key 'PRIMARY'\nfile dup\.t\.000001\.sql$/,
+        /^Error 1062: Duplicate entry '1' for key 'PRIMARY'\nfile dup\.t\.000001\.tsv$/,
       );
       assert.equal(st.load!.finishedBytes, '0');
       assert.equal(st.load!.progress, '0.00 %');

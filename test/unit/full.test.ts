@@ -119,7 +119,20 @@ test('dump file names round-trip, whatever the names hold', () => {
   ]) {
     assert.deepEqual(parseDumpFile(schemaCreateFile(db)), { kind: 'schema-create', db });
     assert.deepEqual(parseDumpFile(tableSchemaFile(db, t)), { kind: 'table-schema', db, table: t });
-    assert.deepEqual(parseDumpFile(dataFile(db, t, 12)), { kind: 'data', db, table: t, index: 12 });
+    assert.deepEqual(parseDumpFile(dataFile(db, t, 12)), {
+      kind: 'data',
+      db,
+      table: t,
+      index: 12,
+      format: 'sql',
+    });
+    assert.deepEqual(parseDumpFile(dataFile(db, t, 3, 'tsv')), {
+      kind: 'data',
+      db,
+      table: t,
+      index: 3,
+      format: 'tsv',
+    });
   }
   assert.equal(dataFile('db', 't', 1), 'db.t.000001.sql');
   assert.equal(tableSchemaFile('odd db', 'a/b.c'), 'odd db.a%2Fb%2Ec-schema.sql');
@@ -291,4 +304,34 @@ test("query-status errors carry DM v2's ErrLevel, Message and RawCause beside th
   assert.equal(e.ErrLevel, 'high');
   assert.match(e.RawCause!, /Duplicate entry '1' for key 'PRIMARY'/);
   assert.equal(toProcessError(new Error('boom')).RawCause, '');
+});
+
+test('rows for LOAD DATA: NULL as \\N, bytes as they are with tab, newline and backslash escaped', async () => {
+  const { ByteBuf, encodeTsvRow } = await import('../../src/units/dump/rowsql.js');
+  const { loadDataSQL } = await import('../../src/units/load/load-data.js');
+  const lenenc = (b: Buffer) => Buffer.concat([Buffer.from([b.length]), b]);
+  const packet = Buffer.concat([
+    lenenc(Buffer.from('42')),
+    Buffer.from([0xfb]),
+    lenenc(Buffer.from('a\tb\nc\\d\r\0é', 'utf8')),
+    lenenc(Buffer.from([0xff, 0x00, 0x5c])),
+    lenenc(Buffer.alloc(0)),
+  ]);
+  const out = new ByteBuf(16);
+  encodeTsvRow(packet, 5, out);
+  assert.equal(
+    out.view().toString('latin1'),
+    Buffer.concat([
+      Buffer.from('42\t\\N\ta\\tb\\nc\\\\d\r\0', 'latin1'),
+      Buffer.from('é', 'utf8'),
+      Buffer.from('\t', 'latin1'),
+      Buffer.from([0xff, 0x00, 0x5c, 0x5c]),
+      Buffer.from('\t\n', 'latin1'),
+    ]).toString('latin1'),
+  );
+  assert.equal(
+    loadDataSQL('`t`', '(`a`,`b`)', 'ignore', [{ column: 'c_src', value: "s'1" }]),
+    "LOAD DATA LOCAL INFILE 'dm-ts-load' IGNORE INTO TABLE `t` CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (`a`,`b`) SET `c_src` = 's\\'1'",
+  );
+  assert.match(loadDataSQL('`t`', '(`a`)', 'replace', []), /' REPLACE INTO TABLE `t` /);
 });

@@ -25,10 +25,23 @@ import { chunkConditions } from './chunks.js';
 import { dataFile, METADATA_FILE, schemaCreateFile, tableSchemaFile } from './files.js';
 import { formatMetadata, readFinishedDump } from './metadata.js';
 import { DumpRecord, foreignDump } from './ownership.js';
-import { ByteBuf, encodeRow, valueKind, type ValueKind } from './rowsql.js';
+import { ByteBuf, encodeRow, encodeTsvRow, valueKind, type ValueKind } from './rowsql.js';
+import { columnMappingOf } from '../tables.js';
 import { takeSnapshot } from './snapshot.js';
 
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigint']);
+/** Types whose values the dump writes as hex literals: their tables stay INSERT statements. */
+const HEX_TYPES = new Set([
+  'bit',
+  'geometry',
+  'point',
+  'linestring',
+  'polygon',
+  'multipoint',
+  'multilinestring',
+  'multipolygon',
+  'geometrycollection',
+]);
 const FLUSH_BYTES = 4 << 20;
 
 interface TableInfo {
@@ -39,6 +52,9 @@ interface TableInfo {
   /** The SELECT list: every stored column (FLOAT as exact doubles), and the INSERT column list. */
   selectList: string;
   insertHead: Buffer;
+  /** Written as tab-separated rows for LOAD DATA (the target takes LOCAL INFILE, and no column
+   * needs a hex literal), with this first line: the column list. */
+  tsv?: Buffer;
   splitColumn?: string;
   splitIsPrimary: boolean;
   nextFile: number;
@@ -53,6 +69,9 @@ interface Chunk {
 export class DumpUnit implements Unit {
   readonly name = 'Dump' as const;
   private tables: TableInfo[] = [];
+  /** The target takes LOAD DATA LOCAL INFILE (@@local_infile): data files are written for it. */
+  private loadData = false;
+  private readonly mapping;
   private finishedRows = 0;
   private finishedBytes = 0;
   private completedTables = 0;
@@ -67,6 +86,7 @@ export class DumpUnit implements Unit {
     private readonly log: Logger,
   ) {
     this.record = new DumpRecord(cfg.metaSchema, cfg.name, cfg.instance.sourceId);
+    this.mapping = columnMappingOf(cfg);
   }
 
   /** The upstream server the dump is taken from (see serverIdentity). */
@@ -148,7 +168,10 @@ export class DumpUnit implements Unit {
       await mkdir(this.dir, { recursive: true });
       const dumpId = randomUUID();
       const upstream = await this.upstreamIdentity();
-      await this.onTarget((c) => this.record.begin(c, dumpId, upstream));
+      await this.onTarget(async (c) => {
+        await this.record.begin(c, dumpId, upstream);
+        this.loadData = (await c.query('SELECT @@local_infile AS v'))[0]?.v === '1';
+      });
       const md = this.cfg.instance.mydumper;
       const startedAt = new Date();
       const snap = await takeSnapshot(
@@ -286,21 +309,33 @@ export class DumpUnit implements Unit {
       const selectList = columns
         .map((col) => (col.dt!.toLowerCase() === 'float' ? `${quoteId(col.c!)}+0e0` : quoteId(col.c!)))
         .join(',');
+      const columnList = `(${columns.map((col) => quoteId(col.c!)).join(',')})`;
+      const tsv =
+        this.loadData &&
+        !columns.some((col) => HEX_TYPES.has(col.dt!.toLowerCase())) &&
+        !this.mappedTable(db, table);
       this.tables.push({
         db,
         table,
         estimatedRows: Number(r.r ?? 0),
         dataBytes: Number(r.d ?? 0),
         selectList,
-        insertHead: Buffer.from(
-          `INSERT INTO ${quoteId(table)} (${columns.map((col) => quoteId(col.c!)).join(',')}) VALUES\n`,
-          'utf8',
-        ),
+        ...(tsv ? { tsv: Buffer.from(columnList + '\n', 'utf8') } : {}),
+        insertHead: Buffer.from(`INSERT INTO ${quoteId(table)} ${columnList} VALUES\n`, 'utf8'),
         splitColumn,
         splitIsPrimary,
         nextFile: 1,
         pendingChunks: 0,
       });
+    }
+  }
+
+  /** Whether a column mapping names the table (its rows are mapped as INSERT statements). */
+  private mappedTable(db: string, table: string): boolean {
+    try {
+      return this.mapping.active && !!this.mapping.forTable(db, table);
+    } catch {
+      return true; // the load reports the rule's problem
     }
   }
 
@@ -393,9 +428,20 @@ export class DumpUnit implements Unit {
         async (rows) => {
           for (const p of rows) {
             if (!file) {
-              file = await open(join(this.dir, dataFile(t.db, t.table, t.nextFile++)), 'w');
+              file = await open(
+                join(this.dir, dataFile(t.db, t.table, t.nextFile++, t.tsv ? 'tsv' : 'sql')),
+                'w',
+              );
               fileBytes = 0;
-              out.ascii('/*!40101 SET NAMES binary*/;\n/*!40014 SET FOREIGN_KEY_CHECKS=0*/;\n');
+              if (t.tsv) out.bytes(t.tsv);
+              else out.ascii('/*!40101 SET NAMES binary*/;\n/*!40014 SET FOREIGN_KEY_CHECKS=0*/;\n');
+            }
+            if (t.tsv) {
+              encodeTsvRow(p, kinds.length, out);
+              this.finishedRows++;
+              if (out.len >= FLUSH_BYTES) await flush();
+              if (chunkBytes > 0 && fileBytes + out.len >= chunkBytes) await closeFile();
+              continue;
             }
             if (stmtStart < 0) {
               stmtStart = out.len;

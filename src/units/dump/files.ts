@@ -3,13 +3,15 @@
 //   <db>-schema-create.sql        CREATE DATABASE
 //   <db>.<table>-schema.sql       CREATE TABLE
 //   <db>.<table>.<NNNNNN>.sql     data: multi-row INSERTs
+//   <db>.<table>.<NNNNNN>.tsv     data (ours): a line with the column list, then tab-separated
+//                                 rows for LOAD DATA LOCAL INFILE (see rowsql.ts encodeTsvRow)
 // Names are percent-encoded where they hold '.', '/', '%' or control characters, so every file
 // name parses back to exactly one (db, table).
 
 export type DumpFile =
   | { kind: 'schema-create'; db: string }
   | { kind: 'table-schema'; db: string; table: string }
-  | { kind: 'data'; db: string; table: string; index: number };
+  | { kind: 'data'; db: string; table: string; index: number; format: 'sql' | 'tsv' };
 
 export const METADATA_FILE = 'metadata';
 
@@ -33,8 +35,8 @@ export function tableSchemaFile(db: string, table: string): string {
   return `${encodeName(db)}.${encodeName(table)}-schema.sql`;
 }
 
-export function dataFile(db: string, table: string, index: number): string {
-  return `${encodeName(db)}.${encodeName(table)}.${String(index).padStart(6, '0')}.sql`;
+export function dataFile(db: string, table: string, index: number, format: 'sql' | 'tsv' = 'sql'): string {
+  return `${encodeName(db)}.${encodeName(table)}.${String(index).padStart(6, '0')}.${format}`;
 }
 
 /** What a file in a dump directory is, or undefined for files that are not part of a dump. */
@@ -43,7 +45,14 @@ export function parseDumpFile(name: string): DumpFile | undefined {
   if (m) return { kind: 'schema-create', db: decodeName(m[1]) };
   m = /^([^.]+)\.([^.]+)-schema\.sql$/.exec(name);
   if (m) return { kind: 'table-schema', db: decodeName(m[1]), table: decodeName(m[2]) };
-  m = /^([^.]+)\.([^.]+)\.(\d+)\.sql$/.exec(name);
-  if (m) return { kind: 'data', db: decodeName(m[1]), table: decodeName(m[2]), index: Number(m[3]) };
+  m = /^([^.]+)\.([^.]+)\.(\d+)\.(sql|tsv)$/.exec(name);
+  if (m)
+    return {
+      kind: 'data',
+      db: decodeName(m[1]),
+      table: decodeName(m[2]),
+      index: Number(m[3]),
+      format: m[4] as 'sql' | 'tsv',
+    };
   return undefined;
 }

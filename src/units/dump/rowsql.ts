@@ -133,3 +133,57 @@ export function encodeRow(p: Buffer, kinds: readonly ValueKind[], out: ByteBuf):
   b[o++] = 0x29; // )
   out.len = o;
 }
+
+// LOAD DATA's escapes (FIELDS TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n'):
+// 0 = copy, else the character after the backslash.
+const TSV_ESC = new Uint8Array(256);
+TSV_ESC[0x09] = 0x74; // \t
+TSV_ESC[0x0a] = 0x6e; // \n
+TSV_ESC[0x5c] = 0x5c; // \\
+
+/** Appends one text-protocol row packet as a line of tab-separated values for LOAD DATA: NULL as
+ * \N, every other value's bytes as they are (the load reads them CHARACTER SET binary), with the
+ * field and line separators and the escape character escaped. Tables with hex kinds (BIT,
+ * GEOMETRY) are not written this way. */
+export function encodeTsvRow(p: Buffer, columns: number, out: ByteBuf): void {
+  out.ensure(p.length * 2 + columns * 3 + 2);
+  const b = out.buf;
+  let o = out.len;
+  let off = 0;
+  for (let c = 0; c < columns; c++) {
+    if (c) b[o++] = 0x09;
+    const f = p[off];
+    let len: number;
+    if (f < 0xfb) {
+      len = f;
+      off += 1;
+    } else if (f === 0xfb) {
+      b[o++] = 0x5c; // \N
+      b[o++] = 0x4e;
+      off += 1;
+      continue;
+    } else if (f === 0xfc) {
+      len = p[off + 1] | (p[off + 2] << 8);
+      off += 3;
+    } else if (f === 0xfd) {
+      len = p[off + 1] | (p[off + 2] << 8) | (p[off + 3] << 16);
+      off += 4;
+    } else {
+      len = p.readUInt32LE(off + 1) + p.readUInt32LE(off + 5) * 0x100000000;
+      off += 9;
+    }
+    const end = off + len;
+    for (let i = off; i < end; i++) {
+      const x = p[i];
+      const e = TSV_ESC[x];
+      if (e === 0) b[o++] = x;
+      else {
+        b[o++] = 0x5c;
+        b[o++] = e;
+      }
+    }
+    off = end;
+  }
+  b[o++] = 0x0a;
+  out.len = o;
+}

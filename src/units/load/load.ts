@@ -40,6 +40,7 @@ import {
 import type { ProcessResult } from '../../task/status.js';
 import { LoaderCheckpoint } from './checkpoint.js';
 import { readStatements } from './statements.js';
+import { loadTsv } from './load-data.js';
 
 const ROLE = downstreamRole();
 
@@ -47,6 +48,7 @@ interface DataFile {
   filename: string;
   db: string;
   table: string;
+  format: 'sql' | 'tsv';
   size: number;
 }
 
@@ -181,7 +183,7 @@ export class LoadUnit implements Unit {
   }
 
   private async connect(): Promise<PacketConnection> {
-    const c = await openConnection(this.cfg.targetDatabase, ROLE);
+    const c = await openConnection({ ...this.cfg.targetDatabase, localInfile: true }, ROLE);
     const utc = !this.cfg.instance.mydumper.skipTzUtc;
     await c.exec('SET NAMES binary');
     await c.exec(`SET SESSION sql_mode = '${targetSqlMode(this.cfg.targetDatabase.session)}'`);
@@ -254,6 +256,7 @@ export class LoadUnit implements Unit {
             filename,
             db: f.db,
             table: f.table,
+            format: f.format,
             size: (await stat(join(this.dir, filename))).size,
           });
         else schemas.push({ db: f.db, table: f.kind === 'table-schema' ? f.table : undefined, filename });
@@ -385,7 +388,16 @@ export class LoadUnit implements Unit {
       const [fromName, toName] = [quoteId(f.table), quoteId(to.table)];
       const extras = this.router.extras(f.db, f.table);
       const mapping = mappingOf(this.mapping, f.db, f.table);
-      for await (const { sql, end } of readStatements(fh)) {
+      if (f.format === 'tsv') {
+        if (mapping)
+          throw new DMError(ERR.columnMapping, {
+            message: `${f.filename} holds rows for LOAD DATA, which a column mapping cannot rewrite`,
+            workaround:
+              'Dump again with the column mapping in the task (its tables are then dumped as INSERT statements).',
+          });
+        await loadTsv(c, fh, f.filename, toName, policy, extras, (end) => this.inFlight.set(f.filename, end));
+      }
+      for await (const { sql, end } of f.format === 'tsv' ? [] : readStatements(fh)) {
         let stmt = applyOnDuplicate(sql, policy, fromName, toName);
         if (mapping) stmt = mapped(() => mapDumpedInsert(stmt, mapping));
         await c.exec(addExtraColumns(stmt, extras));

@@ -1,0 +1,83 @@
+// A dump file of tab-separated rows (the dump writes them when the target takes LOAD DATA LOCAL
+// INFILE) imported with LOAD DATA LOCAL INFILE through our own protocol module: the server parses
+// far less than INSERT text, and the bytes go in as they are (CHARACTER SET binary, NULL as \N).
+// on-duplicate replace and ignore are LOAD DATA's REPLACE and IGNORE. LOAD DATA LOCAL never stops
+// at a bad row (a duplicate, a value the column would change): it warns. So a warning that is not
+// an ignored duplicate fails the file, with the error INSERT would have given (on-duplicate error:
+// a duplicate too); the file's transaction is rolled back.
+import type { FileHandle } from 'node:fs/promises';
+import { quoteId, quoteString } from '../../mysql/connect.js';
+import { ServerError, type PacketConnection } from '../../mysql/protocol.js';
+import type { ExtraColumn } from '../../rules/route.js';
+
+const BLOCK = 1 << 20;
+const DUP_ENTRY = 1062;
+
+/** The LOAD DATA statement of a file whose first line is `columns`. Pure. */
+export function loadDataSQL(
+  table: string,
+  columns: string,
+  policy: 'replace' | 'ignore' | 'error',
+  extras: ExtraColumn[],
+): string {
+  const keyword = policy === 'replace' ? 'REPLACE ' : 'IGNORE ';
+  const set = extras.length
+    ? ` SET ${extras.map((e) => `${quoteId(e.column)} = ${quoteString(e.value)}`).join(', ')}`
+    : '';
+  return `LOAD DATA LOCAL INFILE 'dm-ts-load' ${keyword}INTO TABLE ${table} CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ${columns}${set}`;
+}
+
+/** Reads the file's first line (the column list); resolves with it and the offset after it. */
+async function header(fh: FileHandle, filename: string): Promise<{ columns: string; start: number }> {
+  const b = Buffer.allocUnsafe(1 << 16);
+  const { bytesRead } = await fh.read(b, 0, b.length, 0);
+  const nl = b.subarray(0, bytesRead).indexOf(0x0a);
+  if (nl < 0) throw new Error(`${filename}: no column list in its first line`);
+  return { columns: b.toString('utf8', 0, nl), start: nl + 1 };
+}
+
+async function* blocks(
+  fh: FileHandle,
+  start: number,
+  progress: (end: number) => void,
+): AsyncGenerator<Buffer> {
+  for (let pos = start; ;) {
+    const b = Buffer.allocUnsafe(BLOCK);
+    const { bytesRead } = await fh.read(b, 0, BLOCK, pos);
+    if (!bytesRead) return;
+    pos += bytesRead;
+    yield b.subarray(0, bytesRead);
+    progress(pos);
+  }
+}
+
+export async function loadTsv(
+  c: PacketConnection,
+  fh: FileHandle,
+  filename: string,
+  table: string,
+  policy: 'replace' | 'ignore' | 'error',
+  extras: ExtraColumn[],
+  progress: (end: number) => void,
+): Promise<void> {
+  const { columns, start } = await header(fh, filename);
+  const ok = await c.loadLocal(loadDataSQL(table, columns, policy, extras), blocks(fh, start, progress));
+  if (!ok.warnings) return;
+  const skipped = Number(/Skipped: (\d+)/.exec(ok.info ?? '')?.[1] ?? -1);
+  if (policy === 'ignore' && skipped === ok.warnings) return; // each warning a duplicate skipped
+  const warnings = await c.query('SHOW WARNINGS');
+  const bad =
+    warnings.find((w) => !(policy === 'ignore' && Number(w.Code) === DUP_ENTRY)) ??
+    (policy === 'ignore' ? undefined : warnings[0]);
+  if (bad)
+    throw new ServerError(
+      Number(bad.Code),
+      Number(bad.Code) === DUP_ENTRY ? '23000' : 'HY000',
+      bad.Message ?? '',
+    );
+  throw new ServerError(
+    0,
+    'HY000',
+    `${filename}: LOAD DATA gave ${ok.warnings} warnings (${ok.info}), more than the server lists; load it with INSERT statements to see which row`,
+  );
+}
