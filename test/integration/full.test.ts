@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { server, client, MariaDBSandbox } from '../harness/index.js';
-import { allTypesTable, ROWS } from '../harness/all-types.js';
+import { allTypesTable, COLUMNS, ROWS } from '../harness/all-types.js';
 import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
 import { assertTablesEqual, readStatus, runTask, runTaskToEnd } from '../harness/run.js';
 import { sysbenchTables } from '../../src/sandbox/workload.js';
@@ -30,6 +30,10 @@ async function fill(s: MariaDBSandbox): Promise<{ s: MariaDBSandbox; tables: str
   {
     await s.exec(`CREATE DATABASE types; ${allTypesTable('types', 'all')}`);
     for (const r of ROWS) await s.exec(`INSERT INTO types.all VALUES ${r}`);
+    // every type LOAD DATA carries (the dump writes this table as tab-separated rows)
+    const nohex = COLUMNS.map(([n]) => n).filter((n) => !['b1', 'b64', 'g', 'pt'].includes(n));
+    await s.exec(`CREATE TABLE types.nohex LIKE types.all; ALTER TABLE types.nohex DROP b1, DROP b64, DROP g, DROP pt;
+      INSERT INTO types.nohex SELECT ${nohex.map((n) => `\`${n}\``).join(', ')} FROM types.all`);
     await s.exec(`
       CREATE DATABASE \`odd db\` CHARACTER SET latin1;
       CREATE TABLE \`odd db\`.\`a/b.c\` (x INT, s VARCHAR(20)) CHARACTER SET latin1;
@@ -48,6 +52,7 @@ async function fill(s: MariaDBSandbox): Promise<{ s: MariaDBSandbox; tables: str
     const big = await sysbenchTables(s, 'sb', 4, BIG_ROWS);
     const tables = [
       'types.all',
+      'types.nohex',
       ...['a/b.c', 'nokey', 'empty', 'gen', 'uk', 'composite', 'ai'].map((t) => `\`odd db\`.\`${t}\``),
       ...big.map((t) => `sb.${t}`),
     ];
