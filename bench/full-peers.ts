@@ -30,6 +30,7 @@ export async function mydumperCopy(
   down: MariaDBSandbox,
   dir: string,
   binlog: boolean,
+  db = 'sbtest',
 ): Promise<Timed> {
   const mydumper = need(['mydumper'], 'apt-get install -y mydumper');
   const myloader = need(['myloader'], 'apt-get install -y mydumper');
@@ -45,7 +46,7 @@ export async function mydumperCopy(
     '-t',
     '4',
     '-B',
-    'sbtest',
+    db,
     '-o',
     dir,
     '--trx-consistency-only',
