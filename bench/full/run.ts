@@ -128,7 +128,7 @@ async function main(): Promise<void> {
               .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
               .join(', ')}`,
           );
-          return { seconds: r.seconds, bytes: 0 };
+          return { seconds: r.seconds, bytes: 0 } as Run;
         };
         const run =
           name === 'pipe'
