@@ -3,7 +3,7 @@
 // task-mode incremental) and by native MariaDB replication with slave_parallel_threads 0 and 4, in
 // one run; prints row changes/s and the ratios. Then a steady phase at a fixed rate measures the
 // lag of this project.
-//   npm run bench:incremental [-- --txns 60000 --rate 1250 --seconds 20]
+//   npm run bench:incremental [-- --txns 60000 --rate 2500 --seconds 20]
 import { record } from '../summary.js';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -151,7 +151,7 @@ async function oursAt(o: Ours): Promise<BinlogPosition | undefined> {
 
 async function main(): Promise<void> {
   const txns = arg('txns', 60_000);
-  const rate = arg('rate', 1250);
+  const rate = arg('rate', 2500); // 10k row changes/s (issue 22's steady-lag target)
   const steadySeconds = arg('seconds', 20);
   const work = await mkdtemp(join(tmpdir(), 'dm-ts-bench-inc-'));
   const up = await new MariaDBSandbox().start();

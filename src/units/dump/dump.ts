@@ -21,7 +21,7 @@ import { strictCollation } from '../../schema/collation.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import { okResult, runCancellable, percent, type Unit } from '../unit.js';
 import type { ProcessResult } from '../../task/status.js';
-import { chunkConditions } from './chunks.js';
+import { chunkConditions, chunkCount } from './chunks.js';
 import { dataFile, METADATA_FILE, schemaCreateFile, tableSchemaFile } from './files.js';
 import { formatMetadata, readFinishedDump } from './metadata.js';
 import { DumpRecord, foreignDump } from './ownership.js';
@@ -352,7 +352,10 @@ export class DumpUnit implements Unit {
     for (const t of order) {
       let min: bigint | undefined;
       let max: bigint | undefined;
-      if (t.splitColumn) {
+      const shape = { splitColumn: t.splitColumn, estimatedRows: t.estimatedRows, dataBytes: t.dataBytes };
+      const opts = { threads: md.threads, rows: md.rows, chunkBytes: md.chunkFilesize << 20 };
+      // the key's range only for a table that would be split (many small tables: no query each)
+      if (t.splitColumn && chunkCount({ ...shape, min: 0n, max: 1n << 62n }, opts) > 1) {
         const col = quoteId(t.splitColumn);
         const r = await c.query(`SELECT MIN(${col}) lo, MAX(${col}) hi FROM ${quoteTable(t.db, t.table)}`);
         if (r[0].lo !== null && r[0].hi !== null) {
@@ -360,10 +363,7 @@ export class DumpUnit implements Unit {
           max = BigInt(r[0].hi);
         }
       }
-      const conds = chunkConditions(
-        { splitColumn: t.splitColumn, min, max, estimatedRows: t.estimatedRows, dataBytes: t.dataBytes },
-        { threads: md.threads, rows: md.rows, chunkBytes: md.chunkFilesize << 20 },
-      );
+      const conds = chunkConditions({ ...shape, min, max }, opts);
       t.pendingChunks = conds.length;
       for (const where of conds) chunks.push({ t, where });
     }

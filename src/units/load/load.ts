@@ -271,20 +271,23 @@ export class LoadUnit implements Unit {
         return st !== undefined && st.offset >= st.endPos;
       };
       this.committedBytes = files.filter(done).reduce((s, f) => s + f.size, 0);
-      await this.createSchemas(setup, schemas);
-      this.importing = { at: Date.now(), bytes: this.committedBytes };
       const queue = files.filter((f) => !done(f)).sort((a, b) => b.size - a.size);
-      this.log.info(
-        { files: files.length, remaining: queue.length, totalBytes: this.totalBytes },
-        'load: importing',
+      const workers = Math.max(
+        1,
+        Math.min(this.cfg.instance.loader.poolSize, Math.max(queue.length, schemas.length)),
       );
-      const workers = Math.min(this.cfg.instance.loader.poolSize, queue.length);
       const pool: PacketConnection[] = [setup];
       for (let i = 1; i < workers; i++) {
         const c = await this.connect();
         conns.push(c);
         pool.push(c);
       }
+      await this.createSchemas(pool, schemas);
+      this.importing = { at: Date.now(), bytes: this.committedBytes };
+      this.log.info(
+        { files: files.length, remaining: queue.length, totalBytes: this.totalBytes },
+        'load: importing',
+      );
       await Promise.all(pool.map((c) => this.worker(c, queue, signal)));
       if (signal.aborted) return okResult(true);
       await this.cleanDumpFiles(names);
@@ -295,10 +298,12 @@ export class LoadUnit implements Unit {
     });
   }
 
+  /** Databases first (on one session), then the tables on every session of the pool at once. */
   private async createSchemas(
-    c: PacketConnection,
+    pool: PacketConnection[],
     schemas: { db: string; table?: string; filename: string }[],
   ): Promise<void> {
+    const c = pool[0];
     const read = async (f: string) =>
       (await readFile(join(this.dir, f))).toString('utf8').trim().replace(/;$/, '');
     // Databases first: each upstream database becomes its route target, and every database a
@@ -316,17 +321,21 @@ export class LoadUnit implements Unit {
       if (!mine.length) targets.add(own);
       for (const db of targets) await this.execSchema(c, renameDatabase(sql, s.db, db), s);
     }
-    for (const s of tables) {
-      let sql = (await read(s.filename)).replace(
-        /^CREATE TABLE (?!IF NOT EXISTS)/i,
-        'CREATE TABLE IF NOT EXISTS ',
-      );
-      if (this.router.active) sql = routeStatement(sql, s.db, this.router);
-      const target = this.router.route(s.db, s.table!);
-      await this.execSchema(c, sql, s, target.db);
-      const extras = this.router.extras(s.db, s.table!);
-      if (extras.length) await this.checkExtraColumns(c, target.db, target.table, extras);
-    }
+    const queue = [...tables];
+    const createTables = async (c: PacketConnection) => {
+      for (let s = queue.shift(); s; s = queue.shift()) {
+        let sql = (await read(s.filename)).replace(
+          /^CREATE TABLE (?!IF NOT EXISTS)/i,
+          'CREATE TABLE IF NOT EXISTS ',
+        );
+        if (this.router.active) sql = routeStatement(sql, s.db, this.router);
+        const target = this.router.route(s.db, s.table!);
+        await this.execSchema(c, sql, s, target.db);
+        const extras = this.router.extras(s.db, s.table!);
+        if (extras.length) await this.checkExtraColumns(c, target.db, target.table, extras);
+      }
+    };
+    await Promise.all(pool.map(createTables));
   }
 
   /** A route's extract-* columns must exist on the target (as in DM, the merged table is created
