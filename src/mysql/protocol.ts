@@ -399,13 +399,32 @@ export class PacketConnection implements SqlSession {
     for await (const chunk of data) {
       for (let off = 0; off < chunk.length; off += MAX_PAYLOAD - 1) {
         if (!this.write(chunk.subarray(off, Math.min(chunk.length, off + MAX_PAYLOAD - 1))))
-          await new Promise<void>((r) => this.socket.once('drain', () => r()));
+          await this.drained();
       }
     }
     this.write(Buffer.alloc(0));
     const p = await this.read();
     if (p[0] === 0xff) throw parseErrorPacket(p);
     return parseOk(p);
+  }
+
+  /** Resolves when the socket takes writes again; throws when the connection ended meanwhile (a
+   * server that gave up on a LOAD DATA stops reading). */
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (e?: Error) => {
+        this.socket.off('drain', onDrain);
+        this.socket.off('close', onClose);
+        if (e) reject(e);
+        else resolve();
+      };
+      const onDrain = () => done();
+      const onClose = () =>
+        done(this.failure ?? new ConnectionLost('the connection closed while data was sent'));
+      if (this.socket.destroyed) return onClose();
+      this.socket.once('drain', onDrain);
+      this.socket.once('close', onClose);
+    });
   }
 
   /** Reads past a result set; returns the status flags of its final EOF packet. */

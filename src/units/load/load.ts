@@ -283,6 +283,7 @@ export class LoadUnit implements Unit {
         pool.push(c);
       }
       await this.createSchemas(pool, schemas);
+      await this.findSerialTables(setup, queue);
       this.importing = { at: Date.now(), bytes: this.committedBytes };
       this.log.info(
         { files: files.length, remaining: queue.length, totalBytes: this.totalBytes },
@@ -382,8 +383,50 @@ export class LoadUnit implements Unit {
     }
   }
 
+  /** Target tables whose LOAD DATA must not run twice at once: with an AUTO_INCREMENT column
+   * and innodb_autoinc_lock_mode below 2, LOAD DATA holds the table's AUTO-INC lock for its whole
+   * statement, so a second one into the table waits (lock wait timeouts, deadlocks). */
+  private serialTables = new Set<string>();
+  private readonly busyTables = new Set<string>();
+
+  private async findSerialTables(c: PacketConnection, files: DataFile[]): Promise<void> {
+    this.serialTables.clear();
+    if (!files.some((f) => f.format === 'tsv')) return;
+    const [mode] = await c.query('SELECT @@innodb_autoinc_lock_mode AS m').catch(() => [{ m: '1' }]);
+    if (Number(mode?.m) === 2) return;
+    const rows = await c.query(
+      "SELECT DISTINCT TABLE_SCHEMA s, TABLE_NAME t FROM information_schema.COLUMNS WHERE EXTRA LIKE '%auto_increment%'",
+    );
+    const autoInc = new Set(rows.map((r) => `${r.s}\0${r.t}`));
+    for (const f of files) {
+      const to = this.router.route(f.db, f.table);
+      if (f.format === 'tsv' && autoInc.has(`${to.db}\0${to.table}`))
+        this.serialTables.add(`${to.db}\0${to.table}`);
+    }
+  }
+
   private async worker(c: PacketConnection, queue: DataFile[], signal: AbortSignal): Promise<void> {
-    for (let f = queue.shift(); f && !signal.aborted; f = queue.shift()) await this.loadFile(c, f);
+    const key = (f: DataFile) => {
+      const to = this.router.route(f.db, f.table);
+      return `${to.db}\0${to.table}`;
+    };
+    while (queue.length && !signal.aborted) {
+      // the biggest file whose table is free (a serial table loads one file at a time)
+      const i = queue.findIndex((f) => !this.busyTables.has(key(f)));
+      if (i < 0) {
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
+      const [f] = queue.splice(i, 1);
+      const k = key(f);
+      const serial = f.format === 'tsv' && this.serialTables.has(k);
+      if (serial) this.busyTables.add(k);
+      try {
+        await this.loadFile(c, f);
+      } finally {
+        if (serial) this.busyTables.delete(k);
+      }
+    }
   }
 
   private async loadFile(c: PacketConnection, f: DataFile): Promise<void> {
