@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { DMError, ERR } from '../errors.js';
 import { ask, sourcesOpt, taskName, type Answer } from './ctl.js';
+import type { Progress } from '../diff/run.js';
 
 const usage = (msg: string) => new DMError(ERR.dmctlUsage, msg);
 
@@ -20,14 +21,7 @@ function positive(name: string, max: number) {
 interface Job extends Answer {
   id: string;
   state: 'running' | 'finished' | 'failed';
-  progress?: {
-    table: string;
-    tableIndex: number;
-    tables: number;
-    chunks: number;
-    rows: number;
-    differences: number;
-  };
+  progress?: Progress;
   differences: number;
   fixed: number;
   error?: string;

@@ -8,6 +8,7 @@
 // ones as they are, BIT as its number, FLOAT as the DOUBLE it equals, everything else as the server prints it (numbers, dates; TIMESTAMP in UTC,
 // the sessions' time zone). Rows are read as HEX of that, so no byte is lost on the way.
 import { quoteId, quoteString, quoteTable } from '../mysql/connect.js';
+import { SPATIAL_TYPES } from '../schema/types.js';
 
 export type ColumnKind = 'text' | 'binary' | 'bit' | 'float' | 'other';
 
@@ -47,14 +48,7 @@ const BINARY = new Set([
   'blob',
   'mediumblob',
   'longblob',
-  'geometry',
-  'point',
-  'linestring',
-  'polygon',
-  'multipoint',
-  'multilinestring',
-  'multipolygon',
-  'geometrycollection',
+  ...SPATIAL_TYPES,
 ]);
 
 /** How a column of this information_schema DATA_TYPE is compared. */

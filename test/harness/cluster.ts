@@ -89,3 +89,26 @@ export async function dmctl(master: string | undefined, ...args: string[]): Prom
   }
   return { code, stdout, stderr, json };
 }
+
+/** Polls `f` until it returns something truthy (an error counts as not yet); fails the test after
+ * `timeoutMs` naming `what` and the last answer. */
+export async function waitFor<T>(
+  what: string,
+  f: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const { fail } = await import('node:assert/strict');
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await f();
+      if (v) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) fail(`${what}: not within ${timeoutMs} ms (last: ${String(last)})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { server, masterStatus, type MariaDBSandbox } from '../harness/index.js';
 import { sourceYaml, writeTemp } from '../harness/task.js';
-import { daemon, dmctl, type Proc } from '../harness/cluster.js';
+import { daemon, dmctl, waitFor, type Proc } from '../harness/cluster.js';
 import { call } from '../../src/api/http.js';
 import type { QueryStatus } from '../../src/task/status.js';
 
@@ -17,19 +17,8 @@ let up1: MariaDBSandbox, up2: MariaDBSandbox, down: MariaDBSandbox;
 let files: Record<string, string> & { dir: string };
 let master: Proc;
 
-async function waitFor<T>(
-  what: string,
-  f: () => Promise<T | undefined | false>,
-  timeoutMs = 90_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** The waits of this file allow 90 s (a dump and load of two sources come first). */
+const waitLong = <T>(what: string, f: () => Promise<T | undefined | false>) => waitFor(what, f, 90_000);
 
 const status = () => call<QueryStatus>(master.addr, 'GET', '/apis/v1alpha1/status/merge');
 
@@ -42,7 +31,7 @@ async function caughtUp(): Promise<void> {
     const m = await masterStatus(s);
     want.set(id, `(${m.file}, ${m.pos})`);
   }
-  await waitFor('caught up', async () =>
+  await waitLong('caught up', async () =>
     (await status()).workers.every(
       (w) =>
         (w.subTaskStatus[0]?.sync as { syncerBinlog?: string } | undefined)?.syncerBinlog ===
@@ -134,7 +123,7 @@ mysql-instances:
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const s = await dmctl(master.addr, 'start-task', files['task.yaml']);
   assert.equal(s.code, 0, s.stdout + s.stderr);
-  await waitFor('both subtasks in Sync', async () => {
+  await waitLong('both subtasks in Sync', async () => {
     const q = await status();
     return (
       q.workers.length === 2 &&
@@ -229,7 +218,7 @@ test('cutover is refused while a subtask is paused, with every reason', async ()
   assert.match(r.stdout, /cutover of task 'merge' refused: .*the subtask of source s1 is Paused/);
   assert.match(r.stdout, /the subtask of source s2 is Paused/);
   await dmctl(master.addr, 'resume-task', 'merge');
-  await waitFor('Sync running again', async () =>
+  await waitLong('Sync running again', async () =>
     (await status()).workers.every((w) => w.subTaskStatus[0]?.stage === 'Running'),
   );
 });

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { server, masterStatus, type MariaDBSandbox } from '../harness/index.js';
 import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
-import { daemon, dmctl, type Proc } from '../harness/cluster.js';
+import { daemon, dmctl, waitFor, type Proc } from '../harness/cluster.js';
 import { call } from '../../src/api/http.js';
 import { MARIADB_DEFAULTS } from '../../src/sandbox/mariadb.js';
 import type { QueryStatus } from '../../src/task/status.js';
@@ -18,26 +18,6 @@ let up: MariaDBSandbox, down: MariaDBSandbox;
 let files: Record<string, string> & { dir: string };
 let master: Proc;
 let worker: Proc;
-
-async function waitFor<T>(
-  what: string,
-  f: () => Promise<T | undefined | false>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms (last: ${String(last)})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const status = () => call<QueryStatus>(master.addr, 'GET', '/apis/v1alpha1/status/v');
 

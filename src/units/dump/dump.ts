@@ -18,6 +18,7 @@ import type { PacketConnection } from '../../mysql/protocol.js';
 import { replicatedOf } from '../tables.js';
 import { DMError, ERR } from '../../errors.js';
 import { strictCollation } from '../../schema/collation.js';
+import { SPATIAL_TYPES } from '../../schema/types.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import { okResult, runCancellable, percent, type Unit } from '../unit.js';
 import type { ProcessResult } from '../../task/status.js';
@@ -31,17 +32,7 @@ import { takeSnapshot } from './snapshot.js';
 
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigint']);
 /** Types whose values the dump writes as hex literals: their tables stay INSERT statements. */
-const HEX_TYPES = new Set([
-  'bit',
-  'geometry',
-  'point',
-  'linestring',
-  'polygon',
-  'multipoint',
-  'multilinestring',
-  'multipolygon',
-  'geometrycollection',
-]);
+const HEX_TYPES = new Set(['bit', ...SPATIAL_TYPES]);
 const FLUSH_BYTES = 4 << 20;
 
 interface TableInfo {
