@@ -74,22 +74,25 @@ export class BinlogScript {
     });
   }
 
-  /** One transaction inserting rows (id, 'v<id>') into each table given; returns its end. */
-  insert(tables: Record<string, number[]>): string {
+  /** One transaction inserting rows (id, 'v<id>') into each table given, `perEvent` rows in a
+   * rows event; returns its end. */
+  insert(tables: Record<string, number[]>, perEvent = Infinity): string {
     this.gtid();
     for (const [name, ids] of Object.entries(tables)) {
       const [db, table] = name.split('.');
       const map = this.map(db, table);
       this.events.push(map);
-      this.events.push({
-        kind: 'rows',
-        header: this.header(30),
-        action: 'insert',
-        tableId: map.tableId,
-        flags: 0,
-        table: map,
-        rows: ids.map((id) => ({ after: [id, `v${id}`] })),
-      });
+      for (let i = 0; i < ids.length; i += perEvent) {
+        this.events.push({
+          kind: 'rows',
+          header: this.header(30),
+          action: 'insert',
+          tableId: map.tableId,
+          flags: 0,
+          table: map,
+          rows: ids.slice(i, i + perEvent).map((id) => ({ after: [id, `v${id}`] })),
+        });
+      }
     }
     this.events.push({ kind: 'xid', header: this.header(16), xid: BigInt(this.seq) });
     return `(${this.file}, ${this.pos})`;

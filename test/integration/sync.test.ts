@@ -1,6 +1,6 @@
 // Incremental replication between real MariaDB servers: a write workload with every column type,
-// key-changing updates, a 100k-row transaction and DDL while writing; SIGKILL under load; the
-// target down for a while. At the end every table is equal (CHECKSUM TABLE and row counts).
+// key-changing updates, a 100k-row transaction (applied as it is read) and DDL while writing;
+// SIGKILL under load (30k-row transactions among the writes); the target down for a while. At the end every table is equal (CHECKSUM TABLE and row counts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
@@ -137,6 +137,22 @@ test('SIGKILL 10 times under load: after restarts every table is equal, nothing 
     concurrency: 2,
     signal: stopWriting.signal,
   });
+  // Transactions of 30k rows each, which Sync applies as it reads them (more than 20k rows): a
+  // kill in the middle of one must leave none of it applied.
+  await up.exec(`CREATE TABLE sb.big (id INT PRIMARY KEY, n INT NOT NULL);
+    INSERT INTO sb.big SELECT seq, 0 FROM mysql.seq_1_to_30000`);
+  let bigTxns = 0;
+  const big = (async () => {
+    const c = await up.connect('sb');
+    try {
+      for (; !stopWriting.signal.aborted && bigTxns < 8; bigTxns++) {
+        await c.query('UPDATE big SET n = n + 1');
+        await new Promise((r) => setTimeout(r, 1500));
+      }
+    } finally {
+      await c.end();
+    }
+  })();
   let rnd = 42;
   for (let k = 0; k < 10; k++) {
     const run = runTask(f['task.yaml'], [f['source.yaml']], statusFile);
@@ -147,7 +163,7 @@ test('SIGKILL 10 times under load: after restarts every table is equal, nothing 
     assert.equal((await run.done).signal, 'SIGKILL');
   }
   stopWriting.abort();
-  await Promise.all([counters, oltp]);
+  await Promise.all([counters, oltp, big]);
   await rm(statusFile, { force: true }); // only the last run's status counts
   const run = runTask(f['task.yaml'], [f['source.yaml']], statusFile);
   try {
@@ -158,6 +174,9 @@ test('SIGKILL 10 times under load: after restarts every table is equal, nothing 
   }
   const n = (await down.exec('SELECT SUM(n) s FROM sb.counters')) as { s: string }[];
   assert.equal(Number(n[0].s), bumps, 'every counter increment applied exactly once');
+  const b = (await down.exec('SELECT SUM(n) s FROM sb.big')) as { s: string }[];
+  assert.ok(bigTxns >= 3, `${bigTxns} large transactions`);
+  assert.equal(Number(b[0].s), 30_000 * bigTxns, 'every large transaction applied exactly once');
   await assertTablesEqual(up, down, await userTables(up));
 });
 

@@ -47,6 +47,7 @@ function rig(
   target = new RecordingTarget(),
   cfg = config(),
   coordinator?: ShardCoordinator,
+  streamAt = { rows: 20_000, bytes: 8 << 20 },
 ): Rig {
   for (const t of ['d.t', 'd.u', 'e.t']) target.tables.set(t, ['id']);
   const edges = fakeEdges(
@@ -54,7 +55,7 @@ function rig(
     () => script.events,
     () => script.at,
   );
-  const unit = new SyncUnit(cfg, { hint: async () => undefined, log, edges, coordinator });
+  const unit = new SyncUnit(cfg, { hint: async () => undefined, log, edges, coordinator, streamAt });
   return { script, target, unit, starts: edges.starts };
 }
 
@@ -170,6 +171,81 @@ test('crash: a commit lost with the connection, then a new process resumes from 
     ids(30),
   );
   assert.ok(second.starts[0].pos > 4, 'resumed from the checkpoint, not from meta');
+});
+
+/** A rig whose Sync applies a transaction as it is read once it holds 10 rows. */
+function streamRig(s: BinlogScript, target = new RecordingTarget()): Rig {
+  return rig(s, target, config(), undefined, { rows: 10, bytes: 1 << 30 });
+}
+
+test('a large transaction is applied as it is read, in one target transaction committed with the checkpoint; nothing twice', async () => {
+  const s = new BinlogScript();
+  for (let i = 1; i <= 5; i++) s.insert({ 'd.t': [i] });
+  s.insert({ 'd.t': ids(100, 1000), 'e.t': ids(30, 1000) }, 4);
+  for (let i = 6; i <= 10; i++) s.insert({ 'd.t': [i] });
+  const target = new RecordingTarget();
+  target.latencyMs = 2;
+  const r = streamRig(s, target);
+  const res = await runToEnd(r);
+  assert.deepEqual(res.errors, []);
+  assert.deepEqual(
+    target.inserted('d', 't').sort((a, b) => a - b),
+    [...ids(10), ...ids(100, 1000)],
+  );
+  assert.deepEqual(target.inserted('e', 't'), ids(30, 1000));
+  // in binlog order: the five before it committed first, the five after it after it
+  const order = target.inserted('d', 't');
+  assert.deepEqual(order.slice(0, 5).sort(), ids(5));
+  assert.deepEqual(order.slice(5, 105), ids(100, 1000));
+  const plain = new RecordingTarget();
+  await runToEnd(rig(s, plain));
+  assert.deepEqual(plain.inserted('d', 't').sort(), target.inserted('d', 't').sort());
+  assert.equal(target.sessions, plain.sessions + 1, 'one session more: the stream');
+  assert.equal(r.unit.status().syncerBinlog, `(${s.file}, ${s.pos})`);
+  assert.equal(r.unit.status().synced, true);
+  assert.equal(r.unit.status().totalRows, '140');
+  const statements = target.log.length;
+  await runToEnd(streamRig(s, target));
+  assert.equal(target.log.length, statements, 'a new process applies nothing again');
+});
+
+test('a large transaction cut off mid-way (the connection is lost) applies none of its rows; the next process applies it once', async () => {
+  const s = new BinlogScript();
+  s.insert({ 'd.t': [1] });
+  const big = s.insert({ 'd.t': ids(100, 1000) }, 5);
+  s.insert({ 'd.t': [2] });
+  const target = new RecordingTarget();
+  target.refuse = (sql) =>
+    /\(1050,'v1050'\)/.test(sql) ? new ConnectionLost('connection closed by the server') : undefined;
+  const first = streamRig(s, target);
+  const res = await runToEnd(first);
+  assert.equal(res.errors[0]?.retryable, true, JSON.stringify(res.errors));
+  assert.match(
+    res.errors[0]?.msg ?? '',
+    new RegExp(`binlog ${big.replace(/[()]/g, '\\$&')}`),
+    'named by its end',
+  );
+  assert.deepEqual(target.inserted('d', 't'), [1], 'nothing of it is committed');
+  target.refuse = undefined;
+  await runToEnd(streamRig(s, target));
+  assert.deepEqual(target.inserted('d', 't'), [1, ...ids(100, 1000), 2]);
+});
+
+test('a large transaction the target refuses is skippable: the failure names its end, binlog skip drops all of it', async () => {
+  const s = new BinlogScript();
+  s.insert({ 'd.t': [1] });
+  const big = s.insert({ 'd.t': ids(100, 1000) }, 5);
+  s.insert({ 'd.t': [2] });
+  const target = new RecordingTarget();
+  target.refuse = (sql) =>
+    /\(1050,'v1050'\)/.test(sql) ? new ServerError(1062, '23000', "Duplicate entry '1050'") : undefined;
+  const r = streamRig(s, target);
+  const res = await runToEnd(r);
+  assert.match(res.errors[0]?.msg ?? '', /Duplicate entry '1050'/);
+  assert.equal(r.unit.handleError('skip'), big);
+  await runToEnd(r);
+  assert.deepEqual(target.inserted('d', 't'), [1, 2]);
+  assert.equal(r.unit.status().syncerBinlog, `(${s.file}, ${s.pos})`);
 });
 
 test('operator skip: the refused transaction is skipped on resume, the rest applied', async () => {

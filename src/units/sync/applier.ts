@@ -62,6 +62,21 @@ const LOCK_RETRIES = 5;
 /** Most SQL bytes sent in one round trip. */
 const ROUND_TRIP_BYTES = 4 << 20;
 
+/** Statements joined into multi-statement round trips of at most ROUND_TRIP_BYTES (a longer
+ * statement goes alone). */
+export function roundTrips(statements: readonly string[]): string[] {
+  const out: string[] = [];
+  let buf = '';
+  for (const s of statements) {
+    if (buf && buf.length + s.length > ROUND_TRIP_BYTES) {
+      out.push(buf);
+      buf = s;
+    } else buf = buf ? buf + ';\n' + s : s;
+  }
+  if (buf) out.push(buf);
+  return out;
+}
+
 export class Applier {
   private readonly queue: CompiledTxn[] = [];
   private beyond: { pos: Txn['end']; text: string }[] = [];
@@ -224,19 +239,10 @@ export class Applier {
       await this.conn.exec('COMMIT');
       return;
     }
-    let buf = 'BEGIN';
-    const changes = group.length === 1 ? group[0].changes : group.flatMap((g) => g.changes);
+    const changes = changesOf(group);
     const safe = group.some((g) => g.safe);
     const statements = group[0].compact ? compactSQL(changes, safe) : batchSQL(changes, safe);
-    {
-      for (const s of statements) {
-        if (buf.length + s.length > ROUND_TRIP_BYTES) {
-          await this.conn.exec(buf);
-          buf = s;
-        } else buf += ';\n' + s;
-      }
-    }
-    buf += ';\n' + this.saveSQL({ lwm, applied: this.beyond.map((b) => b.text) }) + ';\nCOMMIT';
-    await this.conn.exec(buf);
+    const save = this.saveSQL({ lwm, applied: this.beyond.map((b) => b.text) });
+    for (const trip of roundTrips(['BEGIN', ...statements, save, 'COMMIT'])) await this.conn.exec(trip);
   }
 }

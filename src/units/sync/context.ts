@@ -18,6 +18,7 @@ import type { OnlineDDL } from './online-ddl.js';
 import type { StrictCollations } from './collations.js';
 import type { ShardSync } from './shard.js';
 import type { Verdicts } from './verdicts.js';
+import type { StreamAt } from './stream.js';
 
 export class SyncState {
   readonly lwm = new LowWaterMark();
@@ -96,4 +97,6 @@ export interface SyncContext {
   operators: BinlogOperators;
   /** DM's Sync metrics on the hot path. */
   meter?: SyncMeter;
+  /** When an upstream transaction is applied as it is read (stream.ts). */
+  streamAt: StreamAt;
 }

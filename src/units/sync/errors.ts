@@ -46,3 +46,14 @@ export function replaceNeedsSQL(op: 'replace' | 'inject' = 'replace'): DMError {
     workaround: 'Give one or more statements.',
   });
 }
+
+/** binlog inject arrived for a transaction already being applied as it was read (it was rolled
+ * back): the next run reads it again, with the injection first. */
+export function injectWhileStreamed(txn: Txn): DMError {
+  return new DMError(ERR.handleErrorArgs, {
+    message: `binlog inject at ${txn.endText} arrived while its transaction was being applied as it was read; it was rolled back`,
+    workaround:
+      'Nothing to do: the subtask resumes by itself and runs the injected SQL before the transaction.',
+    retryable: true,
+  });
+}

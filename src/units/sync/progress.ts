@@ -43,6 +43,14 @@ export class LowWaterMark {
     return { pos: this.pos!, gtid: this.gtidSet?.toString() ?? this.gtidText };
   }
 
+  /** The mark once `t` is applied, when it is the only transaction in flight (what the commit of
+   * a transaction applied alone records). */
+  markAfter(t: Tracked): Location {
+    const set = this.gtidSet?.clone();
+    if (t.gtid && set) set.addGtid(t.gtid);
+    return { pos: t.end, gtid: set?.toString() ?? this.gtidText };
+  }
+
   get inFlight(): number {
     return this.pending.length;
   }

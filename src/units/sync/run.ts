@@ -14,7 +14,8 @@ import { statementsOf } from './applier.js';
 import { ApplierPool } from './pool.js';
 import { applyDDL, forgetTables } from './apply-ddl.js';
 import { serialize, sleep } from '../../async.js';
-import { applyError, statementError } from './errors.js';
+import { applyError, injectWhileStreamed, statementError } from './errors.js';
+import { TxnStream } from './stream.js';
 import { startPoint, type StartPoint } from './start.js';
 import { startAtTime } from './start-time.js';
 import type { SyncContext } from './context.js';
@@ -46,6 +47,9 @@ export class SyncRun {
   private shardWatch?: ShardWatch;
   /** online-ddl swaps being applied: the end position of the RENAME → its shadow table. */
   private readonly swaps = new Map<string, TableName>();
+  /** The large transaction being applied as it is read, and its session (stream.ts). */
+  private stream?: TxnStream;
+  private streamConn?: SqlSession;
 
   constructor(
     private readonly c: SyncContext,
@@ -221,6 +225,7 @@ export class SyncRun {
     // only makes later transactions depend on earlier ones in other appliers (a longer wait).
     const { workerCount, batch: batchSize } = this.c.cfg.instance.syncer;
     const window = Math.max(256, workerCount * batchSize);
+    const { streamAt } = this.c;
     for await (const batch of this.source!.batches()) {
       if (this.failure) return;
       for (const ev of batch) {
@@ -228,6 +233,7 @@ export class SyncRun {
         state.ioBytes += ev.header.eventSize;
         const txn = asm.feed(ev);
         if (!txn) {
+          if (asm.heldRows >= streamAt.rows || asm.heldBytes >= streamAt.bytes) await this.spill(asm);
           if (asm.idle && ev.header.logPos > 0 && ev.kind !== 'heartbeat') {
             state.lwm.passed(
               ev.kind === 'rotate'
@@ -239,6 +245,11 @@ export class SyncRun {
         }
         state.lastRead = txn.timestamp;
         state.lwm.read(txn);
+        if (this.stream) {
+          await this.endStream(txn);
+          this.first = false;
+          continue;
+        }
         // recorded as failed wherever it fails (target or before it): binlog skip finds it
         const handled = await this.dispatch(txn).catch((e: unknown) => Promise.reject(this.failed(e, txn)));
         if (!handled) continue;
@@ -252,6 +263,81 @@ export class SyncRun {
       state.rows.sample(Date.now());
       if (this.failure) return;
     }
+  }
+
+  /** The open transaction holds many rows: from now on it is applied as it is read, alone (after
+   * everything before it is committed), when nothing may need it whole. */
+  private async spill(asm: TxnAssembler): Promise<void> {
+    const { state, cfg } = this.c;
+    if (!this.stream) {
+      if (!this.mayStream()) return;
+      await this.drain();
+      if (this.failure) throw this.failure;
+      this.streamConn ??= await this.connect(() => this.c.edges.target());
+      const sy = cfg.instance.syncer;
+      this.stream = new TxnStream(this.streamConn, state.safeMode, sy.compact || sy.multipleRows);
+      this.c.log.info(
+        { after: formatPosition(state.lwm.position!), rows: asm.heldRows },
+        'sync: a large transaction: applying it as it is read',
+      );
+    }
+    const part = asm.spill();
+    part.endText = `in the transaction after ${formatPosition(state.lwm.position!)}`;
+    await this.streamRows(this.stream, part);
+  }
+
+  /** Whether the open transaction may be applied before its end is read: no operator decision is
+   * pending (one may be for it) and no shard table waits on a lock (its rows may be held back). */
+  private mayStream(): boolean {
+    const { operators, shard, state } = this.c;
+    return !operators.list(state.lwm.position).length && this.held === 0 && !shard?.holding;
+  }
+
+  /** Compiles rows of the streamed transaction and sends them (after the chunk on the wire). */
+  private async streamRows(s: TxnStream, part: Txn): Promise<void> {
+    if (s.failure) return; // read on to its end (its position names the failure), dropping rows
+    try {
+      const compiled = await this.c.compiler.compile(part, this.tracker);
+      part.rows = [];
+      if (!compiled) return;
+      this.c.state.rows.total += compiled.changes.length;
+      await s.send(compiled.changes);
+    } catch (e) {
+      s.fail(e);
+    }
+  }
+
+  /** The end of a transaction applied as it was read: its last rows, then its commit with the
+   * checkpoint; a rollback instead when it fails or must not be applied as read. */
+  private async endStream(txn: Txn): Promise<void> {
+    const s = this.stream!;
+    this.stream = undefined;
+    const { state, verdicts, operators } = this.c;
+    await this.streamRows(s, txn);
+    const failure = await s.settle();
+    const stmt = verdicts.replicatedStatement(txn);
+    const op = operators.at(txn.endText);
+    const skip = this.from.skip.has(txn.endText);
+    if (failure || stmt || op || skip) await s.rollback().catch(() => undefined);
+    if (failure) throw this.failed(failure.error, txn, failure.sql);
+    if (stmt) throw this.failed(statementError(txn, stmt), txn);
+    if (op?.op === 'inject') throw this.failed(injectWhileStreamed(txn), txn);
+    if (op || skip) {
+      await this.dispatch(txn); // the operator's skip or replace; applied before a crash
+      return;
+    }
+    if (state.safeUntil && comparePosition(txn.end, state.safeUntil) >= 0) state.safeUntil = undefined;
+    const lwm = state.lwm.markAfter(txn);
+    const beyond = this.beyond.filter((p) => comparePosition(parsePosition(p), lwm.pos) > 0);
+    try {
+      await s.commit(this.c.checkpoint.saveSQL('', { lwm, applied: beyond }));
+    } catch (e) {
+      throw this.failed(e, txn, 'COMMIT');
+    }
+    this.beyond = beyond;
+    this.saved = formatPosition(lwm.pos);
+    state.lwm.complete(txn);
+    this.c.log.info({ at: txn.endText, rows: s.rows }, 'sync: the large transaction is committed');
   }
 
   /** Hands a transaction to its handler; true when it went to the DDL or DML handler. */

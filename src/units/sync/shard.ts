@@ -73,6 +73,11 @@ export class ShardSync {
     await this.coordinator.register(Object.fromEntries(this.groups));
   }
 
+  /** Some table's DDL waits on a lock (transactions may be held back). */
+  get holding(): boolean {
+    return this.waiting.size > 0;
+  }
+
   /** Whether the transaction touches a table whose DDL is waiting (it is held back). */
   holds(txn: Txn): boolean {
     if (!this.waiting.size) return false;

@@ -36,6 +36,7 @@ import { plannedStart } from './start.js';
 import { Verdicts } from './verdicts.js';
 import { DMError, ERR } from '../../errors.js';
 import { Validator } from './validator/validator.js';
+import { STREAM_AT, type StreamAt } from './stream.js';
 
 /** A position as the upstream names it (a relay name of a later relay sub-directory carries the
  * sub-directory's suffix: mysql-bin|000002.000003). */
@@ -55,6 +56,8 @@ export interface SyncOptions {
   dumpIOBytes?: () => number;
   /** The worker's name, for the metrics' `worker` label. */
   worker?: string;
+  /** When an upstream transaction is applied as it is read (default STREAM_AT; tests lower it). */
+  streamAt?: StreamAt;
 }
 
 export class SyncUnit implements Unit {
@@ -102,6 +105,7 @@ export class SyncUnit implements Unit {
       hint: o.hint,
       operators: new BinlogOperators(),
       meter: new SyncMeter(cfg.name, cfg.instance.sourceId, o.worker ?? ''),
+      streamAt: o.streamAt ?? STREAM_AT,
     };
     const { state } = this.c;
     this.validator = new Validator({

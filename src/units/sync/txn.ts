@@ -35,7 +35,23 @@ export class TxnAssembler {
     return !this.cur;
   }
 
+  /** Row changes held for the open transaction (since it opened or was last spilled), and the
+   * bytes of their events. */
+  heldRows = 0;
+  heldBytes = 0;
+
+  /** The open transaction with the rows held so far, which it gives up (a transaction applied as
+   * it is read: Sync keeps the rest from here on). Its `end` is not known yet. */
+  spill(): Txn {
+    const t = this.cur ?? this.open();
+    const part: Txn = { ...t, rows: t.rows };
+    t.rows = [];
+    this.heldRows = this.heldBytes = 0;
+    return part;
+  }
+
   private open(gtid?: string): Txn {
+    this.heldRows = this.heldBytes = 0;
     this.cur = { seq: 0, end: { file: '', pos: 0 }, endText: '', gtid, timestamp: 0, rows: [], events: 0 };
     return this.cur;
   }
@@ -43,6 +59,7 @@ export class TxnAssembler {
   private finish(pos: number, timestamp: number, dropRows = false): Txn {
     const t = this.cur ?? this.open();
     this.cur = undefined;
+    this.heldRows = this.heldBytes = 0;
     t.seq = ++this.seq;
     t.end = { file: this.file, pos };
     t.endText = formatPosition(t.end);
@@ -70,6 +87,8 @@ export class TxnAssembler {
         break;
       case 'rows':
         (this.cur ?? this.open()).rows.push(ev);
+        this.heldRows += ev.rows.length;
+        this.heldBytes += ev.header.eventSize;
         break;
       case 'query': {
         const q = classifyQuery(ev.schema, ev.query);
