@@ -36,6 +36,17 @@ test('low-water mark: moves over the done prefix only, adding each GTID in order
   assert.equal(l.inFlight, 0);
 });
 
+test('low-water mark: the mark after the one transaction in flight, without moving it', () => {
+  const l = new LowWaterMark();
+  l.reset({ pos: { file: 'mysql-bin.000001', pos: 4 }, gtid: '0-1-10' }, 'mariadb');
+  const a = txn(1, 100, '0-1-11');
+  l.read(a);
+  assert.deepEqual(l.markAfter(a), { pos: { file: 'mysql-bin.000001', pos: 100 }, gtid: '0-1-11' });
+  assert.deepEqual(l.mark(), { pos: { file: 'mysql-bin.000001', pos: 4 }, gtid: '0-1-10' });
+  l.complete(a);
+  assert.deepEqual(l.mark(), l.markAfter(a));
+});
+
 test('low-water mark: MySQL GTIDs join their intervals; a start without GTID keeps none', () => {
   const u = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
   const l = new LowWaterMark();

@@ -209,6 +209,20 @@ test('a large transaction is applied as it is read, in one target transaction co
   assert.equal(target.log.length, statements, 'a new process applies nothing again');
 });
 
+test('a large transaction is held whole while an operator decision is pending (it may be for it)', async () => {
+  const s = new BinlogScript();
+  s.insert({ 'd.t': ids(100, 1000) }, 5);
+  const later = s.insert({ 'd.t': [1] });
+  const target = new RecordingTarget();
+  const r = streamRig(s, target);
+  r.unit.handleError('skip', [], later.replace(/^\((.*), (\d+)\)$/, '$1:$2'));
+  await runToEnd(r);
+  assert.deepEqual(target.inserted('d', 't'), ids(100, 1000));
+  const plain = new RecordingTarget();
+  await runToEnd(rig(s, plain));
+  assert.equal(target.sessions, plain.sessions, 'no session of its own: not streamed');
+});
+
 test('a large transaction cut off mid-way (the connection is lost) applies none of its rows; the next process applies it once', async () => {
   const s = new BinlogScript();
   s.insert({ 'd.t': [1] });

@@ -7,7 +7,14 @@ import { batchSQL, compactSQL, pairDeleteInsert, type RowChange } from '../../sr
 import { deleteSQL, insertSQL, insertStatements, literal, updateSQL } from '../../src/units/sync/row-sql.js';
 import { rowKeys, targetTable, unsignedValues } from '../../src/units/sync/target-table.js';
 import { Causality } from '../../src/units/sync/causality.js';
-import { decodeApplied, encodeApplied, recover } from '../../src/units/sync/checkpoint.js';
+import {
+  decodeApplied,
+  encodeApplied,
+  GlobalRow,
+  recover,
+  SyncCheckpoint,
+} from '../../src/units/sync/checkpoint.js';
+import { roundTrips } from '../../src/units/sync/applier.js';
 import { TxnAssembler } from '../../src/units/sync/txn.js';
 import type {
   BinlogEvent,
@@ -326,6 +333,44 @@ test('transactions: MariaDB GTID + rows + XID, standalone DDL, BEGIN…COMMIT, r
   const t6 = feed({ kind: 'query', header: h(1400), schema: 'd', query: 'COMMIT' })!;
   assert.deepEqual(t6.statements, [{ query: 'INSERT INTO x.y VALUES (1)', table: { db: 'x', table: 'y' } }]);
   assert.equal(t6.rows.length, 1);
+  // a large transaction gives up its rows as they come: held counts restart, the end keeps the rest
+  gtidEvent(1500, 11, false);
+  a.feed({ ...rows, header: { ...h(1600), eventSize: 70 } });
+  a.feed({ ...rows, header: { ...h(1700), eventSize: 80 }, rows: [{ after: [2] }, { after: [3] }] });
+  assert.deepEqual([a.heldRows, a.heldBytes], [3, 150]);
+  const part = a.spill();
+  assert.equal(part.gtid, '0-1-11');
+  assert.equal(part.rows.length, 2);
+  assert.deepEqual([a.heldRows, a.heldBytes], [0, 0]);
+  a.feed({ ...rows, header: h(1800) });
+  const t7 = feed({ kind: 'xid', header: h(1900), xid: 2n })!;
+  assert.equal(t7.rows.length, 1, 'only the rows after the spill');
+  assert.equal(t7.gtid, '0-1-11');
+  assert.equal(t7.endText, '(mysql-bin.000002, 1900)');
+});
+
+test('the global checkpoint row: its applied list keeps what is beyond the mark; a save is needed when the mark moved', () => {
+  const row = new GlobalRow(new SyncCheckpoint('dm_meta', 't', 's1'));
+  const at = (pos: number) => ({ pos: { file: 'b.000001', pos }, gtid: '' });
+  const listed = (sql: string) => /VALUES \(.*?, '(\{.*?\})', [01]\)/.exec(sql)![1].replace(/\\"/g, '"');
+  assert.match(row.start(at(100), ['(b.000001, 150)']), /'b.000001', 100, ''/);
+  assert.equal(row.stale(at(100).pos), false);
+  assert.equal(row.stale(at(120).pos), true);
+  row.applied('(b.000001, 300)');
+  assert.equal(listed(row.save(at(200))), '{"applied":{"b.000001":[300]}}');
+  assert.equal(listed(row.save(at(300))), '{"applied":{}}');
+});
+
+test('round trips: statements joined up to 4 MB, a longer one alone, order kept', () => {
+  assert.deepEqual(roundTrips(['BEGIN', 'a', 'b', 'COMMIT']), ['BEGIN;\na;\nb;\nCOMMIT']);
+  const big = 'x'.repeat(3 << 20);
+  const huge = 'y'.repeat(5 << 20);
+  const trips = roundTrips(['BEGIN', big, big, huge, 'COMMIT']);
+  assert.deepEqual(
+    trips.map((t) => t.length),
+    ['BEGIN;\n'.length + big.length, big.length, huge.length, 'COMMIT'.length],
+  );
+  assert.equal(trips.join(';\n'), ['BEGIN', big, big, huge, 'COMMIT'].join(';\n'));
 });
 
 test('compact + multiple-rows: net change per row, grouped per table; unsafe tables keep their order', () => {

@@ -4,7 +4,12 @@
 // to there is applied) and the end positions of the transactions it applied beyond it. After a
 // crash, Sync restarts from the highest low-water mark and skips the transactions listed beyond
 // it: nothing is applied twice and nothing is skipped.
-import { comparePosition, formatPosition, parsePosition } from '../../binlog/position.js';
+import {
+  comparePosition,
+  formatPosition,
+  parsePosition,
+  type BinlogPosition,
+} from '../../binlog/position.js';
 import type { Location } from '../../binlog/location.js';
 import { quoteString, quoteTable } from '../../mysql/connect.js';
 import type { SqlSession } from '../../mysql/protocol.js';
@@ -108,5 +113,38 @@ export class SyncCheckpoint {
       `${quoteString(this.sourceId)}, '', ${quoteString(applier)}, ${quoteString(state.lwm.pos.file)}, ${state.lwm.pos.pos}, ${quoteString(state.lwm.gtid)}, ${info}, ${applier === '' ? 1 : 0}) ` +
       `ON DUPLICATE KEY UPDATE binlog_name = VALUES(binlog_name), binlog_pos = VALUES(binlog_pos), binlog_gtid = VALUES(binlog_gtid), table_info = VALUES(table_info)`
     );
+  }
+}
+
+/** The global row as one run writes it: the low-water mark, and the end positions of transactions
+ * this writer applied beyond it (the recovered list, kept until the mark passes it; DDLs run while
+ * a held-back shard transaction keeps the mark behind them). Pure: the run executes the SQL. */
+export class GlobalRow {
+  private saved = '';
+  private beyond: string[] = [];
+
+  constructor(private readonly cp: SyncCheckpoint) {}
+
+  /** A run starts at `lwm`, with `applied` beyond it: the statement saving that. */
+  start(lwm: Location, applied: Iterable<string>): string {
+    this.beyond = [...applied];
+    return this.save(lwm);
+  }
+
+  /** The mark is not the one last saved. */
+  stale(pos: BinlogPosition): boolean {
+    return formatPosition(pos) !== this.saved;
+  }
+
+  /** This writer applied the transaction ending at `endText` (the next save records it). */
+  applied(endText: string): void {
+    this.beyond.push(endText);
+  }
+
+  /** The statement saving the row at `lwm`. */
+  save(lwm: Location): string {
+    this.saved = formatPosition(lwm.pos);
+    this.beyond = this.beyond.filter((s) => comparePosition(parsePosition(s), lwm.pos) > 0);
+    return this.cp.saveSQL('', { lwm, applied: this.beyond });
   }
 }

@@ -1,7 +1,8 @@
 // Sync's errors: what the target refused (with the binlog position and the SQL), statement-based
 // DML it cannot apply row by row, and the operator's binlog skip/replace mistakes.
 import { DMError, ERR } from '../../errors.js';
-import { quoteTable } from '../../mysql/connect.js';
+import { downstreamRole, privilegeError, quoteId, quoteTable } from '../../mysql/connect.js';
+import type { SubTaskConfig } from '../../task/config.js';
 import { ServerError } from '../../mysql/protocol.js';
 import { isRetryableServerError } from '../unit.js';
 import type { Txn } from './txn.js';
@@ -22,6 +23,17 @@ export function applyError(e: unknown, txn: Pick<Txn, 'endText' | 'gtid'>, sql: 
     retryable,
     cause: e,
   });
+}
+
+/** The target refused to create Sync's tables in the meta schema (`table` among them). */
+export function metaPrivilegeError(e: unknown, cfg: SubTaskConfig, table: string): unknown {
+  return privilegeError(
+    e,
+    downstreamRole(),
+    cfg.targetDatabase.user,
+    `create ${table}`,
+    `GRANT ALL ON ${quoteId(cfg.metaSchema)}.* TO {user}`,
+  );
 }
 
 export function statementError(txn: Txn, s: NonNullable<Txn['statements']>[number]): DMError {

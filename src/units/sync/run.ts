@@ -4,8 +4,7 @@
 // DDL, a DDL, DML. What must run alone (DDLs, the operator's SQL) goes through `barrier`: the
 // appliers drain, the SQL runs, the transaction completes and the checkpoint is saved.
 import type { EventSource } from '../../binlog/source.js';
-import { comparePosition, formatPosition, parsePosition } from '../../binlog/position.js';
-import { downstreamRole, privilegeError, quoteId } from '../../mysql/connect.js';
+import { comparePosition, formatPosition } from '../../binlog/position.js';
 import { isServerError, type SqlSession } from '../../mysql/protocol.js';
 import { SchemaTracker } from '../../schema/tracker.js';
 import { errorResult, okResult } from '../unit.js';
@@ -14,8 +13,9 @@ import { statementsOf } from './applier.js';
 import { ApplierPool } from './pool.js';
 import { applyDDL, forgetTables } from './apply-ddl.js';
 import { serialize, sleep } from '../../async.js';
-import { applyError, injectWhileStreamed, statementError } from './errors.js';
-import { TxnStream } from './stream.js';
+import { applyError, metaPrivilegeError, statementError } from './errors.js';
+import { LargeTxns } from './large-txn.js';
+import { GlobalRow } from './checkpoint.js';
 import { startPoint, type StartPoint } from './start.js';
 import { startAtTime } from './start-time.js';
 import type { SyncContext } from './context.js';
@@ -37,24 +37,31 @@ export class SyncRun {
   private from!: StartPoint;
   /** Transactions held back by a sharding DDL lock (in flight, not counted for backpressure). */
   private held = 0;
-  /** Applied beyond the low-water mark by the global row's writer: the recovered list, and DDLs
-   * run while a held-back shard transaction keeps the mark behind them. */
-  private beyond: string[] = [];
-  private saved = '';
+  private global!: GlobalRow;
   /** No transaction was applied yet in this run (a DDL then may be applied already). */
   private first = true;
   private timer?: NodeJS.Timeout;
   private shardWatch?: ShardWatch;
   /** online-ddl swaps being applied: the end position of the RENAME → its shadow table. */
   private readonly swaps = new Map<string, TableName>();
-  /** The large transaction being applied as it is read, and its session (stream.ts). */
-  private stream?: TxnStream;
-  private streamConn?: SqlSession;
+  /** Transactions applied as they are read (large-txn.ts). */
+  private readonly large: LargeTxns;
 
   constructor(
     private readonly c: SyncContext,
     private readonly signal: AbortSignal,
-  ) {}
+  ) {
+    this.large = new LargeTxns({
+      c,
+      drain: async () => {
+        await this.drain();
+      },
+      session: () => this.connect(() => c.edges.target()),
+      held: () => this.held,
+      applied: (endText) => this.from.skip.has(endText),
+      failed: (e, txn, sql) => this.failed(e, txn, sql),
+    });
+  }
 
   /** 'resync' when a sharding DDL lock was resolved and the held-back transactions must be read again. */
   async run(): Promise<ProcessResult | 'resync'> {
@@ -100,13 +107,7 @@ export class SyncRun {
       await c.checkpoint.prepare(this.target);
       await c.online?.open(this.target);
     } catch (e) {
-      throw privilegeError(
-        e,
-        downstreamRole(),
-        c.cfg.targetDatabase.user,
-        `create ${c.checkpoint.table}`,
-        `GRANT ALL ON ${quoteId(c.cfg.metaSchema)}.* TO {user}`,
-      );
+      throw metaPrivilegeError(e, c.cfg, c.checkpoint.table);
     }
     this.upstream = await this.connect(() => c.edges.upstream());
     await c.state.pollMaster(this.upstream);
@@ -129,17 +130,15 @@ export class SyncRun {
       { from: formatPosition(start.pos), gtid: start.gtid, skip: skip.size, safeMode: c.state.safeMode },
       'sync: starting',
     );
-    this.saved = formatPosition(start.pos);
-    this.beyond = [...skip];
-    // Keep the recovered "already applied" list until the low-water mark passes it.
-    await this.serial(() => this.target.exec(c.checkpoint.saveSQL('', { lwm: start, applied: this.beyond })));
+    this.global = new GlobalRow(c.checkpoint);
+    await this.serial(() => this.target.exec(this.global.start(start, skip)));
     if (at) c.startTime = undefined; // saved: a restart continues from this checkpoint
     c.compiler.reset();
     this.tracker = c.tracker = new SchemaTracker((sql) => this.serial(() => this.target.query(sql)));
     await this.startAppliers();
     this.timer = setInterval(() => void this.tick().catch((e) => this.fail(e)), 1000);
     if (c.shard) {
-      await c.shard.start(await this.upstreamTables());
+      await c.shard.start(await c.verdicts.tablesOf(this.upstream));
       this.shardWatch = new ShardWatch(c.shard, {
         exec: (sql) => this.targetExec(this.c.state.lwm.oldest()!, sql),
         forget: (db, table) => this.tracker.invalidate(db, table),
@@ -186,7 +185,7 @@ export class SyncRun {
   private async tick(): Promise<void> {
     const lwm = this.c.state.lwm.position!;
     this.source?.retainFrom?.(lwm);
-    if (formatPosition(lwm) !== this.saved) await this.saveGlobal();
+    if (this.global.stale(lwm)) await this.saveGlobal();
     await this.c.state.pollMaster(this.upstream).catch((e: Error) => {
       // Only the status's masterBinlog waits for it: the stream reconnects by itself (or comes
       // from the relay), so an upstream restart must not fail the subtask.
@@ -205,17 +204,8 @@ export class SyncRun {
   }
 
   private saveGlobal(): Promise<unknown> {
-    const lwm = this.c.state.lwm.mark();
-    this.saved = formatPosition(lwm.pos);
-    this.beyond = this.beyond.filter((s) => comparePosition(parsePosition(s), lwm.pos) > 0);
-    return this.serial(() => this.target.exec(this.c.checkpoint.saveSQL('', { lwm, applied: this.beyond })));
-  }
-
-  private async upstreamTables(): Promise<Array<{ db: string; table: string }>> {
-    const rows = await this.upstream.query(
-      "SELECT TABLE_SCHEMA s, TABLE_NAME t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'",
-    );
-    return rows.map((r) => ({ db: r.s!, table: r.t! })).filter((t) => this.c.verdicts.table(t.db, t.table));
+    const sql = this.global.save(this.c.state.lwm.mark());
+    return this.serial(() => this.target.exec(sql));
   }
 
   private async follow(): Promise<void> {
@@ -225,7 +215,6 @@ export class SyncRun {
     // only makes later transactions depend on earlier ones in other appliers (a longer wait).
     const { workerCount, batch: batchSize } = this.c.cfg.instance.syncer;
     const window = Math.max(256, workerCount * batchSize);
-    const { streamAt } = this.c;
     for await (const batch of this.source!.batches()) {
       if (this.failure) return;
       for (const ev of batch) {
@@ -233,7 +222,7 @@ export class SyncRun {
         state.ioBytes += ev.header.eventSize;
         const txn = asm.feed(ev);
         if (!txn) {
-          if (asm.heldRows >= streamAt.rows || asm.heldBytes >= streamAt.bytes) await this.spill(asm);
+          if (!asm.idle) await this.large.spill(asm);
           if (asm.idle && ev.header.logPos > 0 && ev.kind !== 'heartbeat') {
             state.lwm.passed(
               ev.kind === 'rotate'
@@ -245,8 +234,7 @@ export class SyncRun {
         }
         state.lastRead = txn.timestamp;
         state.lwm.read(txn);
-        if (this.stream) {
-          await this.endStream(txn);
+        if (this.large.open && (await this.large.end(txn)) === 'committed') {
           this.first = false;
           continue;
         }
@@ -265,81 +253,6 @@ export class SyncRun {
     }
   }
 
-  /** The open transaction holds many rows: from now on it is applied as it is read, alone (after
-   * everything before it is committed), when nothing may need it whole. */
-  private async spill(asm: TxnAssembler): Promise<void> {
-    const { state, cfg } = this.c;
-    if (!this.stream) {
-      if (!this.mayStream()) return;
-      await this.drain();
-      if (this.failure) throw this.failure;
-      this.streamConn ??= await this.connect(() => this.c.edges.target());
-      const sy = cfg.instance.syncer;
-      this.stream = new TxnStream(this.streamConn, state.safeMode, sy.compact || sy.multipleRows);
-      this.c.log.info(
-        { after: formatPosition(state.lwm.position!), rows: asm.heldRows },
-        'sync: a large transaction: applying it as it is read',
-      );
-    }
-    const part = asm.spill();
-    part.endText = `in the transaction after ${formatPosition(state.lwm.position!)}`;
-    await this.streamRows(this.stream, part);
-  }
-
-  /** Whether the open transaction may be applied before its end is read: no operator decision is
-   * pending (one may be for it) and no shard table waits on a lock (its rows may be held back). */
-  private mayStream(): boolean {
-    const { operators, shard, state } = this.c;
-    return !operators.list(state.lwm.position).length && this.held === 0 && !shard?.holding;
-  }
-
-  /** Compiles rows of the streamed transaction and sends them (after the chunk on the wire). */
-  private async streamRows(s: TxnStream, part: Txn): Promise<void> {
-    if (s.failure) return; // read on to its end (its position names the failure), dropping rows
-    try {
-      const compiled = await this.c.compiler.compile(part, this.tracker);
-      part.rows = [];
-      if (!compiled) return;
-      this.c.state.rows.total += compiled.changes.length;
-      await s.send(compiled.changes);
-    } catch (e) {
-      s.fail(e);
-    }
-  }
-
-  /** The end of a transaction applied as it was read: its last rows, then its commit with the
-   * checkpoint; a rollback instead when it fails or must not be applied as read. */
-  private async endStream(txn: Txn): Promise<void> {
-    const s = this.stream!;
-    this.stream = undefined;
-    const { state, verdicts, operators } = this.c;
-    await this.streamRows(s, txn);
-    const failure = await s.settle();
-    const stmt = verdicts.replicatedStatement(txn);
-    const op = operators.at(txn.endText);
-    const skip = this.from.skip.has(txn.endText);
-    if (failure || stmt || op || skip) await s.rollback().catch(() => undefined);
-    if (failure) throw this.failed(failure.error, txn, failure.sql);
-    if (stmt) throw this.failed(statementError(txn, stmt), txn);
-    if (op?.op === 'inject') throw this.failed(injectWhileStreamed(txn), txn);
-    if (op || skip) {
-      await this.dispatch(txn); // the operator's skip or replace; applied before a crash
-      return;
-    }
-    if (state.safeUntil && comparePosition(txn.end, state.safeUntil) >= 0) state.safeUntil = undefined;
-    const lwm = state.lwm.markAfter(txn);
-    const beyond = this.beyond.filter((p) => comparePosition(parsePosition(p), lwm.pos) > 0);
-    try {
-      await s.commit(this.c.checkpoint.saveSQL('', { lwm, applied: beyond }));
-    } catch (e) {
-      throw this.failed(e, txn, 'COMMIT');
-    }
-    this.beyond = beyond;
-    this.saved = formatPosition(lwm.pos);
-    state.lwm.complete(txn);
-    this.c.log.info({ at: txn.endText, rows: s.rows }, 'sync: the large transaction is committed');
-  }
-
   /** Hands a transaction to its handler; true when it went to the DDL or DML handler. */
   private async dispatch(txn: Txn): Promise<boolean> {
     const { state, shard, verdicts } = this.c;
@@ -352,7 +265,6 @@ export class SyncRun {
       this.c.log.warn({ at: txn.endText, op: op.op, sqls: op.sqls }, `sync: binlog ${op.op} by the operator`);
       if (op.op === 'inject') {
         await this.drain();
-        if (this.failure) throw this.failure;
         await this.serial(() => this.execAll(txn, op.sqls));
       } else {
         this.noteSwap(txn); // skipped or replaced, an online DDL swap ends too
@@ -385,11 +297,10 @@ export class SyncRun {
   private async barrier(txn: Txn, work?: () => Promise<void>): Promise<void> {
     if (work) {
       await this.drain();
-      if (this.failure) throw this.failure;
       await this.serial(work);
     }
     this.c.state.lwm.complete(txn);
-    this.beyond.push(txn.endText);
+    this.global.applied(txn.endText);
     await this.saveGlobal();
     const shadow = this.swaps.get(txn.endText);
     if (shadow) {
@@ -467,8 +378,10 @@ export class SyncRun {
     this.pool!.enqueue(txn, compiled, this.c.state.safeMode, sy.compact || sy.multipleRows);
   }
 
-  private drain(): Promise<unknown> {
-    return this.pool?.drain() ?? Promise.resolve();
+  /** Resolves when everything handed to the appliers is committed (throws the run's failure). */
+  private async drain(): Promise<void> {
+    await this.pool?.drain();
+    if (this.failure) throw this.failure;
   }
 
   private async targetExec(txn: Tracked, sql: string): Promise<void> {

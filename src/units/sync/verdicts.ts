@@ -8,6 +8,7 @@ import type { SubTaskConfig } from '../../task/config.js';
 import { ExprFilters } from '../../rules/expr/row-filter.js';
 import { DMError, ERR } from '../../errors.js';
 import type { Txn } from './txn.js';
+import type { SqlSession } from '../../mysql/protocol.js';
 
 export class Verdicts {
   /** The block-allow list (DDLs are admitted by it, online DDLs by their real tables). */
@@ -34,6 +35,14 @@ export class Verdicts {
   /** Whether a table's rows are replicated. */
   table(db: string, table: string): boolean {
     return this.replicated.table(db, table);
+  }
+
+  /** The upstream's tables whose rows are replicated. */
+  async tablesOf(upstream: SqlSession): Promise<Array<{ db: string; table: string }>> {
+    const rows = await upstream.query(
+      "SELECT TABLE_SCHEMA s, TABLE_NAME t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'",
+    );
+    return rows.map((r) => ({ db: r.s!, table: r.t! })).filter((t) => this.table(t.db, t.table));
   }
 
   /** The binlog event filter's verdict; `Error` stops the subtask with the rule's reason. */
