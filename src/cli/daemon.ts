@@ -62,6 +62,8 @@ export function closeOnSignal(close: () => Promise<void>): void {
 }
 
 /** Node flags dm-master and dm-worker run with (their shebang; the benchmarks' run-task too): a
- * young generation of 64 MiB, as Sync's transactions in flight outlive the default 16 MiB one's
- * scavenges (measured on bench:incremental: 133 scavenges, 0.83 s → 44, 0.47 s). */
-export const NODE_FLAGS = ['--max-semi-space-size=64'];
+ * young generation of 32 MiB, as Sync's transactions in flight outlive the default 16 MiB one's
+ * scavenges (measured on bench:incremental: 133 scavenges, 0.83 s at 16 MiB, 44, 0.47 s at
+ * 64 MiB); not more, as it counts in the peak memory (bench:scale's 1M-row transaction: peak RSS
+ * 271 MB at 16 MiB, 282 MB at 32, 378 MB at 64). */
+export const NODE_FLAGS = ['--max-semi-space-size=32'];

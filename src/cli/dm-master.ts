@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
+#!/usr/bin/env -S node --max-semi-space-size=32
 // dm-master: the control plane (DM v2 flags). With --all-in-one it also runs an in-process
 // dm-worker for every source that has none, so one process migrates on a single machine.
 //   dm-master --name master1 --master-addr 127.0.0.1:8261 --data-dir ./master1 [--all-in-one]

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
+#!/usr/bin/env -S node --max-semi-space-size=32
 // dm-worker: runs the source the master binds to it (DM v2 flags).
 //   dm-worker --name worker1 --worker-addr 127.0.0.1:8262 --join 127.0.0.1:8261
 //   dm-worker --config worker.toml

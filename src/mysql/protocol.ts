@@ -178,7 +178,7 @@ export class PacketConnection implements SqlSession {
   handshake!: Handshake;
 
   constructor(private readonly opts: ConnectOptions) {
-    this.highWater = opts.highWaterMark ?? 64 << 20;
+    this.highWater = opts.highWaterMark ?? 16 << 20;
   }
 
   get flavor(): 'mysql' | 'mariadb' {
@@ -309,11 +309,17 @@ export class PacketConnection implements SqlSession {
     return this.take();
   }
 
-  /** Reads every packet available now (at least one, at most `max`): one await per batch. */
-  async readBatch(max = 4096): Promise<Buffer[]> {
+  /** Reads the packets available now (at least one, at most `max` or about `maxBytes`: a batch
+   * is decoded whole, and its decoded rows must stay small): one await per batch. */
+  async readBatch(max = 4096, maxBytes = 2 << 20): Promise<Buffer[]> {
     await this.available();
     const out: Buffer[] = [];
-    while (this.queueHead < this.queue.length && out.length < max) out.push(this.take());
+    let bytes = 0;
+    while (this.queueHead < this.queue.length && out.length < max && bytes < maxBytes) {
+      const p = this.take();
+      bytes += p.length;
+      out.push(p);
+    }
     return out;
   }
 
