@@ -13,6 +13,7 @@ import { MariaDBSandbox } from '../../src/sandbox/mariadb.js';
 import { NODE_FLAGS } from '../../src/cli/daemon.js';
 import { sysbench } from '../sysbench.js';
 import { dumpPipe } from '../dump-pipe.js';
+import { cpuSeconds, native, type Result } from '../native.js';
 import { comparePosition, parsePosition, type BinlogPosition } from '../../src/binlog/position.js';
 
 const TABLES = 4;
@@ -22,13 +23,6 @@ const SB = { tables: TABLES, rows: ROWS };
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
-}
-
-/** CPU seconds (user + system) a process has used so far (Linux). */
-async function cpuSeconds(pid: number | undefined): Promise<number> {
-  if (!pid) return 0;
-  const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
 }
 
 async function masterPos(s: MariaDBSandbox): Promise<BinlogPosition> {
@@ -41,40 +35,6 @@ async function checksum(s: MariaDBSandbox): Promise<string> {
   return ((await s.exec(`CHECKSUM TABLE ${names}`)) as { Checksum: string }[])
     .map((r) => r.Checksum)
     .join(',');
-}
-
-async function native(
-  up: MariaDBSandbox,
-  down: MariaDBSandbox,
-  from: BinlogPosition,
-  to: BinlogPosition,
-  threads: number,
-): Promise<Result> {
-  await down.exec(`SET GLOBAL slave_parallel_threads = ${threads}; SET GLOBAL slave_parallel_mode = 'optimistic';
-    CHANGE MASTER TO master_host = '127.0.0.1', master_port = ${up.port}, master_user = 'root', master_password = '',
-      master_log_file = '${from.file}', master_log_pos = ${from.pos}, master_use_gtid = no`);
-  const cpu0 = await cpuSeconds(down.pid);
-  const started = Date.now();
-  await down.exec('START SLAVE');
-  for (;;) {
-    const [st] = (await down.exec('SHOW SLAVE STATUS')) as Record<string, string>[];
-    if (st.Last_SQL_Error || st.Last_IO_Error)
-      throw new Error(`native replication failed: ${st.Last_SQL_Error || st.Last_IO_Error}`);
-    if (comparePosition({ file: st.Relay_Master_Log_File, pos: Number(st.Exec_Master_Log_Pos) }, to) >= 0)
-      break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const seconds = (Date.now() - started) / 1000;
-  const cpu = (await cpuSeconds(down.pid)) - cpu0;
-  await down.exec('STOP SLAVE');
-  return { seconds, cpu };
-}
-
-/** Wall time of an apply, and the CPU seconds it cost: the target's, and the applier's own. */
-interface Result {
-  seconds: number;
-  cpu: number;
-  own?: number;
 }
 
 interface Ours {

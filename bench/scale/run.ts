@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MariaDBSandbox } from '../../src/sandbox/mariadb.js';
 import { NODE_FLAGS } from '../../src/cli/daemon.js';
+import { cpuSeconds, native } from '../native.js';
 import { comparePosition, parsePosition } from '../../src/binlog/position.js';
 import { sysbench } from '../sysbench.js';
 import { mydumperCopy } from '../full-peers.js';
@@ -188,13 +189,16 @@ async function manyTables(work: string): Promise<void> {
   }
 }
 
+const toPos = (m: { File: string; Position: number | string }) => ({ file: m.File, pos: Number(m.Position) });
+
 async function bigTransaction(work: string): Promise<void> {
   const rows = Number(arg('txn-rows', '1000000'));
   const up = await new MariaDBSandbox().start();
   const down = await new MariaDBSandbox().start();
+  const replica = await new MariaDBSandbox().start();
   try {
     console.log(`\none upstream transaction of ${rows} rows through Sync …`);
-    for (const s of [up, down])
+    for (const s of [up, down, replica])
       await s.exec(
         'CREATE DATABASE big; CREATE TABLE big.t (id INT PRIMARY KEY, k INT, c CHAR(60), pad CHAR(60))',
       );
@@ -214,38 +218,42 @@ async function bigTransaction(work: string): Promise<void> {
       `INSERT INTO big.t SELECT seq, seq % 1000, REPEAT('c', 60), REPEAT('p', 60) FROM mysql.seq_1_to_${rows}`,
     );
     const t0 = Date.now();
+    const cpu0 = [await cpuSeconds(r.pid), await cpuSeconds(down.pid)];
     const [end] = (await up.exec('SHOW MASTER STATUS')) as { File: string; Position: number }[];
     for (;;) {
       try {
         const st = JSON.parse(await readFile(status, 'utf8')).workers[0].subTaskStatus[0];
         if (st.result?.errors?.length) throw new Error(JSON.stringify(st.result.errors[0]));
         const at = st.sync?.syncerBinlog;
-        if (at && comparePosition(parsePosition(at), { file: end.File, pos: Number(end.Position) }) >= 0)
-          break;
+        if (at && comparePosition(parsePosition(at), toPos(end)) >= 0) break;
       } catch (e) {
         if (!(e instanceof SyntaxError) && (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
       await new Promise((res) => setTimeout(res, 50));
     }
     const seconds = (Date.now() - t0) / 1000;
+    const cpu = [(await cpuSeconds(r.pid)) - cpu0[0], (await cpuSeconds(down.pid)) - cpu0[1]];
     const peak = r.peakMb();
     r.kill();
     await r.exited;
     if ((await checksums(up, ['big.t'])) !== (await checksums(down, ['big.t'])))
       throw new Error('CHECKSUM TABLE differs');
+    // the peer: native replication applies the same binlog range (parallel threads do not split one transaction)
+    const nat = await native(up, replica, { file: m.File, pos: Number(m.Position) }, toPos(end), 0);
+    if ((await checksums(up, ['big.t'])) !== (await checksums(replica, ['big.t'])))
+      throw new Error('CHECKSUM TABLE differs (native replica)');
     console.log(
-      `${rows} rows in one transaction: applied ${seconds.toFixed(2)} s after its commit, peak RSS ${peak.toFixed(0)} MB (${before.toFixed(0)} MB before)`,
+      `${rows} rows in one transaction: applied ${seconds.toFixed(2)} s after its commit, peak RSS ${peak.toFixed(0)} MB (${before.toFixed(0)} MB before), CPU ${cpu[0].toFixed(1)} s ours + ${cpu[1].toFixed(1)} s target's; native replication ${nat.seconds.toFixed(2)} s (CPU ${nat.cpu.toFixed(1)} s)`,
     );
     record({
       bench: 'scale',
-      what: `one ${rows / 1e6}M-row transaction through Sync: seconds`,
-      ratio: seconds,
-      unit: ' s',
+      what: `one ${rows / 1e6}M-row transaction through Sync: native replication time / dm-ts time`,
+      ratio: nat.seconds / seconds,
       target: 'reported',
-      detail: `peak RSS ${peak.toFixed(0)} MB (${before.toFixed(0)} MB idle)`,
+      detail: `dm-ts ${seconds.toFixed(2)} s, peak RSS ${peak.toFixed(0)} MB (${before.toFixed(0)} MB idle); native ${nat.seconds.toFixed(2)} s`,
     });
   } finally {
-    await Promise.all([up.destroy(), down.destroy()]);
+    await Promise.all([up.destroy(), down.destroy(), replica.destroy()]);
   }
 }
 
