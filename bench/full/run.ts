@@ -4,7 +4,7 @@
 // (-e: the target's binlog on, as ours; and myloader's default, off) and by the machine's ingest
 // limit (a tab dump, then LOAD DATA LOCAL INFILE of all tables at once), alternating in one run;
 // every target's CHECKSUM TABLE must equal the upstream's; prints rates and the ratios.
-//   npm run bench:full [-- --tables 4 --rows 250000 --rounds 2]
+//   npm run bench:full [-- --tables 4 --rows 250000 --rounds 2 --only dm-ts,loaddata]
 import { record } from '../summary.js';
 import { spawn } from 'node:child_process';
 import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import { NODE_FLAGS } from '../../src/cli/daemon.js';
 import { sysbench } from '../sysbench.js';
 import { dumpPipe } from '../dump-pipe.js';
 import { loadDataIngest, mydumperCopy } from '../full-peers.js';
+import { cpuSeconds } from '../native.js';
 
 const MB = 1024 * 1024;
 
@@ -23,23 +24,27 @@ function arg(name: string, dflt: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 }
 
-/** Peak RSS of a child, sampled from /proc (VmHWM is the high-water mark). */
-function peakRss(pid: number): { stop: () => Promise<number> } {
+/** Peak RSS of a child, sampled from /proc (VmHWM is the high-water mark), and its CPU seconds
+ * at the last sample. */
+function peakRss(pid: number): { stop: () => Promise<number>; cpu: () => number } {
   let peak = 0;
+  let cpu = 0;
   const sample = async () => {
     try {
       const m = /VmHWM:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
       if (m) peak = Math.max(peak, Number(m[1]) / 1024);
+      cpu = await cpuSeconds(pid);
     } catch {
       /* exited */
     }
   };
-  const t = setInterval(() => void sample(), 100);
+  const t = setInterval(() => void sample(), 50);
   return {
     stop: async () => {
       clearInterval(t);
       return peak;
     },
+    cpu: () => cpu,
   };
 }
 
@@ -47,6 +52,8 @@ interface Run {
   seconds: number;
   bytes: number;
   rssMb?: number;
+  /** CPU seconds of this project's process (its last sample). */
+  cpu?: number;
 }
 
 /** This project's full copy; `noBinlog`: with loaders sql-log-bin: false (the target's binlog is
@@ -78,7 +85,7 @@ async function ours(
     [...NODE_FLAGS, 'dist/cli/run-task.js', '--task', task, '--source', src],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, DM_LOG_LEVEL: 'warn' },
+      env: { ...process.env, DM_LOG_LEVEL: process.env.DM_LOG_LEVEL ?? 'warn' },
     },
   );
   const rss = peakRss(child.pid!);
@@ -89,7 +96,7 @@ async function ours(
   const rssMb = await rss.stop();
   if (code !== 0) throw new Error(`run-task failed (${code}): ${out}`);
   const st = JSON.parse(out).workers[0].subTaskStatus[0];
-  return { seconds, bytes: Number(st.load.totalBytes), rssMb };
+  return { seconds, bytes: Number(st.load.totalBytes), rssMb, cpu: rss.cpu() };
 }
 
 async function pipe(up: MariaDBSandbox, down: MariaDBSandbox): Promise<Run> {
@@ -117,7 +124,10 @@ async function main(): Promise<void> {
     const want = await checksum(up, tables);
     const results: { name: string; run: Run }[] = [];
     for (let round = 1; round <= rounds; round++) {
-      const order = ['dm-ts', 'dm-ts-nobin', 'pipe', 'myloader-e', 'myloader', 'loaddata'];
+      const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : '';
+      const order = ['dm-ts', 'dm-ts-nobin', 'pipe', 'myloader-e', 'myloader', 'loaddata'].filter(
+        (n) => !only || only.split(',').includes(n),
+      );
       for (const name of round % 2 ? order : order.reverse()) {
         const down = await new MariaDBSandbox().start();
         servers.push(down);
@@ -130,6 +140,7 @@ async function main(): Promise<void> {
           );
           return { seconds: r.seconds, bytes: 0 } as Run;
         };
+        const cpu0 = [await cpuSeconds(up.pid), await cpuSeconds(down.pid)];
         const run =
           name === 'pipe'
             ? await pipe(up, down)
@@ -144,7 +155,8 @@ async function main(): Promise<void> {
         console.log(
           `round ${round} ${name.padEnd(11)} ${run.seconds.toFixed(2)} s  ${((tables * rows) / run.seconds).toFixed(0)} rows/s` +
             (run.bytes ? `  ${(run.bytes / MB / run.seconds).toFixed(1)} MB/s of SQL` : '') +
-            (run.rssMb ? `  peak RSS ${run.rssMb.toFixed(0)} MB` : ''),
+            (run.rssMb ? `  peak RSS ${run.rssMb.toFixed(0)} MB` : '') +
+            `  CPU s: ${run.cpu !== undefined ? `ours ${run.cpu.toFixed(1)}, ` : ''}upstream ${((await cpuSeconds(up.pid)) - cpu0[0]).toFixed(1)}, target ${((await cpuSeconds(down.pid)) - cpu0[1]).toFixed(1)}`,
         );
         await down.destroy();
         servers.pop();

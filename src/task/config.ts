@@ -170,6 +170,8 @@ export interface TaskConfig {
 export interface SubTaskConfig extends Omit<TaskConfig, 'mysqlInstances'> {
   instance: InstanceConfig;
   source: SourceConfig;
+  /** How many sources the task has (mysql-instances): whether this one writes its tables alone. */
+  taskSources: number;
 }
 
 // DM keys with no effect here: each is accepted with a warning that says why nothing changes
@@ -1118,7 +1120,10 @@ export function subTaskConfig(task: TaskConfig, source: SourceConfig): SubTaskCo
       'The master assigns a task only to its sources; start the task again with its file.',
     );
   }
-  return subTaskConfigs({ ...task, mysqlInstances: [instance] }, [source])[0];
+  return {
+    ...subTaskConfigs({ ...task, mysqlInstances: [instance] }, [source])[0],
+    taskSources: task.mysqlInstances.length,
+  };
 }
 
 /** The subtask config of each source of a task; every source of the task must be given. */
@@ -1133,7 +1138,7 @@ export function subTaskConfigs(task: TaskConfig, sources: SourceConfig[]): SubTa
         `Create it first (dmctl operate-source create source.yaml) or fix 'source-id'. Known: ${sources.map((s) => s.sourceId).join(', ') || 'none'}.`,
       );
     }
-    return withSourceRules({ ...rest, instance, source });
+    return withSourceRules({ ...rest, instance, source, taskSources: mysqlInstances.length });
   });
 }
 

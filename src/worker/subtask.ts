@@ -9,6 +9,7 @@ import type { SubTaskConfig } from '../task/config.js';
 import { transition, type Stage, type StageEvent } from '../task/stage.js';
 import type { SubTaskStatus } from '../task/status.js';
 import { DumpUnit } from '../units/dump/dump.js';
+import { DumpFeed } from '../units/dump/feed.js';
 import { LoadUnit } from '../units/load/load.js';
 import { readFinishedDump } from '../units/dump/metadata.js';
 import { SyncUnit } from '../units/sync/sync.js';
@@ -257,6 +258,20 @@ export class SubTask {
   /** After a restart: continue with the last unit that has begun its work (the ones before it
    * finished theirs), e.g. Sync once it has a checkpoint, Load once the dump is complete. */
   private async skipFinishedUnits(): Promise<void> {
+    const load = this.units.find((u): u is LoadUnit => u instanceof LoadUnit);
+    const dump = this.units.findIndex((u) => u instanceof DumpUnit);
+    const partial = load && dump >= this.current && dump >= 0 ? await load.overlapInterrupted() : undefined;
+    if (partial) {
+      // Load imported while a dump ran that did not finish: those rows are of a snapshot that is
+      // gone. The tables (empty before, see LoadUnit.importsEarly) are emptied; the dump starts over.
+      this.opts.log.warn(
+        { task: this.name, tables: partial.length },
+        'the dump did not finish while Load imported its files: emptying those tables and dumping again',
+      );
+      await load!.discardPartial(partial);
+      this.current = dump;
+      return;
+    }
     for (let i = this.units.length - 1; i >= this.current; i--) {
       const u = this.units[i];
       if (!(await u.isFresh())) {
@@ -307,19 +322,36 @@ export class SubTask {
       if (!abort.signal.aborted) this.failed(errorResult(e), this.unit);
       return;
     }
+    /** Load importing while the dump runs. */
+    let loading: Promise<ProcessResult> | undefined;
     while (this.current < this.units.length) {
-      if (abort.signal.aborted) return;
+      if (abort.signal.aborted) break;
       this.opts.log.info({ task: this.name, unit: this.units[this.current].name }, 'unit starting');
       const unit = this.units[this.current];
+      const next = this.units[this.current + 1];
       let r: ProcessResult;
-      try {
-        await unit.init();
-        r = await unit.process(abort.signal);
-      } catch (e) {
-        r = errorResult(e);
-      } finally {
-        await unit.close().catch(() => undefined);
-      }
+      if (unit instanceof LoadUnit && loading) {
+        r = await loading;
+        loading = undefined;
+      } else if (unit instanceof DumpUnit && next instanceof LoadUnit) {
+        // Load imports each file as the dump completes it; either one's failure stops both.
+        const both = new AbortController();
+        const stop = () => both.abort();
+        abort.signal.addEventListener('abort', stop);
+        const feed = new DumpFeed();
+        unit.announce(feed);
+        next.follow(feed);
+        loading = runUnit(next, both.signal).then((lr) => {
+          if (lr.errors.length) both.abort();
+          return lr;
+        });
+        r = await runUnit(unit, both.signal);
+        if (!r.errors.length && r.isCanceled && !abort.signal.aborted) {
+          this.current++; // the dump stopped because Load failed: Load's error is the subtask's
+          continue;
+        }
+        if (r.errors.length || r.isCanceled) await loading;
+      } else r = await runUnit(unit, abort.signal);
       if (r.isCanceled || abort.signal.aborted) return;
       if (r.errors.length) {
         this.failed(r, unit);
@@ -327,6 +359,10 @@ export class SubTask {
       }
       this.autoResume.reset();
       this.current++;
+    }
+    if (abort.signal.aborted) {
+      await loading;
+      return;
     }
     this.current = this.units.length - 1;
     this.setStage('finish');
@@ -350,5 +386,17 @@ export class SubTask {
       if (this.stage === 'Paused') this.resume();
     });
     this.opts.log.info({ task: this.name, delayMs: delay }, 'auto-resume scheduled after a retryable error');
+  }
+}
+
+/** Runs a unit once: init, process, close; a thrown error is its result. */
+async function runUnit(unit: Unit, signal: AbortSignal): Promise<ProcessResult> {
+  try {
+    await unit.init();
+    return await unit.process(signal);
+  } catch (e) {
+    return errorResult(e);
+  } finally {
+    await unit.close().catch(() => undefined);
   }
 }

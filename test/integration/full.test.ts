@@ -87,12 +87,12 @@ async function targetWrites(
     const r = ev as RowsEvent;
     const name = `${r.table.schema}.${r.table.table}`;
     if (r.table.table.endsWith('_loader_checkpoint')) {
-      if (r.action === 'update') {
-        for (const row of r.rows) {
-          const [, filename, , , offset, endPos] = row.after!;
-          if (String(offset) === String(endPos))
-            fileMarks.set(String(filename), (fileMarks.get(String(filename)) ?? 0) + 1);
-        }
+      // a file is marked imported by an update of its registered row, or (imported while the dump
+      // ran) by the insert of its row as imported
+      for (const row of r.action === 'delete' ? [] : r.rows) {
+        const [, filename, , , offset, endPos] = row.after!;
+        if (String(offset) === String(endPos) && /\.\d+\.(sql|tsv)$/.test(String(filename)))
+          fileMarks.set(String(filename), (fileMarks.get(String(filename)) ?? 0) + 1);
       }
       continue;
     }
@@ -219,5 +219,49 @@ test('on-duplicate: error pauses Load with ExecSQL naming the file; replace and 
         { id: 2, v: 'up' },
       ]);
     }
+  }
+});
+
+test('SIGKILL while the dump runs and Load imports beside it: the next start empties what was imported and dumps again; a table that held rows before is left for after the dump', async () => {
+  const { s: up, tables } = await source();
+  const down = await server();
+  // a target table that holds a row of its own before the task: never imported while the dump
+  // runs (it could not be emptied), never emptied
+  await up.exec(`CREATE DATABASE IF NOT EXISTS keep; CREATE TABLE keep.t (id INT PRIMARY KEY, v INT);
+    INSERT INTO keep.t SELECT seq, seq FROM mysql.seq_1_to_50000`);
+  await down.exec(`CREATE DATABASE keep; CREATE TABLE keep.t (id INT PRIMARY KEY, v INT);
+    INSERT INTO keep.t VALUES (1000000, -1)`);
+  try {
+    const f = await files('killdump', up, down, {
+      mydumper: 'chunk-filesize: 1\nrows: 20000\nthreads: 1',
+      extra: 'clean-dump-file: false\n',
+    });
+    const statusFile = join(f.dir, 'status.json');
+    const run = runTask(f['task.yaml'], [f['source.yaml']], statusFile);
+    let imported = 0;
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      assert.ok(Date.now() < deadline, 'Load never imported a file while the dump ran');
+      if (run.child.exitCode !== null) assert.fail(`run-task ended: ${(await run.done).stderr}`);
+      const st = (await readStatus(statusFile))?.workers[0].subTaskStatus[0];
+      const marks = (await down
+        .exec(
+          "SELECT COUNT(*) n FROM dm_meta.killdump_loader_checkpoint WHERE `offset` = end_pos AND filename LIKE '%.%.%'",
+        )
+        .catch(() => [{ n: 0 }])) as { n: number }[];
+      imported = Number(marks[0].n);
+      if (st?.unit === 'Dump' && imported >= 3) break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    run.child.kill('SIGKILL');
+    assert.equal((await run.done).signal, 'SIGKILL');
+    const r = await runTaskToEnd(f['task.yaml'], [f['source.yaml']]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.status.workers[0].subTaskStatus[0].stage, 'Finished');
+    await assertTablesEqual(up, down, tables);
+    const keep = (await down.exec('SELECT COUNT(*) n, SUM(v) s FROM keep.t')) as { n: number; s: number }[];
+    assert.deepEqual([Number(keep[0].n), Number(keep[0].s)], [50_001, (50_000 * 50_001) / 2 - 1]);
+  } finally {
+    await up.exec('DROP DATABASE keep');
   }
 });

@@ -4,6 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ByteBuf, encodeRow, valueKind, ValueKind } from '../../src/units/dump/rowsql.js';
 import { chunkConditions, chunkCount } from '../../src/units/dump/chunks.js';
+import { interleave } from '../../src/units/dump/dump.js';
+import { DumpFeed } from '../../src/units/dump/feed.js';
+import { FileQueue } from '../../src/units/load/queue.js';
 import { dataFile, parseDumpFile, schemaCreateFile, tableSchemaFile } from '../../src/units/dump/files.js';
 import { formatMetadata, parseMetadata } from '../../src/units/dump/metadata.js';
 import { foreignDump } from '../../src/units/dump/ownership.js';
@@ -334,4 +337,71 @@ test('rows for LOAD DATA: NULL as \\N, bytes as they are with tab, newline and b
     "LOAD DATA LOCAL INFILE 'dm-ts-load' IGNORE INTO TABLE `t` CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (`a`,`b`) SET `c_src` = 's\\'1'",
   );
   assert.match(loadDataSQL('`t`', '(`a`)', 'replace', []), /' REPLACE INTO TABLE `t` /);
+});
+
+test('dump chunks interleave tables: the first chunk of each, then the second of each', () => {
+  assert.deepEqual(interleave([['a1', 'a2', 'a3'], ['b1'], [], ['c1', 'c2']]), [
+    'a1',
+    'b1',
+    'c1',
+    'a2',
+    'c2',
+    'a3',
+  ]);
+  assert.deepEqual(interleave([]), []);
+});
+
+test('a dump feed: schemas, then each complete file once, then the end; a failed dump hands out nothing more', async () => {
+  const f = new DumpFeed();
+  const ready = f.schemasReady();
+  f.schemas();
+  assert.equal(await ready, true);
+  const first = f.take();
+  f.file('a.t.000001.tsv');
+  f.file('a.t.000002.tsv');
+  assert.deepEqual(await first, ['a.t.000001.tsv', 'a.t.000002.tsv']);
+  f.file('a.t.000003.tsv');
+  f.end(true);
+  assert.deepEqual(await f.take(), ['a.t.000003.tsv'], 'files completed before the end still count');
+  assert.equal(await f.take(), undefined);
+  assert.equal(f.finished, true);
+
+  const failed = new DumpFeed();
+  failed.schemas();
+  failed.file('a.t.000001.tsv');
+  failed.end(false);
+  failed.end(true); // the first end counts
+  assert.equal(await failed.take(), undefined);
+  assert.equal(failed.finished, false);
+  const early = new DumpFeed();
+  early.end(false);
+  assert.equal(await early.schemasReady(), false, 'the dump failed before its schemas');
+});
+
+test('the file queue: biggest first, files that come later slot in, a busy table waits, the end once closed', async () => {
+  const ac = new AbortController();
+  const q = new FileQueue(
+    [
+      { filename: 'a', size: 1 },
+      { filename: 'b', size: 5 },
+    ],
+    true,
+  );
+  assert.equal((await q.take(() => true, ac.signal))?.filename, 'b');
+  q.add([{ filename: 'c', size: 3 }]);
+  assert.equal(
+    (await q.take((f) => f.filename !== 'c', ac.signal))?.filename,
+    'a',
+    'c is busy: a comes first',
+  );
+  const later = q.take((f) => f.filename === 'd', ac.signal);
+  q.add([{ filename: 'd', size: 2 }]);
+  assert.equal((await later)?.filename, 'd', 'a file that comes later wakes a waiting worker');
+  q.close();
+  assert.equal((await q.take(() => true, ac.signal))?.filename, 'c');
+  assert.equal(await q.take(() => true, ac.signal), undefined);
+  const open = new FileQueue<{ filename: string; size: number }>([], true);
+  const waiting = open.take(() => true, ac.signal);
+  ac.abort();
+  assert.equal(await waiting, undefined, 'an abort ends the wait');
 });

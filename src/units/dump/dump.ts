@@ -29,6 +29,7 @@ import { DumpRecord, foreignDump } from './ownership.js';
 import { ByteBuf, encodeRow, encodeTsvRow, valueKind, type ValueKind } from './rowsql.js';
 import { columnMappingOf } from '../tables.js';
 import { takeSnapshot } from './snapshot.js';
+import type { DumpFeed } from './feed.js';
 
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigint']);
 /** Types whose values the dump writes as hex literals: their tables stay INSERT statements. */
@@ -69,6 +70,8 @@ export class DumpUnit implements Unit {
   private startedAt = 0;
   private conns: PacketConnection[] = [];
   private readonly record: DumpRecord;
+  /** The Load importing while this dump runs (the next run only). */
+  private feed?: DumpFeed;
 
   constructor(
     private readonly cfg: SubTaskConfig,
@@ -119,6 +122,11 @@ export class DumpUnit implements Unit {
 
   async init(): Promise<void> {}
 
+  /** Tells `feed` of the next run's progress (a Load imports its files as they are complete). */
+  announce(feed: DumpFeed): void {
+    this.feed = feed;
+  }
+
   async isFresh(): Promise<boolean> {
     return !(await readFinishedDump(this.dir));
   }
@@ -150,6 +158,14 @@ export class DumpUnit implements Unit {
   }
 
   async process(signal: AbortSignal): Promise<ProcessResult> {
+    const feed = this.feed;
+    this.feed = undefined;
+    const r = await this.dump(signal, feed);
+    feed?.end(!r.errors.length && !r.isCanceled);
+    return r;
+  }
+
+  private async dump(signal: AbortSignal, feed?: DumpFeed): Promise<ProcessResult> {
     const conns: PacketConnection[] = [];
     this.conns = conns;
     return runCancellable(signal, conns, async () => {
@@ -177,6 +193,7 @@ export class DumpUnit implements Unit {
       );
       conns.push(...snap.conns.filter((c) => !conns.includes(c)));
       if (signal.aborted) return okResult(true);
+      feed?.schemas();
       this.log.info(
         {
           tables: this.tables.length,
@@ -187,7 +204,7 @@ export class DumpUnit implements Unit {
         'dump: snapshot taken',
       );
       const chunks = await this.plan(snap.conns[0]);
-      await Promise.all(snap.conns.map((c) => this.worker(c, chunks)));
+      await Promise.all(snap.conns.map((c) => this.worker(c, chunks, feed)));
       for (const c of snap.conns) c.close();
       const meta = formatMetadata({
         startedAt,
@@ -330,14 +347,16 @@ export class DumpUnit implements Unit {
     }
   }
 
-  /** Splits tables into chunks (in the snapshot), biggest tables first. */
+  /** Splits tables into chunks (in the snapshot): the first chunk of each table (biggest tables
+   * first), then the second of each, and so on, so the files completed early belong to many
+   * tables, which Load imports side by side while the dump goes on. */
   private async plan(c: PacketConnection): Promise<Chunk[]> {
     const md = this.cfg.instance.mydumper;
-    const chunks: Chunk[] = [];
+    const chunks: Chunk[][] = [];
     if (md.noData) {
       // extra-args --no-data: the structures only
       this.completedTables = this.tables.length;
-      return chunks;
+      return [];
     }
     const order = [...this.tables].sort((a, b) => b.dataBytes - a.dataBytes);
     for (const t of order) {
@@ -356,15 +375,15 @@ export class DumpUnit implements Unit {
       }
       const conds = chunkConditions({ ...shape, min, max }, opts);
       t.pendingChunks = conds.length;
-      for (const where of conds) chunks.push({ t, where });
+      chunks.push(conds.map((where) => ({ t, where })));
     }
-    return chunks;
+    return interleave(chunks);
   }
 
-  private async worker(c: PacketConnection, queue: Chunk[]): Promise<void> {
+  private async worker(c: PacketConnection, queue: Chunk[], feed?: DumpFeed): Promise<void> {
     for (let chunk = queue.shift(); chunk; chunk = queue.shift()) {
       try {
-        await this.dumpChunk(c, chunk);
+        await this.dumpChunk(c, chunk, (name) => feed?.file(name));
       } catch (e) {
         const { db, table } = chunk.t;
         throw privilegeError(
@@ -379,7 +398,12 @@ export class DumpUnit implements Unit {
     }
   }
 
-  private async dumpChunk(c: PacketConnection, { t, where }: Chunk): Promise<void> {
+  /** Dumps a chunk into one or more data files; `complete` hears of each once it is closed. */
+  private async dumpChunk(
+    c: PacketConnection,
+    { t, where }: Chunk,
+    complete: (name: string) => void,
+  ): Promise<void> {
     const md = this.cfg.instance.mydumper;
     const conds = [where, md.where ? `(${md.where})` : undefined].filter(Boolean);
     const sql =
@@ -389,6 +413,7 @@ export class DumpUnit implements Unit {
     const out = new ByteBuf(FLUSH_BYTES + (1 << 20));
     const chunkBytes = md.chunkFilesize << 20;
     let file: FileHandle | undefined;
+    let name = '';
     let fileBytes = 0;
     let stmtStart = -1; // offset in `out` of the open statement's first byte, or -1
     let stmtBytes = 0;
@@ -409,8 +434,10 @@ export class DumpUnit implements Unit {
     const closeFile = async () => {
       if (stmtStart >= 0) endStatement();
       await flush();
-      await file?.close();
+      if (!file) return;
+      await file.close();
       file = undefined;
+      complete(name);
     };
     try {
       await c.stream(
@@ -419,10 +446,8 @@ export class DumpUnit implements Unit {
         async (rows) => {
           for (const p of rows) {
             if (!file) {
-              file = await open(
-                join(this.dir, dataFile(t.db, t.table, t.nextFile++, t.tsv ? 'tsv' : 'sql')),
-                'w',
-              );
+              name = dataFile(t.db, t.table, t.nextFile++, t.tsv ? 'tsv' : 'sql');
+              file = await open(join(this.dir, name), 'w');
               fileBytes = 0;
               if (t.tsv) out.bytes(t.tsv);
               else out.ascii('/*!40101 SET NAMES binary*/;\n/*!40014 SET FOREIGN_KEY_CHECKS=0*/;\n');
@@ -456,6 +481,14 @@ export class DumpUnit implements Unit {
       await file?.close().catch(() => undefined);
     }
   }
+}
+
+/** The first of each list, then the second of each, and so on. Pure. */
+export function interleave<T>(lists: T[][]): T[] {
+  const out: T[] = [];
+  const longest = Math.max(0, ...lists.map((l) => l.length));
+  for (let i = 0; i < longest; i++) for (const l of lists) if (i < l.length) out.push(l[i]);
+  return out;
 }
 
 /** Whether a table is one of a --tables-list. */

@@ -75,8 +75,43 @@ export class LoaderCheckpoint {
     }
   }
 
-  /** The statement that marks a file imported; run inside the file's transaction. */
-  finishSQL(filename: string): string {
-    return `UPDATE ${this.table} SET \`offset\` = end_pos WHERE id = ${quoteString(this.sourceId)} AND filename = ${quoteString(filename)}`;
+  /** The statement that records a file imported; run inside the file's transaction (the file
+   * need not be registered: a file imported while the dump runs is recorded only then). */
+  doneSQL(f: { filename: string; db: string; table: string; size: number }): string {
+    return (
+      `INSERT INTO ${this.table} (id, filename, cp_schema, cp_table, \`offset\`, end_pos) VALUES ` +
+      `(${quoteString(this.sourceId)},${quoteString(f.filename)},${quoteString(f.db)},${quoteString(f.table)},${f.size},${f.size}) ` +
+      'ON DUPLICATE KEY UPDATE `offset` = end_pos'
+    );
+  }
+
+  /** Load begins while the dump runs: a row says so until the dump has finished. */
+  async beginOverlap(c: PacketConnection): Promise<void> {
+    await c.exec(
+      `INSERT IGNORE INTO ${this.table} (id, filename, cp_schema, cp_table, \`offset\`, end_pos) VALUES (${quoteString(this.sourceId)}, ${quoteString(OVERLAP)}, '', '', 0, 1)`,
+    );
+  }
+
+  /** The dump Load imports from has finished. */
+  async endOverlap(c: PacketConnection): Promise<void> {
+    await c.exec(
+      `UPDATE ${this.table} SET \`offset\` = end_pos WHERE id = ${quoteString(this.sourceId)} AND filename = ${quoteString(OVERLAP)}`,
+    );
+  }
+
+  /** Load began while a dump ran that never finished; the tables it imported files into. */
+  async interrupted(c: PacketConnection): Promise<{ db: string; table: string }[] | undefined> {
+    const rows = await c.query(
+      `SELECT filename, cp_schema, cp_table, \`offset\` < end_pos AS open FROM ${this.table} WHERE id = ${quoteString(this.sourceId)}`,
+    );
+    if (!rows.some((r) => r.filename === OVERLAP && r.open === '1')) return undefined;
+    const tables = new Map<string, { db: string; table: string }>();
+    for (const r of rows)
+      if (r.filename !== OVERLAP)
+        tables.set(`${r.cp_schema}\0${r.cp_table}`, { db: r.cp_schema!, table: r.cp_table! });
+    return [...tables.values()];
   }
 }
+
+/** The row of a Load that began while its dump ran (no data file has this name). */
+const OVERLAP = '(dump in progress)';

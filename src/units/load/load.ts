@@ -15,10 +15,17 @@ import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DMError, ERR } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { downstreamRole, openConnection, privilegeError, quoteId, quoteString } from '../../mysql/connect.js';
+import {
+  downstreamRole,
+  openConnection,
+  privilegeError,
+  quoteId,
+  quoteString,
+  quoteTable,
+} from '../../mysql/connect.js';
 import { isMissingMeta } from '../meta.js';
 import { isServerError, type PacketConnection } from '../../mysql/protocol.js';
-import { PRIVILEGE } from '../../mysql/errno.js';
+import { NO_SUCH_TABLE, PRIVILEGE } from '../../mysql/errno.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import {
   renameDatabase,
@@ -27,7 +34,9 @@ import {
   type ExtraColumn,
   type Router,
 } from '../../rules/route.js';
-import { parseDumpFile } from '../dump/files.js';
+import { parseDumpFile, type DumpFile } from '../dump/files.js';
+import type { DumpFeed } from '../dump/feed.js';
+import { FileQueue } from './queue.js';
 import { readFinishedDump, type DumpMetadata } from '../dump/metadata.js';
 import {
   ExecSQLError,
@@ -43,6 +52,12 @@ import { readStatements } from './statements.js';
 import { loadTsv } from './load-data.js';
 
 const ROLE = downstreamRole();
+
+interface SchemaFile {
+  db: string;
+  table?: string;
+  filename: string;
+}
 
 interface DataFile {
   filename: string;
@@ -152,6 +167,8 @@ export class LoadUnit implements Unit {
   importedFiles = 0;
   /** The dump's snapshot position, known once the dump directory was read. */
   metadata?: DumpMetadata;
+  /** The dump to import from while it runs (the next run only). */
+  private feed?: DumpFeed;
 
   constructor(
     private readonly cfg: SubTaskConfig,
@@ -215,12 +232,28 @@ export class LoadUnit implements Unit {
     }
   }
 
+  /** The next run imports the dump's files as `feed` announces them, while the dump runs. */
+  follow(feed: DumpFeed): void {
+    this.feed = feed;
+  }
+
   async process(signal: AbortSignal): Promise<ProcessResult> {
     const conns: PacketConnection[] = [];
+    const feed = this.feed;
+    this.feed = undefined;
     this.importing = undefined;
     return runCancellable(signal, conns, async () => {
       const setup = await this.connect();
       conns.push(setup);
+      const pool = [setup];
+      const grow = async (n: number) => {
+        while (pool.length < n) {
+          const c = await this.connect();
+          conns.push(c);
+          pool.push(c);
+        }
+        return pool;
+      };
       try {
         await this.checkpoint.prepare(setup);
       } catch (e) {
@@ -232,7 +265,13 @@ export class LoadUnit implements Unit {
           `GRANT ALL ON ${quoteId(this.cfg.metaSchema)}.* TO {user}`,
         );
       }
-      const state = await this.checkpoint.load(setup);
+      let state = await this.checkpoint.load(setup);
+      let created = false;
+      if (feed) {
+        created = await this.alongside(feed, state.size === 0, setup, grow, signal);
+        if (!feed.finished || signal.aborted) return okResult(true); // the dump's result is the subtask's
+        state = await this.checkpoint.load(setup);
+      }
       this.metadata = await readFinishedDump(this.dir);
       if (!this.metadata) {
         if (state.size && [...state.values()].every((f) => f.offset >= f.endPos)) {
@@ -245,20 +284,14 @@ export class LoadUnit implements Unit {
             'Restart the task so it dumps again (stop-task, then start-task), or point loaders.dir at a complete dump.',
         });
       }
+      await this.checkpoint.endOverlap(setup);
       const names = await readdir(this.dir);
       const files: DataFile[] = [];
-      const schemas: { db: string; table?: string; filename: string }[] = [];
+      const schemas: SchemaFile[] = [];
       for (const filename of names.sort()) {
         const f = parseDumpFile(filename);
         if (!f) continue;
-        if (f.kind === 'data')
-          files.push({
-            filename,
-            db: f.db,
-            table: f.table,
-            format: f.format,
-            size: (await stat(join(this.dir, filename))).size,
-          });
+        if (f.kind === 'data') files.push(await this.dataFile(filename, f));
         else schemas.push({ db: f.db, table: f.kind === 'table-schema' ? f.table : undefined, filename });
       }
       await this.checkpoint.register(
@@ -271,19 +304,14 @@ export class LoadUnit implements Unit {
         return st !== undefined && st.offset >= st.endPos;
       };
       this.committedBytes = files.filter(done).reduce((s, f) => s + f.size, 0);
-      const queue = files.filter((f) => !done(f)).sort((a, b) => b.size - a.size);
+      const queue = new FileQueue(files.filter((f) => !done(f)));
       const workers = Math.max(
         1,
-        Math.min(this.cfg.instance.loader.poolSize, Math.max(queue.length, schemas.length)),
+        Math.min(this.cfg.instance.loader.poolSize, Math.max(queue.length, created ? 0 : schemas.length)),
       );
-      const pool: PacketConnection[] = [setup];
-      for (let i = 1; i < workers; i++) {
-        const c = await this.connect();
-        conns.push(c);
-        pool.push(c);
-      }
-      await this.createSchemas(pool, schemas);
-      await this.findSerialTables(setup, queue);
+      await grow(workers);
+      if (!created) await this.createSchemas(pool, schemas);
+      await this.findAutoIncTables(setup);
       this.importing = { at: Date.now(), bytes: this.committedBytes };
       this.log.info(
         { files: files.length, remaining: queue.length, totalBytes: this.totalBytes },
@@ -299,11 +327,115 @@ export class LoadUnit implements Unit {
     });
   }
 
+  private async dataFile(filename: string, f: Extract<DumpFile, { kind: 'data' }>): Promise<DataFile> {
+    const size = (await stat(join(this.dir, filename))).size;
+    return { filename, db: f.db, table: f.table, format: f.format, size };
+  }
+
+  /** While the dump runs (`fresh`: nothing imported before), its files are imported as they are
+   * complete, except those of tables that may not be imported before the dump has finished (see
+   * importsEarly); they wait for the rest of the load. True when the schemas were created. */
+  private async alongside(
+    feed: DumpFeed,
+    fresh: boolean,
+    setup: PacketConnection,
+    grow: (n: number) => Promise<PacketConnection[]>,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    if (!fresh) {
+      while (await feed.take()); // an earlier run's import: it goes on once the dump has finished
+      return false;
+    }
+    await this.checkpoint.beginOverlap(setup);
+    if (!(await feed.schemasReady())) return false;
+    const schemas: SchemaFile[] = [];
+    for (const filename of (await readdir(this.dir)).sort()) {
+      const f = parseDumpFile(filename);
+      if (f && f.kind !== 'data')
+        schemas.push({ db: f.db, table: f.kind === 'table-schema' ? f.table : undefined, filename });
+    }
+    const pool = await grow(Math.max(1, this.cfg.instance.loader.poolSize));
+    await this.createSchemas(pool, schemas);
+    await this.findAutoIncTables(setup);
+    const queue = new FileQueue<DataFile>([], true);
+    this.importing = { at: Date.now(), bytes: 0 };
+    const early = new Map<string, Promise<boolean>>();
+    const feeding = (async () => {
+      for (let names = await feed.take(); names; names = await feed.take()) {
+        const files: DataFile[] = [];
+        for (const n of names) {
+          const f = parseDumpFile(n);
+          if (f?.kind === 'data') files.push(await this.dataFile(n, f));
+        }
+        this.totalBytes += files.reduce((s, f) => s + f.size, 0);
+        queue.add(files);
+      }
+      queue.close();
+    })();
+    this.log.info({ workers: pool.length }, 'load: importing while the dump runs');
+    await Promise.all([
+      feeding,
+      ...pool.map((c) =>
+        this.worker(c, queue, signal, (f) => {
+          const k = `${f.db}\0${f.table}`;
+          if (!early.has(k)) early.set(k, this.importsEarly(c, f));
+          return early.get(k)!;
+        }),
+      ),
+    ]);
+    return true;
+  }
+
+  /** Whether a table's files may be imported before the dump has finished: if the dump does not
+   * finish, the next start truncates the tables it imported into and dumps again, which is right
+   * only for a table that was empty, that this source alone writes (no route, the task's only
+   * source). */
+  private async importsEarly(c: PacketConnection, f: DataFile): Promise<boolean> {
+    const to = this.router.route(f.db, f.table);
+    if (this.cfg.taskSources !== 1 || to.db !== f.db || to.table !== f.table) return false;
+    if (this.router.extras(f.db, f.table).length) return false;
+    const rows = await c.query(`SELECT 1 AS x FROM ${quoteTable(f.db, f.table)} LIMIT 1`);
+    return rows.length === 0;
+  }
+
+  /** The dump that a Load imported from while it ran did not finish: the rows imported are of a
+   * snapshot that is gone. Undefined when that is not so; else the tables they went into. */
+  async overlapInterrupted(): Promise<{ db: string; table: string }[] | undefined> {
+    if (await readFinishedDump(this.dir)) return undefined;
+    const c = await this.connect();
+    try {
+      return await this.checkpoint.interrupted(c);
+    } catch (e) {
+      if (isMissingMeta(e)) return undefined;
+      throw e;
+    } finally {
+      c.close();
+    }
+  }
+
+  /** Empties `tables` (they were empty before this Load imported into them: importsEarly) and
+   * forgets the Load's progress: the dump starts over. */
+  async discardPartial(tables: { db: string; table: string }[]): Promise<void> {
+    const c = await this.connect();
+    try {
+      for (const t of tables) {
+        const name = quoteTable(t.db, t.table);
+        try {
+          await c.exec(`TRUNCATE TABLE ${name}`);
+        } catch (e) {
+          if (isServerError(e, NO_SUCH_TABLE)) continue;
+          if (!isServerError(e, PRIVILEGE)) throw e;
+          await c.exec(`DELETE FROM ${name}`); // TRUNCATE needs the DROP privilege
+        }
+      }
+      await this.checkpoint.clear(c);
+    } finally {
+      c.close();
+    }
+  }
+
   /** Databases first (on one session), then the tables on every session of the pool at once. */
-  private async createSchemas(
-    pool: PacketConnection[],
-    schemas: { db: string; table?: string; filename: string }[],
-  ): Promise<void> {
+  private async createSchemas(pool: PacketConnection[], schemas: SchemaFile[]): Promise<void> {
     const c = pool[0];
     const read = async (f: string) =>
       (await readFile(join(this.dir, f))).toString('utf8').trim().replace(/;$/, '');
@@ -386,45 +518,45 @@ export class LoadUnit implements Unit {
   /** Target tables whose LOAD DATA must not run twice at once: with an AUTO_INCREMENT column
    * and innodb_autoinc_lock_mode below 2, LOAD DATA holds the table's AUTO-INC lock for its whole
    * statement, so a second one into the table waits (lock wait timeouts, deadlocks). */
-  private serialTables = new Set<string>();
+  private autoInc = new Set<string>();
   private readonly busyTables = new Set<string>();
 
-  private async findSerialTables(c: PacketConnection, files: DataFile[]): Promise<void> {
-    this.serialTables.clear();
-    if (!files.some((f) => f.format === 'tsv')) return;
+  private async findAutoIncTables(c: PacketConnection): Promise<void> {
+    this.autoInc.clear();
     const [mode] = await c.query('SELECT @@innodb_autoinc_lock_mode AS m').catch(() => [{ m: '1' }]);
     if (Number(mode?.m) === 2) return;
     const rows = await c.query(
       "SELECT DISTINCT TABLE_SCHEMA s, TABLE_NAME t FROM information_schema.COLUMNS WHERE EXTRA LIKE '%auto_increment%'",
     );
-    const autoInc = new Set(rows.map((r) => `${r.s}\0${r.t}`));
-    for (const f of files) {
-      const to = this.router.route(f.db, f.table);
-      if (f.format === 'tsv' && autoInc.has(`${to.db}\0${to.table}`))
-        this.serialTables.add(`${to.db}\0${to.table}`);
-    }
+    for (const r of rows) this.autoInc.add(`${r.s}\0${r.t}`);
   }
 
-  private async worker(c: PacketConnection, queue: DataFile[], signal: AbortSignal): Promise<void> {
+  /** Imports files from `queue` until it is empty and closed; `early`: whether a file may be
+   * imported now (else it is left for later). */
+  private async worker(
+    c: PacketConnection,
+    queue: FileQueue<DataFile>,
+    signal: AbortSignal,
+    early?: (f: DataFile) => Promise<boolean>,
+  ): Promise<void> {
     const key = (f: DataFile) => {
       const to = this.router.route(f.db, f.table);
       return `${to.db}\0${to.table}`;
     };
-    while (queue.length && !signal.aborted) {
+    for (;;) {
       // the biggest file whose table is free (a serial table loads one file at a time)
-      const i = queue.findIndex((f) => !this.busyTables.has(key(f)));
-      if (i < 0) {
-        await new Promise((r) => setTimeout(r, 20));
-        continue;
-      }
-      const [f] = queue.splice(i, 1);
+      const f = await queue.take((x) => !this.busyTables.has(key(x)), signal);
+      if (!f) return;
       const k = key(f);
-      const serial = f.format === 'tsv' && this.serialTables.has(k);
+      const serial = f.format === 'tsv' && this.autoInc.has(k);
       if (serial) this.busyTables.add(k);
       try {
-        await this.loadFile(c, f);
+        if (!early || (await early(f))) await this.loadFile(c, f);
       } finally {
-        if (serial) this.busyTables.delete(k);
+        if (serial) {
+          this.busyTables.delete(k);
+          queue.wake();
+        }
       }
     }
   }
@@ -455,7 +587,7 @@ export class LoadUnit implements Unit {
         await c.exec(addExtraColumns(stmt, extras));
         this.inFlight.set(f.filename, end);
       }
-      await c.exec(this.checkpoint.finishSQL(f.filename));
+      await c.exec(this.checkpoint.doneSQL(f));
       await c.exec('COMMIT');
       this.committedBytes += f.size;
       this.importedFiles++;
