@@ -74,6 +74,16 @@ async function files(
   return f;
 }
 
+/** SHOW CREATE TABLE of each table (its AUTO_INCREMENT counter left out). */
+async function definitions(s: MariaDBSandbox, tables: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const t of tables) {
+    const [r] = (await s.exec(`SHOW CREATE TABLE ${t}`)) as Record<string, string>[];
+    out.push(r['Create Table'].replace(/ AUTO_INCREMENT=\d+/, ''));
+  }
+  return out;
+}
+
 /** Rows written and files marked done in the target's binlog, per table (counts every import). */
 async function targetWrites(
   down: MariaDBSandbox,
@@ -116,6 +126,8 @@ test('full migration: every table equal after Dump and Load; the task finishes a
   assert.equal(st.load!.finishedBytes, st.load!.totalBytes);
   assert.match(st.load!.metaBinlog, /^\(mysql-bin\.\d+, \d+\)$/);
   await assertTablesEqual(up, down, tables);
+  // the big tables' secondary keys, added after their rows, are there as upstream
+  assert.deepEqual(await definitions(down, tables), await definitions(up, tables));
   assert.equal(existsSync(join(f.dir, 'dump', 'full1.mysql-01')), false, 'dump files removed');
   // Generated columns recomputed by the target; AUTO_INCREMENT value 0 kept.
   const rows = (await down.exec('SELECT b, c FROM `odd db`.gen ORDER BY id')) as { b: string; c: string }[];
@@ -170,6 +182,7 @@ test('SIGKILL three times during Load: after restarts every table is equal and n
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.status.workers[0].subTaskStatus[0].stage, 'Finished');
   await assertTablesEqual(up, down, tables);
+  assert.deepEqual(await definitions(down, tables), await definitions(up, tables));
 
   // Count what reached the target's binlog: every row inserted once, nothing replaced, and each
   // data file marked imported exactly once.
@@ -231,6 +244,10 @@ test('SIGKILL while the dump runs and Load imports beside it: the next start emp
     INSERT INTO keep.t SELECT seq, seq FROM mysql.seq_1_to_50000`);
   await down.exec(`CREATE DATABASE keep; CREATE TABLE keep.t (id INT PRIMARY KEY, v INT);
     INSERT INTO keep.t VALUES (1000000, -1)`);
+  // a big table the operator created (empty) without the upstream's secondary key: imported into
+  // while the dump runs, emptied (not dropped) after the kill, and its keys stay as they were
+  await down.exec(`CREATE DATABASE sb; CREATE TABLE sb.sbtest4 (id INT NOT NULL AUTO_INCREMENT, k INT NOT NULL DEFAULT 0,
+    c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', PRIMARY KEY (id))`);
   try {
     const f = await files('killdump', up, down, {
       mydumper: 'chunk-filesize: 1\nrows: 20000\nthreads: 1',
@@ -259,6 +276,9 @@ test('SIGKILL while the dump runs and Load imports beside it: the next start emp
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.status.workers[0].subTaskStatus[0].stage, 'Finished');
     await assertTablesEqual(up, down, tables);
+    const created = tables.filter((t) => t !== 'sb.sbtest4');
+    assert.deepEqual(await definitions(down, created), await definitions(up, created));
+    assert.doesNotMatch((await definitions(down, ['sb.sbtest4']))[0], /KEY `k_1`/);
     const keep = (await down.exec('SELECT COUNT(*) n, SUM(v) s FROM keep.t')) as { n: number; s: number }[];
     assert.deepEqual([Number(keep[0].n), Number(keep[0].s)], [50_001, (50_000 * 50_001) / 2 - 1]);
   } finally {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { ByteBuf, encodeRow, valueKind, ValueKind } from '../../src/units/dump/rowsql.js';
 import { chunkConditions, chunkCount } from '../../src/units/dump/chunks.js';
 import { interleave } from '../../src/units/dump/dump.js';
+import { addKeysSQL, splitSecondaryKeys } from '../../src/units/dump/keys.js';
 import { DumpFeed } from '../../src/units/dump/feed.js';
 import { FileQueue } from '../../src/units/load/queue.js';
 import { dataFile, parseDumpFile, schemaCreateFile, tableSchemaFile } from '../../src/units/dump/files.js';
@@ -404,4 +405,55 @@ test('the file queue: biggest first, files that come later slot in, a busy table
   const waiting = open.take(() => true, ac.signal);
   ac.abort();
   assert.equal(await waiting, undefined, 'an abort ends the wait');
+});
+
+test("a large table's plain secondary keys move after its rows; UNIQUE, FULLTEXT and tables with foreign keys or partitions keep theirs", () => {
+  const create = [
+    'CREATE TABLE `t` (',
+    '  `id` int(11) NOT NULL AUTO_INCREMENT,',
+    '  `k` int(11) NOT NULL DEFAULT 0,',
+    "  `c` char(10) DEFAULT 'KEY `x`',",
+    '  PRIMARY KEY (`id`),',
+    '  UNIQUE KEY `u` (`c`),',
+    "  KEY `k_1` (`k`) USING BTREE COMMENT 'x,y',",
+    '  KEY `odd ,name` (`c`(3) DESC),',
+    '  FULLTEXT KEY `ft` (`c`)',
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='a, KEY b'",
+  ].join('\n');
+  const s = splitSecondaryKeys(create)!;
+  assert.deepEqual(s.keys, ["KEY `k_1` (`k`) USING BTREE COMMENT 'x,y'", 'KEY `odd ,name` (`c`(3) DESC)']);
+  assert.equal(
+    s.table,
+    [
+      'CREATE TABLE `t` (',
+      '  `id` int(11) NOT NULL AUTO_INCREMENT,',
+      '  `k` int(11) NOT NULL DEFAULT 0,',
+      "  `c` char(10) DEFAULT 'KEY `x`',",
+      '  PRIMARY KEY (`id`),',
+      '  UNIQUE KEY `u` (`c`),',
+      '  FULLTEXT KEY `ft` (`c`)',
+      ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='a, KEY b'",
+    ].join('\n'),
+  );
+  assert.equal(
+    addKeysSQL('`t`', s.keys),
+    "ALTER TABLE `t` ADD KEY `k_1` (`k`) USING BTREE COMMENT 'x,y', ADD KEY `odd ,name` (`c`(3) DESC)",
+  );
+  // the last definition a key: the one before it loses its comma
+  assert.equal(
+    splitSecondaryKeys(
+      'CREATE TABLE `t` (\n  `id` int,\n  PRIMARY KEY (`id`),\n  KEY `k` (`id`)\n) ENGINE=InnoDB',
+    )?.table,
+    'CREATE TABLE `t` (\n  `id` int,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB',
+  );
+  assert.equal(
+    splitSecondaryKeys('CREATE TABLE `t` (\n  `id` int,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB'),
+    undefined,
+  );
+  const fk =
+    'CREATE TABLE `c` (\n  `p` int,\n  KEY `p` (`p`),\n  CONSTRAINT `f` FOREIGN KEY (`p`) REFERENCES `p` (`id`)\n) ENGINE=InnoDB';
+  assert.equal(splitSecondaryKeys(fk), undefined);
+  const part =
+    'CREATE TABLE `t` (\n  `id` int,\n  KEY `k` (`id`)\n) ENGINE=InnoDB\n PARTITION BY HASH (`id`)\nPARTITIONS 4';
+  assert.equal(splitSecondaryKeys(part), undefined);
 });

@@ -23,7 +23,8 @@ import type { SubTaskConfig } from '../../task/config.js';
 import { okResult, runCancellable, percent, type Unit } from '../unit.js';
 import type { ProcessResult } from '../../task/status.js';
 import { chunkConditions, chunkCount } from './chunks.js';
-import { dataFile, METADATA_FILE, schemaCreateFile, tableSchemaFile } from './files.js';
+import { dataFile, METADATA_FILE, schemaCreateFile, tableKeysFile, tableSchemaFile } from './files.js';
+import { splitSecondaryKeys } from './keys.js';
 import { formatMetadata, readFinishedDump } from './metadata.js';
 import { DumpRecord, foreignDump } from './ownership.js';
 import { ByteBuf, encodeRow, encodeTsvRow, valueKind, type ValueKind } from './rowsql.js';
@@ -35,6 +36,9 @@ const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigin
 /** Types whose values the dump writes as hex literals: their tables stay INSERT statements. */
 const HEX_TYPES = new Set(['bit', ...SPATIAL_TYPES]);
 const FLUSH_BYTES = 4 << 20;
+/** Tables at least this large (the upstream's DATA_LENGTH) get their plain secondary keys after
+ * their rows (keys.ts); below it an ALTER per table costs more than it saves. */
+const KEYS_AFTER_BYTES = 16 << 20;
 
 interface TableInfo {
   db: string;
@@ -299,7 +303,12 @@ export class DumpUnit implements Unit {
       const db = r.s!;
       const table = r.t!;
       const shown = (await q(`SHOW CREATE TABLE ${quoteTable(db, table)}`))[0]['Create Table']!;
-      const create = strict ? strictCollation(shown, strict) : shown;
+      let create = strict ? strictCollation(shown, strict) : shown;
+      const split = Number(r.d ?? 0) >= KEYS_AFTER_BYTES ? splitSecondaryKeys(create) : undefined;
+      if (split) {
+        create = split.table;
+        await writeFile(join(this.dir, tableKeysFile(db, table)), split.keys.join('\n') + '\n');
+      }
       await writeFile(join(this.dir, tableSchemaFile(db, table)), `${create};\n`);
       const columns = (colsOf.get(key(db, table)) ?? []).filter((col) => !/GENERATED/i.test(col.x ?? ''));
       const byName = new Map(columns.map((col) => [col.c!, col]));

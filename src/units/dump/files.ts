@@ -2,6 +2,8 @@
 //   metadata                      snapshot position, written last (its presence marks a whole dump)
 //   <db>-schema-create.sql        CREATE DATABASE
 //   <db>.<table>-schema.sql       CREATE TABLE
+//   <db>.<table>-schema-keys.sql  (ours) a large table's plain secondary keys, one per line,
+//                                 added once its rows are in (see keys.ts)
 //   <db>.<table>.<NNNNNN>.sql     data: multi-row INSERTs
 //   <db>.<table>.<NNNNNN>.tsv     data (ours): a line with the column list, then tab-separated
 //                                 rows for LOAD DATA LOCAL INFILE (see rowsql.ts encodeTsvRow)
@@ -11,6 +13,7 @@
 export type DumpFile =
   | { kind: 'schema-create'; db: string }
   | { kind: 'table-schema'; db: string; table: string }
+  | { kind: 'table-keys'; db: string; table: string }
   | { kind: 'data'; db: string; table: string; index: number; format: 'sql' | 'tsv' };
 
 export const METADATA_FILE = 'metadata';
@@ -35,6 +38,10 @@ export function tableSchemaFile(db: string, table: string): string {
   return `${encodeName(db)}.${encodeName(table)}-schema.sql`;
 }
 
+export function tableKeysFile(db: string, table: string): string {
+  return `${encodeName(db)}.${encodeName(table)}-schema-keys.sql`;
+}
+
 export function dataFile(db: string, table: string, index: number, format: 'sql' | 'tsv' = 'sql'): string {
   return `${encodeName(db)}.${encodeName(table)}.${String(index).padStart(6, '0')}.${format}`;
 }
@@ -45,6 +52,8 @@ export function parseDumpFile(name: string): DumpFile | undefined {
   if (m) return { kind: 'schema-create', db: decodeName(m[1]) };
   m = /^([^.]+)\.([^.]+)-schema\.sql$/.exec(name);
   if (m) return { kind: 'table-schema', db: decodeName(m[1]), table: decodeName(m[2]) };
+  m = /^([^.]+)\.([^.]+)-schema-keys\.sql$/.exec(name);
+  if (m) return { kind: 'table-keys', db: decodeName(m[1]), table: decodeName(m[2]) };
   m = /^([^.]+)\.([^.]+)\.(\d+)\.(sql|tsv)$/.exec(name);
   if (m)
     return {

@@ -5,6 +5,14 @@
 import { quoteString, quoteTable } from '../../mysql/connect.js';
 import type { PacketConnection } from '../../mysql/protocol.js';
 import { createMetaSchema, forgetSource } from '../meta.js';
+import { parseDumpFile } from '../dump/files.js';
+
+export interface Interrupted {
+  db: string;
+  table: string;
+  created: boolean;
+  keysFile?: string;
+}
 
 export interface FileState {
   filename: string;
@@ -99,17 +107,31 @@ export class LoaderCheckpoint {
     );
   }
 
-  /** Load began while a dump ran that never finished; the tables it imported files into. */
-  async interrupted(c: PacketConnection): Promise<{ db: string; table: string }[] | undefined> {
+  /** Load began while a dump ran that never finished: the tables it wrote into (`created`: it
+   * created the table, whose keys are still to add). */
+  async interrupted(c: PacketConnection): Promise<Interrupted[] | undefined> {
     const rows = await c.query(
       `SELECT filename, cp_schema, cp_table, \`offset\` < end_pos AS open FROM ${this.table} WHERE id = ${quoteString(this.sourceId)}`,
     );
     if (!rows.some((r) => r.filename === OVERLAP && r.open === '1')) return undefined;
-    const tables = new Map<string, { db: string; table: string }>();
-    for (const r of rows)
-      if (r.filename !== OVERLAP)
-        tables.set(`${r.cp_schema}\0${r.cp_table}`, { db: r.cp_schema!, table: r.cp_table! });
+    const tables = new Map<string, Interrupted>();
+    for (const r of rows) {
+      if (r.filename === OVERLAP) continue;
+      const k = `${r.cp_schema}\0${r.cp_table}`;
+      const t = tables.get(k) ?? { db: r.cp_schema!, table: r.cp_table!, created: false };
+      if (parseDumpFile(r.filename!)?.kind === 'table-keys') {
+        t.created = r.open === '1';
+        t.keysFile = r.filename!;
+      }
+      tables.set(k, t);
+    }
     return [...tables.values()];
+  }
+
+  /** Forgets this source's rows but those of `keep`. */
+  async forgetBut(c: PacketConnection, keep: string[]): Promise<void> {
+    const but = keep.length ? ` AND filename NOT IN (${keep.map(quoteString).join(', ')})` : '';
+    await c.exec(`DELETE FROM ${this.table} WHERE id = ${quoteString(this.sourceId)}${but}`);
   }
 }
 

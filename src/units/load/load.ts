@@ -34,7 +34,8 @@ import {
   type ExtraColumn,
   type Router,
 } from '../../rules/route.js';
-import { parseDumpFile, type DumpFile } from '../dump/files.js';
+import { parseDumpFile, tableKeysFile, type DumpFile } from '../dump/files.js';
+import { KeysAfterRows } from './keys.js';
 import type { DumpFeed } from '../dump/feed.js';
 import { FileQueue } from './queue.js';
 import { readFinishedDump, type DumpMetadata } from '../dump/metadata.js';
@@ -47,7 +48,7 @@ import {
   type Unit,
 } from '../unit.js';
 import type { ProcessResult } from '../../task/status.js';
-import { LoaderCheckpoint } from './checkpoint.js';
+import { LoaderCheckpoint, type Interrupted } from './checkpoint.js';
 import { readStatements } from './statements.js';
 import { loadTsv } from './load-data.js';
 
@@ -57,6 +58,22 @@ interface SchemaFile {
   db: string;
   table?: string;
   filename: string;
+  /** The table's keys to add after its rows (KeysAfterRows). */
+  keys?: string;
+}
+
+/** The schema files of a dump directory: databases, and tables with their keys file if any. */
+function schemaFiles(names: string[]): SchemaFile[] {
+  const all = new Set(names);
+  const out: SchemaFile[] = [];
+  for (const filename of [...names].sort()) {
+    const f = parseDumpFile(filename);
+    if (f?.kind === 'schema-create') out.push({ db: f.db, filename });
+    if (f?.kind !== 'table-schema') continue;
+    const keys = tableKeysFile(f.db, f.table);
+    out.push({ db: f.db, table: f.table, filename, ...(all.has(keys) ? { keys } : {}) });
+  }
+  return out;
 }
 
 interface DataFile {
@@ -156,6 +173,7 @@ async function skipBinlog(c: PacketConnection, user: string): Promise<void> {
 export class LoadUnit implements Unit {
   readonly name = 'Load' as const;
   private readonly checkpoint: LoaderCheckpoint;
+  private readonly keys: KeysAfterRows;
   private readonly router: Router;
   private readonly mapping: ColumnMapping;
   private totalBytes = 0;
@@ -176,6 +194,7 @@ export class LoadUnit implements Unit {
     private readonly log: Logger,
   ) {
     this.checkpoint = new LoaderCheckpoint(cfg.metaSchema, cfg.name, cfg.instance.sourceId);
+    this.keys = new KeysAfterRows(dir, this.checkpoint, log);
     this.mapping = columnMappingOf(cfg);
     this.router = routerOf(cfg.instance.routeRules, cfg.routes, cfg.caseSensitive, cfg.instance.sourceId);
   }
@@ -287,12 +306,10 @@ export class LoadUnit implements Unit {
       await this.checkpoint.endOverlap(setup);
       const names = await readdir(this.dir);
       const files: DataFile[] = [];
-      const schemas: SchemaFile[] = [];
+      const schemas = schemaFiles(names);
       for (const filename of names.sort()) {
         const f = parseDumpFile(filename);
-        if (!f) continue;
-        if (f.kind === 'data') files.push(await this.dataFile(filename, f));
-        else schemas.push({ db: f.db, table: f.kind === 'table-schema' ? f.table : undefined, filename });
+        if (f?.kind === 'data') files.push(await this.dataFile(filename, f));
       }
       await this.checkpoint.register(
         setup,
@@ -319,6 +336,7 @@ export class LoadUnit implements Unit {
       );
       await Promise.all(pool.map((c) => this.worker(c, queue, signal)));
       if (signal.aborted) return okResult(true);
+      await this.keys.addPending(pool, (db, table) => this.router.route(db, table));
       await this.cleanDumpFiles(names);
       return okResult();
     }).finally(() => {
@@ -348,12 +366,7 @@ export class LoadUnit implements Unit {
     }
     await this.checkpoint.beginOverlap(setup);
     if (!(await feed.schemasReady())) return false;
-    const schemas: SchemaFile[] = [];
-    for (const filename of (await readdir(this.dir)).sort()) {
-      const f = parseDumpFile(filename);
-      if (f && f.kind !== 'data')
-        schemas.push({ db: f.db, table: f.kind === 'table-schema' ? f.table : undefined, filename });
-    }
+    const schemas = schemaFiles(await readdir(this.dir));
     const pool = await grow(Math.max(1, this.cfg.instance.loader.poolSize));
     await this.createSchemas(pool, schemas);
     await this.findAutoIncTables(setup);
@@ -400,7 +413,7 @@ export class LoadUnit implements Unit {
 
   /** The dump that a Load imported from while it ran did not finish: the rows imported are of a
    * snapshot that is gone. Undefined when that is not so; else the tables they went into. */
-  async overlapInterrupted(): Promise<{ db: string; table: string }[] | undefined> {
+  async overlapInterrupted(): Promise<Interrupted[] | undefined> {
     if (await readFinishedDump(this.dir)) return undefined;
     const c = await this.connect();
     try {
@@ -413,22 +426,31 @@ export class LoadUnit implements Unit {
     }
   }
 
-  /** Empties `tables` (they were empty before this Load imported into them: importsEarly) and
-   * forgets the Load's progress: the dump starts over. */
-  async discardPartial(tables: { db: string; table: string }[]): Promise<void> {
+  /** After a dump that did not finish: the tables this source alone writes are emptied (they
+   * were empty before this Load imported into them, see importsEarly), or dropped when this Load
+   * created them (without their keys: the next run creates them again); the Load's progress is
+   * forgotten (but for the keys of tables it keeps). The dump starts over. */
+  async discardPartial(tables: Interrupted[]): Promise<void> {
     const c = await this.connect();
+    const keep: string[] = [];
     try {
       for (const t of tables) {
-        const name = quoteTable(t.db, t.table);
+        const to = this.router.route(t.db, t.table);
+        const name = quoteTable(to.db, to.table);
+        if (this.cfg.taskSources !== 1 || to.db !== t.db || to.table !== t.table) {
+          if (t.keysFile) keep.push(t.keysFile); // nothing was imported into it early
+          continue;
+        }
         try {
-          await c.exec(`TRUNCATE TABLE ${name}`);
+          await c.exec(`${t.created ? 'DROP TABLE IF EXISTS' : 'TRUNCATE TABLE'} ${name}`);
         } catch (e) {
           if (isServerError(e, NO_SUCH_TABLE)) continue;
           if (!isServerError(e, PRIVILEGE)) throw e;
-          await c.exec(`DELETE FROM ${name}`); // TRUNCATE needs the DROP privilege
+          await c.exec(`DELETE FROM ${name}`); // DROP and TRUNCATE need the DROP privilege
+          if (t.keysFile) keep.push(t.keysFile);
         }
       }
-      await this.checkpoint.clear(c);
+      await this.checkpoint.forgetBut(c, keep);
     } finally {
       c.close();
     }
@@ -463,6 +485,7 @@ export class LoadUnit implements Unit {
         );
         if (this.router.active) sql = routeStatement(sql, s.db, this.router);
         const target = this.router.route(s.db, s.table!);
+        if (s.keys) await this.keys.claim(c, s.keys, { db: s.db, table: s.table! }, target);
         await this.execSchema(c, sql, s, target.db);
         const extras = this.router.extras(s.db, s.table!);
         if (extras.length) await this.checkExtraColumns(c, target.db, target.table, extras);
