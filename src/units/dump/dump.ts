@@ -304,7 +304,11 @@ export class DumpUnit implements Unit {
       const table = r.t!;
       const shown = (await q(`SHOW CREATE TABLE ${quoteTable(db, table)}`))[0]['Create Table']!;
       let create = strict ? strictCollation(shown, strict) : shown;
-      const split = Number(r.d ?? 0) >= KEYS_AFTER_BYTES ? splitSecondaryKeys(create) : undefined;
+      // (not when the dump is the task's product: another tool may load it)
+      const split =
+        this.cfg.taskMode !== 'dump' && Number(r.d ?? 0) >= KEYS_AFTER_BYTES
+          ? splitSecondaryKeys(create)
+          : undefined;
       if (split) {
         create = split.table;
         await writeFile(join(this.dir, tableKeysFile(db, table)), split.keys.join('\n') + '\n');
