@@ -1,10 +1,15 @@
 // How cost grows with the work (issue 22): each part prints a table and records its figures.
-//   npm run bench:scale [-- --parts sizes,tables,txn --sizes 1,4,10 --tables 10000 --txn-rows 1000000]
+//   npm run bench:scale [-- --parts sizes,tables,txn,shards,relay --sizes 1,4,10 --tables 10000
+//     --txn-rows 1000000 --sources 1,2,4 --shard-rate 250 --shard-seconds 20 --relay-seconds 20]
 // sizes:  full copy (run-task, Dump + Load) of one table of 1M, 4M, 10M rows: time per row and
 //         peak RSS should stay flat.
 // tables: 10 000 small tables in one schema, this project vs mydumper + myloader -e.
 // txn:    one upstream transaction of 1M rows through Sync (task-mode incremental): time from its
-//         commit to the target having it, peak RSS.
+//         commit to the target having it, peak RSS; native replication of the same beside it.
+// shards: 1, 2 and 4 sources merged into one table (shard-mode pessimistic, extract-source), each
+//         under a sysbench write load: row changes applied per second per source, lag.
+// relay:  the relay's write rate on a backlog against the upstream's binlog write rate, and its
+//         lag when both run at once.
 // Every copy ends with CHECKSUM TABLE equal on both servers.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -41,7 +46,12 @@ interface RunTask {
 }
 
 /** run-task with a task file and a source file (status written to `status` when given). */
-function runTask(work: string, task: string, status?: string): RunTask {
+function runTask(
+  work: string,
+  task: string,
+  status?: string,
+  sources = [join(work, 'source.yaml')],
+): RunTask {
   const child = spawn(
     process.execPath,
     [
@@ -49,8 +59,7 @@ function runTask(work: string, task: string, status?: string): RunTask {
       'dist/cli/run-task.js',
       '--task',
       task,
-      '--source',
-      join(work, 'source.yaml'),
+      ...sources.flatMap((s) => ['--source', s]),
       ...(status ? ['--status-file', status, '--status-interval-ms', '100'] : []),
     ],
     { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DM_LOG_LEVEL: 'warn' } },
@@ -257,13 +266,241 @@ async function bigTransaction(work: string): Promise<void> {
   }
 }
 
+type Status = {
+  workers: {
+    subTaskStatus: {
+      stage: string;
+      unit: string;
+      result?: { errors?: unknown[] };
+      sync?: Record<string, string>;
+    }[];
+    relayStatus?: { relayBinlog: string } | null;
+  }[];
+};
+
+async function readStatus(file: string): Promise<Status | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Status;
+  } catch {
+    return undefined;
+  }
+}
+
+async function masterPos(s: MariaDBSandbox) {
+  const [m] = (await s.exec('SHOW MASTER STATUS')) as { File: string; Position: number }[];
+  return toPos(m);
+}
+
+/** Waits until every subtask's Sync has applied everything its upstream has; the seconds it took. */
+async function caughtUp(status: string, ups: MariaDBSandbox[], timeoutS = 600): Promise<number> {
+  const t0 = Date.now();
+  const want = await Promise.all(ups.map(masterPos));
+  for (;;) {
+    const st = await readStatus(status);
+    const sts = st?.workers.map((w) => w.subTaskStatus[0]) ?? [];
+    for (const x of sts) if (x.result?.errors?.length) throw new Error(JSON.stringify(x.result.errors[0]));
+    if (
+      sts.length === ups.length &&
+      sts.every((x, i) => {
+        const at = x.sync?.syncerBinlog;
+        return at && comparePosition(parsePosition(at), want[i]) >= 0;
+      })
+    )
+      return (Date.now() - t0) / 1000;
+    if (Date.now() - t0 > timeoutS * 1000) throw new Error(`not caught up in ${timeoutS} s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Rows of one source in a merged table (count, sum of k, a checksum of every column). */
+const SHARD_SUMMARY = "COUNT(*) n, SUM(k) k, BIT_XOR(CRC32(CONCAT_WS(',', id, k, c, pad))) x";
+
+async function shards(work: string): Promise<void> {
+  const counts = arg('sources', '1,2,4').split(',').map(Number);
+  const rate = Number(arg('shard-rate', '250'));
+  const seconds = Number(arg('shard-seconds', '20'));
+  console.log(
+    `\nshard merge (pessimistic, extract-source into one table), each source under sysbench oltp_write_only at ${rate} txn/s for ${seconds} s`,
+  );
+  console.log('sources  row changes/s per source  total/s  max lag  caught up after');
+  for (const n of counts) {
+    const ups = await Promise.all(Array.from({ length: n }, () => new MariaDBSandbox().start()));
+    const down = await new MariaDBSandbox().start();
+    try {
+      await Promise.all(ups.map((u) => sysbench(u, 'prepare', { tables: 1, rows: 50_000 })));
+      await down.exec(`CREATE DATABASE merged; CREATE TABLE merged.sbtest1 (id INT NOT NULL, k INT NOT NULL DEFAULT 0,
+        c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', c_source VARCHAR(32) NOT NULL,
+        PRIMARY KEY (id, c_source), KEY k_1 (k))`);
+      const sources: string[] = [];
+      for (const [i, u] of ups.entries()) {
+        const o = u.connectionOptions();
+        const f = join(work, `shard-s${i}.yaml`);
+        await writeFile(
+          f,
+          `source-id: s${i}\nfrom: {host: ${o.host}, port: ${o.port}, user: ${o.user}, password: ""}\n`,
+        );
+        sources.push(f);
+      }
+      const name = `shards${n}`;
+      const task = await files(
+        work,
+        ups[0],
+        down,
+        name,
+        `task-mode: all\nshard-mode: pessimistic\nblock-allow-list:\n  only: {do-dbs: ["sbtest"]}\n` +
+          `routes:\n  merge: {schema-pattern: sbtest, table-pattern: sbtest1, target-schema: merged, target-table: sbtest1, extract-source: {source-regexp: "s(.*)", target-column: c_source}}\n` +
+          `  schemas: {schema-pattern: sbtest, target-schema: merged}\n` +
+          `mysql-instances:\n${ups.map((_, i) => `  - {source-id: s${i}, block-allow-list: only, route-rules: [merge, schemas], loader: {dir: "${join(work, name, `s${i}`)}"}, syncer: {worker-count: 8}}`).join('\n')}\n`,
+      );
+      const status = join(work, `${name}-status.json`);
+      const r = runTask(work, task, status, sources);
+      await caughtUp(status, ups);
+      const startRows = async () =>
+        ((await readStatus(status))?.workers ?? []).map((w) =>
+          Number(w.subTaskStatus[0].sync?.totalRows ?? 0),
+        );
+      const before = await startRows();
+      let maxLag = 0;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const st = await readStatus(status);
+          for (const w of st?.workers ?? [])
+            maxLag = Math.max(maxLag, Number(w.subTaskStatus[0].sync?.secondsBehindMaster ?? 0));
+          await new Promise((res) => setTimeout(res, 200));
+        }
+      })();
+      const t0 = Date.now();
+      await Promise.all(
+        ups.map((u) =>
+          sysbench(u, 'run', { tables: 1, rows: 50_000 }, [
+            '--threads=2',
+            `--rate=${rate}`,
+            `--time=${seconds}`,
+          ]),
+        ),
+      );
+      const after = await caughtUp(status, ups);
+      const elapsed = (Date.now() - t0) / 1000;
+      sampling = false;
+      await sampler;
+      const applied = (await startRows()).map((x, i) => x - before[i]);
+      const peak = r.peakMb();
+      r.kill();
+      await r.exited;
+      for (const [i, u] of ups.entries()) {
+        const [a] = (await u.exec(`SELECT ${SHARD_SUMMARY} FROM sbtest.sbtest1`)) as Record<string, string>[];
+        const [b] = (await down.exec(
+          `SELECT ${SHARD_SUMMARY} FROM merged.sbtest1 WHERE c_source = '${i}'`,
+        )) as Record<string, string>[];
+        if (JSON.stringify(a) !== JSON.stringify(b))
+          throw new Error(`source ${i}: merged rows differ: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+      }
+      const perSource = applied.reduce((x, y) => x + y, 0) / n / elapsed;
+      console.log(
+        `${String(n).padEnd(8)} ${perSource.toFixed(0).padStart(24)}  ${(perSource * n).toFixed(0).padStart(7)}  ${String(maxLag).padStart(5)} s  ${after.toFixed(1)} s (peak RSS ${peak.toFixed(0)} MB)`,
+      );
+      record({
+        bench: 'scale',
+        what: `shard merge of ${n} source(s) at ${rate} txn/s each: row changes/s per source`,
+        ratio: perSource,
+        unit: '/s',
+        target: 'keeps up',
+        detail: `max lag ${maxLag} s, caught up ${after.toFixed(1)} s after the writes, merged rows equal`,
+      });
+    } finally {
+      await Promise.all([...ups, down].map((s) => s.destroy()));
+    }
+  }
+}
+
+/** Relay write throughput against the upstream's binlog write rate: a backlog written by sysbench
+ * at full speed, then read by the relay (its catch-up rate); then both at once (the relay's lag). */
+async function relay(work: string): Promise<void> {
+  const seconds = Number(arg('relay-seconds', '20'));
+  const up = await new MariaDBSandbox().start();
+  const down = await new MariaDBSandbox().start();
+  try {
+    console.log(
+      `\nrelay: a sysbench oltp_write_only backlog (${seconds} s at full speed), then written live`,
+    );
+    await sysbench(up, 'prepare', { tables: 4, rows: 25_000 });
+    await up.exec('FLUSH BINARY LOGS');
+    const from = await masterPos(up);
+    const size = async () =>
+      ((await up.exec('SHOW BINARY LOGS')) as { Log_name: string; File_size: string }[])
+        .filter((l) => l.Log_name >= from.file)
+        .reduce((n, l) => n + Number(l.File_size), 0);
+    let t0 = Date.now();
+    await sysbench(up, 'run', { tables: 4, rows: 25_000 }, ['--threads=4', `--time=${seconds}`]);
+    const upRate = (await size()) / ((Date.now() - t0) / 1000);
+    const backlog = await size();
+    const u = up.connectionOptions();
+    const relayDir = join(work, 'relay');
+    await writeFile(
+      join(work, 'source.yaml'),
+      `source-id: up\nfrom: {host: ${u.host}, port: ${u.port}, user: ${u.user}, password: ""}\nenable-relay: true\nrelay-binlog-name: ${from.file}\nrelay-dir: "${relayDir}"\n`,
+    );
+    // a task whose rules take no table: Sync reads the relay and applies nothing
+    const task = await files(
+      work,
+      up,
+      down,
+      'relaybench',
+      `task-mode: incremental\nblock-allow-list:\n  none: {do-dbs: ["no_such_db"]}\nmysql-instances:\n  - {source-id: up, block-allow-list: none, meta: {binlog-name: ${from.file}, binlog-pos: 4}}\n`,
+    );
+    const status = join(work, 'relay-status.json');
+    t0 = Date.now();
+    const r = runTask(work, task, status);
+    const relayAt = async () => {
+      const rb = (await readStatus(status))?.workers[0].relayStatus?.relayBinlog;
+      return rb ? parsePosition(rb) : undefined;
+    };
+    const reach = async (want: { file: string; pos: number }, timeoutS = 600) => {
+      for (const start = Date.now(); ;) {
+        const at = await relayAt();
+        if (at && comparePosition(at, want) >= 0) return (Date.now() - start) / 1000;
+        if (Date.now() - start > timeoutS * 1000) throw new Error('the relay did not catch up');
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    };
+    await reach(await masterPos(up));
+    const relayRate = backlog / ((Date.now() - t0) / 1000);
+    // live: sysbench at full speed with the relay following
+    const liveFrom = await size();
+    t0 = Date.now();
+    await sysbench(up, 'run', { tables: 4, rows: 25_000 }, ['--threads=4', `--time=${seconds}`]);
+    const liveRate = ((await size()) - liveFrom) / ((Date.now() - t0) / 1000);
+    const lag = await reach(await masterPos(up));
+    const peak = r.peakMb();
+    r.kill();
+    await r.exited;
+    const mb = (x: number) => (x / (1 << 20)).toFixed(1);
+    console.log(
+      `upstream writes its binlog at ${mb(upRate)} MB/s; the relay writes a ${mb(backlog)} MB backlog at ${mb(relayRate)} MB/s (${(relayRate / upRate).toFixed(1)}x); ` +
+        `live at ${mb(liveRate)} MB/s it is ${lag.toFixed(2)} s behind at the end (peak RSS ${peak.toFixed(0)} MB)`,
+    );
+    record({
+      bench: 'scale',
+      what: "relay write rate / upstream's binlog write rate",
+      ratio: relayRate / upRate,
+      target: '> 1×',
+      detail: `relay ${mb(relayRate)} MB/s, upstream ${mb(upRate)} MB/s; live: ${lag.toFixed(2)} s behind at the end`,
+    });
+  } finally {
+    await Promise.all([up.destroy(), down.destroy()]);
+  }
+}
+
 async function main(): Promise<void> {
-  const parts = arg('parts', 'sizes,tables,txn').split(',');
+  const parts = arg('parts', 'sizes,tables,txn,shards,relay').split(',');
   const work = await mkdtemp(join(tmpdir(), 'dm-ts-bench-scale-'));
   try {
     if (parts.includes('sizes')) await sizes(work);
     if (parts.includes('tables')) await manyTables(work);
     if (parts.includes('txn')) await bigTransaction(work);
+    if (parts.includes('shards')) await shards(work);
+    if (parts.includes('relay')) await relay(work);
   } finally {
     await rm(work, { recursive: true, force: true });
   }

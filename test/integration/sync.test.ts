@@ -137,7 +137,7 @@ test('SIGKILL 10 times under load: after restarts every table is equal, nothing 
     concurrency: 2,
     signal: stopWriting.signal,
   });
-  // Transactions of 30k rows each, which Sync applies as it reads them (more than 20k rows): a
+  // Transactions of 30k rows each, which Sync applies as it reads them (more than 10k rows): a
   // kill in the middle of one must leave none of it applied.
   await up.exec(`CREATE TABLE sb.big (id INT PRIMARY KEY, n INT NOT NULL);
     INSERT INTO sb.big SELECT seq, 0 FROM mysql.seq_1_to_30000`);

@@ -13,7 +13,7 @@ export interface StreamAt {
   rows: number;
   bytes: number;
 }
-export const STREAM_AT: StreamAt = { rows: 20_000, bytes: 8 << 20 };
+export const STREAM_AT: StreamAt = { rows: 10_000, bytes: 4 << 20 };
 
 export interface StreamFailure {
   error: unknown;
