@@ -326,6 +326,7 @@ async function shards(work: string): Promise<void> {
   for (const n of counts) {
     const ups = await Promise.all(Array.from({ length: n }, () => new MariaDBSandbox().start()));
     const down = await new MariaDBSandbox().start();
+    let stop = () => {};
     try {
       await Promise.all(ups.map((u) => sysbench(u, 'prepare', { tables: 1, rows: 50_000 })));
       await down.exec(`CREATE DATABASE merged; CREATE TABLE merged.sbtest1 (id INT NOT NULL, k INT NOT NULL DEFAULT 0,
@@ -354,6 +355,7 @@ async function shards(work: string): Promise<void> {
       );
       const status = join(work, `${name}-status.json`);
       const r = runTask(work, task, status, sources);
+      stop = () => r.kill();
       await caughtUp(status, ups);
       const startRows = async () =>
         ((await readStatus(status))?.workers ?? []).map((w) =>
@@ -409,6 +411,7 @@ async function shards(work: string): Promise<void> {
         detail: `max lag ${maxLag} s, caught up ${after.toFixed(1)} s after the writes, merged rows equal`,
       });
     } finally {
+      stop();
       await Promise.all([...ups, down].map((s) => s.destroy()));
     }
   }
@@ -437,8 +440,9 @@ async function relay(work: string): Promise<void> {
     const backlog = await size();
     const u = up.connectionOptions();
     const relayDir = join(work, 'relay');
+    const source = join(work, 'relay-source.yaml');
     await writeFile(
-      join(work, 'source.yaml'),
+      source,
       `source-id: up\nfrom: {host: ${u.host}, port: ${u.port}, user: ${u.user}, password: ""}\nenable-relay: true\nrelay-binlog-name: ${from.file}\nrelay-dir: "${relayDir}"\n`,
     );
     // a task whose rules take no table: Sync reads the relay and applies nothing
@@ -451,42 +455,51 @@ async function relay(work: string): Promise<void> {
     );
     const status = join(work, 'relay-status.json');
     t0 = Date.now();
-    const r = runTask(work, task, status);
-    const relayAt = async () => {
-      const rb = (await readStatus(status))?.workers[0].relayStatus?.relayBinlog;
-      return rb ? parsePosition(rb) : undefined;
-    };
-    const reach = async (want: { file: string; pos: number }, timeoutS = 600) => {
-      for (const start = Date.now(); ;) {
-        const at = await relayAt();
-        if (at && comparePosition(at, want) >= 0) return (Date.now() - start) / 1000;
-        if (Date.now() - start > timeoutS * 1000) throw new Error('the relay did not catch up');
-        await new Promise((res) => setTimeout(res, 20));
-      }
-    };
-    await reach(await masterPos(up));
-    const relayRate = backlog / ((Date.now() - t0) / 1000);
-    // live: sysbench at full speed with the relay following
-    const liveFrom = await size();
-    t0 = Date.now();
-    await sysbench(up, 'run', { tables: 4, rows: 25_000 }, ['--threads=4', `--time=${seconds}`]);
-    const liveRate = ((await size()) - liveFrom) / ((Date.now() - t0) / 1000);
-    const lag = await reach(await masterPos(up));
-    const peak = r.peakMb();
-    r.kill();
-    await r.exited;
-    const mb = (x: number) => (x / (1 << 20)).toFixed(1);
-    console.log(
-      `upstream writes its binlog at ${mb(upRate)} MB/s; the relay writes a ${mb(backlog)} MB backlog at ${mb(relayRate)} MB/s (${(relayRate / upRate).toFixed(1)}x); ` +
-        `live at ${mb(liveRate)} MB/s it is ${lag.toFixed(2)} s behind at the end (peak RSS ${peak.toFixed(0)} MB)`,
-    );
-    record({
-      bench: 'scale',
-      what: "relay write rate / upstream's binlog write rate",
-      ratio: relayRate / upRate,
-      target: '> 1×',
-      detail: `relay ${mb(relayRate)} MB/s, upstream ${mb(upRate)} MB/s; live: ${lag.toFixed(2)} s behind at the end`,
-    });
+    const r = runTask(work, task, status, [source]);
+    try {
+      const relayAt = async () => {
+        const rb = (await readStatus(status))?.workers[0].relayStatus?.relayBinlog;
+        return rb ? parsePosition(rb) : undefined;
+      };
+      const reach = async (
+        want: { file: string; pos: number },
+        timeoutS = Number(arg('relay-timeout', '600')),
+      ) => {
+        for (const start = Date.now(); ;) {
+          const at = await relayAt();
+          if (at && comparePosition(at, want) >= 0) return (Date.now() - start) / 1000;
+          if (Date.now() - start > timeoutS * 1000)
+            throw new Error(
+              `the relay did not reach ${JSON.stringify(want)} in ${timeoutS} s: ${JSON.stringify((await readStatus(status))?.workers[0])}`,
+            );
+          await new Promise((res) => setTimeout(res, 20));
+        }
+      };
+      await reach(await masterPos(up));
+      const relayRate = backlog / ((Date.now() - t0) / 1000);
+      // live: sysbench at full speed with the relay following
+      const liveFrom = await size();
+      t0 = Date.now();
+      await sysbench(up, 'run', { tables: 4, rows: 25_000 }, ['--threads=4', `--time=${seconds}`]);
+      const liveRate = ((await size()) - liveFrom) / ((Date.now() - t0) / 1000);
+      const lag = await reach(await masterPos(up));
+      const peak = r.peakMb();
+      const mb = (x: number) => (x / (1 << 20)).toFixed(1);
+      console.log(
+        `upstream writes its binlog at ${mb(upRate)} MB/s; the relay writes a ${mb(backlog)} MB backlog at ${mb(relayRate)} MB/s (${(relayRate / upRate).toFixed(1)}x); ` +
+          `live at ${mb(liveRate)} MB/s it is ${lag.toFixed(2)} s behind at the end (peak RSS ${peak.toFixed(0)} MB)`,
+      );
+      record({
+        bench: 'scale',
+        what: "relay write rate / upstream's binlog write rate",
+        ratio: relayRate / upRate,
+        target: '> 1×',
+        detail: `relay ${mb(relayRate)} MB/s, upstream ${mb(upRate)} MB/s; live: ${lag.toFixed(2)} s behind at the end`,
+      });
+    } finally {
+      r.kill();
+      await r.exited;
+    }
   } finally {
     await Promise.all([up.destroy(), down.destroy()]);
   }

@@ -7,6 +7,7 @@ import pino from 'pino';
 import { parseSourceConfig, parseTaskConfig, subTaskConfig } from '../../src/task/config.js';
 import { ServerError, ConnectionLost } from '../../src/mysql/protocol.js';
 import { SyncUnit } from '../../src/units/sync/sync.js';
+import { STREAM_AT } from '../../src/units/sync/stream.js';
 import type { ShardCoordinator } from '../../src/units/sync/shard.js';
 import { BinlogScript, fakeEdges, RecordingTarget } from '../harness/sync-fakes.js';
 
@@ -47,7 +48,7 @@ function rig(
   target = new RecordingTarget(),
   cfg = config(),
   coordinator?: ShardCoordinator,
-  streamAt = { rows: 20_000, bytes: 8 << 20 },
+  streamAt = STREAM_AT,
 ): Rig {
   for (const t of ['d.t', 'd.u', 'e.t']) target.tables.set(t, ['id']);
   const edges = fakeEdges(
