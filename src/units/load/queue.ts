@@ -10,6 +10,7 @@ export class FileQueue<F extends QueuedFile> {
   private readonly files: F[];
   private open: boolean;
   private waiters: (() => void)[] = [];
+  private aborts?: AbortSignal;
 
   constructor(files: F[], open = false) {
     this.files = [...files].sort((a, b) => b.size - a.size);
@@ -47,15 +48,16 @@ export class FileQueue<F extends QueuedFile> {
       const i = this.files.findIndex(free);
       if (i >= 0) return this.files.splice(i, 1)[0];
       if (!this.files.length && !this.open) return undefined;
+      if (this.aborts !== signal) {
+        this.aborts = signal; // one listener for every worker waiting on this signal
+        signal.addEventListener('abort', () => this.wake(), { once: true });
+      }
       await new Promise<void>((resolve) => {
-        const done = () => {
+        const t = setTimeout(resolve, 100); // a safety net
+        this.waiters.push(() => {
           clearTimeout(t);
-          signal.removeEventListener('abort', done);
           resolve();
-        };
-        const t = setTimeout(done, 100); // a safety net
-        signal.addEventListener('abort', done);
-        this.waiters.push(done);
+        });
       });
     }
     return undefined;
