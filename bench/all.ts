@@ -1,5 +1,5 @@
-// `npm run bench`: decode, full and incremental in turn (each builds what it needs), then one
-// summary table of every ratio with the peers' versions.
+// `npm run bench`: decode, full, incremental (directly and via the relay) and scale in turn (each
+// builds what it needs), then one summary table of every ratio with the peers' versions.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,8 +8,15 @@ import { join } from 'node:path';
 const dir = mkdtempSync(join(tmpdir(), 'dm-ts-bench-'));
 const file = join(dir, 'summary.jsonl');
 let failed = false;
-for (const b of ['bench:decode', 'bench:full', 'bench:incremental']) {
-  const r = spawnSync('npm', ['run', b], {
+const runs: string[][] = [
+  ['bench:decode'],
+  ['bench:full'],
+  ['bench:incremental'],
+  ['bench:incremental', '--', '--relay', '1'],
+  ['bench:scale'],
+];
+for (const [b, ...args] of runs) {
+  const r = spawnSync('npm', ['run', b, ...args], {
     stdio: 'inherit',
     env: { ...process.env, DM_BENCH_SUMMARY: file },
   });

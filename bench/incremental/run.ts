@@ -17,6 +17,8 @@ import { cpuSeconds, native, type Result } from '../native.js';
 import { comparePosition, parsePosition, type BinlogPosition } from '../../src/binlog/position.js';
 
 const TABLES = 4;
+/** How the summary names a run through the relay (--relay 1). */
+const VIA = process.argv.includes('--relay') && arg('relay', 0) ? ' via relay' : '';
 const ROWS = 25_000;
 const SB = { tables: TABLES, rows: ROWS };
 
@@ -169,14 +171,14 @@ async function main(): Promise<void> {
     const perS = (i: number) => `${(changes / results[i][1].seconds).toFixed(0)} row changes/s`;
     record({
       bench: 'incremental',
-      what: 'dm-ts / native parallel (4)',
+      what: `dm-ts${VIA} / native parallel (4)`,
       ratio: ourRate / (changes / results[2][1].seconds),
       target: '≥ 1.5×',
       detail: `${perS(0)} vs ${perS(2)}`,
     });
     record({
       bench: 'incremental',
-      what: 'dm-ts / native serial',
+      what: `dm-ts${VIA} / native serial`,
       ratio: ourRate / (changes / results[1][1].seconds),
       target: '> 1×',
       detail: `${perS(0)} vs ${perS(1)}`,
@@ -219,7 +221,7 @@ async function main(): Promise<void> {
     );
     record({
       bench: 'incremental',
-      what: 'steady lag, max (s)',
+      what: `steady lag${VIA}, max (s)`,
       ratio: maxLag,
       target: '< 1 s',
       detail: `mean ${(sumLag / Math.max(1, n)).toFixed(3)} s at ${rate * 4} row changes/s`,
