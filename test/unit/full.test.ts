@@ -408,7 +408,7 @@ test('the file queue: biggest first, files that come later slot in, a busy table
 });
 
 test("a large table's plain secondary keys move after its rows; UNIQUE, FULLTEXT and tables with foreign keys or partitions keep theirs", () => {
-  const create = [
+  const lines = [
     'CREATE TABLE `t` (',
     '  `id` int(11) NOT NULL AUTO_INCREMENT,',
     '  `k` int(11) NOT NULL DEFAULT 0,',
@@ -419,22 +419,11 @@ test("a large table's plain secondary keys move after its rows; UNIQUE, FULLTEXT
     '  KEY `odd ,name` (`c`(3) DESC),',
     '  FULLTEXT KEY `ft` (`c`)',
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='a, KEY b'",
-  ].join('\n');
+  ];
+  const create = lines.join('\n');
   const s = splitSecondaryKeys(create)!;
   assert.deepEqual(s.keys, ["KEY `k_1` (`k`) USING BTREE COMMENT 'x,y'", 'KEY `odd ,name` (`c`(3) DESC)']);
-  assert.equal(
-    s.table,
-    [
-      'CREATE TABLE `t` (',
-      '  `id` int(11) NOT NULL AUTO_INCREMENT,',
-      '  `k` int(11) NOT NULL DEFAULT 0,',
-      "  `c` char(10) DEFAULT 'KEY `x`',",
-      '  PRIMARY KEY (`id`),',
-      '  UNIQUE KEY `u` (`c`),',
-      '  FULLTEXT KEY `ft` (`c`)',
-      ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='a, KEY b'",
-    ].join('\n'),
-  );
+  assert.equal(s.table, lines.filter((l) => !/^ {2}KEY /.test(l)).join('\n'));
   assert.equal(
     addKeysSQL('`t`', s.keys),
     "ALTER TABLE `t` ADD KEY `k_1` (`k`) USING BTREE COMMENT 'x,y', ADD KEY `odd ,name` (`c`(3) DESC)",

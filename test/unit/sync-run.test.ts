@@ -224,11 +224,17 @@ test('a large transaction is held whole while an operator decision is pending (i
   assert.equal(target.sessions, plain.sessions, 'no session of its own: not streamed');
 });
 
-test('a large transaction cut off mid-way (the connection is lost) applies none of its rows; the next process applies it once', async () => {
+/** Row 1, a transaction of 100 rows (1000…1099, 5 in a rows event), row 2; the large one's end. */
+function aroundBig(): { s: BinlogScript; big: string } {
   const s = new BinlogScript();
   s.insert({ 'd.t': [1] });
   const big = s.insert({ 'd.t': ids(100, 1000) }, 5);
   s.insert({ 'd.t': [2] });
+  return { s, big };
+}
+
+test('a large transaction cut off mid-way (the connection is lost) applies none of its rows; the next process applies it once', async () => {
+  const { s, big } = aroundBig();
   const target = new RecordingTarget();
   target.refuse = (sql) =>
     /\(1050,'v1050'\)/.test(sql) ? new ConnectionLost('connection closed by the server') : undefined;
@@ -247,10 +253,7 @@ test('a large transaction cut off mid-way (the connection is lost) applies none 
 });
 
 test('a large transaction the target refuses is skippable: the failure names its end, binlog skip drops all of it', async () => {
-  const s = new BinlogScript();
-  s.insert({ 'd.t': [1] });
-  const big = s.insert({ 'd.t': ids(100, 1000) }, 5);
-  s.insert({ 'd.t': [2] });
+  const { s, big } = aroundBig();
   const target = new RecordingTarget();
   target.refuse = (sql) =>
     /\(1050,'v1050'\)/.test(sql) ? new ServerError(1062, '23000', "Duplicate entry '1050'") : undefined;
