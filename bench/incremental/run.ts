@@ -91,7 +91,7 @@ function startOurs(
       ],
       {
         stdio: ['ignore', 'ignore', 'inherit'],
-        env: { ...process.env, DM_LOG_LEVEL: 'warn' },
+        env: { ...process.env, DM_LOG_LEVEL: process.env.DM_LOG_LEVEL ?? 'warn' },
       },
     );
     return { child, statusFile };
@@ -126,6 +126,9 @@ async function main(): Promise<void> {
     console.log(`sysbench prepare ${TABLES} x ${ROWS} rows; seeding 3 targets …`);
     await sysbench(up, 'prepare', SB, [`--threads=${TABLES}`]);
     for (const t of targets) await dumpPipe(up, t);
+    // the backlog starts a binlog file: a relay starts at a file's beginning (relay-binlog-name),
+    // so it copies the backlog and nothing before it, as native replication reads it from `from`
+    await up.exec('FLUSH BINARY LOGS');
     const from = await masterPos(up);
     console.log(`backlog: sysbench oltp_write_only, ${txns} transactions (4 row changes each) …`);
     await sysbench(up, 'run', SB, ['--threads=4', '--time=0', `--events=${txns}`]);
