@@ -62,7 +62,10 @@ function runTask(
       ...sources.flatMap((s) => ['--source', s]),
       ...(status ? ['--status-file', status, '--status-interval-ms', '100'] : []),
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DM_LOG_LEVEL: 'warn' } },
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, DM_LOG_LEVEL: process.env.DM_LOG_LEVEL ?? 'warn' },
+    },
   );
   let peak = 0;
   const t = setInterval(async () => (peak = Math.max(peak, await vmHwmMb(child.pid!))), 100);
