@@ -28,8 +28,12 @@ export function loadDataSQL(
 }
 
 /** Reads the file's first line (the column list); resolves with it and the offset after it. */
-async function header(fh: FileHandle, filename: string): Promise<{ columns: string; start: number }> {
-  const b = Buffer.allocUnsafe(1 << 16);
+async function header(
+  fh: FileHandle,
+  filename: string,
+  size: number,
+): Promise<{ columns: string; start: number }> {
+  const b = Buffer.allocUnsafe(Math.max(1, Math.min(1 << 16, size)));
   const { bytesRead } = await fh.read(b, 0, b.length, 0);
   const nl = b.subarray(0, bytesRead).indexOf(0x0a);
   if (nl < 0) throw new Error(`${filename}: no column list in its first line`);
@@ -39,11 +43,14 @@ async function header(fh: FileHandle, filename: string): Promise<{ columns: stri
 async function* blocks(
   fh: FileHandle,
   start: number,
+  size: number,
   progress: (end: number) => void,
 ): AsyncGenerator<Buffer> {
   for (let pos = start; ;) {
-    const b = Buffer.allocUnsafe(BLOCK);
-    const { bytesRead } = await fh.read(b, 0, BLOCK, pos);
+    // a block no bigger than the rest of the file (small files are most files of many tables)
+    const n = Math.max(1, Math.min(BLOCK, size - pos));
+    const b = Buffer.allocUnsafe(n);
+    const { bytesRead } = await fh.read(b, 0, n, pos);
     if (!bytesRead) return;
     pos += bytesRead;
     yield b.subarray(0, bytesRead);
@@ -53,15 +60,18 @@ async function* blocks(
 
 export async function loadTsv(
   c: PacketConnection,
+  file: { filename: string; size: number },
   fh: FileHandle,
-  filename: string,
   table: string,
   policy: 'replace' | 'ignore' | 'error',
   extras: ExtraColumn[],
   progress: (end: number) => void,
 ): Promise<void> {
-  const { columns, start } = await header(fh, filename);
-  const ok = await c.loadLocal(loadDataSQL(table, columns, policy, extras), blocks(fh, start, progress));
+  const { columns, start } = await header(fh, file.filename, file.size);
+  const ok = await c.loadLocal(
+    loadDataSQL(table, columns, policy, extras),
+    blocks(fh, start, file.size, progress),
+  );
   if (!ok.warnings) return;
   const skipped = Number(/Skipped: (\d+)/.exec(ok.info ?? '')?.[1] ?? -1);
   if (policy === 'ignore' && skipped === ok.warnings) return; // each warning a duplicate skipped
@@ -78,6 +88,6 @@ export async function loadTsv(
   throw new ServerError(
     0,
     'HY000',
-    `${filename}: LOAD DATA gave ${ok.warnings} warnings (${ok.info}), more than the server lists; load it with INSERT statements to see which row`,
+    `${file.filename}: LOAD DATA gave ${ok.warnings} warnings (${ok.info}), more than the server lists; load it with INSERT statements to see which row`,
   );
 }

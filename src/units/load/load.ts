@@ -368,7 +368,22 @@ export class LoadUnit implements Unit {
     if (!(await feed.schemasReady())) return false;
     const schemas = schemaFiles(await readdir(this.dir));
     const pool = await grow(Math.max(1, this.cfg.instance.loader.poolSize));
-    await this.createSchemas(pool, schemas);
+    await this.createDatabases(setup, schemas);
+    // a table is created when its first file comes (creating thousands of tables and importing
+    // their files go on side by side), the rest once the dump has finished
+    const tables = new Map(
+      schemas.filter((t) => t.table !== undefined).map((t) => [`${t.db}\0${t.table}`, t]),
+    );
+    const created = new Map<string, Promise<void>>();
+    const ensure = (c: PacketConnection, k: string): Promise<void> => {
+      let p = created.get(k);
+      if (!p) {
+        const t = tables.get(k);
+        p = t ? this.createTable(c, t) : Promise.resolve();
+        created.set(k, p);
+      }
+      return p;
+    };
     await this.findAutoIncTables(setup);
     const queue = new FileQueue<DataFile>([], true);
     this.importing = { at: Date.now(), bytes: 0 };
@@ -389,13 +404,21 @@ export class LoadUnit implements Unit {
     await Promise.all([
       feeding,
       ...pool.map((c) =>
-        this.worker(c, queue, signal, (f) => {
+        this.worker(c, queue, signal, async (f) => {
           const k = `${f.db}\0${f.table}`;
+          await ensure(c, k);
           if (!early.has(k)) early.set(k, this.importsEarly(c, f));
           return early.get(k)!;
         }),
       ),
     ]);
+    if (!feed.finished || signal.aborted) return true;
+    const rest = [...tables.keys()].filter((k) => !created.has(k));
+    await Promise.all(
+      pool.map(async (c) => {
+        for (let k = rest.shift(); k !== undefined; k = rest.shift()) await ensure(c, k);
+      }),
+    );
     return true;
   }
 
@@ -458,15 +481,26 @@ export class LoadUnit implements Unit {
 
   /** Databases first (on one session), then the tables on every session of the pool at once. */
   private async createSchemas(pool: PacketConnection[], schemas: SchemaFile[]): Promise<void> {
-    const c = pool[0];
-    const read = async (f: string) =>
-      (await readFile(join(this.dir, f))).toString('utf8').trim().replace(/;$/, '');
-    // Databases first: each upstream database becomes its route target, and every database a
-    // table is routed into is created (with the upstream database's options); a database
-    // whose tables all go elsewhere is not created.
+    await this.createDatabases(pool[0], schemas);
+    const queue = schemas.filter((s) => s.table !== undefined);
+    await Promise.all(
+      pool.map(async (c) => {
+        for (let s = queue.shift(); s; s = queue.shift()) await this.createTable(c, s);
+      }),
+    );
+  }
+
+  private async readSchema(f: string): Promise<string> {
+    return (await readFile(join(this.dir, f))).toString('utf8').trim().replace(/;$/, '');
+  }
+
+  /** Each upstream database becomes its route target, and every database a table is routed into
+   * is created (with the upstream database's options); a database whose tables all go elsewhere
+   * is not created. */
+  private async createDatabases(c: PacketConnection, schemas: SchemaFile[]): Promise<void> {
     const tables = schemas.filter((s) => s.table !== undefined);
     for (const s of schemas.filter((x) => x.table === undefined)) {
-      const sql = (await read(s.filename)).replace(
+      const sql = (await this.readSchema(s.filename)).replace(
         /^CREATE DATABASE (?!IF NOT EXISTS)/i,
         'CREATE DATABASE IF NOT EXISTS ',
       );
@@ -476,22 +510,19 @@ export class LoadUnit implements Unit {
       if (!mine.length) targets.add(own);
       for (const db of targets) await this.execSchema(c, renameDatabase(sql, s.db, db), s);
     }
-    const queue = [...tables];
-    const createTables = async (c: PacketConnection) => {
-      for (let s = queue.shift(); s; s = queue.shift()) {
-        let sql = (await read(s.filename)).replace(
-          /^CREATE TABLE (?!IF NOT EXISTS)/i,
-          'CREATE TABLE IF NOT EXISTS ',
-        );
-        if (this.router.active) sql = routeStatement(sql, s.db, this.router);
-        const target = this.router.route(s.db, s.table!);
-        if (s.keys) await this.keys.claim(c, s.keys, { db: s.db, table: s.table! }, target);
-        await this.execSchema(c, sql, s, target.db);
-        const extras = this.router.extras(s.db, s.table!);
-        if (extras.length) await this.checkExtraColumns(c, target.db, target.table, extras);
-      }
-    };
-    await Promise.all(pool.map(createTables));
+  }
+
+  private async createTable(c: PacketConnection, s: SchemaFile): Promise<void> {
+    let sql = (await this.readSchema(s.filename)).replace(
+      /^CREATE TABLE (?!IF NOT EXISTS)/i,
+      'CREATE TABLE IF NOT EXISTS ',
+    );
+    if (this.router.active) sql = routeStatement(sql, s.db, this.router);
+    const target = this.router.route(s.db, s.table!);
+    if (s.keys) await this.keys.claim(c, s.keys, { db: s.db, table: s.table! }, target);
+    await this.execSchema(c, sql, s, target.db);
+    const extras = this.router.extras(s.db, s.table!);
+    if (extras.length) await this.checkExtraColumns(c, target.db, target.table, extras);
   }
 
   /** A route's extract-* columns must exist on the target (as in DM, the merged table is created
@@ -602,9 +633,9 @@ export class LoadUnit implements Unit {
             workaround:
               'Dump again with the column mapping in the task (its tables are then dumped as INSERT statements).',
           });
-        await loadTsv(c, fh, f.filename, toName, policy, extras, (end) => this.inFlight.set(f.filename, end));
+        await loadTsv(c, f, fh, toName, policy, extras, (end) => this.inFlight.set(f.filename, end));
       }
-      for await (const { sql, end } of f.format === 'tsv' ? [] : readStatements(fh)) {
+      for await (const { sql, end } of f.format === 'tsv' ? [] : readStatements(fh, f.size)) {
         let stmt = applyOnDuplicate(sql, policy, fromName, toName);
         if (mapping) stmt = mapped(() => mapDumpedInsert(stmt, mapping));
         await c.exec(addExtraColumns(stmt, extras));

@@ -18,13 +18,18 @@ export function splitStatements(buf: Buffer): { statements: Buffer[]; rest: Buff
   return { statements, rest: buf.subarray(start) };
 }
 
-/** Yields each statement (without its ';') and the file offset just after it. */
-export async function* readStatements(fh: FileHandle): AsyncGenerator<{ sql: Buffer; end: number }> {
+/** Yields each statement (without its ';') and the file offset just after it; `size`: the file's
+ * (a small file is read in a block of its size, not 4 MB). */
+export async function* readStatements(
+  fh: FileHandle,
+  size = Infinity,
+): AsyncGenerator<{ sql: Buffer; end: number }> {
   let carry: Buffer = Buffer.alloc(0);
   let totalRead = 0;
   for (;;) {
-    const block = Buffer.allocUnsafe(BLOCK);
-    const { bytesRead } = await fh.read(block, 0, BLOCK, null);
+    const n = Math.max(1, Math.min(BLOCK, size - totalRead));
+    const block = Buffer.allocUnsafe(n);
+    const { bytesRead } = await fh.read(block, 0, n, null);
     if (bytesRead === 0) break;
     totalRead += bytesRead;
     const data = carry.length
