@@ -108,7 +108,10 @@ export async function waitFor<T>(
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) fail(`${what}: not within ${timeoutMs} ms (last: ${String(last)})`);
+    if (Date.now() > deadline)
+      fail(
+        `${what}: not within ${timeoutMs} ms (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`,
+      );
     await new Promise((r) => setTimeout(r, 250));
   }
 }

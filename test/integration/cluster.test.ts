@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { server, masterStatus, type MariaDBSandbox } from '../harness/index.js';
 import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
 import { assertTablesEqual } from '../harness/run.js';
-import { daemon, dmctl, type Proc } from '../harness/cluster.js';
+import { daemon, dmctl, waitFor as waitUntil, type Proc } from '../harness/cluster.js';
 import { call } from '../../src/api/http.js';
 import { encryptPassword } from '../../src/task/encrypt.js';
 import type { QueryStatus, SubTaskStatus, TaskList, WorkerStatus } from '../../src/task/status.js';
@@ -36,25 +36,9 @@ let files: Record<string, string> & { dir: string };
 let master: Proc;
 const workers: Record<string, Proc> = {};
 
-async function waitFor<T>(
-  what: string,
-  f: () => Promise<T | undefined | false>,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      assert.fail(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** The cluster's steps (elections, scheduling, Sync) get two minutes. */
+function waitFor<T>(what: string, f: () => Promise<T | undefined | false>): Promise<T> {
+  return waitUntil(what, f, 120_000);
 }
 
 /** A port nothing listens on. */

@@ -14,6 +14,14 @@ export interface Interrupted {
   keysFile?: string;
 }
 
+/** A file as the checkpoint records it (its upstream table). */
+export interface RecordedFile {
+  filename: string;
+  db: string;
+  table: string;
+  size: number;
+}
+
 export interface FileState {
   filename: string;
   offset: number;
@@ -63,41 +71,32 @@ export class LoaderCheckpoint {
     );
   }
 
+  /** A file's row: `offset` bytes of its `size` imported. */
+  private row(f: RecordedFile, offset: number): string {
+    return `(${quoteString(this.sourceId)},${quoteString(f.filename)},${quoteString(f.db)},${quoteString(f.table)},${offset},${f.size})`;
+  }
+
+  private insertInto(verb: 'INSERT' | 'INSERT IGNORE'): string {
+    return `${verb} INTO ${this.table} (id, filename, cp_schema, cp_table, \`offset\`, end_pos) VALUES `;
+  }
+
   /** Records every file of the dump as not yet imported (only files not already recorded). */
-  async register(
-    c: PacketConnection,
-    files: { filename: string; db: string; table: string; size: number }[],
-  ): Promise<void> {
+  async register(c: PacketConnection, files: RecordedFile[]): Promise<void> {
     for (let i = 0; i < files.length; i += 500) {
-      const values = files
-        .slice(i, i + 500)
-        .map(
-          (f) =>
-            `(${quoteString(this.sourceId)},${quoteString(f.filename)},${quoteString(f.db)},${quoteString(f.table)},0,${f.size})`,
-        );
-      if (values.length) {
-        await c.exec(
-          `INSERT IGNORE INTO ${this.table} (id, filename, cp_schema, cp_table, \`offset\`, end_pos) VALUES ${values.join(',')}`,
-        );
-      }
+      const values = files.slice(i, i + 500).map((f) => this.row(f, 0));
+      if (values.length) await c.exec(this.insertInto('INSERT IGNORE') + values.join(','));
     }
   }
 
   /** The statement that records a file imported; run inside the file's transaction (the file
    * need not be registered: a file imported while the dump runs is recorded only then). */
-  doneSQL(f: { filename: string; db: string; table: string; size: number }): string {
-    return (
-      `INSERT INTO ${this.table} (id, filename, cp_schema, cp_table, \`offset\`, end_pos) VALUES ` +
-      `(${quoteString(this.sourceId)},${quoteString(f.filename)},${quoteString(f.db)},${quoteString(f.table)},${f.size},${f.size}) ` +
-      'ON DUPLICATE KEY UPDATE `offset` = end_pos'
-    );
+  doneSQL(f: RecordedFile): string {
+    return this.insertInto('INSERT') + this.row(f, f.size) + ' ON DUPLICATE KEY UPDATE `offset` = end_pos';
   }
 
   /** Load begins while the dump runs: a row says so until the dump has finished. */
   async beginOverlap(c: PacketConnection): Promise<void> {
-    await c.exec(
-      `INSERT IGNORE INTO ${this.table} (id, filename, cp_schema, cp_table, \`offset\`, end_pos) VALUES (${quoteString(this.sourceId)}, ${quoteString(OVERLAP)}, '', '', 0, 1)`,
-    );
+    await this.register(c, [{ filename: OVERLAP, db: '', table: '', size: 1 }]);
   }
 
   /** The dump Load imports from has finished. */

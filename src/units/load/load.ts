@@ -427,11 +427,17 @@ export class LoadUnit implements Unit {
    * only for a table that was empty, that this source alone writes (no route, the task's only
    * source). */
   private async importsEarly(c: PacketConnection, f: DataFile): Promise<boolean> {
-    const to = this.router.route(f.db, f.table);
-    if (this.cfg.taskSources !== 1 || to.db !== f.db || to.table !== f.table) return false;
-    if (this.router.extras(f.db, f.table).length) return false;
+    if (!this.writesAlone(f.db, f.table)) return false;
     const rows = await c.query(`SELECT 1 AS x FROM ${quoteTable(f.db, f.table)} LIMIT 1`);
     return rows.length === 0;
+  }
+
+  /** Whether this source alone writes the table: the task's only source, no route (or extract
+   * column) on the table. */
+  private writesAlone(db: string, table: string): boolean {
+    const to = this.router.route(db, table);
+    const routed = to.db !== db || to.table !== table || this.router.extras(db, table).length > 0;
+    return this.cfg.taskSources === 1 && !routed;
   }
 
   /** The dump that a Load imported from while it ran did not finish: the rows imported are of a
@@ -458,9 +464,8 @@ export class LoadUnit implements Unit {
     const keep: string[] = [];
     try {
       for (const t of tables) {
-        const to = this.router.route(t.db, t.table);
-        const name = quoteTable(to.db, to.table);
-        if (this.cfg.taskSources !== 1 || to.db !== t.db || to.table !== t.table) {
+        const name = quoteTable(t.db, t.table);
+        if (!this.writesAlone(t.db, t.table)) {
           if (t.keysFile) keep.push(t.keysFile); // nothing was imported into it early
           continue;
         }
