@@ -13,3 +13,12 @@ export function serialize(): <T>(f: () => Promise<T>) => Promise<T> {
     return p;
   };
 }
+
+/** Every promise's value once all have settled (none left running behind a failure); the first
+ * failure, if any. */
+export async function settleAll<T>(ps: Promise<T>[]): Promise<T[]> {
+  const r = await Promise.allSettled(ps);
+  const failed = r.find((x) => x.status === 'rejected');
+  if (failed) throw failed.reason;
+  return r.map((x) => (x as PromiseFulfilledResult<T>).value);
+}

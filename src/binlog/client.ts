@@ -40,8 +40,10 @@ export interface BinlogClientOptions extends ConnectOptions {
   /** Keep reconnecting for this long after a lost connection (default 120 s; 0: never reconnect). */
   reconnectTimeoutMs?: number;
   verifyChecksum?: boolean;
-  /** Leave row images undecoded (the relay writes events as they are). */
+  /** Leave row images undecoded (a scan of which tables changed). */
   skipRows?: boolean;
+  /** Decode only transaction and file boundaries (the relay writes events as they are). */
+  framesOnly?: boolean;
   /** What to decode of each table's rows (see BinlogDecoder). */
   rowColumns?: RowColumnsOf;
   /** MariaDB: also send ANNOTATE_ROWS events (the relay keeps the binlog byte for byte). */
@@ -229,6 +231,7 @@ export class BinlogClient implements EventSource {
       verifyChecksum: this.opts.verifyChecksum,
       file: resumeFile.file,
       skipRows: this.opts.skipRows,
+      framesOnly: this.opts.framesOnly,
       rowColumns: this.opts.rowColumns,
     });
 

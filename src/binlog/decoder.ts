@@ -35,6 +35,9 @@ export interface DecoderOptions {
   file?: string;
   /** Leave row images undecoded (`rows: []`): for a consumer of whole events, like the relay. */
   skipRows?: boolean;
+  /** Decode only what tells where transactions and files begin and end: table maps, row events
+   * and row annotations come back as `{ kind: 'other' }` (the relay, which writes the bytes). */
+  framesOnly?: boolean;
   /** What a consumer needs of a table's rows (asked again until it answers). */
   rowColumns?: RowColumnsOf;
 }
@@ -50,6 +53,19 @@ export interface RowColumns {
 
 export type RowColumnsOf = (table: TableMapEvent) => RowColumns | undefined;
 
+/** The events of a transaction's rows: a table map, a row event, a row annotation. */
+const ROW_PARTS = new Set<number>([
+  E.TABLE_MAP,
+  E.WRITE_ROWS_V1,
+  E.WRITE_ROWS,
+  E.UPDATE_ROWS_V1,
+  E.UPDATE_ROWS,
+  E.DELETE_ROWS_V1,
+  E.DELETE_ROWS,
+  E.MARIADB_ANNOTATE_ROWS,
+  E.ROWS_QUERY,
+]);
+
 const FDE_FIXED = 2 + 50 + 4 + 1; // binlog_version, server_version, create_timestamp, header_length
 
 export class BinlogDecoder {
@@ -62,6 +78,7 @@ export class BinlogDecoder {
   /** Binlog file of the events being decoded (updated by ROTATE). */
   file: string;
   private readonly skipRows: boolean;
+  private readonly framesOnly: boolean;
   private readonly rowColumns?: RowColumnsOf;
   /** Per table map (its columns array, shared by the maps repeating its bytes). */
   private readonly plans = new WeakMap<ColumnInfo[], RowColumns>();
@@ -76,6 +93,7 @@ export class BinlogDecoder {
     this.verify = opts.verifyChecksum ?? true;
     this.file = opts.file ?? '';
     this.skipRows = opts.skipRows ?? false;
+    this.framesOnly = opts.framesOnly ?? false;
     this.rowColumns = opts.rowColumns;
   }
 
@@ -151,6 +169,7 @@ export class BinlogDecoder {
   }
 
   private body(header: EventHeader, c: Cursor, alg: number): BinlogEvent {
+    if (this.framesOnly && ROW_PARTS.has(header.typeCode)) return { kind: 'other', header };
     switch (header.typeCode) {
       case E.FORMAT_DESCRIPTION:
         return this.formatDescription(header, c, alg);

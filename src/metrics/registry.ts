@@ -110,17 +110,28 @@ const txnDuration = new Histogram({
   registers: [events],
 });
 const JOB_LABELS = ['type', 'task', 'queueNo', 'source_id', 'worker', 'target_schema', 'target_table'];
+/** The meters whose counts are handed to the job counters when the metrics are read. */
+const meters = new Set<WeakRef<SyncMeter>>();
+function flushMeters(): void {
+  for (const r of meters) {
+    const m = r.deref();
+    if (m) m.flush();
+    else meters.delete(r);
+  }
+}
 const addedJobs = new Counter({
   name: 'dm_syncer_added_jobs_total',
   help: 'total number of added jobs',
   labelNames: JOB_LABELS,
   registers: [events],
+  collect: flushMeters,
 });
 const finishedJobs = new Counter({
   name: 'dm_syncer_finished_jobs_total',
   help: 'total number of finished jobs',
   labelNames: JOB_LABELS,
   registers: [events],
+  collect: flushMeters,
 });
 const remainingTime = new Gauge({
   name: 'dm_syncer_remaining_time',
@@ -141,13 +152,30 @@ export interface MeteredChange {
   t: { quoted: string };
 }
 
-/** Sync's metrics on its hot path (one per subtask): the label children are made once, and a
- * commit's changes are counted per (kind, table) before the counters are touched. */
+/** `db`.`table` as its two names (unquoted). */
+function tableNames(quoted: string): [string, string] {
+  const m = /^`((?:[^`]|``)*)`\.`((?:[^`]|``)*)`$/.exec(quoted);
+  return m ? [m[1].replace(/``/g, '`'), m[2].replace(/``/g, '`')] : ['', quoted];
+}
+
+/** One job counter's count for (kind, queue, table) not yet handed to prom-client. */
+interface JobCell {
+  n: number;
+  child?: { inc(v: number): void };
+  which: Counter;
+  op: string;
+  queue: number;
+  t: { quoted: string };
+}
+
+/** Sync's metrics on its hot path (one per subtask): a change only adds 1 to a plain number of
+ * its (kind, queue, table); the counters get the sums when the metrics are read. */
 export class SyncMeter {
   private readonly txn: { observe(v: number): void };
-  private readonly jobs = new Map<string, { inc(v: number): void }>();
+  /** Per counter and queue: per target table, per kind, its cell. */
+  private readonly cells = new Map<Counter, Map<number, Map<object, Map<string, JobCell>>>>();
+  private readonly dirty: JobCell[] = [];
   private readonly queues = new Map<number, { set(v: number): void }>();
-  private readonly tables = new WeakMap<object, [string, string]>();
 
   constructor(
     private readonly task: string,
@@ -155,48 +183,54 @@ export class SyncMeter {
     private readonly worker: string,
   ) {
     this.txn = txnDuration.labels(task, worker, source);
+    meters.add(new WeakRef(this));
   }
 
-  private names(t: { quoted: string }): [string, string] {
-    let n = this.tables.get(t);
-    if (!n) {
-      const m = /^`((?:[^`]|``)*)`\.`((?:[^`]|``)*)`$/.exec(t.quoted);
-      n = m ? [m[1].replace(/``/g, '`'), m[2].replace(/``/g, '`')] : ['', t.quoted];
-      this.tables.set(t, n);
-    }
-    return n;
-  }
-
-  private count(which: Counter, tag: string, queue: number, changes: readonly MeteredChange[]): void {
-    const by = new Map<string, { n: number; c: MeteredChange }>();
+  private count(which: Counter, queue: number, changes: readonly MeteredChange[]): void {
+    let byQueue = this.cells.get(which);
+    if (!byQueue) this.cells.set(which, (byQueue = new Map()));
+    let byTable = byQueue.get(queue);
+    if (!byTable) byQueue.set(queue, (byTable = new Map()));
     for (const c of changes) {
-      const k = `${c.op}\0${c.t.quoted}`;
-      const e = by.get(k);
-      if (e) e.n++;
-      else by.set(k, { n: 1, c });
+      let byOp = byTable.get(c.t);
+      if (!byOp) byTable.set(c.t, (byOp = new Map()));
+      let cell = byOp.get(c.op);
+      if (!cell) byOp.set(c.op, (cell = { n: 0, which, op: c.op, queue, t: c.t }));
+      if (cell.n++ === 0) this.dirty.push(cell);
     }
-    for (const [k, { n, c }] of by) {
-      const key = `${tag}\0${queue}\0${k}`;
-      let child = this.jobs.get(key);
-      if (!child) {
-        const [schema, table] = this.names(c.t);
-        child = which.labels(c.op, this.task, String(queue), this.source, this.worker, schema, table);
-        this.jobs.set(key, child);
+  }
+
+  /** Hands the counts so far to the counters (when the metrics are read). */
+  flush(): void {
+    for (const cell of this.dirty) {
+      if (!cell.child) {
+        const [schema, table] = tableNames(cell.t.quoted);
+        cell.child = cell.which.labels(
+          cell.op,
+          this.task,
+          String(cell.queue),
+          this.source,
+          this.worker,
+          schema,
+          table,
+        );
       }
-      child.inc(n);
+      cell.child.inc(cell.n);
+      cell.n = 0;
     }
+    this.dirty.length = 0;
   }
 
   /** Changes queued on applier `queue` (`size`: its queue length now). */
   added(queue: number, changes: readonly MeteredChange[], size: number): void {
-    this.count(addedJobs, 'a', queue, changes);
+    this.count(addedJobs, queue, changes);
     this.queue(queue, size);
   }
 
   /** A target transaction of applier `queue` committed in `seconds`. */
   committed(queue: number, seconds: number, changes: readonly MeteredChange[], size: number): void {
     this.txn.observe(seconds);
-    this.count(finishedJobs, 'f', queue, changes);
+    this.count(finishedJobs, queue, changes);
     this.queue(queue, size);
   }
 

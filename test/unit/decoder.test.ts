@@ -759,3 +759,19 @@ test('malformed: truncated body fields and unsupported features give typed error
     /truncated or corrupt/,
   );
 });
+
+test('framesOnly decodes boundaries only: table maps, rows and annotations are bare events', () => {
+  const d = new BinlogDecoder({ checksum: 'CRC32', framesOnly: true });
+  d.decode(fde());
+  const map = d.decode(tableMap(1, 'db', 't', [{ type: T.LONG }]));
+  assert.deepEqual([map.kind, map.header.typeCode], ['other', E.TABLE_MAP]);
+  // a row event of a table never mapped: nothing of it is read
+  const ins = d.decode(rowsEvent(E.WRITE_ROWS, 9, 1, [image([u32(1)])]));
+  assert.deepEqual([ins.kind, ins.header.eventSize > 19], ['other', true]);
+  const xid = d.decode(event(E.XID, u64(7)));
+  assert.equal(xid.kind, 'xid');
+  // its checksum is still verified
+  const bad = event(E.WRITE_ROWS, Buffer.alloc(12));
+  bad[bad.length - 1] ^= 1;
+  assert.throws(() => d.decode(bad), /checksum mismatch/);
+});

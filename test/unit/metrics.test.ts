@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { binlogNumbers, masterSamples, STATUS_METRICS, workerSamples } from '../../src/metrics/samples.js';
-import { eventMetricNames, Metrics } from '../../src/metrics/registry.js';
+import { eventMetricNames, Metrics, SyncMeter } from '../../src/metrics/registry.js';
 import type { WorkerStatus } from '../../src/task/status.js';
 
 const status: WorkerStatus = {
@@ -113,4 +113,46 @@ test('the Grafana dashboard and the alert rules in monitoring/ name only metrics
       assert.ok(exposed.has(n) || exposed.has(base), `${where}: ${n} is not a metric dm-ts serves`);
     }
   }
+});
+
+test("Sync's job counters: each change counted once per kind, queue and table, read at the scrape", async () => {
+  const m = new SyncMeter('jobs', 'src1', 'w1');
+  const a = { quoted: '`db`.`t``1`' };
+  const b = { quoted: '`db`.`t2`' };
+  m.added(
+    0,
+    [
+      { op: 'insert', t: a },
+      { op: 'insert', t: a },
+      { op: 'update', t: b },
+    ],
+    3,
+  );
+  m.added(1, [{ op: 'insert', t: a }], 1);
+  m.committed(
+    0,
+    0.01,
+    [
+      { op: 'insert', t: a },
+      { op: 'insert', t: a },
+    ],
+    1,
+  );
+  const line = (text: string, name: string, type: string, queue: number, table: string) =>
+    Number(
+      new RegExp(
+        `^${name}\\{type="${type}",task="jobs",queueNo="${queue}",source_id="src1",worker="w1",target_schema="db",target_table="${table}"\\} (\\d+)$`,
+        'm',
+      ).exec(text)?.[1],
+    );
+  const metrics = new Metrics(async () => []);
+  let text = await metrics.render();
+  assert.equal(line(text, 'dm_syncer_added_jobs_total', 'insert', 0, 't`1'), 2);
+  assert.equal(line(text, 'dm_syncer_added_jobs_total', 'update', 0, 't2'), 1);
+  assert.equal(line(text, 'dm_syncer_added_jobs_total', 'insert', 1, 't`1'), 1);
+  assert.equal(line(text, 'dm_syncer_finished_jobs_total', 'insert', 0, 't`1'), 2);
+  m.committed(0, 0.01, [{ op: 'update', t: b }], 0);
+  text = await metrics.render();
+  assert.equal(line(text, 'dm_syncer_added_jobs_total', 'insert', 0, 't`1'), 2, 'not counted twice');
+  assert.equal(line(text, 'dm_syncer_finished_jobs_total', 'update', 0, 't2'), 1);
 });

@@ -361,7 +361,7 @@ export class RelayUnit {
         start: start.pos,
         startGtid: start.gtid || undefined,
         annotateRows: true,
-        skipRows: true,
+        framesOnly: true,
         heartbeatMs: 1000,
       });
       if (signal.aborted) client.close();

@@ -77,13 +77,15 @@ export class RelayWriter {
     let at = this.size;
     const flush = async () => {
       if (!parts.length) return;
-      const buf = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+      let bufs = parts;
       parts = [];
-      let off = 0;
-      while (off < buf.length) {
-        const { bytesWritten } = await this.fh!.write(buf, off, buf.length - off, this.size);
-        off += bytesWritten;
+      // writev: the events go to the file without being copied into one buffer first.
+      for (;;) {
+        const { bytesWritten } = await this.fh!.writev(bufs, this.size);
         this.size += bytesWritten;
+        const left = rest(bufs, bytesWritten);
+        if (!left.length) return;
+        bufs = left;
       }
     };
     for (let i = 0; i < events.length; i++) {
@@ -125,4 +127,12 @@ export class RelayWriter {
       await fh?.close();
     }
   }
+}
+
+/** What of `bufs` is left after its first `n` bytes. */
+function rest(bufs: Buffer[], n: number): Buffer[] {
+  let i = 0;
+  while (i < bufs.length && n >= bufs[i].length) n -= bufs[i++].length;
+  if (i === bufs.length) return [];
+  return [bufs[i].subarray(n), ...bufs.slice(i + 1)];
 }

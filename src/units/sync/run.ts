@@ -12,7 +12,7 @@ import type { ProcessResult } from '../../task/status.js';
 import { statementsOf } from './applier.js';
 import { ApplierPool } from './pool.js';
 import { applyDDL, forgetTables } from './apply-ddl.js';
-import { serialize, sleep } from '../../async.js';
+import { serialize, settleAll, sleep } from '../../async.js';
 import { applyError, metaPrivilegeError, statementError } from './errors.js';
 import { LargeTxns } from './large-txn.js';
 import { GlobalRow } from './checkpoint.js';
@@ -164,9 +164,9 @@ export class SyncRun {
 
   private async startAppliers(): Promise<void> {
     const { cfg, state, checkpoint } = this.c;
-    const sessions: SqlSession[] = [];
-    for (let i = 0; i < cfg.instance.syncer.workerCount; i++)
-      sessions.push(await this.connect(() => this.c.edges.target()));
+    // side by side: one round of logins instead of worker-count of them
+    const open = () => this.connect(() => this.c.edges.target());
+    const sessions = await settleAll(Array.from({ length: cfg.instance.syncer.workerCount }, open));
     this.pool = new ApplierPool({
       sessions,
       batch: cfg.instance.syncer.batch,
