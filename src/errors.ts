@@ -731,3 +731,40 @@ export class BinlogDecodeError extends DMError {
     this.name = 'BinlogDecodeError';
   }
 }
+
+/** An error as plain data, to cross to another thread (fromWire makes it an error again). */
+export interface WireError {
+  message: string;
+  stack?: string;
+  /** A registry error's code, and what it was raised with. */
+  dm?: { code: number; workaround: string; retryable: boolean };
+  cause?: WireError;
+}
+
+export function toWire(e: unknown): WireError {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return {
+    message: err.message,
+    stack: err.stack,
+    dm:
+      err instanceof DMError
+        ? { code: err.code, workaround: err.workaround, retryable: err.retryable }
+        : undefined,
+    cause: err.cause === undefined ? undefined : toWire(err.cause),
+  };
+}
+
+export function fromWire(w: WireError): Error {
+  const cause = w.cause && fromWire(w.cause);
+  const spec = w.dm && (Object.values(ERR) as ErrorSpec[]).find((s) => s.code === w.dm!.code);
+  const e = spec
+    ? new DMError(spec, {
+        message: w.message,
+        workaround: w.dm!.workaround,
+        retryable: w.dm!.retryable,
+        cause,
+      })
+    : new Error(w.message, cause ? { cause } : undefined);
+  if (w.stack) e.stack = w.stack;
+  return e;
+}

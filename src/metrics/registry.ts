@@ -260,10 +260,8 @@ const relayWriteDuration = new Histogram({
   registers: [events],
 });
 
-/** The relay wrote a batch of events (`raws`, their bytes) in `seconds`. */
-export function relayWrote(raws: readonly Buffer[], seconds: number): void {
-  let bytes = 0;
-  for (const r of raws) bytes += r.length;
+/** The relay wrote a batch of events (`bytes` of them) in `seconds`. */
+export function relayWrote(bytes: number, seconds: number): void {
   if (!bytes) return;
   relayWriteSize.observe(bytes);
   relayWriteDuration.observe(seconds);

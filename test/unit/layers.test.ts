@@ -10,7 +10,7 @@ const SRC = join(import.meta.dirname, '../../src');
 /** Layers, lowest first; a module may import from its own layer's folder or a lower layer. */
 const LAYERS: string[][] = [
   ['errors.ts'],
-  ['async.ts', 'fifo.ts', 'files.ts', 'log.ts', 'words.ts'],
+  ['async.ts', 'fifo.ts', 'files.ts', 'log.ts', 'thread.ts', 'words.ts'],
   ['mysql'],
   ['binlog'],
   ['schema'],

@@ -6,7 +6,6 @@
 // meta, which is cut off at the next start and relayed again: nothing is duplicated or lost.
 import { statfs, stat, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { BinlogClient } from '../../binlog/client.js';
 import { MariadbGtidSet } from '../../binlog/gtid.js';
 import {
   comparePosition,
@@ -31,6 +30,7 @@ import { parseSubDir, RelayDir, relayMetaOf } from './layout.js';
 import { formatLocation, locationOf, type Location } from '../../binlog/location.js';
 import { autoPurgeLimit, compareRelayPoint, purgeable, type RelayFile, type RelayPoint } from './purge.js';
 import { RelayWriter } from './writer.js';
+import { pull } from './pull.js';
 
 export interface RelayOptions {
   /** The relay directory of this source. */
@@ -284,11 +284,9 @@ export class RelayUnit {
 
   private async process(signal: AbortSignal): Promise<void> {
     const up = await openConnection(this.source.from, upstreamRole());
-    let client: BinlogClient | undefined;
-    let writer: RelayWriter | undefined;
+    /** The sub-directory written, once its file is open: its meta is saved at the end. */
+    let writing: string | undefined;
     let metaTimer: NodeJS.Timeout | undefined;
-    const onAbort = () => client?.close();
-    signal.addEventListener('abort', onAbort);
     let metaWriting: Promise<void> = Promise.resolve();
     let metaSaved = '';
     // The meta follows the relay's last complete transaction. It is not synced with the file (an
@@ -332,8 +330,7 @@ export class RelayUnit {
         this.subDirs = await this.dir.subDirs();
       }
       const sub = this.subDirs.indexOf(subDir);
-      const w = new RelayWriter(this.dir, subDir, (file) => this.moved({ sub, subDir, file, size: 4 }));
-      writer = w;
+      const w = new RelayWriter(this.dir, subDir);
       if ((await w.openAt(start.pos.file, start.pos.pos)) !== start.pos.pos) {
         this.log.warn(
           { file: start.pos.file },
@@ -351,38 +348,44 @@ export class RelayUnit {
         },
         'relay: starting',
       );
-      this.moved({ sub, subDir, file: w.file, size: w.size });
+      writing = subDir;
+      const head = { sub, subDir, file: w.file, size: w.size };
+      await w.close(); // the pull thread writes on from here
+      this.moved(head);
 
-      metaTimer = setInterval(() => void saveMeta(subDir).catch(() => undefined), this.opts.metaMs ?? 200);
-
-      client = new BinlogClient({
-        ...this.source.from,
-        serverId: this.source.serverId || 1_000_000 + Math.floor(Math.random() * 1_000_000_000),
-        start: start.pos,
-        startGtid: start.gtid || undefined,
-        annotateRows: true,
-        framesOnly: true,
-        heartbeatMs: 1000,
-      });
-      if (signal.aborted) client.close();
-      for await (const { events, raws } of client.rawBatches()) {
-        const t0 = performance.now();
-        await w.write(events, raws);
-        relayWrote(raws, (performance.now() - t0) / 1000);
-        const c = client.committedPosition;
-        this.committed = { pos: { file: c.file, pos: c.pos }, gtid: client.gtidText };
-        this.autoResume.reset();
-        this.moved({ sub, subDir, file: w.file, size: w.size });
-      }
+      const dir = subDir;
+      metaTimer = setInterval(() => void saveMeta(dir).catch(() => undefined), this.opts.metaMs ?? 200);
+      await pull(
+        {
+          dir: this.dir.dir,
+          subDir,
+          client: {
+            ...this.source.from,
+            serverId: this.source.serverId || 1_000_000 + Math.floor(Math.random() * 1_000_000_000),
+            start: { file: head.file, pos: head.size },
+            startGtid: start.gtid || undefined,
+            annotateRows: true,
+            framesOnly: true,
+            heartbeatMs: 1000,
+          },
+        },
+        signal,
+        {
+          file: (file) => this.moved({ sub, subDir: dir, file, size: 4 }),
+          moved: (m) => {
+            relayWrote(m.bytes, m.seconds);
+            this.committed = { pos: m.committed, gtid: m.gtid };
+            this.autoResume.reset();
+            this.moved({ sub, subDir: dir, file: m.file, size: m.size });
+          },
+        },
+      );
     } finally {
       clearInterval(metaTimer);
-      signal.removeEventListener('abort', onAbort);
-      client?.close();
       up.close();
-      if (writer) {
+      if (writing) {
         await metaWriting.catch(() => undefined);
-        await saveMeta(writer.sub).catch(() => undefined);
-        await writer.close();
+        await saveMeta(writing).catch(() => undefined);
       }
     }
   }
