@@ -144,6 +144,7 @@ const queueSize = new Gauge({
   help: 'remain size of the DML queue',
   labelNames: ['task', 'queue_id', 'source_id'],
   registers: [events],
+  collect: flushMeters,
 });
 
 /** A row change as the meter counts it: its kind and its target table (`db`.`table`). */
@@ -175,7 +176,8 @@ export class SyncMeter {
   /** Per counter and queue: per target table, per kind, its cell. */
   private readonly cells = new Map<Counter, Map<number, Map<object, Map<string, JobCell>>>>();
   private readonly dirty: JobCell[] = [];
-  private readonly queues = new Map<number, { set(v: number): void }>();
+  /** Per applier, its queue length now and its gauge. */
+  private readonly queues = new Map<number, { size: number; gauge: { set(v: number): void } }>();
 
   constructor(
     private readonly task: string,
@@ -219,6 +221,7 @@ export class SyncMeter {
       cell.n = 0;
     }
     this.dirty.length = 0;
+    for (const q of this.queues.values()) q.gauge.set(q.size);
   }
 
   /** Changes queued on applier `queue` (`size`: its queue length now). */
@@ -241,9 +244,10 @@ export class SyncMeter {
   }
 
   private queue(queue: number, size: number): void {
-    let g = this.queues.get(queue);
-    if (!g) this.queues.set(queue, (g = queueSize.labels(this.task, String(queue), this.source)));
-    g.set(size);
+    let q = this.queues.get(queue);
+    if (!q)
+      this.queues.set(queue, (q = { size, gauge: queueSize.labels(this.task, String(queue), this.source) }));
+    q.size = size;
   }
 }
 

@@ -151,6 +151,7 @@ test("Sync's job counters: each change counted once per kind, queue and table, r
   assert.equal(line(text, 'dm_syncer_added_jobs_total', 'update', 0, 't2'), 1);
   assert.equal(line(text, 'dm_syncer_added_jobs_total', 'insert', 1, 't`1'), 1);
   assert.equal(line(text, 'dm_syncer_finished_jobs_total', 'insert', 0, 't`1'), 2);
+  assert.match(text, /^dm_syncer_queue_size\{task="jobs",queue_id="0",source_id="src1"\} 1$/m);
   m.committed(0, 0.01, [{ op: 'update', t: b }], 0);
   text = await metrics.render();
   assert.equal(line(text, 'dm_syncer_added_jobs_total', 'insert', 0, 't`1'), 2, 'not counted twice');
