@@ -22,6 +22,29 @@ const TABLES: Uint32Array[] = (() => {
   return t;
 })();
 
+/** CRC-32's residue: the CRC of any bytes followed by their own CRC (little-endian). */
+const RESIDUE = 0x2144df1c;
+
+/** The seed that makes the CRC of one 0x00 byte 0: the CRC of [0x00, ...d] from it is d's CRC,
+ * so a packet's leading OK byte is passed over without a view of the rest. (The CRC step is
+ * invertible: the table entry is the one whose top byte gives 0xff.) */
+const SKIP_ZERO = (() => {
+  const t = TABLES[0];
+  const i = t.findIndex((v) => v >>> 24 === 0xff);
+  return ~((((0xffffffff ^ t[i]) & 0xffffff) << 8) | i) >>> 0;
+})();
+
+/** Whether buf[start, end), bytes followed by their CRC-32 (little-endian), is intact: one
+ * native call and no view when the bytes are the whole buffer, or all of it but a leading 0x00
+ * (a replication packet's OK byte). */
+export function crcIntact(buf: Uint8Array, start: number, end: number): boolean {
+  if (native && end === buf.length) {
+    if (start === 0) return native(buf) === RESIDUE;
+    if (start === 1 && buf[0] === 0) return native(buf, SKIP_ZERO) === RESIDUE;
+  }
+  return crc32(buf, start, end) === RESIDUE;
+}
+
 export function crc32(buf: Uint8Array, start = 0, end = buf.length, seed = 0): number {
   if (native) return native(start === 0 && end === buf.length ? buf : buf.subarray(start, end), seed);
   return crc32js(buf, start, end, seed);

@@ -10,7 +10,7 @@ import {
   LOG_EVENT_ARTIFICIAL_F,
   MariadbGtidFlags,
 } from './constants.js';
-import { crc32 } from './crc32.js';
+import { crc32, crcIntact } from './crc32.js';
 import { Cursor } from './cursor.js';
 import type {
   BinlogEvent,
@@ -142,7 +142,12 @@ export class BinlogDecoder {
       alg = fdeChecksumAlg(buf, start, end);
       if (alg !== ChecksumAlg.UNDEF) bodyEnd = end - 4;
     } else if (alg === ChecksumAlg.CRC32) bodyEnd = end - 4;
-    if (alg === ChecksumAlg.CRC32 && this.verify) {
+    // (a FORMAT_DESCRIPTION's checksum may need a flag cleared first: eventCrc)
+    if (
+      alg === ChecksumAlg.CRC32 &&
+      this.verify &&
+      (header.typeCode === E.FORMAT_DESCRIPTION || !crcIntact(buf, start, end))
+    ) {
       const expected = buf.readUInt32LE(end - 4);
       const actual = eventCrc(buf, start, end - 4, header);
       if (expected !== actual) {

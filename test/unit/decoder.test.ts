@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { BinlogDecoder } from '../../src/binlog/decoder.js';
 import { BinlogDecodeError } from '../../src/errors.js';
 import type { BinlogEvent, RowsEvent, TableMapEvent } from '../../src/binlog/events.js';
-import { crc32, crc32js } from '../../src/binlog/crc32.js';
+import { crc32, crc32js, crcIntact } from '../../src/binlog/crc32.js';
 import { decodeJson } from '../../src/binlog/json.js';
 import {
   E,
@@ -774,4 +774,26 @@ test('framesOnly decodes boundaries only: table maps, rows and annotations are b
   const bad = event(E.WRITE_ROWS, Buffer.alloc(12));
   bad[bad.length - 1] ^= 1;
   assert.throws(() => d.decode(bad), /checksum mismatch/);
+});
+
+test('crcIntact: bytes followed by their CRC, whole, behind a 0x00 byte, or inside a larger buffer', () => {
+  const data = Buffer.from('a binlog event, more or less');
+  const ev = Buffer.concat([data, u32(crc32(data))]);
+  const packet = Buffer.concat([Buffer.of(0), ev]);
+  const inside = Buffer.concat([Buffer.of(7, 0), ev, Buffer.of(9)]);
+  assert.ok(crcIntact(ev, 0, ev.length));
+  assert.ok(crcIntact(packet, 1, packet.length));
+  assert.ok(crcIntact(inside, 2, 2 + ev.length));
+  for (const [b, s, e] of [
+    [ev, 0, ev.length],
+    [packet, 1, packet.length],
+    [inside, 2, 2 + ev.length],
+  ] as const) {
+    const bad = Buffer.from(b);
+    bad[s + 3] ^= 0x10;
+    assert.ok(!crcIntact(bad, s, e));
+  }
+  // a packet whose first byte is not 0x00 is checked from `start`, not as a packet
+  const odd = Buffer.concat([Buffer.of(1), ev]);
+  assert.ok(crcIntact(odd, 1, odd.length));
 });
