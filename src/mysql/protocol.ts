@@ -31,7 +31,7 @@ export interface ConnectOptions {
   user: string;
   password: string;
   connectTimeoutMs?: number;
-  /** Pause the socket when this many bytes of packets wait unread (default 64 MiB). */
+  /** Pause the socket when this many bytes of packets wait unread (default 16 MiB). */
   highWaterMark?: number;
   /** Who uses the connection, for error messages (default: the binlog client on the upstream). */
   role?: ConnectionRole;
