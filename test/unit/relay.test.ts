@@ -14,7 +14,7 @@ import { RelayDir } from '../../src/units/relay/layout.js';
 import { autoPurgeLimit, purgeable, type RelayFile } from '../../src/units/relay/purge.js';
 import { RelayReader } from '../../src/units/relay/reader.js';
 import { RelayUnit } from '../../src/units/relay/relay.js';
-import { RelayWriter } from '../../src/units/relay/writer.js';
+import { RelayWriter, rest } from '../../src/units/relay/writer.js';
 import { Metrics } from '../../src/metrics/registry.js';
 import { E, event, fde, u64 } from './fixtures.js';
 
@@ -251,4 +251,14 @@ test('reader: a damaged relay file is an error naming the file and offset, and c
     new RegExp(`mysql-bin\\.000001 is damaged at ${second}: invalid event size 5`),
   );
   assert.equal(await count(), before + 1);
+});
+
+test('a partial writev goes on with what is left of the buffers', () => {
+  const b = [Buffer.from('abc'), Buffer.from('de'), Buffer.from('fgh')];
+  const text = (bs: Buffer[]) => Buffer.concat(bs).toString();
+  assert.equal(text(rest(b, 0)), 'abcdefgh');
+  assert.equal(text(rest(b, 2)), 'cdefgh');
+  assert.equal(text(rest(b, 3)), 'defgh');
+  assert.equal(text(rest(b, 6)), 'gh');
+  assert.deepEqual(rest(b, 8), []);
 });

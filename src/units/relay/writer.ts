@@ -130,7 +130,7 @@ export class RelayWriter {
 }
 
 /** What of `bufs` is left after its first `n` bytes. */
-function rest(bufs: Buffer[], n: number): Buffer[] {
+export function rest(bufs: Buffer[], n: number): Buffer[] {
   let i = 0;
   while (i < bufs.length && n >= bufs[i].length) n -= bufs[i++].length;
   if (i === bufs.length) return [];
