@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { masterStatus, server, type MariaDBSandbox } from '../harness/index.js';
+import { MARIADB_DEFAULTS, type BinlogProfile } from '../../src/sandbox/mariadb.js';
 import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
 import { assertRelayEqualsUpstream, reached } from '../harness/relay.js';
 import { assertTablesEqual } from '../harness/run.js';
@@ -99,8 +100,12 @@ async function syncCaughtUp(up: MariaDBSandbox, st: SubTask): Promise<SubTaskSta
   );
 }
 
-test('relay: files equal the upstream through FLUSH LOGS, a large transaction, DDL and an upstream restart; Sync reads them', async () => {
-  const [up, down] = await Promise.all([server(), server()]);
+/** sb.sbtest1..2 (2000 rows) on `up`, a relay of it, and a running `all` subtask into `down`
+ * that reads the relay. */
+async function relayedSubtask(
+  up: MariaDBSandbox,
+  down: MariaDBSandbox,
+): Promise<{ relayDir: string; relay: RelayUnit; st: SubTask }> {
   const f = await writeTemp({});
   const relayDir = await relayRoot();
   await sysbenchTables(up, 'sb', 2, 2000);
@@ -117,6 +122,12 @@ test('relay: files equal the upstream through FLUSH LOGS, a large transaction, D
     if (st.stage === 'Running' || st.stage === 'Paused') await st.stop();
   });
   st.start();
+  return { relayDir, relay, st };
+}
+
+test('relay: files equal the upstream through FLUSH LOGS, a large transaction, DDL and an upstream restart; Sync reads them', async () => {
+  const [up, down] = await Promise.all([server(), server()]);
+  const { relayDir, relay, st } = await relayedSubtask(up, down);
 
   // Writes, with FLUSH LOGS between rounds, a 20 MB transaction and DDL.
   for (let round = 0; round < 3; round++) {
@@ -209,6 +220,32 @@ test('relay: files equal the upstream through FLUSH LOGS, a large transaction, D
   await syncCaughtUp(up, st);
   await assertTablesEqual(up, down, ['sb.big']);
 });
+
+// The pull decodes only boundaries and checks checksums on its own thread: the same copy, byte for
+// byte, from servers as users run them (no row metadata, GTID strict off; and no checksums).
+for (const [title, binlog] of [
+  ["MariaDB's defaults", MARIADB_DEFAULTS],
+  ['binlog_checksum=NONE, no annotations', { ...MARIADB_DEFAULTS, checksum: 'NONE', annotate: false }],
+] as [string, BinlogProfile][]) {
+  test(`relay at ${title}: files equal the upstream's, Sync reads them, tables equal`, async () => {
+    const [up, down] = await Promise.all([server({ binlog }), server()]);
+    const { relayDir, relay, st } = await relayedSubtask(up, down);
+    await oltpWriteOnly(up, 'sb', { tables: 2, rows: 2000, txns: 150, concurrency: 4 });
+    await up.exec('FLUSH BINARY LOGS');
+    await up.exec(
+      "CREATE TABLE sb.big (id INT PRIMARY KEY, v LONGTEXT); INSERT INTO sb.big SELECT seq, REPEAT('x', 20000) FROM seq_1_to_500",
+      'mysql',
+    );
+    await oltpWriteOnly(up, 'sb', { tables: 2, rows: 2000, txns: 100, concurrency: 2 });
+    await relayCaughtUp(up, relay);
+    assert.equal(relay.status().result, null);
+    assert.equal(relay.status().relayBinlogGtid, (await masterStatus(up)).gtid);
+    assert.ok((await assertRelayEqualsUpstream(up, join(relayDir, relay.status().relaySubDir))) >= 2);
+    await syncCaughtUp(up, st);
+    assert.equal((st.status().sync as { binlogType: string }).binlogType, 'local');
+    await assertTablesEqual(up, down, ['sb.sbtest1', 'sb.sbtest2', 'sb.big']);
+  });
+}
 
 test('relay: a torn tail after a crash is cut off at restart and relayed again; a relay restart continues its files', async () => {
   const up = await server();
