@@ -756,7 +756,7 @@ export function toWire(e: unknown): WireError {
 
 export function fromWire(w: WireError): Error {
   const cause = w.cause && fromWire(w.cause);
-  const spec = w.dm && (Object.values(ERR) as ErrorSpec[]).find((s) => s.code === w.dm!.code);
+  const spec = w.dm && specOf(w.dm.code);
   const e = spec
     ? new DMError(spec, {
         message: w.message,

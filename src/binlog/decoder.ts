@@ -33,7 +33,8 @@ export interface DecoderOptions {
   verifyChecksum?: boolean;
   /** Binlog file the first event belongs to (for error messages before a ROTATE). */
   file?: string;
-  /** Leave row images undecoded (`rows: []`): for a consumer of whole events, like the relay. */
+  /** Leave row images undecoded (`rows: []`): for a consumer of table maps only (which tables
+   * changed). */
   skipRows?: boolean;
   /** Decode only what tells where transactions and files begin and end: table maps, row events
    * and row annotations come back as `{ kind: 'other' }` (the relay, which writes the bytes). */

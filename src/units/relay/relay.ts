@@ -348,13 +348,15 @@ export class RelayUnit {
         },
         'relay: starting',
       );
-      writing = subDir;
       const head = { sub, subDir, file: w.file, size: w.size };
+      writing = head.subDir;
       await w.close(); // the pull thread writes on from here
       this.moved(head);
 
-      const dir = subDir;
-      metaTimer = setInterval(() => void saveMeta(dir).catch(() => undefined), this.opts.metaMs ?? 200);
+      metaTimer = setInterval(
+        () => void saveMeta(head.subDir).catch(() => undefined),
+        this.opts.metaMs ?? 200,
+      );
       await pull(
         {
           dir: this.dir.dir,
@@ -375,12 +377,12 @@ export class RelayUnit {
         },
         signal,
         {
-          file: (file) => this.moved({ sub, subDir: dir, file, size: 4 }),
+          file: (file) => this.moved({ ...head, file, size: 4 }),
           moved: (m) => {
             relayWrote(m.bytes, m.seconds);
             this.committed = { pos: m.committed, gtid: m.gtid };
             this.autoResume.reset();
-            this.moved({ sub, subDir: dir, file: m.file, size: m.size });
+            this.moved({ ...head, file: m.file, size: m.size });
           },
         },
       );
