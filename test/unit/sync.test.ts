@@ -249,7 +249,7 @@ test('causality: same keys stay on one applier; linked keys depend on their othe
   assert.notEqual(a1.applier, a2.applier);
   assert.deepEqual(a1.deps, []);
   assert.deepEqual(c.assign(['k1', 'k9'], 3), { applier: a1.applier, deps: [] });
-  // k1 (a1, latest seq 3) and k2 (a2, seq 2): to the owner with the latest, after a2 commits 2
+  // k1 (a1, three keys in flight) and k2 (a2, one): to the busier owner, after a2 commits 2
   const link = c.assign(['k1', 'k2'], 4);
   assert.deepEqual(link, { applier: a1.applier, deps: [{ applier: a2.applier, seq: 2 }] });
   assert.equal(c.met(link.deps), false);
@@ -264,6 +264,15 @@ test('causality: same keys stay on one applier; linked keys depend on their othe
   assert.equal(c.size, 2);
   c.commit(free.applier, 6);
   assert.equal(c.size, 0);
+  // of several owners, the one holding the most keys in flight, although its transaction is older:
+  // hot rows stay on the busy applier instead of hopping (with a wait) to the latest owner
+  const hot = new Causality(3);
+  const busy = hot.assign(['h1', 'h2', 'h3'], 1);
+  const other = hot.assign(['x'], 2);
+  assert.deepEqual(hot.assign(['h1', 'x'], 3), {
+    applier: busy.applier,
+    deps: [{ applier: other.applier, seq: 2 }],
+  });
   // a chosen applier for free transactions
   const picked = new Causality(4, () => 2);
   assert.deepEqual(picked.assign(['x'], 1), { applier: 2, deps: [] });
