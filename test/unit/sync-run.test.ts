@@ -13,7 +13,11 @@ import { BinlogScript, fakeEdges, RecordingTarget } from '../harness/sync-fakes.
 
 const log = pino({ level: 'silent' });
 
-function config(extra = '', instance = '') {
+function config(
+  extra = '',
+  instance = '',
+  syncer = '{ worker-count: 2, batch: 3, safe-mode-duration: "0s" }',
+) {
   const task = parseTaskConfig(`name: t
 task-mode: incremental
 target-database: { host: 127.0.0.1, port: 3306, user: root, password: "" }
@@ -28,7 +32,7 @@ block-allow-list:
     do-dbs: ["d", "e"]
     ignore-tables: [{ db-name: d, tbl-name: skipped }]
 syncers:
-  g: { worker-count: 2, batch: 3, safe-mode-duration: "0s" }
+  g: ${syncer}
 ${extra}`);
   const source = parseSourceConfig(
     'source-id: s1\nfrom: { host: 127.0.0.1, port: 3306, user: root, password: "" }',
@@ -109,6 +113,27 @@ test('DML: every row applied once, batched several upstream transactions per tar
   const statements = target.log.length;
   await runToEnd(rig(s, target));
   assert.equal(target.log.length, statements);
+});
+
+test('the reader takes turns with the appliers: a buffered backlog does not hold the first commit until all of it is read', async () => {
+  const s = new BinlogScript();
+  for (let i = 0; i < 4000; i++) s.insert({ 'd.t': [i + 1] });
+  const target = new RecordingTarget();
+  target.latencyMs = 1; // a reply is a timer: it runs only when the reader lets other callbacks in
+  // (DM's defaults: transactions in flight up to worker-count x batch, more than the backlog)
+  const r = rig(s, target, config('', '', '{ worker-count: 16, batch: 1000, safe-mode-duration: "0s" }'));
+  let readAtFirstInsert: number | undefined;
+  target.refuse = (sql) => {
+    if (sql.startsWith('INSERT INTO `d`.`t`')) readAtFirstInsert ??= Number(r.unit.status().totalEvents);
+    return undefined;
+  };
+  const res = await runToEnd(r);
+  assert.deepEqual(res.errors, []);
+  assert.equal(r.target.inserted('d', 't').length, 4000);
+  assert.ok(
+    readAtFirstInsert! < s.events.length / 2,
+    `the first INSERT ran after ${readAtFirstInsert} of ${s.events.length} events were read`,
+  );
 });
 
 test('a filtered table is not applied, and its transactions still move the checkpoint', async () => {
