@@ -81,9 +81,41 @@ export class DmlCompiler {
 
   /** A transaction's row changes; undefined when nothing in it is replicated. */
   async compile(txn: Txn, tracker: SchemaTracker): Promise<Compiled | undefined> {
+    // (again while a table's entry went stale meanwhile: a DDL forgot it)
+    for (let p = this.load(txn, tracker); p; p = this.load(txn, tracker)) await p;
+    return this.compileLoaded(txn);
+  }
+
+  /** Reads what the transaction's tables need (their target schemas) unless every one is known
+   * already: then undefined, and compileLoaded can run at once. */
+  load(txn: Txn, tracker: SchemaTracker): Promise<void> | undefined {
+    for (let i = 0; i < txn.rows.length; i++) {
+      if (this.known(txn.rows[i].table) === undefined) return this.loadFrom(i, txn, tracker);
+    }
+    return undefined;
+  }
+
+  private async loadFrom(i: number, txn: Txn, tracker: SchemaTracker): Promise<void> {
+    for (; i < txn.rows.length; i++) {
+      const map = txn.rows[i].table;
+      if (this.known(map) === undefined) await this.entryOf(map, tracker, txn);
+    }
+  }
+
+  /** The entry of a table map when it is known (null: a table left out). */
+  private known(map: TableMapEvent): TableEntry | null | undefined {
+    const entry = this.byMap.get(map.columns);
+    return entry === null || entry?.gen === this.gen ? entry : undefined;
+  }
+
+  /** compile() once load() is done: synchronous, no promise per transaction (a backlog has
+   * hundreds of thousands of them). */
+  compileLoaded(txn: Txn): Compiled | undefined {
     const changes: RowChange[] = [];
     for (const ev of txn.rows) {
-      const entry = await this.entryOf(ev.table, tracker, txn);
+      const entry = this.known(ev.table);
+      if (entry === undefined)
+        throw new Error(`internal: ${ev.table.schema}.${ev.table.table} compiled before it was loaded`);
       if (!entry) continue;
       const { schema: up, table: upTable } = ev.table;
       const admit = (entry.admit[ev.action] ??= this.verdicts.admits(up, upTable, ev.action, txn.endText));
@@ -137,8 +169,8 @@ export class DmlCompiler {
   }
 
   private async entryOf(map: TableMapEvent, tracker: SchemaTracker, txn: Txn): Promise<TableEntry | null> {
-    const entry = this.byMap.get(map.columns);
-    if (entry === null || (entry && entry.gen === this.gen)) return entry;
+    const entry = this.known(map);
+    if (entry !== undefined) return entry;
     if (!this.verdicts.table(map.schema, map.table)) {
       this.byMap.set(map.columns, null);
       return null;

@@ -38,9 +38,15 @@ export class LargeTxns {
   }
 
   /** After each event of an open transaction: applies its rows so far once it holds many. */
+  /** Whether the transaction being read holds enough to be applied as it is read (spill). */
+  due(asm: TxnAssembler): boolean {
+    const { streamAt } = this.h.c;
+    return asm.heldRows >= streamAt.rows || asm.heldBytes >= streamAt.bytes;
+  }
+
   async spill(asm: TxnAssembler): Promise<void> {
-    const { streamAt, state, cfg, log } = this.h.c;
-    if (asm.heldRows < streamAt.rows && asm.heldBytes < streamAt.bytes) return;
+    const { state, cfg, log } = this.h.c;
+    if (!this.due(asm)) return;
     if (!this.stream) {
       if (!this.mayStream()) return;
       await this.h.drain();

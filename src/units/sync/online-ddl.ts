@@ -171,6 +171,8 @@ export class OnlineDDL {
   /** `<meta-schema>.<task>_onlineddl`, quoted. */
   readonly table: string;
   private readonly records = new Map<string, Recorded>();
+  /** Swaps being applied in this run: the end position of the RENAME → its shadow table. */
+  private readonly swaps = new Map<string, TableName>();
 
   constructor(
     private readonly cfg: Pick<SubTaskConfig, 'metaSchema' | 'name' | 'shadowTableRules' | 'trashTableRules'>,
@@ -192,6 +194,7 @@ export class OnlineDDL {
       UNIQUE KEY uk_id_schema_table (id, ghost_schema, ghost_table)
     ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4`);
     this.records.clear();
+    this.swaps.clear();
     const rows = await c.query(
       `SELECT ghost_schema, ghost_table, ddls FROM ${this.table} WHERE id = ${quoteString(this.sourceId)}`,
     );
@@ -220,19 +223,20 @@ export class OnlineDDL {
     if (step.kind === 'pass') return {};
     if (step.kind === 'replay') {
       txn.ddl = this.replay(step, txn);
+      this.swaps.set(txn.endText, step.shadow);
       return { swap: step.shadow };
     }
     // a shadow's ALTER of a table the block-allow list leaves out is nothing
     return { absorb: admitted(step.real) ? this.absorbSQL(step, txn.ddl!) : [] };
   }
 
-  /** The shadow table a DDL swaps in, if it is a swap (for an operator's skip or replace of it). */
-  swapOf(ddl: DDL): TableName | undefined {
+  /** An operator skips or replaces `txn`: if it is a swap, its shadow's record ends with it too. */
+  noteSwap(txn: Txn): void {
     try {
-      const step = decide(ddl, this.tables);
-      return step.kind === 'replay' ? step.shadow : undefined;
+      const step = txn.ddl && decide(txn.ddl, this.tables);
+      if (step && step.kind === 'replay') this.swaps.set(txn.endText, step.shadow);
     } catch {
-      return undefined; // not a swap Sync could follow: nothing recorded to end
+      // not a swap Sync could follow: nothing recorded to end
     }
   }
 
@@ -270,8 +274,11 @@ export class OnlineDDL {
     return replayDDL(r.ddls, step.shadow, step.real);
   }
 
-  /** Ends the records of a shadow table whose swap was applied. */
-  finishSQL(shadow: TableName): string | undefined {
+  /** `txn` is complete: if it was a swap, the statement ending its shadow table's records. */
+  finished(txn: Txn): string | undefined {
+    const shadow = this.swaps.get(txn.endText);
+    if (!shadow) return undefined;
+    this.swaps.delete(txn.endText);
     return this.records.has(key(shadow)) ? this.forgetSQL(shadow) : undefined;
   }
 

@@ -6,8 +6,8 @@ import { comparePosition } from '../../binlog/position.js';
 import type { SqlSession } from '../../mysql/protocol.js';
 import { Applier, type CompiledTxn } from './applier.js';
 import { Causality, type Dependency } from './causality.js';
-import type { ApplierState } from './checkpoint.js';
-import type { Location } from '../../binlog/location.js';
+import type { SyncCheckpoint } from './checkpoint.js';
+import type { LowWaterMark } from './progress.js';
 import type { Compiled } from './compile.js';
 import type { Txn } from './txn.js';
 
@@ -16,11 +16,10 @@ export interface PoolOptions {
   sessions: SqlSession[];
   /** Upstream transactions per target transaction at most (syncers.batch). */
   batch: number;
-  lwm: () => Location;
-  /** The statement recording applier `name`'s checkpoint row. */
-  saveSQL: (name: string, state: ApplierState) => string;
-  /** These transactions are committed. */
-  onCommit: (txns: Txn[]) => void;
+  /** The low-water mark: each commit records it, and completes its transactions in it. */
+  lwm: LowWaterMark;
+  /** Writes each applier's checkpoint row. */
+  checkpoint: SyncCheckpoint;
   onError: (e: unknown, t: CompiledTxn, sql?: string) => void;
   meter?: SyncMeter;
 }
@@ -39,8 +38,8 @@ export class ApplierPool {
         index: i,
         conn,
         batch: o.batch,
-        lwm: o.lwm,
-        saveSQL: (s) => o.saveSQL(`applier-${i}`, s),
+        lwm: () => o.lwm.mark(),
+        saveSQL: (s) => o.checkpoint.saveSQL(`applier-${i}`, s),
         isBeyond: (pos, lwm) => comparePosition(pos, lwm.pos) > 0,
         onCommit: (ap, txns) => this.committed(ap, txns),
         onError: o.onError,
@@ -71,7 +70,7 @@ export class ApplierPool {
   }
 
   private committed(ap: Applier, txns: Txn[]): void {
-    this.o.onCommit(txns);
+    for (const t of txns) this.o.lwm.complete(t);
     this.causality.commit(ap.index, txns[txns.length - 1].seq);
     const w = this.depWaiters;
     for (let k = w.length - 1; k >= 0; k--) {

@@ -17,14 +17,13 @@ import { serialize, settleAll, sleep } from '../../async.js';
 import { applyError, metaPrivilegeError, statementError } from './errors.js';
 import { LargeTxns } from './large-txn.js';
 import { GlobalRow } from './checkpoint.js';
-import { startPoint, type StartPoint } from './start.js';
-import { startAtTime } from './start-time.js';
+import { runStart, type StartPoint } from './start.js';
 import type { SyncContext } from './context.js';
 import type { Tracked } from './progress.js';
 import { TxnAssembler, type Txn } from './txn.js';
 import { ShardWatch } from './shard-watch.js';
 import type { OnlineDDL } from './online-ddl.js';
-import type { TableName } from '../../schema/ddl.js';
+import type { ErrorOp } from './operators.js';
 
 /** How long the reader runs before it lets other callbacks in (the appliers' replies). */
 const TURN_MS = 1;
@@ -46,8 +45,6 @@ export class SyncRun {
   private first = true;
   private timer?: NodeJS.Timeout;
   private shardWatch?: ShardWatch;
-  /** online-ddl swaps being applied: the end position of the RENAME → its shadow table. */
-  private readonly swaps = new Map<string, TableName>();
   /** Transactions applied as they are read (large-txn.ts). */
   private readonly large: LargeTxns;
 
@@ -115,17 +112,8 @@ export class SyncRun {
     }
     this.upstream = await this.connect(() => c.edges.upstream());
     await c.state.pollMaster(this.upstream);
-    const at =
-      c.startTime && (await startAtTime(c.startTime, this.upstream, c.edges.scan, c.log, c.cfg.timezone));
-    if (at) await this.serial(() => c.checkpoint.clear(this.target)); // its start replaces them
-    this.from = await startPoint({
-      cfg: c.cfg,
-      atTime: at || undefined,
-      recovered: at ? undefined : await c.checkpoint.load(this.target),
-      hint: c.hint,
-      master: c.state.master?.pos,
-      upstream: this.upstream,
-    });
+    const { from, atTime } = await runStart(c, this.target, this.upstream, this.serial);
+    this.from = from;
     const { start, skip } = this.from;
     c.state.safeUntil = this.from.safeUntil;
     c.state.lwm.reset(start, this.upstream.flavor);
@@ -136,10 +124,19 @@ export class SyncRun {
     );
     this.global = new GlobalRow(c.checkpoint);
     await this.serial(() => this.target.exec(this.global.start(start, skip)));
-    if (at) c.startTime = undefined; // saved: a restart continues from this checkpoint
+    if (atTime) c.startTime = undefined; // saved: a restart continues from this checkpoint
     c.compiler.reset();
     this.tracker = c.tracker = new SchemaTracker((sql) => this.serial(() => this.target.query(sql)));
-    await this.startAppliers();
+    // side by side: one round of logins instead of worker-count of them
+    const login = () => this.connect(() => c.edges.target());
+    this.pool = new ApplierPool({
+      sessions: await settleAll(Array.from({ length: c.cfg.instance.syncer.workerCount }, login)),
+      batch: c.cfg.instance.syncer.batch,
+      lwm: c.state.lwm,
+      checkpoint: c.checkpoint,
+      onError: (e, t, sql) => this.fail(this.failed(e, t.txn, sql ?? statementsOf(t)[0] ?? '')),
+      meter: c.meter,
+    });
     this.timer = setInterval(() => void this.tick().catch((e) => this.fail(e)), 1000);
     if (c.shard) {
       await c.shard.start(await c.verdicts.tablesOf(this.upstream));
@@ -164,24 +161,6 @@ export class SyncRun {
     const s = await open();
     this.conns.push(s);
     return s;
-  }
-
-  private async startAppliers(): Promise<void> {
-    const { cfg, state, checkpoint } = this.c;
-    // side by side: one round of logins instead of worker-count of them
-    const open = () => this.connect(() => this.c.edges.target());
-    const sessions = await settleAll(Array.from({ length: cfg.instance.syncer.workerCount }, open));
-    this.pool = new ApplierPool({
-      sessions,
-      batch: cfg.instance.syncer.batch,
-      lwm: () => state.lwm.mark(),
-      saveSQL: (name, st) => checkpoint.saveSQL(name, st),
-      onCommit: (txns) => {
-        for (const t of txns) state.lwm.complete(t);
-      },
-      onError: (e, t, sql) => this.fail(this.failed(e, t.txn, sql ?? statementsOf(t)[0] ?? '')),
-      meter: this.c.meter,
-    });
   }
 
   /** Once a second: the global row follows the low-water mark (it matters when no applier
@@ -227,7 +206,7 @@ export class SyncRun {
         state.ioBytes += ev.header.eventSize;
         const txn = asm.feed(ev);
         if (!txn) {
-          if (!asm.idle) await this.large.spill(asm);
+          if (!asm.idle && this.large.due(asm)) await this.large.spill(asm);
           if (asm.idle && ev.header.logPos > 0 && ev.kind !== 'heartbeat') {
             state.lwm.passed(
               ev.kind === 'rotate'
@@ -251,7 +230,13 @@ export class SyncRun {
           continue;
         }
         // recorded as failed wherever it fails (target or before it): binlog skip finds it
-        const handled = await this.dispatch(txn).catch((e: unknown) => Promise.reject(this.failed(e, txn)));
+        let handled: boolean;
+        try {
+          const h = this.dispatch(txn);
+          handled = typeof h === 'boolean' ? h : await h;
+        } catch (e) {
+          throw this.failed(e, txn);
+        }
         if (!handled) continue;
         this.first = false;
         // Backpressure: too many transactions in flight (a timer, not an idle applier, wakes us:
@@ -265,43 +250,61 @@ export class SyncRun {
     }
   }
 
-  /** Hands a transaction to its handler; true when it went to the DDL or DML handler. */
-  private async dispatch(txn: Txn): Promise<boolean> {
-    const { state, shard, verdicts } = this.c;
+  /** Hands a transaction to its handler; true when it went to the DDL or DML handler. Row changes
+   * of known tables go to the appliers at once, without a promise (a backlog has hundreds of
+   * thousands of transactions: each promise and suspended call is work for the GC). */
+  private dispatch(txn: Txn): boolean | Promise<boolean> {
     if (this.from.skip.has(txn.endText)) {
-      state.lwm.complete(txn);
+      this.c.state.lwm.complete(txn);
       return false;
     }
     const op = this.c.operators.at(txn.endText);
-    if (op) {
-      this.c.log.warn({ at: txn.endText, op: op.op, sqls: op.sqls }, `sync: binlog ${op.op} by the operator`);
-      if (op.op === 'inject') {
-        await this.drain();
-        await this.serial(() => this.execAll(txn, op.sqls));
-      } else {
-        this.noteSwap(txn); // skipped or replaced, an online DDL swap ends too
-        await this.barrier(txn, op.sqls.length ? () => this.execAll(txn, op.sqls) : undefined);
-      }
-      this.c.operators.done(txn.endText);
-      if (op.op !== 'inject') return false;
+    return op ? this.operate(txn, op) : this.handle(txn);
+  }
+
+  /** The operator's binlog skip, replace or inject at `txn`; after an injection, `txn` itself. */
+  private async operate(txn: Txn, op: ErrorOp): Promise<boolean> {
+    this.c.log.warn({ at: txn.endText, op: op.op, sqls: op.sqls }, `sync: binlog ${op.op} by the operator`);
+    if (op.op === 'inject') {
+      await this.drain();
+      await this.serial(() => this.execAll(txn, op.sqls));
+    } else {
+      this.c.online?.noteSwap(txn); // skipped or replaced, an online DDL swap ends too
+      await this.barrier(txn, op.sqls.length ? () => this.execAll(txn, op.sqls) : undefined);
     }
+    this.c.operators.done(txn.endText);
+    return op.op === 'inject' && this.handle(txn);
+  }
+
+  private handle(txn: Txn): boolean | Promise<boolean> {
+    const { state, shard, verdicts } = this.c;
     const stmt = verdicts.replicatedStatement(txn);
     if (stmt) throw this.failed(statementError(txn, stmt), txn);
     if (state.safeUntil && comparePosition(txn.end, state.safeUntil) >= 0) state.safeUntil = undefined;
-    if (txn.ddl && this.c.collations) txn.ddl.query = await this.c.collations.adjust(txn.ddl, this.upstream);
-    if (txn.ddl && this.c.online && (await this.onlineDDL(txn))) return false;
-    if (shard?.holds(txn)) {
-      txn.rows = []; // read again after the re-sync; nothing to keep
-      this.held++;
-      return false;
-    }
-    if (shard && txn.ddl && shard.groupOfDDL(txn) && verdicts.admitsShardDDL(txn)) {
+    if (txn.ddl) return this.handleDDL(txn);
+    if (shard?.holds(txn)) return this.hold(txn);
+    return this.dml(txn);
+  }
+
+  private async handleDDL(txn: Txn): Promise<boolean> {
+    const { shard, verdicts } = this.c;
+    const ddl = txn.ddl!;
+    if (this.c.collations) ddl.query = await this.c.collations.adjust(ddl, this.upstream);
+    if (this.c.online && (await this.onlineDDL(txn))) return false;
+    if (shard?.holds(txn)) return this.hold(txn);
+    if (shard?.groupOfDDL(txn) && verdicts.admitsShardDDL(txn)) {
       await this.shardDDL(txn);
       return false;
     }
-    if (txn.ddl) await this.ddl(txn);
-    else await this.dml(txn);
+    await this.ddl(txn);
     return true;
+  }
+
+  /** A shard-held transaction: read again after the re-sync, nothing of it kept. */
+  private hold(txn: Txn): false {
+    txn.rows = [];
+    this.held++;
+    return false;
   }
 
   /** Completes `txn` alone: after everything before it is committed, `work` (if any) runs on the
@@ -314,18 +317,8 @@ export class SyncRun {
     this.c.state.lwm.complete(txn);
     this.global.applied(txn.endText);
     await this.saveGlobal();
-    const shadow = this.swaps.get(txn.endText);
-    if (shadow) {
-      this.swaps.delete(txn.endText);
-      const sql = this.c.online!.finishSQL(shadow);
-      if (sql) await this.targetExec(txn, sql);
-    }
-  }
-
-  /** Remembers that `txn` is an online DDL swap, whose record ends when it completes. */
-  private noteSwap(txn: Txn): void {
-    const shadow = txn.ddl && this.c.online?.swapOf(txn.ddl);
-    if (shadow) this.swaps.set(txn.endText, shadow);
+    const sql = this.c.online?.finished(txn);
+    if (sql) await this.targetExec(txn, sql);
   }
 
   /** online-ddl: a shadow or trash table's DDL is absorbed (true: done); a swap becomes the DDL
@@ -337,10 +330,7 @@ export class SyncRun {
     } catch (e) {
       throw this.failed(e, txn);
     }
-    if (h.swap) {
-      this.swaps.set(txn.endText, h.swap);
-      this.c.log.info({ ddl: txn.ddl!.query, at: txn.endText }, 'sync: online DDL swap');
-    }
+    if (h.swap) this.c.log.info({ ddl: txn.ddl!.query, at: txn.endText }, 'sync: online DDL swap');
     if (!h.absorb) return false;
     const sqls = h.absorb;
     await this.barrier(txn, sqls.length ? () => this.execAll(txn, sqls) : undefined);
@@ -381,13 +371,20 @@ export class SyncRun {
     });
   }
 
-  private async dml(txn: Txn): Promise<void> {
-    const compiled = await this.c.compiler.compile(txn, this.tracker);
+  /** Row changes to the appliers: at once when every table is known (see dispatch). */
+  private dml(txn: Txn): true | Promise<true> {
+    const loading = this.c.compiler.load(txn, this.tracker);
+    if (loading) return loading.then(() => this.dml(txn));
+    const compiled = this.c.compiler.compileLoaded(txn);
     txn.rows = []; // compiled: the decoded rows need not live until the commit
-    if (!compiled) return this.c.state.lwm.complete(txn);
+    if (!compiled) {
+      this.c.state.lwm.complete(txn);
+      return true;
+    }
     this.c.state.rows.total += compiled.changes.length;
     const sy = this.c.cfg.instance.syncer;
     this.pool!.enqueue(txn, compiled, this.c.state.safeMode, sy.compact || sy.multipleRows);
+    return true;
   }
 
   /** Resolves when everything handed to the appliers is committed (throws the run's failure). */

@@ -7,6 +7,8 @@ import type { SqlSession } from '../../mysql/protocol.js';
 import type { SubTaskConfig } from '../../task/config.js';
 import type { Recovery } from './checkpoint.js';
 import { locationOf, type Location } from '../../binlog/location.js';
+import type { SyncContext } from './context.js';
+import { startAtTime } from './start-time.js';
 
 export interface StartPoint {
   start: Location;
@@ -37,6 +39,27 @@ function noStart(cfg: SubTaskConfig): DMError {
     workaround:
       "Set mysql-instances[].meta (binlog-name/binlog-pos, or binlog-gtid) in the task file, or use task-mode 'all'.",
   });
+}
+
+/** Where a run starts: start-task --start-time's position (the checkpoint rows, which it replaces,
+ * are cleared first), else startPoint() of the checkpoint. */
+export async function runStart(
+  c: SyncContext,
+  target: SqlSession,
+  upstream: SqlSession,
+  serial: <T>(f: () => Promise<T>) => Promise<T>,
+): Promise<{ from: StartPoint; atTime: boolean }> {
+  const at = c.startTime && (await startAtTime(c.startTime, upstream, c.edges.scan, c.log, c.cfg.timezone));
+  if (at) await serial(() => c.checkpoint.clear(target));
+  const from = await startPoint({
+    cfg: c.cfg,
+    atTime: at || undefined,
+    recovered: at ? undefined : await c.checkpoint.load(target),
+    hint: c.hint,
+    master: c.state.master?.pos,
+    upstream,
+  });
+  return { from, atTime: !!at };
 }
 
 export async function startPoint(i: StartInput): Promise<StartPoint> {
