@@ -7,6 +7,7 @@ import { batchSQL, compactSQL, pairDeleteInsert, type RowChange } from '../../sr
 import { deleteSQL, insertSQL, insertStatements, literal, updateSQL } from '../../src/units/sync/row-sql.js';
 import { rowKeys, targetTable, unsignedValues } from '../../src/units/sync/target-table.js';
 import { Causality } from '../../src/units/sync/causality.js';
+import { ServerError } from '../../src/mysql/protocol.js';
 import {
   decodeApplied,
   encodeApplied,
@@ -14,7 +15,7 @@ import {
   recover,
   SyncCheckpoint,
 } from '../../src/units/sync/checkpoint.js';
-import { roundTrips } from '../../src/units/sync/applier.js';
+import { Applier, roundTrips, type CompiledTxn } from '../../src/units/sync/applier.js';
 import { TxnAssembler } from '../../src/units/sync/txn.js';
 import type {
   BinlogEvent,
@@ -584,4 +585,69 @@ test('multi-row INSERTs stay under a row count and a size (max_allowed_packet)',
   );
   assert.ok(sized[1].includes('x'.repeat(100)));
   assert.equal(insertStatements(t, rows, true, 10, 1e6)[0].slice(0, 7), 'REPLACE');
+});
+
+test('applier: the next group is taken and its statements built while a commit is on the target; a lock conflict retries the commit, the prepared group follows', async () => {
+  const t = targetTable(map(['id', 'v', 'g']), schema(['id']), 'd', 't');
+  const txn = (id: number): CompiledTxn => ({
+    txn: {
+      seq: id,
+      end: { file: 'b.000001', pos: 100 * id },
+      endText: `(b.000001, ${100 * id})`,
+      timestamp: 0,
+      rows: [],
+      events: 3,
+    },
+    changes: [{ t, op: 'insert', after: [id, `v${id}`, null] }],
+  });
+  const sent: string[] = [];
+  const replies: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  const conn = {
+    flavor: 'mariadb' as const,
+    exec: (sql: string) => {
+      sent.push(sql);
+      if (sql === 'ROLLBACK') return Promise.resolve();
+      return new Promise<void>((resolve, reject) => replies.push({ resolve, reject }));
+    },
+    query: async () => [],
+    close: () => undefined,
+  };
+  const committed: number[][] = [];
+  const a = new Applier({
+    index: 0,
+    conn,
+    batch: 2,
+    lwm: () => ({ pos: { file: 'b.000001', pos: 4 }, gtid: '' }),
+    saveSQL: (st) => `SAVE ${st.applied.length}`,
+    isBeyond: () => true,
+    onCommit: (_, txns) => committed.push(txns.map((x) => x.seq)),
+    onError: (e) => assert.fail(String(e)),
+    deps: { met: () => true, wait: () => undefined },
+  });
+  for (const id of [1, 2, 3, 4]) a.enqueue(txn(id));
+  const running = a.run();
+  const tick = () => new Promise((r) => setImmediate(r));
+  await tick();
+  assert.equal(sent.length, 1);
+  assert.match(sent[0], /^BEGIN;\nINSERT INTO `d`\.`t` .*\(1,'v1',NULL\),\(2,'v2',NULL\)/s);
+  // while the first commit is on the target, 3 and 4 are already taken (their statements built)
+  assert.equal(a.queuedChanges, 0);
+  assert.equal(a.pending, 2);
+  // a deadlock: rolled back and sent again, then the prepared group goes out at once
+  replies.shift()!.reject(new ServerError(1213, '40001', 'Deadlock found'));
+  await tick();
+  assert.deepEqual(sent.slice(1), ['ROLLBACK', sent[0]]);
+  replies.shift()!.resolve();
+  await tick();
+  assert.deepEqual(committed, [[1, 2]]);
+  assert.match(sent[3], /\(3,'v3',NULL\),\(4,'v4',NULL\)/);
+  replies.shift()!.resolve();
+  await tick();
+  assert.deepEqual(committed, [
+    [1, 2],
+    [3, 4],
+  ]);
+  await a.idle();
+  a.stop();
+  await running;
 });

@@ -52,6 +52,13 @@ function changesOf(group: CompiledTxn[]): RowChange[] {
   return group.length === 1 ? group[0].changes : group.flatMap((g) => g.changes);
 }
 
+/** One target transaction's worth of queued transactions, with its statements. */
+interface Group {
+  txns: CompiledTxn[];
+  changes: RowChange[];
+  statements: string[];
+}
+
 /** The statements of one transaction on its own, in order. */
 export function statementsOf(t: CompiledTxn): string[] {
   return (t.sql ??= transactionSQL(t.changes, !!t.safe));
@@ -121,7 +128,7 @@ export class Applier {
   }
 
   get pending(): number {
-    return this.queue.length + (this.running ? 1 : 0);
+    return this.queue.length + (this.running ? 1 : 0) + (this.next ? 1 : 0);
   }
 
   /** Row changes queued and not yet sent. */
@@ -137,7 +144,7 @@ export class Applier {
 
   /** Resolves when everything queued is committed. */
   idle(): Promise<void> {
-    if (!this.queue.length && !this.running) return Promise.resolve();
+    if (!this.queue.length && !this.running && !this.next) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
@@ -148,14 +155,42 @@ export class Applier {
     this.idleWaiters.splice(0).forEach((r) => r());
   }
 
+  /** The next group, taken while the commit before it was on the target. */
+  private next?: Group;
+
+  /** The queue's next target transaction (its first transaction ready): it ends before a
+   * transaction whose dependencies are not committed yet, or at `batch` transactions. */
+  private take(): Group {
+    let n = 1;
+    while (n < this.queue.length && n < this.batch && this.ready(this.queue[n])) n++;
+    const txns = this.queue.splice(0, n);
+    for (const g of txns) this.queuedChanges -= g.changes.length;
+    const changes = changesOf(txns);
+    const safe = txns.some((g) => g.safe);
+    return {
+      txns,
+      changes,
+      statements: txns[0].compact ? compactSQL(changes, safe) : batchSQL(changes, safe),
+    };
+  }
+
+  /** While a commit is on the target: the next group's statements are built (when the reader
+   * is ahead, as while behind, its transactions are queued), so the next commit goes out as soon
+   * as this one is done instead of after building them. */
+  private prepare(): void {
+    if (!this.next && !this.stopped && this.queue.length && this.ready(this.queue[0]))
+      this.next = this.take();
+  }
+
   async run(): Promise<void> {
     while (!this.stopped) {
-      if (!this.queue.length) {
+      const group = this.next;
+      this.next = undefined;
+      if (group) await this.apply(group);
+      else if (!this.queue.length) {
         this.idleWaiters.splice(0).forEach((r) => r());
         await new Promise<void>((r) => (this.wake = r));
-        continue;
-      }
-      if (!this.ready(this.queue[0])) {
+      } else if (!this.ready(this.queue[0])) {
         // Wait (between target transactions: everything before is committed) for the other
         // appliers' transactions this one depends on.
         const deps = this.queue[0].deps!;
@@ -164,85 +199,91 @@ export class Applier {
           this.deps.wait(deps, r);
         });
         this.depWake = undefined;
-        continue;
-      }
-      // A target transaction ends before a transaction whose dependencies are not committed yet.
-      let n = 1;
-      while (n < this.queue.length && n < this.batch && this.ready(this.queue[n])) n++;
-      const group = this.queue.splice(0, n);
-      for (const g of group) this.queuedChanges -= g.changes.length;
-      this.running = true;
-      try {
-        try {
-          const t0 = performance.now();
-          for (let attempt = 1; ; attempt++) {
-            try {
-              await this.commit(group, false);
-              this.meter?.committed(
-                this.index,
-                (performance.now() - t0) / 1000,
-                changesOf(group),
-                this.queue.length,
-              );
-              break;
-            } catch (e) {
-              // A deadlock or lock wait timeout (appliers never change the same row, but their locks
-              // on index gaps can meet, as can another client's): roll back and try again.
-              if (!isServerError(e, LOCK) || attempt >= LOCK_RETRIES) throw e;
-              await this.conn.exec('ROLLBACK');
-              this.beyond.splice(this.beyond.length - group.length);
-            }
-          }
-          this.onCommit(
-            this,
-            group.map((g) => g.txn),
-          );
-        } catch (e) {
-          if (!(e instanceof ServerError)) throw e;
-          // Find the transaction and statement the target refuses: one at a time, statement by statement.
-          await this.conn.exec('ROLLBACK');
-          this.beyond.splice(this.beyond.length - group.length);
-          for (const g of group) {
-            this.failing = g;
-            const t0 = performance.now();
-            await this.commit([g], true);
-            this.meter?.committed(this.index, (performance.now() - t0) / 1000, g.changes, this.queue.length);
-            this.onCommit(this, [g.txn]);
-          }
-          this.failing = undefined;
-        }
-      } catch (e) {
-        this.failure = e;
-        this.stopped = true;
-        this.onError(e, this.failing ?? group[0], this.failingSQL);
-        await this.conn.exec('ROLLBACK').catch(() => undefined);
-        break;
-      } finally {
-        this.running = false;
-      }
+      } else await this.apply(this.take());
     }
     this.idleWaiters.splice(0).forEach((r) => r());
   }
 
-  private async commit(group: CompiledTxn[], oneByOne: boolean): Promise<void> {
+  /** Commits `group` with this applier's checkpoint row; a lock conflict: again; a statement the
+   * target refuses: one transaction at a time, to name the one; a failure stops the applier. */
+  private async apply(group: Group): Promise<void> {
+    const { txns } = group;
+    this.running = true;
+    try {
+      try {
+        const t0 = performance.now();
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await this.commit(group);
+            this.meter?.committed(
+              this.index,
+              (performance.now() - t0) / 1000,
+              group.changes,
+              this.queue.length,
+            );
+            break;
+          } catch (e) {
+            // A deadlock or lock wait timeout (appliers never change the same row, but their locks
+            // on index gaps can meet, as can another client's): roll back and try again.
+            if (!isServerError(e, LOCK) || attempt >= LOCK_RETRIES) throw e;
+            await this.conn.exec('ROLLBACK');
+            this.beyond.splice(this.beyond.length - txns.length);
+          }
+        }
+        this.onCommit(
+          this,
+          txns.map((g) => g.txn),
+        );
+      } catch (e) {
+        if (!(e instanceof ServerError)) throw e;
+        // Find the transaction and statement the target refuses: one at a time, statement by statement.
+        await this.conn.exec('ROLLBACK');
+        this.beyond.splice(this.beyond.length - txns.length);
+        for (const g of txns) {
+          this.failing = g;
+          const t0 = performance.now();
+          await this.commitAlone(g);
+          this.meter?.committed(this.index, (performance.now() - t0) / 1000, g.changes, this.queue.length);
+          this.onCommit(this, [g.txn]);
+        }
+        this.failing = undefined;
+      }
+    } catch (e) {
+      this.failure = e;
+      this.stopped = true;
+      this.onError(e, this.failing ?? txns[0], this.failingSQL);
+      await this.conn.exec('ROLLBACK').catch(() => undefined);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** The statement recording this applier's checkpoint row once `txns` are applied too. */
+  private checkpointSQL(txns: CompiledTxn[]): string {
     const lwm = this.lwm();
     this.beyond = this.beyond.filter((b) => this.isBeyond(b.pos, lwm));
-    for (const g of group) this.beyond.push({ pos: g.txn.end, text: g.txn.endText });
-    if (oneByOne) {
-      await this.conn.exec('BEGIN');
-      for (const s of statementsOf(group[0])) {
-        this.failingSQL = s;
-        await this.conn.exec(s);
-      }
-      this.failingSQL = undefined;
-      await this.conn.exec(this.saveSQL({ lwm, applied: this.beyond.map((b) => b.text) }));
-      await this.conn.exec('COMMIT');
-      return;
+    for (const g of txns) this.beyond.push({ pos: g.txn.end, text: g.txn.endText });
+    return this.saveSQL({ lwm, applied: this.beyond.map((b) => b.text) });
+  }
+
+  private async commit(group: Group): Promise<void> {
+    const trips = roundTrips(['BEGIN', ...group.statements, this.checkpointSQL(group.txns), 'COMMIT']);
+    for (let i = 0; i < trips.length; i++) {
+      const reply = this.conn.exec(trips[i]);
+      if (i === trips.length - 1) this.prepare();
+      await reply;
     }
-    const changes = changesOf(group);
-    const safe = group.some((g) => g.safe);
-    const statements = group[0].compact ? compactSQL(changes, safe) : batchSQL(changes, safe);
-    const save = this.saveSQL({ lwm, applied: this.beyond.map((b) => b.text) });
-    for (const trip of roundTrips(['BEGIN', ...statements, save, 'COMMIT'])) await this.conn.exec(trip);
+  }
+
+  private async commitAlone(g: CompiledTxn): Promise<void> {
+    const save = this.checkpointSQL([g]);
+    await this.conn.exec('BEGIN');
+    for (const s of statementsOf(g)) {
+      this.failingSQL = s;
+      await this.conn.exec(s);
+    }
+    this.failingSQL = undefined;
+    await this.conn.exec(save);
+    await this.conn.exec('COMMIT');
   }
 }
