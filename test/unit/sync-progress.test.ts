@@ -36,15 +36,23 @@ test('low-water mark: moves over the done prefix only, adding each GTID in order
   assert.equal(l.inFlight, 0);
 });
 
-test('low-water mark: the mark after the one transaction in flight, without moving it', () => {
+test('low-water mark: the mark a commit of some transactions reaches, without moving it', () => {
   const l = new LowWaterMark();
   l.reset({ pos: { file: 'mysql-bin.000001', pos: 4 }, gtid: '0-1-10' }, 'mariadb');
   const a = txn(1, 100, '0-1-11');
   l.read(a);
-  assert.deepEqual(l.markAfter(a), { pos: { file: 'mysql-bin.000001', pos: 100 }, gtid: '0-1-11' });
+  assert.deepEqual(l.markWith([a]), { pos: { file: 'mysql-bin.000001', pos: 100 }, gtid: '0-1-11' });
   assert.deepEqual(l.mark(), { pos: { file: 'mysql-bin.000001', pos: 4 }, gtid: '0-1-10' });
   l.complete(a);
-  assert.deepEqual(l.mark(), l.markAfter(a));
+  assert.deepEqual(l.mark(), l.markWith([a]));
+  // b (another applier's, committed), c and d (this commit's), e (in flight elsewhere), f (this commit's)
+  const [b, c, d, e, f] = [2, 3, 4, 5, 6].map((i) => txn(i, i * 100, `0-1-${10 + i}`));
+  for (const t of [b, c, d, e, f]) l.read(t);
+  l.complete(b);
+  assert.deepEqual(l.markWith([c, d, f]), { pos: { file: 'mysql-bin.000001', pos: 400 }, gtid: '0-1-14' });
+  // nothing before them applied: the mark stays
+  assert.deepEqual(l.markWith([f]), l.mark());
+  assert.deepEqual(l.mark(), { pos: { file: 'mysql-bin.000001', pos: 200 }, gtid: '0-1-12' });
 });
 
 test('low-water mark: MySQL GTIDs join their intervals; a start without GTID keeps none', () => {

@@ -34,8 +34,8 @@ export interface ApplierOptions {
   conn: SqlSession;
   /** Upstream transactions per target transaction at most (syncers.batch). */
   batch: number;
-  /** The low-water mark now (every transaction up to it is applied). */
-  lwm: () => Location;
+  /** The low-water mark once these transactions are applied too (what their commit records). */
+  lwm: (txns: Txn[]) => Location;
   /** The statement that records this applier's checkpoint row. */
   saveSQL: (state: ApplierState) => string;
   /** Whether a transaction's end is beyond the low-water mark (kept in the applied list). */
@@ -51,6 +51,8 @@ export interface ApplierOptions {
 function changesOf(group: CompiledTxn[]): RowChange[] {
   return group.length === 1 ? group[0].changes : group.flatMap((g) => g.changes);
 }
+
+type Beyond = { pos: Txn['end']; text: string };
 
 /** One target transaction's worth of queued transactions, with its statements. */
 interface Group {
@@ -86,7 +88,8 @@ export function roundTrips(statements: readonly string[]): string[] {
 
 export class Applier {
   private readonly queue: CompiledTxn[] = [];
-  private beyond: { pos: Txn['end']; text: string }[] = [];
+  /** The transactions this applier committed beyond the mark its row records. */
+  private beyond: Beyond[] = [];
   private wake?: () => void;
   private idleWaiters: (() => void)[] = [];
   private running = false;
@@ -227,7 +230,6 @@ export class Applier {
             // on index gaps can meet, as can another client's): roll back and try again.
             if (!isServerError(e, LOCK) || attempt >= LOCK_RETRIES) throw e;
             await this.conn.exec('ROLLBACK');
-            this.beyond.splice(this.beyond.length - txns.length);
           }
         }
         this.onCommit(
@@ -238,7 +240,6 @@ export class Applier {
         if (!(e instanceof ServerError)) throw e;
         // Find the transaction and statement the target refuses: one at a time, statement by statement.
         await this.conn.exec('ROLLBACK');
-        this.beyond.splice(this.beyond.length - txns.length);
         for (const g of txns) {
           this.failing = g;
           const t0 = performance.now();
@@ -258,32 +259,37 @@ export class Applier {
     }
   }
 
-  /** The statement recording this applier's checkpoint row once `txns` are applied too. */
-  private checkpointSQL(txns: CompiledTxn[]): string {
-    const lwm = this.lwm();
-    this.beyond = this.beyond.filter((b) => this.isBeyond(b.pos, lwm));
-    for (const g of txns) this.beyond.push({ pos: g.txn.end, text: g.txn.endText });
-    return this.saveSQL({ lwm, applied: this.beyond.map((b) => b.text) });
+  /** This applier's checkpoint row once `txns` are applied too: the mark their commit reaches, and
+   * the transactions it applied beyond it (kept as `beyond` once the commit lands). */
+  private checkpoint(txns: CompiledTxn[]): { sql: string; beyond: Beyond[] } {
+    const lwm = this.lwm(txns.map((g) => g.txn));
+    const beyond = this.beyond.filter((b) => this.isBeyond(b.pos, lwm));
+    for (const { txn } of txns)
+      if (this.isBeyond(txn.end, lwm)) beyond.push({ pos: txn.end, text: txn.endText });
+    return { sql: this.saveSQL({ lwm, applied: beyond.map((b) => b.text) }), beyond };
   }
 
   private async commit(group: Group): Promise<void> {
-    const trips = roundTrips(['BEGIN', ...group.statements, this.checkpointSQL(group.txns), 'COMMIT']);
+    const cp = this.checkpoint(group.txns);
+    const trips = roundTrips(['BEGIN', ...group.statements, cp.sql, 'COMMIT']);
     for (let i = 0; i < trips.length; i++) {
       const reply = this.conn.exec(trips[i]);
       if (i === trips.length - 1) this.prepare();
       await reply;
     }
+    this.beyond = cp.beyond;
   }
 
   private async commitAlone(g: CompiledTxn): Promise<void> {
-    const save = this.checkpointSQL([g]);
+    const cp = this.checkpoint([g]);
     await this.conn.exec('BEGIN');
     for (const s of statementsOf(g)) {
       this.failingSQL = s;
       await this.conn.exec(s);
     }
     this.failingSQL = undefined;
-    await this.conn.exec(save);
+    await this.conn.exec(cp.sql);
     await this.conn.exec('COMMIT');
+    this.beyond = cp.beyond;
   }
 }

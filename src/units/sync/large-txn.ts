@@ -102,7 +102,7 @@ export class LargeTxns {
     if (state.safeUntil && comparePosition(txn.end, state.safeUntil) >= 0) state.safeUntil = undefined;
     // Its own checkpoint row (a writer of its own, like each applier): the mark after it, with
     // nothing beyond (everything before it is committed).
-    const lwm = state.lwm.markAfter(txn);
+    const lwm = state.lwm.markWith([txn]);
     try {
       await s.commit(checkpoint.saveSQL('large', { lwm, applied: [] }));
     } catch (e) {

@@ -38,7 +38,7 @@ export class ApplierPool {
         index: i,
         conn,
         batch: o.batch,
-        lwm: () => o.lwm.mark(),
+        lwm: (txns) => o.lwm.markWith(txns),
         saveSQL: (s) => o.checkpoint.saveSQL(`applier-${i}`, s),
         isBeyond: (pos, lwm) => comparePosition(pos, lwm.pos) > 0,
         onCommit: (ap, txns) => this.committed(ap, txns),

@@ -43,12 +43,24 @@ export class LowWaterMark {
     return { pos: this.pos!, gtid: this.gtidSet?.toString() ?? this.gtidText };
   }
 
-  /** The mark once `t` is applied, when it is the only transaction in flight (what the commit of
-   * a transaction applied alone records). */
-  markAfter(t: Tracked): Location {
+  /** The mark once `txns` (in the order read) are applied too, without moving it: what a commit of
+   * them records, since it lands with them. It passes the transactions in flight before them that
+   * are applied already, then theirs; it stops at the first one neither is. */
+  markWith(txns: readonly Tracked[]): Location {
+    let n = 0;
+    let k = 0;
+    for (; n < this.pending.length; n++) {
+      const seq = this.pending.at(n)!.seq;
+      if (k < txns.length && txns[k].seq === seq) k++;
+      else if (!this.done.has(seq)) break;
+    }
+    if (!n) return this.mark();
     const set = this.gtidSet?.clone();
-    if (t.gtid && set) set.addGtid(t.gtid);
-    return { pos: t.end, gtid: set?.toString() ?? this.gtidText };
+    for (let i = 0; set && i < n; i++) {
+      const g = this.pending.at(i)!.gtid;
+      if (g) set.addGtid(g);
+    }
+    return { pos: this.pending.at(n - 1)!.end, gtid: set?.toString() ?? this.gtidText };
   }
 
   get inFlight(): number {
