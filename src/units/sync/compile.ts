@@ -96,10 +96,7 @@ export class DmlCompiler {
   }
 
   private async loadFrom(i: number, txn: Txn, tracker: SchemaTracker): Promise<void> {
-    for (; i < txn.rows.length; i++) {
-      const map = txn.rows[i].table;
-      if (this.known(map) === undefined) await this.entryOf(map, tracker, txn);
-    }
+    for (; i < txn.rows.length; i++) await this.entryOf(txn.rows[i].table, tracker, txn);
   }
 
   /** The entry of a table map when it is known (null: a table left out). */

@@ -37,16 +37,16 @@ export class LargeTxns {
     return this.stream !== undefined;
   }
 
-  /** After each event of an open transaction: applies its rows so far once it holds many. */
-  /** Whether the transaction being read holds enough to be applied as it is read (spill). */
+  /** Whether the transaction being read holds enough rows to be applied as it is read (checked
+   * after each of its events, without a promise). */
   due(asm: TxnAssembler): boolean {
     const { streamAt } = this.h.c;
     return asm.heldRows >= streamAt.rows || asm.heldBytes >= streamAt.bytes;
   }
 
+  /** Once due: applies the open transaction's rows so far. */
   async spill(asm: TxnAssembler): Promise<void> {
     const { state, cfg, log } = this.h.c;
-    if (!this.due(asm)) return;
     if (!this.stream) {
       if (!this.mayStream()) return;
       await this.h.drain();
