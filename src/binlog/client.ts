@@ -120,13 +120,12 @@ export class BinlogClient implements EventSource {
     for await (const f of this.frames(false)) yield f.events;
   }
 
-  /** Like batches(), with each event's bytes as the server sent them (`raws[i]` is `events[i]`'s
-   * header, body and checksum): what the relay writes to disk. */
-  rawBatches(): AsyncGenerator<{ events: BinlogEvent[]; raws: Buffer[] }> {
-    return this.frames(true) as AsyncGenerator<{ events: BinlogEvent[]; raws: Buffer[] }>;
+  /** Like batches(), with the events' bytes as the server sent them: what the relay writes. */
+  rawBatches(): AsyncGenerator<RawBatch> {
+    return this.frames(true) as AsyncGenerator<RawBatch>;
   }
 
-  private async *frames(raw: boolean): AsyncGenerator<{ events: BinlogEvent[]; raws?: Buffer[] }> {
+  private async *frames(raw: boolean): AsyncGenerator<{ events: BinlogEvent[] } | RawBatch> {
     let failingSince = 0;
     let attempt = 0;
     while (!this.closed) {
@@ -138,7 +137,7 @@ export class BinlogClient implements EventSource {
         }
         const packets = await this.conn!.readBatch();
         const out: BinlogEvent[] = [];
-        const raws: Buffer[] | undefined = raw ? [] : undefined;
+        const copy = raw ? new RawCopy(packets) : undefined;
         let ended = false;
         for (const p of packets) {
           if (p[0] === 0xff) throw this.dumpError(parseErrorPacket(p));
@@ -146,13 +145,17 @@ export class BinlogClient implements EventSource {
             ended = true;
             break;
           }
+          if (copy && out.length && this.rowPart(p)) {
+            copy.append(p);
+            continue;
+          }
           const ev = this.decoder.decode(p, 1, p.length);
           if (this.track(ev)) {
             out.push(ev);
-            raws?.push(p.subarray(1));
+            copy?.add(p);
           }
         }
-        if (out.length) yield { events: out, raws };
+        if (out.length) yield copy ? copy.batch(out) : { events: out };
         if (ended) {
           if (this.opts.nonBlocking) {
             this.close();
@@ -339,6 +342,17 @@ export class BinlogClient implements EventSource {
     conn.write(b, true);
   }
 
+  /** Whether packet `p` is a table map, row event or annotation inside the open transaction,
+   * continuing the event before it (framesOnly): its checksum checked, it moves the position and
+   * needs no event of its own. */
+  private rowPart(p: Buffer): boolean {
+    if (this.skipUntil || !this.boundary.open || !this.decoder.rowPart(p, 1, p.length)) return false;
+    const logPos = p.readUInt32LE(14);
+    if (logPos - (p.length - 1) !== this.position.pos) return false;
+    this.position = { file: this.position.file, pos: logPos };
+    return true;
+  }
+
   /** Updates positions and GTIDs for `ev`; false when `ev` was delivered before a reconnect. */
   private track(ev: BinlogEvent): boolean {
     if (ev.kind === 'rotate') {
@@ -420,4 +434,52 @@ function flavorMismatch(setFlavor: Flavor, server: string): DMError {
     message: `a ${setFlavor} GTID set was given but the upstream is ${server}`,
     workaround: `Give a ${server === 'MariaDB' ? "MariaDB GTID list ('domain-server-seq')" : "MySQL GTID set ('uuid:1-5')"} as binlog-gtid.`,
   });
+}
+
+/** A read's events as the relay writes them (rawBatches): their bytes back to back as the server
+ * sent them. A table map, row event or annotation inside a transaction has no event of its own
+ * (framesOnly): its bytes follow those of the event before it. */
+export interface RawBatch {
+  events: BinlogEvent[];
+  /** events[i]'s bytes, and those of the row parts after it, are bytes[ends[i-1] ?? 0, ends[i]). */
+  bytes: Buffer;
+  ends: number[];
+}
+
+/** Copies packets' events (each after its packet's OK byte) into one buffer of their own. */
+class RawCopy {
+  /** A spare byte, then the events: a packet is copied whole over the byte before its event,
+   * which is put back (no view per packet). */
+  private readonly buf: Buffer;
+  private at = 1;
+  private readonly ends: number[] = [];
+
+  constructor(packets: Buffer[]) {
+    let n = 1;
+    for (const p of packets) n += p.length;
+    this.buf = Buffer.allocUnsafeSlow(n);
+  }
+
+  /** The bytes of an event of its own. */
+  add(p: Buffer): void {
+    this.copy(p);
+    this.ends.push(this.at - 1);
+  }
+
+  /** Bytes that belong to the event before. */
+  append(p: Buffer): void {
+    this.copy(p);
+    this.ends[this.ends.length - 1] = this.at - 1;
+  }
+
+  private copy(p: Buffer): void {
+    const keep = this.buf[this.at - 1];
+    this.buf.set(p, this.at - 1);
+    this.buf[this.at - 1] = keep;
+    this.at += p.length - 1;
+  }
+
+  batch(events: BinlogEvent[]): RawBatch {
+    return { events, bytes: this.buf.subarray(1, this.at), ends: this.ends };
+  }
 }

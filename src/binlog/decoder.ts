@@ -113,6 +113,16 @@ export class BinlogDecoder {
     return this.tables.get(tableId);
   }
 
+  /** framesOnly: whether buf[start, end) is a table map, row event or annotation that is whole
+   * and intact (its size as its header says, its checksum verified): one that needs no decoding.
+   * (Otherwise decode() says what is wrong.) */
+  rowPart(buf: Buffer, start: number, end: number): boolean {
+    if (!this.framesOnly || end - start < EVENT_HEADER_LEN || !ROW_PARTS.has(buf[start + 4])) return false;
+    if (buf.readUInt32LE(start + 9) !== end - start) return false;
+    if (this.checksumAlg === ChecksumAlg.CRC32 && this.verify) return crcIntact(buf, start, end);
+    return this.checksumAlg === ChecksumAlg.OFF || !this.verify;
+  }
+
   /** Decodes the event occupying buf[start, end). Throws BinlogDecodeError on malformed input. */
   decode(buf: Buffer, start = 0, end = buf.length): BinlogEvent {
     if (end - start < EVENT_HEADER_LEN) {

@@ -21,11 +21,9 @@ async function main(): Promise<void> {
     const from = start.client.start;
     if ((await w.openAt(from.file, from.pos)) !== from.pos)
       throw new Error(`the relay file ${from.file} no longer reaches ${from.pos}`);
-    for await (const { events, raws } of client.rawBatches()) {
+    for await (const batch of client.rawBatches()) {
       const t0 = performance.now();
-      await w.write(events, raws);
-      let bytes = 0;
-      for (const r of raws) bytes += r.length;
+      await w.write(batch);
       const c = client.committedPosition;
       post({
         t: 'moved',
@@ -33,7 +31,7 @@ async function main(): Promise<void> {
         size: w.size,
         committed: { file: c.file, pos: c.pos },
         gtid: client.gtidText,
-        bytes,
+        bytes: batch.bytes.length,
         seconds: (performance.now() - t0) / 1000,
       });
     }

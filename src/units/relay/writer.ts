@@ -4,7 +4,7 @@
 // log_pos 0, heartbeats) are not in the upstream file and are not written; a ROTATE, real or fake,
 // to another file starts that file.
 import { open, rm, type FileHandle } from 'node:fs/promises';
-import type { BinlogEvent } from '../../binlog/events.js';
+import type { RawBatch } from '../../binlog/client.js';
 import { BINLOG_MAGIC } from '../../binlog/file.js';
 import { comparePosition } from '../../binlog/position.js';
 import { relayError, type RelayDir } from './layout.js';
@@ -71,34 +71,38 @@ export class RelayWriter {
     this.onFile(file);
   }
 
-  /** Writes a batch of events (`raws[i]` the bytes of `events[i]`) where they belong. */
-  async write(events: BinlogEvent[], raws: Buffer[]): Promise<void> {
-    let parts: Buffer[] = [];
+  /** Writes a read's events where they belong. */
+  async write(b: RawBatch): Promise<void> {
+    const { events, bytes, ends } = b;
+    let from = 0; // bytes[from, upto) are to be written at this.size
+    let upto = 0;
     let at = this.size;
     const flush = async () => {
-      if (!parts.length) return;
-      let bufs = parts;
-      parts = [];
-      // writev: the events go to the file without being copied into one buffer first.
-      for (;;) {
-        const { bytesWritten } = await this.fh!.writev(bufs, this.size);
+      while (from < upto) {
+        const { bytesWritten } = await this.fh!.write(bytes, from, upto - from, this.size);
         this.size += bytesWritten;
-        const left = rest(bufs, bytesWritten);
-        if (!left.length) return;
-        bufs = left;
+        from += bytesWritten;
       }
     };
     for (let i = 0; i < events.length; i++) {
       const ev = events[i];
+      const end = ends[i];
+      const skip = async () => {
+        await flush();
+        from = upto = end;
+      };
       if (ev.kind === 'rotate' && ev.artificial) {
+        await skip();
         if (ev.nextFile !== this.file) {
-          await flush();
           await this.create(ev.nextFile);
           at = this.size;
         }
         continue;
       }
-      if (ev.kind === 'heartbeat' || ev.header.logPos === 0) continue;
+      if (ev.kind === 'heartbeat' || ev.header.logPos === 0) {
+        await skip();
+        continue;
+      }
       const start = ev.header.logPos - ev.header.eventSize;
       if (start !== at) {
         await flush();
@@ -107,8 +111,8 @@ export class RelayWriter {
           'The relay restarts from its meta; if this repeats, remove the relay directory and start the relay again.',
         );
       }
-      parts.push(raws[i]);
-      at += ev.header.eventSize;
+      at += end - upto;
+      upto = end;
       if (ev.kind === 'rotate') {
         await flush();
         await this.create(ev.nextFile);
@@ -127,12 +131,4 @@ export class RelayWriter {
       await fh?.close();
     }
   }
-}
-
-/** What of `bufs` is left after its first `n` bytes. */
-export function rest(bufs: Buffer[], n: number): Buffer[] {
-  let i = 0;
-  while (i < bufs.length && n >= bufs[i].length) n -= bufs[i++].length;
-  if (i === bufs.length) return [];
-  return [bufs[i].subarray(n), ...bufs.slice(i + 1)];
 }
