@@ -776,6 +776,27 @@ test('framesOnly decodes boundaries only: table maps, rows and annotations are b
   assert.throws(() => d.decode(bad), /checksum mismatch/);
 });
 
+test('rowPart: an intact table map, row event or annotation needs no decoding (framesOnly only)', () => {
+  const d = new BinlogDecoder({ checksum: 'CRC32', framesOnly: true });
+  d.decode(fde());
+  const map = tableMap(1, 'db', 't', [{ type: T.LONG }]);
+  const rows = Buffer.concat([Buffer.of(0), rowsEvent(E.WRITE_ROWS, 9, 1, [image([u32(1)])])]);
+  assert.ok(d.rowPart(map, 0, map.length));
+  assert.ok(d.rowPart(rows, 1, rows.length)); // a packet: its OK byte, then the event
+  // not a row part, a bad checksum, a size other than its header's: decode() tells what it is
+  const xid = event(E.XID, u64(7));
+  assert.ok(!d.rowPart(xid, 0, xid.length));
+  const bad = Buffer.from(map);
+  bad[bad.length - 1] ^= 1;
+  assert.ok(!d.rowPart(bad, 0, bad.length));
+  assert.throws(() => d.decode(bad), /checksum mismatch/);
+  assert.ok(!d.rowPart(map, 0, map.length - 1));
+  // a decoder that decodes rows decodes every row part
+  const full = new BinlogDecoder({ checksum: 'CRC32' });
+  full.decode(fde());
+  assert.ok(!full.rowPart(map, 0, map.length));
+});
+
 test('crcIntact: bytes followed by their CRC, whole, behind a 0x00 byte, or inside a larger buffer', () => {
   const data = Buffer.from('a binlog event, more or less');
   const ev = Buffer.concat([data, u32(crc32(data))]);
