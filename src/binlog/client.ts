@@ -78,6 +78,9 @@ export class BinlogClient implements EventSource {
     return this.conn?.buffered ?? 0;
   }
 
+  /** rawBatches' copy of a read's events. */
+  private rawCopy?: RawCopy;
+
   /** Reconnects so far. */
   reconnects = 0;
 
@@ -137,7 +140,7 @@ export class BinlogClient implements EventSource {
         }
         const packets = await this.conn!.readBatch();
         const out: BinlogEvent[] = [];
-        const copy = raw ? new RawCopy(packets) : undefined;
+        const copy = raw ? (this.rawCopy ??= new RawCopy()).start(packets) : undefined;
         let ended = false;
         for (const p of packets) {
           if (p[0] === 0xff) throw this.dumpError(parseErrorPacket(p));
@@ -449,15 +452,23 @@ export interface RawBatch {
 /** Copies packets' events (each after its packet's OK byte) into one buffer of their own. */
 class RawCopy {
   /** A spare byte, then the events: a packet is copied whole over the byte before its event,
-   * which is put back (no view per packet). */
-  private readonly buf: Buffer;
+   * which is put back (no view per packet). Used again for the next read (the relay has written
+   * a read's bytes before it asks for the next; allocating a buffer per read cost the thread
+   * GC work for the external memory). */
+  private buf = Buffer.allocUnsafeSlow(0);
+  /** The buffer used again: up to 4 MiB (a read is about 2 MiB; a larger event gets its own). */
+  private kept = this.buf;
   private at = 1;
-  private readonly ends: number[] = [];
+  private ends: number[] = [];
 
-  constructor(packets: Buffer[]) {
+  start(packets: Buffer[]): this {
     let n = 1;
     for (const p of packets) n += p.length;
-    this.buf = Buffer.allocUnsafeSlow(n);
+    if (n > this.kept.length && n <= 4 << 20) this.kept = Buffer.allocUnsafeSlow(Math.max(n, 1 << 20));
+    this.buf = n <= this.kept.length ? this.kept : Buffer.allocUnsafeSlow(n);
+    this.at = 1;
+    this.ends = [];
+    return this;
   }
 
   /** The bytes of an event of its own. */

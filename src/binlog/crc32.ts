@@ -34,15 +34,25 @@ const SKIP_ZERO = (() => {
   return ~((((0xffffffff ^ t[i]) & 0xffffff) << 8) | i) >>> 0;
 })();
 
+/** Up to this many bytes the portable CRC beats a native call that needs a view of the bytes
+ * (measured: 31 bytes 86 vs 199 ns, 100 bytes 157 vs 208 ns; 190 bytes 283 vs 249 ns), and up to
+ * SMALL one on a whole buffer. Most binlog events are this small (GTID, XID, table map, annotation). */
+const SMALL_VIEW = 128;
+const SMALL = 48;
+
 /** Whether buf[start, end), bytes followed by their CRC-32 (little-endian), is intact: one
  * native call and no view when the bytes are the whole buffer, or all of it but a leading 0x00
- * (a replication packet's OK byte). */
+ * (a replication packet's OK byte); a few bytes in JavaScript. */
 export function crcIntact(buf: Uint8Array, start: number, end: number): boolean {
-  if (native && end === buf.length) {
-    if (start === 0) return native(buf) === RESIDUE;
-    if (start === 1 && buf[0] === 0) return native(buf, SKIP_ZERO) === RESIDUE;
+  const n = end - start;
+  if (native && n > SMALL) {
+    if (end === buf.length) {
+      if (start === 0) return native(buf) === RESIDUE;
+      if (start === 1 && buf[0] === 0) return native(buf, SKIP_ZERO) === RESIDUE;
+    }
+    if (n > SMALL_VIEW) return native(buf.subarray(start, end)) === RESIDUE;
   }
-  return crc32(buf, start, end) === RESIDUE;
+  return crc32js(buf, start, end) === RESIDUE;
 }
 
 export function crc32(buf: Uint8Array, start = 0, end = buf.length, seed = 0): number {

@@ -797,24 +797,27 @@ test('rowPart: an intact table map, row event or annotation needs no decoding (f
   assert.ok(!full.rowPart(map, 0, map.length));
 });
 
-test('crcIntact: bytes followed by their CRC, whole, behind a 0x00 byte, or inside a larger buffer', () => {
-  const data = Buffer.from('a binlog event, more or less');
-  const ev = Buffer.concat([data, u32(crc32(data))]);
-  const packet = Buffer.concat([Buffer.of(0), ev]);
-  const inside = Buffer.concat([Buffer.of(7, 0), ev, Buffer.of(9)]);
-  assert.ok(crcIntact(ev, 0, ev.length));
-  assert.ok(crcIntact(packet, 1, packet.length));
-  assert.ok(crcIntact(inside, 2, 2 + ev.length));
-  for (const [b, s, e] of [
-    [ev, 0, ev.length],
-    [packet, 1, packet.length],
-    [inside, 2, 2 + ev.length],
-  ] as const) {
-    const bad = Buffer.from(b);
-    bad[s + 3] ^= 0x10;
-    assert.ok(!crcIntact(bad, s, e));
+test('crcIntact: bytes followed by their CRC, whole, behind a 0x00 byte, or inside a larger buffer; small and large', () => {
+  for (const size of [20, 60, 100, 300, 5000]) {
+    const data = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) data[i] = (i * 37 + size) & 0xff;
+    const ev = Buffer.concat([data, u32(crc32(data))]);
+    const packet = Buffer.concat([Buffer.of(0), ev]);
+    const inside = Buffer.concat([Buffer.of(7, 0), ev, Buffer.of(9)]);
+    assert.ok(crcIntact(ev, 0, ev.length));
+    assert.ok(crcIntact(packet, 1, packet.length));
+    assert.ok(crcIntact(inside, 2, 2 + ev.length));
+    for (const [b, s, e] of [
+      [ev, 0, ev.length],
+      [packet, 1, packet.length],
+      [inside, 2, 2 + ev.length],
+    ] as const) {
+      const bad = Buffer.from(b);
+      bad[s + 3] ^= 0x10;
+      assert.ok(!crcIntact(bad, s, e), `${size} bytes`);
+    }
+    // a packet whose first byte is not 0x00 is checked from `start`, not as a packet
+    const odd = Buffer.concat([Buffer.of(1), ev]);
+    assert.ok(crcIntact(odd, 1, odd.length));
   }
-  // a packet whose first byte is not 0x00 is checked from `start`, not as a packet
-  const odd = Buffer.concat([Buffer.of(1), ev]);
-  assert.ok(crcIntact(odd, 1, odd.length));
 });
