@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { startThread } from '../../src/thread.js';
 import { DMError, ERR, fromWire, toWire, type WireError } from '../../src/errors.js';
 
@@ -23,4 +25,24 @@ test('fromWire(toWire(e)): a plain error stays plain; a registry error keeps its
   const dm = fromWire(toWire(new DMError(ERR.binlogStreamLost, { message: 'lost', retryable: false })));
   assert.ok(dm instanceof DMError && dm.retryable === false && dm.scope === ERR.binlogStreamLost.scope);
   assert.equal(fromWire(toWire('text')).message, 'text');
+});
+
+test('a thread keeps its own young generation although the process sets --max-semi-space-size', async () => {
+  const here = JSON.stringify(import.meta.url);
+  const script = `
+    import { once } from 'node:events';
+    import { startThread } from ${JSON.stringify(new URL('../../src/thread.ts', import.meta.url).href)};
+    import { youngBytes } from ${JSON.stringify(new URL('./thread-young.ts', import.meta.url).href)};
+    const t = startThread(${here}, 'thread-young', null, { youngGenerationMb: 8 });
+    const [thread] = await once(t, 'message');
+    console.log(JSON.stringify({ thread, main: youngBytes() }));
+    await t.terminate();`;
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--max-semi-space-size=32', '--import', 'tsx', '--input-type=module', '-e', script],
+    { cwd: new URL('../..', import.meta.url).pathname },
+  );
+  const { thread, main } = JSON.parse(stdout) as { thread: number; main: number };
+  assert.ok(thread <= 8 << 20, `the thread's new space is ${thread} bytes`);
+  assert.ok(main > 32 << 20, `the main thread's new space is ${main} bytes`); // its flag still holds
 });
