@@ -41,6 +41,9 @@ export interface DecoderOptions {
   framesOnly?: boolean;
   /** What a consumer needs of a table's rows (asked again until it answers). */
   rowColumns?: RowColumnsOf;
+  /** Leave row annotations' statements undecoded (`{ kind: 'other' }`): Sync, which does not use
+   * them (the relay keeps them in its files; a quarter of a sysbench binlog's events). */
+  skipAnnotations?: boolean;
 }
 
 /** What to decode of a table's row images. */
@@ -80,6 +83,7 @@ export class BinlogDecoder {
   file: string;
   private readonly skipRows: boolean;
   private readonly framesOnly: boolean;
+  private readonly skipAnnotations: boolean;
   private readonly rowColumns?: RowColumnsOf;
   /** Per table map (its columns array, shared by the maps repeating its bytes). */
   private readonly plans = new WeakMap<ColumnInfo[], RowColumns>();
@@ -95,6 +99,7 @@ export class BinlogDecoder {
     this.file = opts.file ?? '';
     this.skipRows = opts.skipRows ?? false;
     this.framesOnly = opts.framesOnly ?? false;
+    this.skipAnnotations = opts.skipAnnotations ?? false;
     this.rowColumns = opts.rowColumns;
   }
 
@@ -170,6 +175,7 @@ export class BinlogDecoder {
         );
       }
     }
+    if (this.bare(header.typeCode)) return { kind: 'other', header };
     const c = new Cursor(buf, start + EVENT_HEADER_LEN, bodyEnd);
     try {
       return this.body(header, c, alg);
@@ -179,13 +185,18 @@ export class BinlogDecoder {
     }
   }
 
+  /** Whether an event of this type is left undecoded (framesOnly, skipAnnotations). */
+  private bare(type: number): boolean {
+    if (this.framesOnly) return ROW_PARTS.has(type);
+    return this.skipAnnotations && (type === E.MARIADB_ANNOTATE_ROWS || type === E.ROWS_QUERY);
+  }
+
   private postHeaderLen(type: number, dflt: number): number {
     const v = this.postHeader[type - 1];
     return v === undefined ? dflt : v;
   }
 
   private body(header: EventHeader, c: Cursor, alg: number): BinlogEvent {
-    if (this.framesOnly && ROW_PARTS.has(header.typeCode)) return { kind: 'other', header };
     switch (header.typeCode) {
       case E.FORMAT_DESCRIPTION:
         return this.formatDescription(header, c, alg);

@@ -776,6 +776,17 @@ test('framesOnly decodes boundaries only: table maps, rows and annotations are b
   assert.throws(() => d.decode(bad), /checksum mismatch/);
 });
 
+test('skipAnnotations: row annotations come back bare, their checksum verified; other events as usual', () => {
+  const d = new BinlogDecoder({ checksum: 'CRC32', skipAnnotations: true });
+  d.decode(fde());
+  const an = d.decode(event(E.MARIADB_ANNOTATE_ROWS, Buffer.from('INSERT INTO t VALUES (1)')));
+  assert.deepEqual([an.kind, an.header.typeCode], ['other', E.MARIADB_ANNOTATE_ROWS]);
+  assert.equal(d.decode(tableMap(1, 'db', 't', [{ type: T.LONG }])).kind, 'table_map');
+  const bad = event(E.MARIADB_ANNOTATE_ROWS, Buffer.from('DELETE'));
+  bad[bad.length - 1] ^= 1;
+  assert.throws(() => d.decode(bad), /checksum mismatch/);
+});
+
 test('rowPart: an intact table map, row event or annotation needs no decoding (framesOnly only)', () => {
   const d = new BinlogDecoder({ checksum: 'CRC32', framesOnly: true });
   d.decode(fde());

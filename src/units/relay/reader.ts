@@ -169,7 +169,7 @@ export class RelayReader implements EventSource {
         'A relay file a subtask needs is gone (purged by hand?); restart the task from a checkpoint the upstream still has, with enable-relay false or a fresh relay directory.',
       );
     }
-    const decoder = new BinlogDecoder({ file, rowColumns: this.rowColumns });
+    const decoder = new BinlogDecoder({ file, rowColumns: this.rowColumns, skipAnnotations: true });
     // The FORMAT_DESCRIPTION at the file's start tells how to read the rest. A file the relay
     // has just created may not hold it yet (the relay starts again at a file's start, and a
     // subtask may start further in): wait for it, as for any event not written yet.
