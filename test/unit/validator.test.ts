@@ -150,3 +150,40 @@ test('pending rows: the latest change wins; a row fails for row-error-delay befo
   p.settle(now, undefined, 0, 0);
   assert.equal(p.size, 0);
 });
+
+test('pending rows of a transaction still being read are held: counted, not checked or saved, until released', () => {
+  const p = new PendingRows();
+  const row = (id: number, op: Expectation['op'] = 'insert'): Expectation => ({
+    src,
+    dst,
+    op,
+    key: [['id', id]],
+    row: [['id', id]],
+  });
+  p.add(row(1)); // an earlier transaction's
+  p.add(row(2), true, true);
+  p.add(row(3), true, true);
+  assert.equal(p.size, 3);
+  assert.equal(formatCounts(p.processed), 'insert/update/delete: 3/0/0');
+  assert.deepEqual(
+    p.snapshot().map((x) => identity(x.e)),
+    [identity(row(1))],
+  );
+  // the open transaction changes a row of an earlier one: the new change wins, and is held
+  p.add(row(1, 'update'), true, true);
+  assert.deepEqual(p.snapshot(), []);
+  p.release();
+  assert.deepEqual(
+    p
+      .snapshot()
+      .map((x) => identity(x.e))
+      .sort(),
+    [row(1), row(2), row(3)].map(identity).sort(),
+  );
+  // a held entry replaced by a later (released) change is not held either
+  p.add(row(4), true, true);
+  p.release();
+  p.add(row(5), true, true);
+  p.add(row(5, 'update'));
+  assert.equal(p.snapshot().length, 5);
+});

@@ -17,6 +17,9 @@ export const zeroCounts = (): Counts => ({ insert: 0, update: 0, delete: 0 });
 
 export class PendingRows {
   private readonly rows = new Map<string, Pending>();
+  /** Entries of a transaction still being read (a large one, taken as it is read): neither checked
+   * nor saved until it ends and Sync has applied all of it (release). */
+  private readonly holding = new Set<Pending>();
   /** Row changes taken (DM's processedRowsStatus). */
   readonly processed = zeroCounts();
   private readonly counts = zeroCounts();
@@ -35,12 +38,14 @@ export class PendingRows {
     return { ...this.counts };
   }
 
-  /** A change Sync applied: its row is pending again (a new change resets its failure). */
-  add(e: Expectation, processed = true): void {
+  /** A change Sync applied: its row is pending again (a new change resets its failure). `held`:
+   * a change of the transaction being read (see holding). */
+  add(e: Expectation, processed = true, held = false): void {
     if (processed) this.processed[e.op]++;
     this.remove(identity(e));
     const p: Pending = { e, bytes: sizeOf(e) };
     this.rows.set(identity(e), p);
+    if (held) this.holding.add(p);
     this.counts[e.op]++;
     this.bytesTotal += p.bytes;
   }
@@ -53,17 +58,24 @@ export class PendingRows {
     got.failure = p.failure;
   }
 
+  /** The transaction being read ended and Sync has applied it: its entries are checked from now on. */
+  release(): void {
+    this.holding.clear();
+  }
+
   private remove(id: string): void {
     const old = this.rows.get(id);
     if (!old) return;
     this.rows.delete(id);
+    this.holding.delete(old);
     this.counts[old.e.op]--;
     this.bytesTotal -= old.bytes;
   }
 
-  /** Every entry now (a snapshot: the checks run on it while new changes arrive). */
+  /** Every entry now but those held (a snapshot: the checks run on it while new changes arrive). */
   snapshot(): Pending[] {
-    return [...this.rows.values()];
+    const all = [...this.rows.values()];
+    return this.holding.size ? all.filter((p) => !this.holding.has(p)) : all;
   }
 
   /** A check's outcome for `p`, if `p` is still the entry of its row (a newer change replaced it

@@ -14,6 +14,7 @@ import { forgetTables } from '../apply-ddl.js';
 import { LowWaterMark } from '../progress.js';
 import { startAtTime } from '../start-time.js';
 import { TxnAssembler, type Txn } from '../txn.js';
+import { STREAM_AT } from '../stream.js';
 import { checkSQL, expectationsOf, targetRowSQL, verdicts, type CheckOptions } from './expect.js';
 import type { ValidatorMeta, ErrorState, TableStatus } from './meta.js';
 import { PendingRows, type Pending } from './pending.js';
@@ -177,12 +178,21 @@ export class ValidatorRun {
     for await (const batch of events.batches()) {
       for (const ev of batch) {
         const txn = asm.feed(ev);
-        if (!txn) continue;
+        if (!txn) {
+          // A large transaction is not held whole: its rows become pending as they come, held
+          // back from checks until Sync has applied all of it.
+          if (!asm.idle && (asm.heldRows >= STREAM_AT.rows || asm.heldBytes >= STREAM_AT.bytes)) {
+            await this.take(asm.spill(), compiler, tracker, true);
+            this.checkLimits();
+          }
+          continue;
+        }
         await this.waitSynced(txn.end, signal);
         if (signal.aborted) break;
         lwm.read(txn);
         if (txn.ddl) forgetTables({ tracker, compiler, router: h.router }, txn.ddl.info);
         else if (txn.rows.length) await this.take(txn, compiler, tracker);
+        this.st.pending.release();
         lwm.complete(txn);
         this.st.loc = lwm.mark();
         this.checkLimits();
@@ -213,9 +223,10 @@ export class ValidatorRun {
     }
   }
 
-  /** A transaction's row changes become pending rows (a table that cannot be validated stops,
-   * with its reason in the table status, and the others go on). */
-  private async take(txn: Txn, compiler: DmlCompiler, tracker: SchemaTracker): Promise<void> {
+  /** A transaction's row changes (or those read so far of a large one: `held`) become pending
+   * rows (a table that cannot be validated stops, with its reason in the table status, and the
+   * others go on). */
+  private async take(txn: Txn, compiler: DmlCompiler, tracker: SchemaTracker, held = false): Promise<void> {
     for (const ev of txn.rows) {
       const src = { db: ev.table.schema, table: ev.table.table };
       const name = `${src.db}.${src.table}`;
@@ -241,7 +252,8 @@ export class ValidatorRun {
         });
         if (noKey) continue;
       }
-      for (const c of compiled.changes) for (const e of expectationsOf(c, src, dst)) this.st.pending.add(e);
+      for (const c of compiled.changes)
+        for (const e of expectationsOf(c, src, dst)) this.st.pending.add(e, true, held);
     }
   }
 
