@@ -142,13 +142,15 @@ export class BinlogClient implements EventSource {
         const out: BinlogEvent[] = [];
         const copy = raw ? (this.rawCopy ??= new RawCopy()).start(packets) : undefined;
         let ended = false;
+        /** The last event of `out` is one of the file's (a row part may follow its bytes). */
+        let inFile = false;
         for (const p of packets) {
           if (p[0] === 0xff) throw this.dumpError(parseErrorPacket(p));
           if (p[0] === 0xfe && p.length < 9) {
             ended = true;
             break;
           }
-          if (copy && out.length && this.rowPart(p)) {
+          if (copy && inFile && this.rowPart(p)) {
             copy.append(p);
             continue;
           }
@@ -156,6 +158,7 @@ export class BinlogClient implements EventSource {
           if (this.track(ev)) {
             out.push(ev);
             copy?.add(p);
+            inFile = ev.kind !== 'heartbeat' && ev.kind !== 'rotate' && ev.header.logPos > 0;
           }
         }
         if (out.length) yield copy ? copy.batch(out) : { events: out };
