@@ -92,7 +92,7 @@ function startOurs(
         '--status-file',
         statusFile,
         '--status-interval-ms',
-        '100',
+        '50', // read every 20 ms below, as native replication's status is
       ],
       {
         stdio: ['ignore', 'ignore', 'inherit'],
@@ -162,7 +162,7 @@ async function main(): Promise<void> {
         if (at && !firstProgress && comparePosition(at, from) > 0) firstProgress = Date.now();
         if (at && comparePosition(at, to) >= 0) break;
         if (o.child.exitCode !== null) throw new Error('run-task exited');
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 20));
       }
       const seconds = (Date.now() - started) / 1000;
       console.log(`  (dm-ts started applying after ${((firstProgress - started) / 1000).toFixed(2)} s)`);
