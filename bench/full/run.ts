@@ -174,13 +174,16 @@ async function main(): Promise<void> {
     if (ran('dm-ts', 'pipe')) {
       const ratio = best('pipe') / best('dm-ts');
       console.log(
-        `mariadb-dump | mariadb ${best('pipe').toFixed(2)} s: ratio (pipe time / dm-ts time) ${ratio.toFixed(2)}x (target >= 3x)`,
+        `mariadb-dump | mariadb ${best('pipe').toFixed(2)} s: ratio (pipe time / dm-ts time) ${ratio.toFixed(2)}x (reported: the target is the LOAD DATA ingest below)`,
       );
+      // Issue 3 asked for 3x the pipe; issue 22 measured that the target server's own ingest of
+      // the same rows (LOAD DATA, the cheapest way in) takes about 0.6x the pipe on this machine,
+      // so 3x cannot be had from the loading side: the bar is now "within 1.15x of that ingest".
       record({
         bench: 'full',
         what: 'mariadb-dump | mariadb time / dm-ts time',
         ratio,
-        target: '≥ 3×',
+        target: 'reported',
         detail: `${tables * rows} rows: ${best('dm-ts').toFixed(2)} s vs ${best('pipe').toFixed(2)} s, peak RSS ${rss.toFixed(0)} MB`,
       });
     }

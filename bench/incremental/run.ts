@@ -251,8 +251,9 @@ async function main(): Promise<void> {
     );
     record({
       bench: 'incremental',
-      what: `steady lag${VIA}, max (s)`,
+      what: `steady lag${VIA}, max`,
       ratio: maxLag,
+      unit: ' s',
       target: '< 1 s',
       detail: `mean ${(sumLag / Math.max(1, n)).toFixed(3)} s at ${rate * 4} row changes/s`,
     });
