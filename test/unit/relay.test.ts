@@ -14,7 +14,7 @@ import { RelayDir } from '../../src/units/relay/layout.js';
 import { autoPurgeLimit, purgeable, type RelayFile } from '../../src/units/relay/purge.js';
 import { RelayReader } from '../../src/units/relay/reader.js';
 import { RelayUnit } from '../../src/units/relay/relay.js';
-import { RelayWriter } from '../../src/units/relay/writer.js';
+import { RelayWriter, writeAll } from '../../src/units/relay/writer.js';
 import { Metrics } from '../../src/metrics/registry.js';
 import { E, event, fde, u64 } from './fixtures.js';
 
@@ -254,4 +254,21 @@ test('reader: a damaged relay file is an error naming the file and offset, and c
     new RegExp(`mysql-bin\\.000001 is damaged at ${second}: invalid event size 5`),
   );
   assert.equal(await count(), before + 1);
+});
+
+test('a partial write goes on with the rest of the bytes, at the right offsets', async () => {
+  const file = Buffer.alloc(12, '.');
+  const calls: number[] = [];
+  const fh = {
+    // takes at most 3 bytes per call
+    write: async (b: Uint8Array, off: number, len: number, pos: number) => {
+      const n = Math.min(3, len);
+      file.set(b.subarray(off, off + n), pos);
+      calls.push(pos);
+      return { bytesWritten: n, buffer: b };
+    },
+  };
+  assert.equal(await writeAll(fh as never, Buffer.from('abcdefgh'), 2), 10);
+  assert.equal(file.toString(), '..abcdefgh..');
+  assert.deepEqual(calls, [2, 5, 8]);
 });

@@ -78,11 +78,8 @@ export class RelayWriter {
     let upto = 0;
     let at = this.size;
     const flush = async () => {
-      while (from < upto) {
-        const { bytesWritten } = await this.fh!.write(bytes, from, upto - from, this.size);
-        this.size += bytesWritten;
-        from += bytesWritten;
-      }
+      this.size = await writeAll(this.fh!, bytes.subarray(from, upto), this.size);
+      from = upto;
     };
     for (let i = 0; i < events.length; i++) {
       const ev = events[i];
@@ -131,4 +128,18 @@ export class RelayWriter {
       await fh?.close();
     }
   }
+}
+
+/** Writes all of `bytes` at `pos` (a write may take fewer bytes than given: it goes on with the
+ * rest); returns the offset after them. */
+export async function writeAll(
+  fh: Pick<FileHandle, 'write'>,
+  bytes: Uint8Array,
+  pos: number,
+): Promise<number> {
+  for (let off = 0; off < bytes.length;) {
+    const { bytesWritten } = await fh.write(bytes, off, bytes.length - off, pos + off);
+    off += bytesWritten;
+  }
+  return pos + bytes.length;
 }
