@@ -78,18 +78,19 @@ export class RelayWriter {
     let upto = 0;
     let at = this.size;
     const flush = async () => {
-      this.size = await writeAll(this.fh!, bytes.subarray(from, upto), this.size);
+      if (from < upto) this.size = await writeAll(this.fh!, bytes.subarray(from, upto), this.size);
       from = upto;
+    };
+    /** What is written so far, then not the bytes up to `end` (an event not in the file). */
+    const skip = async (end: number) => {
+      await flush();
+      from = upto = end;
     };
     for (let i = 0; i < events.length; i++) {
       const ev = events[i];
       const end = ends[i];
-      const skip = async () => {
-        await flush();
-        from = upto = end;
-      };
       if (ev.kind === 'rotate' && ev.artificial) {
-        await skip();
+        await skip(end);
         if (ev.nextFile !== this.file) {
           await this.create(ev.nextFile);
           at = this.size;
@@ -97,7 +98,7 @@ export class RelayWriter {
         continue;
       }
       if (ev.kind === 'heartbeat' || ev.header.logPos === 0) {
-        await skip();
+        await skip(end);
         continue;
       }
       const start = ev.header.logPos - ev.header.eventSize;
