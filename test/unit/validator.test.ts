@@ -164,7 +164,8 @@ test('pending rows of a transaction still being read are held: counted, not chec
   p.add(row(2), true, true);
   p.add(row(3), true, true);
   assert.equal(p.size, 3);
-  assert.equal(formatCounts(p.processed), 'insert/update/delete: 3/0/0');
+  // counted once the transaction is released (a restart before that reads it, and counts it, again)
+  assert.equal(formatCounts(p.processed), 'insert/update/delete: 1/0/0');
   assert.deepEqual(
     p.snapshot().map((x) => identity(x.e)),
     [identity(row(1))],
@@ -173,6 +174,7 @@ test('pending rows of a transaction still being read are held: counted, not chec
   p.add(row(1, 'update'), true, true);
   assert.deepEqual(p.snapshot(), []);
   p.release();
+  assert.equal(formatCounts(p.processed), 'insert/update/delete: 3/1/0');
   assert.deepEqual(
     p
       .snapshot()

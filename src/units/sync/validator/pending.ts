@@ -38,10 +38,14 @@ export class PendingRows {
     return { ...this.counts };
   }
 
+  /** Changes of the transaction being read: counted as processed when it is released (the saved
+   * state is from before the transaction: a restart reads, and counts, them again). */
+  private readonly heldCounts = zeroCounts();
+
   /** A change Sync applied: its row is pending again (a new change resets its failure). `held`:
    * a change of the transaction being read (see holding). */
   add(e: Expectation, processed = true, held = false): void {
-    if (processed) this.processed[e.op]++;
+    if (processed) (held ? this.heldCounts : this.processed)[e.op]++;
     this.remove(identity(e));
     const p: Pending = { e, bytes: sizeOf(e) };
     this.rows.set(identity(e), p);
@@ -61,6 +65,10 @@ export class PendingRows {
   /** The transaction being read ended and Sync has applied it: its entries are checked from now on. */
   release(): void {
     this.holding.clear();
+    for (const op of ['insert', 'update', 'delete'] as const) {
+      this.processed[op] += this.heldCounts[op];
+      this.heldCounts[op] = 0;
+    }
   }
 
   private remove(id: string): void {
