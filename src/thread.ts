@@ -52,8 +52,7 @@ function withOwnYoungGeneration(limits: ResourceLimits | undefined, start: () =>
     restored = true;
   };
   worker.once('online', restore);
-  worker.once('error', restore);
-  worker.once('exit', restore);
+  worker.once('exit', restore); // (also after an error before it ran; its 'error' stays the caller's)
   return worker;
 }
 

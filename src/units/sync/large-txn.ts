@@ -8,7 +8,7 @@ import type { SqlSession } from '../../mysql/protocol.js';
 import type { SyncContext } from './context.js';
 import { injectWhileStreamed, statementError } from './errors.js';
 import type { Tracked } from './progress.js';
-import { TxnStream } from './stream.js';
+import { streamDue, TxnStream } from './stream.js';
 import type { Txn, TxnAssembler } from './txn.js';
 
 /** What the run lends the large transactions. */
@@ -40,8 +40,7 @@ export class LargeTxns {
   /** Whether the transaction being read holds enough rows to be applied as it is read (checked
    * after each of its events, without a promise). */
   due(asm: TxnAssembler): boolean {
-    const { streamAt } = this.h.c;
-    return asm.heldRows >= streamAt.rows || asm.heldBytes >= streamAt.bytes;
+    return streamDue(asm, this.h.c.streamAt);
   }
 
   /** Once due: applies the open transaction's rows so far. */

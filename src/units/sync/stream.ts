@@ -15,6 +15,12 @@ export interface StreamAt {
 }
 export const STREAM_AT: StreamAt = { rows: 10_000, bytes: 4 << 20 };
 
+/** Whether the transaction being read holds enough to be taken as it is read (Sync applies it,
+ * the validator takes its rows). */
+export function streamDue(held: { heldRows: number; heldBytes: number }, at: StreamAt = STREAM_AT): boolean {
+  return held.heldRows >= at.rows || held.heldBytes >= at.bytes;
+}
+
 export interface StreamFailure {
   error: unknown;
   /** The round trip the target refused, when it was the target. */

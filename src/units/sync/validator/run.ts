@@ -14,7 +14,7 @@ import { forgetTables } from '../apply-ddl.js';
 import { LowWaterMark } from '../progress.js';
 import { startAtTime } from '../start-time.js';
 import { TxnAssembler, type Txn } from '../txn.js';
-import { STREAM_AT } from '../stream.js';
+import { streamDue } from '../stream.js';
 import { checkSQL, expectationsOf, targetRowSQL, verdicts, type CheckOptions } from './expect.js';
 import type { ValidatorMeta, ErrorState, TableStatus } from './meta.js';
 import { PendingRows, type Pending } from './pending.js';
@@ -181,7 +181,7 @@ export class ValidatorRun {
         if (!txn) {
           // A large transaction is not held whole: its rows become pending as they come, held
           // back from checks until Sync has applied all of it.
-          if (!asm.idle && (asm.heldRows >= STREAM_AT.rows || asm.heldBytes >= STREAM_AT.bytes)) {
+          if (!asm.idle && streamDue(asm)) {
             await this.take(asm.spill(), compiler, tracker, true);
             this.checkLimits();
           }
