@@ -2,7 +2,8 @@
 // on-duplicate rewriting, the stage machine and block-allow lists.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ByteBuf, encodeRow, valueKind, ValueKind } from '../../src/units/dump/rowsql.js';
+import { encodeRow, valueKind, ValueKind } from '../../src/units/dump/rowsql.js';
+import { ByteBuf } from '../../src/mysql/tsv.js';
 import { chunkConditions, chunkCount } from '../../src/units/dump/chunks.js';
 import { interleave } from '../../src/units/dump/dump.js';
 import { addKeysSQL, splitSecondaryKeys } from '../../src/units/dump/keys.js';
@@ -311,7 +312,7 @@ test("query-status errors carry DM v2's ErrLevel, Message and RawCause beside th
 });
 
 test('rows for LOAD DATA: NULL as \\N, bytes as they are with tab, newline and backslash escaped', async () => {
-  const { ByteBuf, encodeTsvRow } = await import('../../src/units/dump/rowsql.js');
+  const { encodeTsvRow } = await import('../../src/units/dump/rowsql.js');
   const { loadDataSQL } = await import('../../src/units/load/load-data.js');
   const lenenc = (b: Buffer) => Buffer.concat([Buffer.from([b.length]), b]);
   const packet = Buffer.concat([

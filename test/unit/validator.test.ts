@@ -27,6 +27,7 @@ const t: TargetTable = {
   uniques: [[{ name: 'id', idx: 0 }]],
   id: 'd.t',
   unsigned: [],
+  tsv: false,
 };
 const src = { db: 'up', table: 't1' };
 const dst = { db: 'd', table: 't' };

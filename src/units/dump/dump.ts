@@ -27,7 +27,8 @@ import { dataFile, METADATA_FILE, schemaCreateFile, tableKeysFile, tableSchemaFi
 import { splitSecondaryKeys } from './keys.js';
 import { formatMetadata, readFinishedDump } from './metadata.js';
 import { DumpRecord, foreignDump } from './ownership.js';
-import { ByteBuf, encodeRow, encodeTsvRow, valueKind, type ValueKind } from './rowsql.js';
+import { ByteBuf } from '../../mysql/tsv.js';
+import { encodeRow, encodeTsvRow, valueKind, type ValueKind } from './rowsql.js';
 import { columnMappingOf } from '../tables.js';
 import { takeSnapshot } from './snapshot.js';
 import type { DumpFeed } from './feed.js';

@@ -3,6 +3,7 @@
 // both use `SET NAMES binary`, so every charset survives exactly), BIT and GEOMETRY become hex
 // literals. This is the dump's hot loop: no JS strings or per-value objects are made.
 import type { ColumnDef } from '../../mysql/protocol.js';
+import { TSV_ESC, type ByteBuf } from '../../mysql/tsv.js';
 
 export const enum ValueKind {
   Raw = 0,
@@ -17,45 +18,6 @@ export function valueKind(col: Pick<ColumnDef, 'type'>): ValueKind {
   if (RAW_TYPES.has(col.type)) return ValueKind.Raw;
   if (HEX_TYPES.has(col.type)) return ValueKind.Hex;
   return ValueKind.Quoted;
-}
-
-/** A growable byte buffer. */
-export class ByteBuf {
-  buf: Buffer;
-  len = 0;
-
-  constructor(size = 1 << 20) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
-
-  ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + n) size *= 2;
-    const b = Buffer.allocUnsafe(size);
-    this.buf.copy(b, 0, 0, this.len);
-    this.buf = b;
-  }
-
-  ascii(s: string): void {
-    this.ensure(s.length * 3);
-    this.len += this.buf.write(s, this.len, 'utf8');
-  }
-
-  bytes(b: Buffer): void {
-    this.ensure(b.length);
-    b.copy(this.buf, this.len);
-    this.len += b.length;
-  }
-
-  /** The bytes so far (a view; valid until the next write). */
-  view(): Buffer {
-    return this.buf.subarray(0, this.len);
-  }
-
-  reset(): void {
-    this.len = 0;
-  }
 }
 
 const HEX = Buffer.from('0123456789ABCDEF', 'latin1');
@@ -133,13 +95,6 @@ export function encodeRow(p: Buffer, kinds: readonly ValueKind[], out: ByteBuf):
   b[o++] = 0x29; // )
   out.len = o;
 }
-
-// LOAD DATA's escapes (FIELDS TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n'):
-// 0 = copy, else the character after the backslash.
-const TSV_ESC = new Uint8Array(256);
-TSV_ESC[0x09] = 0x74; // \t
-TSV_ESC[0x0a] = 0x6e; // \n
-TSV_ESC[0x5c] = 0x5c; // \\
 
 /** Appends one text-protocol row packet as a line of tab-separated values for LOAD DATA: NULL as
  * \N, every other value's bytes as they are (the load reads them CHARACTER SET binary), with the

@@ -7,24 +7,23 @@
 // a duplicate too); the file's transaction is rolled back.
 import type { FileHandle } from 'node:fs/promises';
 import { quoteId, quoteString } from '../../mysql/connect.js';
-import { ServerError, type PacketConnection } from '../../mysql/protocol.js';
+import type { PacketConnection } from '../../mysql/protocol.js';
+import { duplicateKeyword, refuseWarnings, TSV_FORMAT, type DuplicatePolicy } from '../../mysql/tsv.js';
 import type { ExtraColumn } from '../../rules/route.js';
 
 const BLOCK = 1 << 20;
-const DUP_ENTRY = 1062;
 
 /** The LOAD DATA statement of a file whose first line is `columns`. Pure. */
 export function loadDataSQL(
   table: string,
   columns: string,
-  policy: 'replace' | 'ignore' | 'error',
+  policy: DuplicatePolicy,
   extras: ExtraColumn[],
 ): string {
-  const keyword = policy === 'replace' ? 'REPLACE ' : 'IGNORE ';
   const set = extras.length
     ? ` SET ${extras.map((e) => `${quoteId(e.column)} = ${quoteString(e.value)}`).join(', ')}`
     : '';
-  return `LOAD DATA LOCAL INFILE 'dm-ts-load' ${keyword}INTO TABLE ${table} CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ${columns}${set}`;
+  return `LOAD DATA LOCAL INFILE 'dm-ts-load' ${duplicateKeyword(policy)} INTO TABLE ${table} ${TSV_FORMAT} ${columns}${set}`;
 }
 
 /** Reads the file's first line (the column list); resolves with it and the offset after it. */
@@ -63,7 +62,7 @@ export async function loadTsv(
   file: { filename: string; size: number },
   fh: FileHandle,
   table: string,
-  policy: 'replace' | 'ignore' | 'error',
+  policy: DuplicatePolicy,
   extras: ExtraColumn[],
   progress: (end: number) => void,
 ): Promise<void> {
@@ -72,22 +71,5 @@ export async function loadTsv(
     loadDataSQL(table, columns, policy, extras),
     blocks(fh, start, file.size, progress),
   );
-  if (!ok.warnings) return;
-  const skipped = Number(/Skipped: (\d+)/.exec(ok.info ?? '')?.[1] ?? -1);
-  if (policy === 'ignore' && skipped === ok.warnings) return; // each warning a duplicate skipped
-  const warnings = await c.query('SHOW WARNINGS');
-  const bad =
-    warnings.find((w) => !(policy === 'ignore' && Number(w.Code) === DUP_ENTRY)) ??
-    (policy === 'ignore' ? undefined : warnings[0]);
-  if (bad)
-    throw new ServerError(
-      Number(bad.Code),
-      Number(bad.Code) === DUP_ENTRY ? '23000' : 'HY000',
-      bad.Message ?? '',
-    );
-  throw new ServerError(
-    0,
-    'HY000',
-    `${file.filename}: LOAD DATA gave ${ok.warnings} warnings (${ok.info}), more than the server lists; load it with INSERT statements to see which row`,
-  );
+  await refuseWarnings(c, ok, policy, file.filename, 'load it with INSERT statements to see which row');
 }

@@ -22,8 +22,9 @@ export interface StreamStart {
 }
 
 export interface SyncEdges {
-  /** A target session in Sync's settings (utf8mb4, strict sql_mode, no foreign key checks, UTC). */
-  target(): Promise<SqlSession>;
+  /** A target session in Sync's settings (utf8mb4, strict sql_mode, no foreign key checks, UTC);
+   * `localInfile`: offering LOAD DATA LOCAL (large transactions' inserts). */
+  target(opts?: { localInfile?: boolean }): Promise<SqlSession>;
   /** An upstream session (positions, the table list). */
   upstream(): Promise<SqlSession>;
   /** The binlog from `start`. */
@@ -33,8 +34,8 @@ export interface SyncEdges {
 }
 
 /** A target session as Sync and its appliers use it. */
-export async function syncTargetSession(cfg: SubTaskConfig): Promise<SqlSession> {
-  const c = await openConnection(cfg.targetDatabase, downstreamRole());
+export async function syncTargetSession(cfg: SubTaskConfig, localInfile = false): Promise<SqlSession> {
+  const c = await openConnection({ ...cfg.targetDatabase, localInfile }, downstreamRole());
   await c.exec('SET NAMES utf8mb4');
   await c.exec(`SET SESSION sql_mode = '${targetSqlMode(cfg.targetDatabase.session)}'`);
   await c.exec('SET SESSION foreign_key_checks = 0');
@@ -62,7 +63,7 @@ export function serverEdges(
   relay?: (from: StreamStart) => Promise<EventSource | undefined>,
 ): SyncEdges {
   return {
-    target: () => syncTargetSession(cfg),
+    target: (opts) => syncTargetSession(cfg, opts?.localInfile),
     upstream: () => openConnection(cfg.source.from, upstreamRole()),
     events: async (from) => (await relay?.(from)) ?? replicaStream(cfg, from),
     scan: (pos) =>

@@ -8,7 +8,7 @@ import type { SqlSession } from '../../mysql/protocol.js';
 import type { SyncContext } from './context.js';
 import { injectWhileStreamed, statementError } from './errors.js';
 import type { Tracked } from './progress.js';
-import { streamDue, TxnStream } from './stream.js';
+import { streamDue, takesLoadData, TxnStream } from './stream.js';
 import type { Txn, TxnAssembler } from './txn.js';
 
 /** What the run lends the large transactions. */
@@ -16,7 +16,8 @@ export interface LargeTxnHost {
   c: SyncContext;
   /** Resolves when everything read before is committed (throws the run's failure). */
   drain(): Promise<void>;
-  /** A new target session (opened once, for the first large transaction). */
+  /** A new target session offering LOAD DATA LOCAL (opened once, for the first large
+   * transaction). */
   session(): Promise<SqlSession>;
   /** Transactions a shard lock held back in this run. */
   held(): number;
@@ -29,6 +30,8 @@ export interface LargeTxnHost {
 export class LargeTxns {
   private stream?: TxnStream;
   private conn?: SqlSession;
+  /** Whether the session takes LOAD DATA LOCAL. */
+  private tsv = false;
 
   constructor(private readonly h: LargeTxnHost) {}
 
@@ -50,8 +53,11 @@ export class LargeTxns {
       if (!this.mayStream()) return;
       await this.h.drain();
       const sy = cfg.instance.syncer;
-      this.conn ??= await this.h.session();
-      this.stream = new TxnStream(this.conn, state.safeMode, sy.compact || sy.multipleRows);
+      if (!this.conn) {
+        this.conn = await this.h.session();
+        this.tsv = await takesLoadData(this.conn);
+      }
+      this.stream = new TxnStream(this.conn, state.safeMode, sy.compact || sy.multipleRows, this.tsv);
       log.info(
         { after: formatPosition(state.lwm.position!), rows: asm.heldRows },
         'sync: a large transaction: applying it as it is read',

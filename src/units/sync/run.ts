@@ -57,7 +57,7 @@ export class SyncRun {
       drain: async () => {
         await this.drain();
       },
-      session: () => this.connect(() => c.edges.target()),
+      session: () => this.connect(() => c.edges.target({ localInfile: true })),
       held: () => this.held,
       applied: (endText) => this.from.skip.has(endText),
       failed: (e, txn, sql) => this.failed(e, txn, sql),

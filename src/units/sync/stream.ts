@@ -2,10 +2,14 @@
 // chunks, inside one target transaction on a session of its own, which commits with Sync's
 // checkpoint at the transaction's end, or rolls back (nothing of it is applied before its end, so
 // a stop or crash anywhere in it is safe). Sync's memory then stays bounded whatever the size of
-// an upstream transaction. One chunk is on the wire while the next is decoded and compiled.
-import type { SqlSession } from '../../mysql/protocol.js';
+// an upstream transaction. One chunk is on the wire while the next is decoded and compiled. When
+// the target takes LOAD DATA LOCAL, runs of inserts into one table go as LOAD DATA rows
+// (row-tsv.ts): a bulk INSERT … SELECT or LOAD DATA upstream is most such transactions.
+import type { OkInfo, SqlSession } from '../../mysql/protocol.js';
+import { ByteBuf, refuseWarnings } from '../../mysql/tsv.js';
 import { roundTrips } from './applier.js';
 import { batchSQL, compactSQL, type RowChange } from './dml.js';
+import { tsvLoadSQL, tsvRows } from './row-tsv.js';
 
 /** When a transaction is applied as it is read: once this much of it is held (rows or bytes of
  * row events; decoded rows take several times their bytes). */
@@ -19,6 +23,63 @@ export const STREAM_AT: StreamAt = { rows: 10_000, bytes: 4 << 20 };
  * the validator takes its rows). */
 export function streamDue(held: { heldRows: number; heldBytes: number }, at: StreamAt = STREAM_AT): boolean {
   return held.heldRows >= at.rows || held.heldBytes >= at.bytes;
+}
+
+/** A run of at least this many inserts into one table goes as LOAD DATA rows. */
+const TSV_MIN_ROWS = 100;
+
+/** A round trip: SQL, or a LOAD DATA with its rows. */
+export type StreamStep = string | { sql: string; rows: Buffer; table: string };
+
+/** The round trips of a chunk of row changes, in order; with `tsv` (the session takes LOAD DATA
+ * LOCAL) runs of inserts into a table that allows it become LOAD DATA rows. Pure. */
+export function streamSteps(
+  changes: RowChange[],
+  safe: boolean,
+  compact: boolean,
+  tsv: boolean,
+): StreamStep[] {
+  const sqlOf = (list: RowChange[]) => roundTrips(compact ? compactSQL(list, safe) : batchSQL(list, safe));
+  if (!tsv) return sqlOf(changes);
+  const steps: StreamStep[] = [];
+  let from = 0; // the first change not in a step yet
+  for (let i = 0; i < changes.length;) {
+    const { t, op } = changes[i];
+    let j = i + 1;
+    if (op === 'insert' && t.tsv)
+      while (j < changes.length && changes[j].op === 'insert' && changes[j].t === t) j++;
+    if (j - i >= TSV_MIN_ROWS) {
+      const out = new ByteBuf(1 << 16);
+      if (tsvRows(t, changes, out, i, j)) {
+        if (from < i) steps.push(...sqlOf(changes.slice(from, i)));
+        steps.push({ sql: tsvLoadSQL(t, safe), rows: out.view(), table: t.quoted });
+        from = j;
+      }
+    }
+    i = j;
+  }
+  if (from < changes.length) steps.push(...sqlOf(from ? changes.slice(from) : changes));
+  return steps;
+}
+
+/** A target session that may take LOAD DATA LOCAL (opened offering it). */
+export type BulkSession = SqlSession & {
+  loadLocal?(sql: string, data: AsyncIterable<Buffer>): Promise<OkInfo>;
+};
+
+/** Whether `conn` takes LOAD DATA LOCAL: it can send files and the target's @@local_infile is on
+ * (a target without the variable takes INSERTs). */
+export async function takesLoadData(conn: BulkSession): Promise<boolean> {
+  if (!conn.loadLocal) return false;
+  try {
+    return (await conn.query('SELECT @@local_infile AS v'))[0]?.v === '1';
+  } catch {
+    return false;
+  }
+}
+
+async function* once(b: Buffer): AsyncGenerator<Buffer> {
+  yield b;
 }
 
 export interface StreamFailure {
@@ -35,32 +96,42 @@ export class TxnStream {
   /** Row changes sent so far. */
   rows = 0;
 
+  /** `tsv`: the session takes LOAD DATA LOCAL (takesLoadData). */
   constructor(
-    private readonly conn: SqlSession,
+    private readonly conn: BulkSession,
     private readonly safe: boolean,
     private readonly compact: boolean,
+    private readonly tsv = false,
   ) {}
 
-  /** Sends a chunk's statements once the chunk before it is done; resolves when that one is. */
+  /** Sends a chunk's round trips once the chunk before it is done; resolves when that one is. */
   async send(changes: RowChange[]): Promise<void> {
     await this.sending;
     if (this.failure) return;
     this.rows += changes.length;
-    const statements = this.compact ? compactSQL(changes, this.safe) : batchSQL(changes, this.safe);
-    if (!this.begun) statements.unshift('BEGIN');
+    const steps = streamSteps(changes, this.safe, this.compact, this.tsv);
+    if (!this.begun) steps.unshift('BEGIN');
     this.begun = true;
-    this.sending = this.run(roundTrips(statements));
+    this.sending = this.run(steps);
   }
 
-  private async run(trips: string[]): Promise<void> {
-    for (const sql of trips) {
+  private async run(steps: StreamStep[]): Promise<void> {
+    for (const step of steps) {
       try {
-        await this.conn.exec(sql);
+        if (typeof step === 'string') await this.conn.exec(step);
+        else await this.load(step);
       } catch (error) {
-        this.fail(error, sql);
+        this.fail(error, typeof step === 'string' ? step : step.sql);
         return;
       }
     }
+  }
+
+  private async load(step: Exclude<StreamStep, string>): Promise<void> {
+    const ok = await this.conn.loadLocal!(step.sql, once(step.rows));
+    const policy = this.safe ? 'replace' : 'error';
+    const what = `rows of a large transaction into ${step.table}`;
+    await refuseWarnings(this.conn, ok, policy, what, "raise the target's max_error_count to see why");
   }
 
   /** Stops applying: `error` is what the transaction ends with. */

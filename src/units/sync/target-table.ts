@@ -6,6 +6,7 @@ import { quoteId, quoteTable } from '../../mysql/connect.js';
 import type { TableSchema } from '../../schema/tracker.js';
 import { DMError, ERR } from '../../errors.js';
 import { INTEGER_BITS } from '../../binlog/constants.js';
+import { tsvColumn } from './row-tsv.js';
 
 export interface Col {
   name: string;
@@ -28,6 +29,8 @@ export interface TargetTable {
   /** Binlog columns whose values were decoded as signed but are unsigned on the target (a binlog
    * without signedness metadata), with their width in bits: see `unsignedValues`. */
   unsigned: { idx: number; bits: number }[];
+  /** Whether its inserts may go as LOAD DATA rows (row-tsv.ts). */
+  tsv: boolean;
 }
 
 /** Reads a row image's integers of `unsigned` columns as unsigned (in place): without signedness
@@ -104,6 +107,7 @@ export function targetTable(
     uniques,
     id: `${db}.${table}`,
     unsigned,
+    tsv: cols.every((c) => tsvColumn(map.columns[c.idx], schema.columns.find((s) => s.name === c.name)?.def)),
   };
 }
 

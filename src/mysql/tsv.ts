@@ -1,0 +1,110 @@
+// LOAD DATA LOCAL INFILE of tab-separated rows, as the dump's files and Sync's large transactions
+// send them: the bytes of each value as they are (CHARACTER SET binary), NULL as \N, the field and
+// line separators and the escape character escaped. LOAD DATA LOCAL never stops at a bad row (a
+// duplicate, a value the column would change): it warns, so its warnings are read and refused.
+import { ServerError, type OkInfo, type SqlSession } from './protocol.js';
+
+/** The format clause of every LOAD DATA this project sends (after `INTO TABLE t`). */
+export const TSV_FORMAT =
+  "CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'";
+
+/** A growable byte buffer. */
+export class ByteBuf {
+  buf: Buffer;
+  len = 0;
+
+  constructor(size = 1 << 20) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const b = Buffer.allocUnsafe(size);
+    this.buf.copy(b, 0, 0, this.len);
+    this.buf = b;
+  }
+
+  ascii(s: string): void {
+    this.ensure(s.length * 3);
+    this.len += this.buf.write(s, this.len, 'utf8');
+  }
+
+  bytes(b: Buffer): void {
+    this.ensure(b.length);
+    b.copy(this.buf, this.len);
+    this.len += b.length;
+  }
+
+  /** The bytes so far (a view; valid until the next write). */
+  view(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+
+  reset(): void {
+    this.len = 0;
+  }
+}
+
+/** LOAD DATA's escapes in TSV_FORMAT: 0 = copy, else the character after the backslash. */
+export const TSV_ESC = new Uint8Array(256);
+TSV_ESC[0x09] = 0x74; // \t
+TSV_ESC[0x0a] = 0x6e; // \n
+TSV_ESC[0x5c] = 0x5c; // \\
+
+/** Appends `src[start, end)` as one field's bytes, escaped. */
+export function tsvField(src: Buffer, start: number, end: number, out: ByteBuf): void {
+  out.ensure((end - start) * 2);
+  const b = out.buf;
+  let o = out.len;
+  for (let i = start; i < end; i++) {
+    const x = src[i];
+    const e = TSV_ESC[x];
+    if (e === 0) b[o++] = x;
+    else {
+      b[o++] = 0x5c;
+      b[o++] = e;
+    }
+  }
+  out.len = o;
+}
+
+const DUP_ENTRY = 1062;
+
+/** What a LOAD DATA's duplicates are: replaced (REPLACE), skipped (IGNORE), or errors. */
+export type DuplicatePolicy = 'replace' | 'ignore' | 'error';
+
+/** The duplicate keyword of a LOAD DATA under `policy` (an error policy loads with IGNORE and
+ * refuses the duplicates it was warned of). */
+export const duplicateKeyword = (policy: DuplicatePolicy) => (policy === 'replace' ? 'REPLACE' : 'IGNORE');
+
+/** Throws the error INSERT would have given for the first of a LOAD DATA's warnings that is not an
+ * ignored duplicate (under the error policy a duplicate too). `what` names the data, and `fix` what
+ * to do, for the case the server lists fewer warnings than it counted. */
+export async function refuseWarnings(
+  c: SqlSession,
+  ok: OkInfo,
+  policy: DuplicatePolicy,
+  what: string,
+  fix: string,
+): Promise<void> {
+  if (!ok.warnings) return;
+  const skipped = Number(/Skipped: (\d+)/.exec(ok.info ?? '')?.[1] ?? -1);
+  if (policy === 'ignore' && skipped === ok.warnings) return; // each warning a duplicate skipped
+  const warnings = await c.query('SHOW WARNINGS');
+  const bad =
+    warnings.find((w) => !(policy === 'ignore' && Number(w.Code) === DUP_ENTRY)) ??
+    (policy === 'ignore' ? undefined : warnings[0]);
+  if (bad)
+    throw new ServerError(
+      Number(bad.Code),
+      Number(bad.Code) === DUP_ENTRY ? '23000' : 'HY000',
+      bad.Message ?? '',
+    );
+  throw new ServerError(
+    0,
+    'HY000',
+    `${what}: LOAD DATA gave ${ok.warnings} warnings (${ok.info}), more than the server lists; ${fix}`,
+  );
+}

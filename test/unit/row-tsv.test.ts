@@ -1,0 +1,187 @@
+// Large transactions' inserts as LOAD DATA rows: which columns may go that way, how values are
+// written, and how a chunk of row changes becomes round trips in order.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ColumnType as T } from '../../src/binlog/constants.js';
+import type { ColumnInfo, TableMapEvent } from '../../src/binlog/events.js';
+import { ByteBuf } from '../../src/mysql/tsv.js';
+import { tsvColumn, tsvLoadSQL, tsvRows } from '../../src/units/sync/row-tsv.js';
+import { streamSteps } from '../../src/units/sync/stream.js';
+import { targetTable, type TargetTable } from '../../src/units/sync/target-table.js';
+import type { RowChange } from '../../src/units/sync/dml.js';
+
+const UTF8MB4 = 45;
+const LATIN1 = 8;
+const BINARY = 63;
+const col = (type: number, more: Partial<ColumnInfo> = {}): ColumnInfo => ({
+  type,
+  mapType: type,
+  meta: 0,
+  nullable: true,
+  unsigned: false,
+  ...more,
+});
+const def = (type: string, collation: string | null = null) => ({ type, collation });
+
+test('a column goes as LOAD DATA text only where the text means what the INSERT literal means', () => {
+  // one type family on both sides
+  assert.equal(tsvColumn(col(T.LONG), def('int(11)')), true);
+  assert.equal(tsvColumn(col(T.LONGLONG), def('bigint(20) unsigned')), true);
+  assert.equal(tsvColumn(col(T.DOUBLE), def('double')), true);
+  assert.equal(tsvColumn(col(T.FLOAT), def('float')), true);
+  assert.equal(tsvColumn(col(T.NEWDECIMAL), def('decimal(10,2)')), true);
+  assert.equal(tsvColumn(col(T.DATETIME2), def('datetime(6)')), true);
+  assert.equal(tsvColumn(col(T.TIMESTAMP2), def('timestamp')), true);
+  assert.equal(tsvColumn(col(T.TIME2), def('time(3)')), true);
+  assert.equal(tsvColumn(col(T.DATE), def('date')), true);
+  // a number into a string column, a DATETIME into a TIMESTAMP: left to INSERT
+  assert.equal(tsvColumn(col(T.DOUBLE), def('varchar(20)', 'utf8mb4_general_ci')), false);
+  assert.equal(tsvColumn(col(T.DATETIME2), def('timestamp')), false);
+  // strings: bytes go anywhere INSERT's hex literals go; UTF-8 text only into UTF-8 columns
+  assert.equal(tsvColumn(col(T.VARCHAR), def('varchar(10)', 'latin1_swedish_ci')), true);
+  assert.equal(tsvColumn(col(T.BLOB, { charset: BINARY }), def('blob')), true);
+  assert.equal(tsvColumn(col(T.VARCHAR, { charset: LATIN1 }), def('varchar(10)', 'latin1_swedish_ci')), true);
+  assert.equal(
+    tsvColumn(col(T.VARCHAR, { charset: UTF8MB4 }), def('varchar(10)', 'utf8mb4_general_ci')),
+    true,
+  );
+  assert.equal(tsvColumn(col(T.VARCHAR, { charset: UTF8MB4 }), def('text', 'utf8mb3_general_ci')), true);
+  assert.equal(
+    tsvColumn(col(T.VARCHAR, { charset: UTF8MB4 }), def('varchar(10)', 'latin1_swedish_ci')),
+    false,
+  );
+  // ENUM and SET by name only (an index would be read as a member's name first)
+  assert.equal(tsvColumn(col(T.ENUM), def("enum('2','1')", 'utf8mb4_general_ci')), false);
+  assert.equal(
+    tsvColumn(col(T.ENUM, { enumValues: ['2', '1'] }), def("enum('2','1')", 'utf8mb4_general_ci')),
+    true,
+  );
+  assert.equal(tsvColumn(col(T.SET, { setValues: ['x'] }), def("set('x')", 'latin1_swedish_ci')), false);
+  assert.equal(tsvColumn(col(T.SET, { setValues: ['x'] }), def("set('x')", 'utf8mb4_bin')), true);
+  // text forms that differ from literals
+  for (const [t, d] of [
+    [T.BIT, 'bit(8)'],
+    [T.YEAR, 'year(4)'],
+    [T.JSON, 'json'],
+    [T.GEOMETRY, 'geometry'],
+    [T.LONG, 'bit(8)'],
+    [T.LONG, 'year(4)'],
+    [T.LONG, "enum('a')"],
+  ] as const)
+    assert.equal(tsvColumn(col(t), def(d)), false, d);
+  // a route's extract column (a string) and an unknown target column
+  assert.equal(tsvColumn(undefined, def('varchar(20)', 'utf8mb4_general_ci')), true);
+  assert.equal(tsvColumn(undefined, def('int')), false);
+  assert.equal(tsvColumn(col(T.LONG), undefined), false);
+});
+
+const table = (types: [string, ColumnInfo][]): TargetTable => {
+  const map: TableMapEvent = {
+    kind: 'table_map',
+    header: { timestamp: 0, typeCode: 19, serverId: 1, eventSize: 0, logPos: 0, flags: 0 },
+    tableId: 1,
+    flags: 0,
+    schema: 'd',
+    table: 't',
+    columns: types.map(([name, c]) => ({ ...c, name })),
+  };
+  return targetTable(
+    map,
+    {
+      db: 'd',
+      table: 't',
+      columns: types.map(([name, c]) => ({
+        name,
+        generated: false,
+        def: def(c.type === T.LONG ? 'int' : 'varchar(100)', 'utf8mb4_bin'),
+      })),
+      key: ['id'],
+      uniqueKeys: [['id']],
+    },
+    'd',
+    't',
+  );
+};
+
+test('rows as LOAD DATA lines: NULL as \\N, separators and backslashes escaped, bytes as they are', () => {
+  const t = table([
+    ['id', col(T.LONG)],
+    ['s', col(T.VARCHAR, { charset: UTF8MB4 })],
+    ['b', col(T.VARCHAR)],
+  ]);
+  assert.equal(t.tsv, true);
+  const out = new ByteBuf(4);
+  const rows = [
+    { after: [1, 'a\tb\nc\\d\\N é😀', Buffer.from([0x00, 0x09, 0x5c, 0xff])] },
+    { after: [-0, null, Buffer.alloc(0)] },
+    { after: [9007199254740993n as unknown as number, '', null] },
+  ];
+  assert.equal(tsvRows(t, rows, out), true);
+  assert.deepEqual(
+    out.view(),
+    Buffer.concat([
+      Buffer.from('1\ta\\tb\\nc\\\\d\\\\N é😀\t', 'utf8'),
+      Buffer.from([0x00, 0x5c, 0x74, 0x5c, 0x5c, 0xff]),
+      Buffer.from('\n-0\t\\N\t\n9007199254740993\t\t\\N\n', 'utf8'),
+    ]),
+  );
+  // an image without a column (binlog_row_image=MINIMAL): nothing appended, INSERT instead
+  const before = out.len;
+  assert.equal(tsvRows(t, [{ after: [2, 'x', null] }, { after: [3, undefined, null] }], out), false);
+  assert.equal(out.len, before);
+  assert.equal(
+    tsvLoadSQL(t, false),
+    "LOAD DATA LOCAL INFILE 'dm-ts-rows' IGNORE INTO TABLE `d`.`t` CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (`id`,`s`,`b`)",
+  );
+  assert.match(tsvLoadSQL(t, true), /^LOAD DATA LOCAL INFILE 'dm-ts-rows' REPLACE INTO TABLE /);
+});
+
+test('a chunk becomes round trips in order: runs of 100+ inserts into a LOAD DATA table as rows', () => {
+  const t = table([
+    ['id', col(T.LONG)],
+    ['v', col(T.VARCHAR)],
+  ]);
+  const other = table([
+    ['id', col(T.LONG)],
+    ['v', col(T.BIT)],
+  ]);
+  assert.equal(other.tsv, false);
+  const ins = (tt: TargetTable, from: number, n: number): RowChange[] =>
+    Array.from({ length: n }, (_, i) => ({ t: tt, op: 'insert', after: [from + i, Buffer.from('v')] }));
+  const del: RowChange = { t, op: 'delete', before: [5, Buffer.from('v')] };
+  const shape = (steps: ReturnType<typeof streamSteps>) =>
+    steps.map((s) =>
+      typeof s === 'string'
+        ? s.split(' ').slice(0, 3).join(' ')
+        : `LOAD ${s.rows.toString().split('\n').length - 1} rows`,
+    );
+
+  const del2: RowChange = { t, op: 'delete', before: [6, Buffer.from('v')] };
+  const chunk = [
+    del,
+    ...ins(t, 1000, 150),
+    ...ins(other, 1, 150),
+    ...ins(t, 2000, 99),
+    del2,
+    ...ins(t, 3000, 100),
+  ];
+  assert.deepEqual(shape(streamSteps(chunk, false, false, true)), [
+    'DELETE FROM `d`.`t`',
+    'LOAD 150 rows',
+    'INSERT INTO `d`.`t`', // the other table's 150, the 99 and a delete: statements, one round trip
+    'LOAD 100 rows',
+  ]);
+  const steps = streamSteps(chunk, false, false, true);
+  assert.match(steps[2] as string, /INSERT INTO `d`.`t` \(`id`,`v`\) VALUES \(1,0x76\)/);
+  assert.match(steps[2] as string, /INSERT INTO `d`.`t` \(`id`,`v`\) VALUES \(2000,0x76\)/);
+  assert.match(steps[2] as string, /DELETE FROM `d`.`t` WHERE `id` IN \(6\)$/);
+  // safe mode: LOAD DATA … REPLACE; compact: the same split
+  assert.match((streamSteps(chunk, true, false, true)[1] as { sql: string }).sql, / REPLACE INTO TABLE /);
+  assert.deepEqual(shape(streamSteps(chunk, false, true, true)), shape(steps));
+  // a session without LOAD DATA LOCAL: statements only
+  assert.ok(streamSteps(chunk, false, false, false).every((s) => typeof s === 'string'));
+  // rows lacking a column stay INSERTs
+  const partial = ins(t, 1, 200);
+  partial[7].after![1] = undefined;
+  assert.ok(streamSteps(partial, false, false, true).every((s) => typeof s === 'string'));
+});
