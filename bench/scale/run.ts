@@ -63,7 +63,7 @@ function runTask(
       ...(status ? ['--status-file', status, '--status-interval-ms', '100'] : []),
     ],
     {
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', process.env.BENCH_LOG ? 'inherit' : 'ignore', 'inherit'],
       env: { ...process.env, DM_LOG_LEVEL: process.env.DM_LOG_LEVEL ?? 'warn' },
     },
   );

@@ -104,12 +104,14 @@ export class TxnStream {
     private readonly tsv = false,
   ) {}
 
-  /** Sends a chunk's round trips once the chunk before it is done; resolves when that one is. */
+  /** Builds a chunk's round trips while the chunk before it is on the wire, and sends them once
+   * that one is done; resolves then. */
   async send(changes: RowChange[]): Promise<void> {
+    if (this.failure) return;
+    const steps = streamSteps(changes, this.safe, this.compact, this.tsv);
     await this.sending;
     if (this.failure) return;
     this.rows += changes.length;
-    const steps = streamSteps(changes, this.safe, this.compact, this.tsv);
     if (!this.begun) steps.unshift('BEGIN');
     this.begun = true;
     this.sending = this.run(steps);
