@@ -147,16 +147,21 @@ async function killTenTimes(binlog: BinlogProfile): Promise<void> {
     concurrency: 2,
     signal: stopWriting.signal,
   });
-  // Transactions of 30k rows each, which Sync applies as it reads them (more than 10k rows): a
-  // kill in the middle of one must leave none of it applied.
+  // Transactions of 30k rows each, which Sync applies as it reads them (more than 10k rows), updates
+  // and inserts (LOAD DATA rows on the target): a kill in the middle of one must leave none of it
+  // applied.
   await up.exec(`CREATE TABLE sb.big (id INT PRIMARY KEY, n INT NOT NULL);
-    INSERT INTO sb.big SELECT seq, 0 FROM mysql.seq_1_to_30000`);
+    INSERT INTO sb.big SELECT seq, 0 FROM mysql.seq_1_to_30000;
+    CREATE TABLE sb.added (id INT PRIMARY KEY, v CHAR(32))`);
   let bigTxns = 0;
   const big = (async () => {
     const c = await up.connect('sb');
     try {
       for (; !stopWriting.signal.aborted && bigTxns < 8; bigTxns++) {
         await c.query('UPDATE big SET n = n + 1');
+        await c.query(
+          `INSERT INTO added SELECT ${bigTxns * 30_000} + seq, MD5(seq) FROM mysql.seq_1_to_30000`,
+        );
         await new Promise((r) => setTimeout(r, 1500));
       }
     } finally {
@@ -187,6 +192,8 @@ async function killTenTimes(binlog: BinlogProfile): Promise<void> {
   const b = (await down.exec('SELECT SUM(n) s FROM sb.big')) as { s: string }[];
   assert.ok(bigTxns >= 3, `${bigTxns} large transactions`);
   assert.equal(Number(b[0].s), 30_000 * bigTxns, 'every large transaction applied exactly once');
+  const a = (await down.exec('SELECT COUNT(*) n FROM sb.added')) as { n: string }[];
+  assert.equal(Number(a[0].n), 30_000 * bigTxns, 'every large insert applied exactly once');
   await assertTablesEqual(up, down, await userTables(up));
 }
 

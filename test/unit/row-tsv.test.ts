@@ -185,3 +185,87 @@ test('a chunk becomes round trips in order: runs of 100+ inserts into a LOAD DAT
   partial[7].after![1] = undefined;
   assert.ok(streamSteps(partial, false, false, true).every((s) => typeof s === 'string'));
 });
+
+test('a fed LOAD DATA takes chunks in order, one waiting at most; idle or failed, it takes no more', async () => {
+  const { LoadFeed } = await import('../../src/mysql/load-feed.js');
+  const ok = { affectedRows: 0, lastInsertId: 0, warnings: 0 };
+  // a server that reads a chunk when told to
+  const got: string[] = [];
+  let take!: () => void;
+  const load = async (_sql: string, data: AsyncIterable<Buffer>) => {
+    for await (const b of data) {
+      got.push(b.toString());
+      await new Promise<void>((r) => (take = r));
+    }
+    return { ...ok, affectedRows: got.length };
+  };
+  const f = new LoadFeed(load, 'LOAD', Buffer.from('a'));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(got, ['a']);
+  assert.equal(await f.push(Buffer.from('b')), true); // queued while 'a' is written
+  let third = false;
+  const p = f.push(Buffer.from('c')).then((v) => (third = v));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(third, false, 'waits while one chunk is queued');
+  take();
+  await p;
+  assert.equal(third, true);
+  take();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(got, ['a', 'b', 'c']);
+  take();
+  assert.equal((await f.finish()).affectedRows, 3);
+  assert.equal(f.open, false);
+  assert.equal(await f.push(Buffer.from('d')), false);
+
+  // without rows for its idle time the statement ends by itself
+  const idle = new LoadFeed(
+    async (_s, data) => {
+      for await (const b of data) void b;
+      return ok;
+    },
+    'LOAD',
+    Buffer.from('x'),
+    20,
+  );
+  await idle.done;
+  assert.equal(await idle.push(Buffer.from('y')), false);
+
+  // a failed statement: the producer is told, and finish() gives the error
+  let fail!: (e: Error) => void;
+  const failing = new LoadFeed(() => new Promise((_r, j) => (fail = j)), 'LOAD', Buffer.from('x'));
+  const waiting = failing.push(Buffer.from('y')).then(() => failing.push(Buffer.from('z')));
+  fail(new Error('refused'));
+  assert.equal(await waiting, false);
+  await assert.rejects(failing.finish(), /refused/);
+});
+
+test("a large transaction's chunks: one LOAD DATA takes a table's rows across chunks, ended before the next statement", async () => {
+  const { TxnStream } = await import('../../src/units/sync/stream.js');
+  const t = table([
+    ['id', col(T.LONG)],
+    ['v', col(T.VARCHAR)],
+  ]);
+  const log: string[] = [];
+  const conn = {
+    flavor: 'mariadb' as const,
+    exec: async (sql: string) => void log.push(sql.split(' ').slice(0, 2).join(' ')),
+    query: async () => [],
+    close: () => undefined,
+    loadLocal: async (_sql: string, data: AsyncIterable<Buffer>) => {
+      let lines = 0;
+      for await (const b of data) lines += b.toString().split('\n').length - 1;
+      log.push(`LOAD ${lines}`);
+      return { affectedRows: lines, lastInsertId: 0, warnings: 0 };
+    },
+  };
+  const s = new TxnStream(conn, false, false, true);
+  const ins = (from: number, n: number): RowChange[] =>
+    Array.from({ length: n }, (_, i) => ({ t, op: 'insert', after: [from + i, Buffer.from('v')] }));
+  await s.send(ins(0, 150));
+  await s.send(ins(1000, 150));
+  await s.send([{ t, op: 'delete', before: [5, Buffer.from('v')] }, ...ins(2000, 120)]);
+  assert.equal(await s.settle(), undefined);
+  await s.commit('CHECKPOINT x');
+  assert.deepEqual(log, ['BEGIN', 'LOAD 300', 'DELETE FROM', 'LOAD 120', 'CHECKPOINT x;\nCOMMIT']);
+});

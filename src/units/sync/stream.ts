@@ -6,6 +6,7 @@
 // the target takes LOAD DATA LOCAL, runs of inserts into one table go as LOAD DATA rows
 // (row-tsv.ts): a bulk INSERT … SELECT or LOAD DATA upstream is most such transactions.
 import type { OkInfo, SqlSession } from '../../mysql/protocol.js';
+import { LoadFeed } from '../../mysql/load-feed.js';
 import { ByteBuf, refuseWarnings } from '../../mysql/tsv.js';
 import { roundTrips } from './applier.js';
 import { batchSQL, compactSQL, type RowChange } from './dml.js';
@@ -78,10 +79,6 @@ export async function takesLoadData(conn: BulkSession): Promise<boolean> {
   }
 }
 
-async function* once(b: Buffer): AsyncGenerator<Buffer> {
-  yield b;
-}
-
 export interface StreamFailure {
   error: unknown;
   /** The round trip the target refused, when it was the target. */
@@ -90,6 +87,9 @@ export interface StreamFailure {
 
 export class TxnStream {
   private sending: Promise<void> = Promise.resolve();
+  /** The LOAD DATA sent last, while it takes more rows (the next chunk's rows for its table go
+   * into it). */
+  private feed?: { load: LoadFeed; table: string };
   private begun = false;
   /** The first failure: the rest of the transaction is read (for its position) and dropped. */
   failure?: StreamFailure;
@@ -117,23 +117,48 @@ export class TxnStream {
     this.sending = this.run(steps);
   }
 
+  /** Sends `steps` in order; resolves when the last one is on its way (a LOAD DATA may still take
+   * the next chunk's rows). */
   private async run(steps: StreamStep[]): Promise<void> {
     for (const step of steps) {
+      const sql = typeof step === 'string' ? step : step.sql;
       try {
+        if (typeof step !== 'string' && this.feed?.load.sql === sql && (await this.feed.load.push(step.rows)))
+          continue;
+        await this.endLoad();
         if (typeof step === 'string') await this.conn.exec(step);
-        else await this.load(step);
+        else
+          this.feed = {
+            load: new LoadFeed(this.conn.loadLocal!.bind(this.conn), sql, step.rows),
+            table: step.table,
+          };
       } catch (error) {
-        this.fail(error, typeof step === 'string' ? step : step.sql);
+        this.fail(error, sql);
         return;
       }
     }
   }
 
-  private async load(step: Exclude<StreamStep, string>): Promise<void> {
-    const ok = await this.conn.loadLocal!(step.sql, once(step.rows));
+  /** Ends the LOAD DATA taking rows, if any, and refuses its warnings. */
+  private async endLoad(): Promise<void> {
+    const feed = this.feed;
+    if (!feed) return;
+    this.feed = undefined;
+    const ok = await feed.load.finish();
     const policy = this.safe ? 'replace' : 'error';
-    const what = `rows of a large transaction into ${step.table}`;
+    const what = `rows of a large transaction into ${feed.table}`;
     await refuseWarnings(this.conn, ok, policy, what, "raise the target's max_error_count to see why");
+  }
+
+  /** Waits for the round trips sent, the last LOAD DATA ended. */
+  private async sent(): Promise<void> {
+    await this.sending;
+    const sql = this.feed?.load.sql;
+    try {
+      await this.endLoad();
+    } catch (error) {
+      this.fail(error, sql);
+    }
   }
 
   /** Stops applying: `error` is what the transaction ends with. */
@@ -143,20 +168,21 @@ export class TxnStream {
 
   /** Waits for the chunk on the wire; the failure, if any. */
   async settle(): Promise<StreamFailure | undefined> {
-    await this.sending;
+    await this.sent();
     return this.failure;
   }
 
   /** Commits everything sent, with `checkpoint` (the statement saving Sync's position after it). */
   async commit(checkpoint: string): Promise<void> {
-    await this.sending;
+    await this.sent();
+    if (this.failure) throw this.failure.error;
     const trips = this.begun ? [checkpoint, 'COMMIT'] : ['BEGIN', checkpoint, 'COMMIT'];
     await this.conn.exec(trips.join(';\n'));
   }
 
   /** Drops everything sent (the session stays usable for the next stream). */
   async rollback(): Promise<void> {
-    await this.sending;
+    await this.sent();
     if (this.begun) await this.conn.exec('ROLLBACK');
   }
 }
