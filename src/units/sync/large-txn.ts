@@ -56,6 +56,11 @@ export class LargeTxns {
       if (!this.conn) {
         this.conn = await this.h.session();
         this.tsv = await takesLoadData(this.conn);
+        log.info(
+          this.tsv
+            ? "sync: large transactions' inserts go to the target as LOAD DATA rows"
+            : "sync: large transactions' inserts go to the target as INSERTs (it does not take LOAD DATA LOCAL: @@local_infile)",
+        );
       }
       this.stream = new TxnStream(this.conn, state.safeMode, sy.compact || sy.multipleRows, this.tsv);
       log.info(
