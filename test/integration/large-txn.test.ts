@@ -1,8 +1,9 @@
 // A large upstream transaction's inserts reach a target that takes LOAD DATA LOCAL as LOAD DATA
 // rows: every value LOAD DATA can carry arrives exact (tabs, newlines, backslashes, NULLs, binary,
 // emoji, extremes), at our settings and at MariaDB's defaults (no row metadata: strings as bytes,
-// ENUM and SET as indexes, which go as INSERTs); a duplicate key or a value the target would
-// change pauses Sync with nothing of the transaction applied, and binlog skip goes on.
+// ENUM and SET as indexes, which go as INSERTs), and as INSERTs to a target without local_infile;
+// a duplicate key or a value the target would change pauses Sync with nothing of the transaction
+// applied, and binlog skip goes on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { server } from '../harness/index.js';
@@ -20,13 +21,14 @@ async function loads(s: MariaDBSandbox): Promise<number> {
   return Number(r.Value);
 }
 
-for (const [title, binlog] of [
-  ['', {}],
-  [" (upstream at MariaDB's defaults)", MARIADB_DEFAULTS],
-] as [string, BinlogProfile][]) {
+for (const [title, binlog, loadData] of [
+  ['', {}, true],
+  [" (upstream at MariaDB's defaults)", MARIADB_DEFAULTS, true],
+  [' (a target without local_infile: INSERTs)', {}, false],
+] as [string, BinlogProfile, boolean][]) {
   test(`a large transaction's inserts go as LOAD DATA rows, every value exact${title}; a duplicate or a value the target would change pauses Sync, nothing of it applied`, async () => {
     const up = await server({ binlog });
-    const down = await server();
+    const down = await server(loadData ? {} : { extraArgs: ['--local-infile=0'] });
     const cols = COLUMNS.filter(([n]) => !NOT_TSV.includes(n));
     await up.exec(`CREATE DATABASE bulk; ${allTypesTable('bulk', 'seed')};
       INSERT INTO bulk.seed VALUES ${ROWS.join(',')};
@@ -55,7 +57,7 @@ for (const [title, binlog] of [
       UPDATE bulk.t SET vc = 'changed' WHERE id % 1000 = 1;
       COMMIT`);
     await caughtUp(up, async () => st.status());
-    assert.ok((await loads(down)) > before, 'LOAD DATA carried the rows');
+    assert.equal((await loads(down)) > before, loadData, 'LOAD DATA carried the rows');
     await assertTablesEqual(up, down, ['bulk.t', 'bulk.every']);
 
     // ENUM and SET members that look like indexes: as names (row metadata), else as INSERTs
@@ -63,7 +65,11 @@ for (const [title, binlog] of [
     await up.exec(`INSERT INTO bulk.named SELECT seq, ELT(1 + seq % 3, '2', '1', 'c d'), IF(seq % 4, '1,x', '')
       FROM mysql.seq_1_to_12000`);
     await caughtUp(up, async () => st.status());
-    assert.equal((await loads(down)) > named, !binlog.rowMetadata, 'LOAD DATA only with member names');
+    assert.equal(
+      (await loads(down)) > named,
+      loadData && !binlog.rowMetadata,
+      'LOAD DATA only with member names',
+    );
     await assertTablesEqual(up, down, ['bulk.named']);
 
     // a duplicate key: the target already has one of the rows
@@ -73,7 +79,9 @@ for (const [title, binlog] of [
     let e = st.result!.errors[0];
     assert.match(
       e.msg,
-      /^Error 1062: Duplicate entry '5000' for key 'PRIMARY'\nbinlog .*\nSQL: LOAD DATA LOCAL INFILE 'dm-ts-rows' IGNORE INTO TABLE `bulk`\.`narrow` /,
+      loadData
+        ? /^Error 1062: Duplicate entry '5000' for key 'PRIMARY'\nbinlog .*\nSQL: LOAD DATA LOCAL INFILE 'dm-ts-rows' IGNORE INTO TABLE `bulk`\.`narrow` /
+        : /^Error 1062: Duplicate entry '5000' for key 'PRIMARY'\nbinlog .*\nSQL: INSERT INTO `bulk`\.`narrow` /,
     );
     assert.deepEqual(await down.exec('SELECT COUNT(*) AS n FROM bulk.narrow'), [{ n: '1' }]);
     st.handleError('skip');
