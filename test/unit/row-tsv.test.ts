@@ -269,3 +269,41 @@ test("a large transaction's chunks: one LOAD DATA takes a table's rows across ch
   await s.commit('CHECKPOINT x');
   assert.deepEqual(log, ['BEGIN', 'LOAD 300', 'DELETE FROM', 'LOAD 120', 'CHECKPOINT x;\nCOMMIT']);
 });
+
+test('a LOAD DATA whose warnings are refused fails the transaction with its own statement, before the next one', async () => {
+  const { TxnStream } = await import('../../src/units/sync/stream.js');
+  const t = table([
+    ['id', col(T.LONG)],
+    ['v', col(T.VARCHAR)],
+  ]);
+  const log: string[] = [];
+  const conn = {
+    flavor: 'mariadb' as const,
+    exec: async (sql: string) => void log.push(sql.split(' ').slice(0, 2).join(' ')),
+    query: async () => [
+      { Level: 'Warning', Code: '1265', Message: "Data truncated for column 'v' at row 7" },
+    ],
+    close: () => undefined,
+    loadLocal: async (_sql: string, data: AsyncIterable<Buffer>) => {
+      for await (const b of data) void b;
+      log.push('LOAD');
+      return {
+        affectedRows: 150,
+        lastInsertId: 0,
+        warnings: 1,
+        info: 'Records: 150  Deleted: 0  Skipped: 0  Warnings: 1',
+      };
+    },
+  };
+  const s = new TxnStream(conn, false, false, true);
+  await s.send(
+    Array.from({ length: 150 }, (_, i) => ({ t, op: 'insert' as const, after: [i, Buffer.from('v')] })),
+  );
+  await s.send([{ t, op: 'delete', before: [5, Buffer.from('v')] }]);
+  const failure = await s.settle();
+  assert.match(String(failure?.error), /Error 1265 \(HY000\): Data truncated for column 'v' at row 7/);
+  assert.match(failure!.sql!, /^LOAD DATA LOCAL INFILE 'dm-ts-rows' IGNORE INTO TABLE `d`\.`t` /);
+  assert.deepEqual(log, ['BEGIN', 'LOAD'], 'nothing sent after the refused LOAD DATA');
+  await s.rollback();
+  assert.deepEqual(log, ['BEGIN', 'LOAD', 'ROLLBACK']);
+});

@@ -125,7 +125,7 @@ export class TxnStream {
       try {
         if (typeof step !== 'string' && this.feed?.load.sql === sql && (await this.feed.load.push(step.rows)))
           continue;
-        await this.endLoad();
+        if (!(await this.endLoad())) return;
         if (typeof step === 'string') await this.conn.exec(step);
         else
           this.feed = {
@@ -139,26 +139,28 @@ export class TxnStream {
     }
   }
 
-  /** Ends the LOAD DATA taking rows, if any, and refuses its warnings. */
-  private async endLoad(): Promise<void> {
+  /** Ends the LOAD DATA taking rows, if any, and refuses its warnings; false when it failed (the
+   * stream's failure, with the LOAD DATA's statement). */
+  private async endLoad(): Promise<boolean> {
     const feed = this.feed;
-    if (!feed) return;
+    if (!feed) return true;
     this.feed = undefined;
-    const ok = await feed.load.finish();
-    const policy = this.safe ? 'replace' : 'error';
-    const what = `rows of a large transaction into ${feed.table}`;
-    await refuseWarnings(this.conn, ok, policy, what, "raise the target's max_error_count to see why");
+    try {
+      const ok = await feed.load.finish();
+      const policy = this.safe ? 'replace' : 'error';
+      const what = `rows of a large transaction into ${feed.table}`;
+      await refuseWarnings(this.conn, ok, policy, what, "raise the target's max_error_count to see why");
+      return true;
+    } catch (error) {
+      this.fail(error, feed.load.sql);
+      return false;
+    }
   }
 
   /** Waits for the round trips sent, the last LOAD DATA ended. */
   private async sent(): Promise<void> {
     await this.sending;
-    const sql = this.feed?.load.sql;
-    try {
-      await this.endLoad();
-    } catch (error) {
-      this.fail(error, sql);
-    }
+    await this.endLoad();
   }
 
   /** Stops applying: `error` is what the transaction ends with. */
