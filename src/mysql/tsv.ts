@@ -48,26 +48,41 @@ export class ByteBuf {
 }
 
 /** LOAD DATA's escapes in TSV_FORMAT: 0 = copy, else the character after the backslash. */
-export const TSV_ESC = new Uint8Array(256);
+const TSV_ESC = new Uint8Array(256);
 TSV_ESC[0x09] = 0x74; // \t
 TSV_ESC[0x0a] = 0x6e; // \n
 TSV_ESC[0x5c] = 0x5c; // \\
 
+/** Writes `src[start, end)` into `dst` at `o` (room for twice its length), each byte with an entry
+ * in `esc` as a backslash and that entry; the offset after it. */
+export function escapeBytes(
+  esc: Uint8Array,
+  src: Buffer,
+  start: number,
+  end: number,
+  dst: Buffer,
+  o: number,
+): number {
+  for (let i = start; i < end; i++) {
+    const x = src[i];
+    const e = esc[x];
+    if (e === 0) dst[o++] = x;
+    else {
+      dst[o++] = 0x5c;
+      dst[o++] = e;
+    }
+  }
+  return o;
+}
+
+/** Writes `src[start, end)` escaped for TSV_FORMAT into `dst` at `o` (see escapeBytes). */
+export const escapeTsv = (src: Buffer, start: number, end: number, dst: Buffer, o: number): number =>
+  escapeBytes(TSV_ESC, src, start, end, dst, o);
+
 /** Appends `src[start, end)` as one field's bytes, escaped. */
 export function tsvField(src: Buffer, start: number, end: number, out: ByteBuf): void {
   out.ensure((end - start) * 2);
-  const b = out.buf;
-  let o = out.len;
-  for (let i = start; i < end; i++) {
-    const x = src[i];
-    const e = TSV_ESC[x];
-    if (e === 0) b[o++] = x;
-    else {
-      b[o++] = 0x5c;
-      b[o++] = e;
-    }
-  }
-  out.len = o;
+  out.len = escapeTsv(src, start, end, out.buf, out.len);
 }
 
 const DUP_ENTRY = 1062;

@@ -240,31 +240,40 @@ test('a fed LOAD DATA takes chunks in order, one waiting at most; idle or failed
   await assert.rejects(failing.finish(), /refused/);
 });
 
-test("a large transaction's chunks: one LOAD DATA takes a table's rows across chunks, ended before the next statement", async () => {
-  const { TxnStream } = await import('../../src/units/sync/stream.js');
-  const t = table([
-    ['id', col(T.LONG)],
-    ['v', col(T.VARCHAR)],
-  ]);
+/** A target session recording what it is sent (statements by their first two words, LOAD DATA by
+ * its line count); its LOAD DATA gives `warnings` listed as `listed`. */
+function recordingSession(warnings = 0, listed: Record<string, string>[] = []) {
   const log: string[] = [];
   const conn = {
     flavor: 'mariadb' as const,
     exec: async (sql: string) => void log.push(sql.split(' ').slice(0, 2).join(' ')),
-    query: async () => [],
+    query: async () => listed,
     close: () => undefined,
     loadLocal: async (_sql: string, data: AsyncIterable<Buffer>) => {
       let lines = 0;
       for await (const b of data) lines += b.toString().split('\n').length - 1;
       log.push(`LOAD ${lines}`);
-      return { affectedRows: lines, lastInsertId: 0, warnings: 0 };
+      const info = `Records: ${lines}  Deleted: 0  Skipped: 0  Warnings: ${warnings}`;
+      return { affectedRows: lines, lastInsertId: 0, warnings, info };
     },
   };
+  return { conn, log };
+}
+
+const kv = table([
+  ['id', col(T.LONG)],
+  ['v', col(T.VARCHAR)],
+]);
+const inserts = (from: number, n: number): RowChange[] =>
+  Array.from({ length: n }, (_, i) => ({ t: kv, op: 'insert', after: [from + i, Buffer.from('v')] }));
+
+test("a large transaction's chunks: one LOAD DATA takes a table's rows across chunks, ended before the next statement", async () => {
+  const { TxnStream } = await import('../../src/units/sync/stream.js');
+  const { conn, log } = recordingSession();
   const s = new TxnStream(conn, false, false, true);
-  const ins = (from: number, n: number): RowChange[] =>
-    Array.from({ length: n }, (_, i) => ({ t, op: 'insert', after: [from + i, Buffer.from('v')] }));
-  await s.send(ins(0, 150));
-  await s.send(ins(1000, 150));
-  await s.send([{ t, op: 'delete', before: [5, Buffer.from('v')] }, ...ins(2000, 120)]);
+  await s.send(inserts(0, 150));
+  await s.send(inserts(1000, 150));
+  await s.send([{ t: kv, op: 'delete', before: [5, Buffer.from('v')] }, ...inserts(2000, 120)]);
   assert.equal(await s.settle(), undefined);
   await s.commit('CHECKPOINT x');
   assert.deepEqual(log, ['BEGIN', 'LOAD 300', 'DELETE FROM', 'LOAD 120', 'CHECKPOINT x;\nCOMMIT']);
@@ -272,38 +281,16 @@ test("a large transaction's chunks: one LOAD DATA takes a table's rows across ch
 
 test('a LOAD DATA whose warnings are refused fails the transaction with its own statement, before the next one', async () => {
   const { TxnStream } = await import('../../src/units/sync/stream.js');
-  const t = table([
-    ['id', col(T.LONG)],
-    ['v', col(T.VARCHAR)],
+  const { conn, log } = recordingSession(1, [
+    { Level: 'Warning', Code: '1265', Message: "Data truncated for column 'v' at row 7" },
   ]);
-  const log: string[] = [];
-  const conn = {
-    flavor: 'mariadb' as const,
-    exec: async (sql: string) => void log.push(sql.split(' ').slice(0, 2).join(' ')),
-    query: async () => [
-      { Level: 'Warning', Code: '1265', Message: "Data truncated for column 'v' at row 7" },
-    ],
-    close: () => undefined,
-    loadLocal: async (_sql: string, data: AsyncIterable<Buffer>) => {
-      for await (const b of data) void b;
-      log.push('LOAD');
-      return {
-        affectedRows: 150,
-        lastInsertId: 0,
-        warnings: 1,
-        info: 'Records: 150  Deleted: 0  Skipped: 0  Warnings: 1',
-      };
-    },
-  };
   const s = new TxnStream(conn, false, false, true);
-  await s.send(
-    Array.from({ length: 150 }, (_, i) => ({ t, op: 'insert' as const, after: [i, Buffer.from('v')] })),
-  );
-  await s.send([{ t, op: 'delete', before: [5, Buffer.from('v')] }]);
+  await s.send(inserts(0, 150));
+  await s.send([{ t: kv, op: 'delete', before: [5, Buffer.from('v')] }]);
   const failure = await s.settle();
   assert.match(String(failure?.error), /Error 1265 \(HY000\): Data truncated for column 'v' at row 7/);
   assert.match(failure!.sql!, /^LOAD DATA LOCAL INFILE 'dm-ts-rows' IGNORE INTO TABLE `d`\.`t` /);
-  assert.deepEqual(log, ['BEGIN', 'LOAD'], 'nothing sent after the refused LOAD DATA');
+  assert.deepEqual(log, ['BEGIN', 'LOAD 150'], 'nothing sent after the refused LOAD DATA');
   await s.rollback();
-  assert.deepEqual(log, ['BEGIN', 'LOAD', 'ROLLBACK']);
+  assert.deepEqual(log, ['BEGIN', 'LOAD 150', 'ROLLBACK']);
 });

@@ -3,7 +3,7 @@
 // both use `SET NAMES binary`, so every charset survives exactly), BIT and GEOMETRY become hex
 // literals. This is the dump's hot loop: no JS strings or per-value objects are made.
 import type { ColumnDef } from '../../mysql/protocol.js';
-import { TSV_ESC, type ByteBuf } from '../../mysql/tsv.js';
+import { escapeBytes, escapeTsv, type ByteBuf } from '../../mysql/tsv.js';
 
 export const enum ValueKind {
   Raw = 0,
@@ -69,15 +69,7 @@ export function encodeRow(p: Buffer, kinds: readonly ValueKind[], out: ByteBuf):
       o += len;
     } else if (kind === ValueKind.Quoted) {
       b[o++] = 0x27;
-      for (let i = off; i < end; i++) {
-        const x = p[i];
-        const e = ESC[x];
-        if (e === 0) b[o++] = x;
-        else {
-          b[o++] = 0x5c;
-          b[o++] = e;
-        }
-      }
+      o = escapeBytes(ESC, p, off, end, b, o);
       b[o++] = 0x27;
     } else if (len === 0) {
       b[o++] = 0x27; // ''
@@ -127,17 +119,8 @@ export function encodeTsvRow(p: Buffer, columns: number, out: ByteBuf): void {
       len = p.readUInt32LE(off + 1) + p.readUInt32LE(off + 5) * 0x100000000;
       off += 9;
     }
-    const end = off + len;
-    for (let i = off; i < end; i++) {
-      const x = p[i];
-      const e = TSV_ESC[x];
-      if (e === 0) b[o++] = x;
-      else {
-        b[o++] = 0x5c;
-        b[o++] = e;
-      }
-    }
-    off = end;
+    o = escapeTsv(p, off, off + len, b, o);
+    off += len;
   }
   b[o++] = 0x0a;
   out.len = o;
