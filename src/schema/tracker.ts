@@ -14,7 +14,13 @@ export interface TableSchema {
   table: string;
   /** `unsigned`: an integer column declared UNSIGNED (a binlog without signedness metadata
    * writes its values as the signed ones' bits). */
-  columns: { name: string; generated: boolean; unsigned?: boolean; def?: ColumnDef }[];
+  columns: {
+    name: string;
+    generated: boolean;
+    unsigned?: boolean;
+    autoIncrement?: boolean;
+    def?: ColumnDef;
+  }[];
   /** The key that identifies a row: the primary key, else a NOT NULL unique key (column names). */
   key?: string[];
   /** Every unique key's columns (for causality). */
@@ -72,6 +78,7 @@ export class SchemaTracker {
       columns: cols.map((c) => ({
         name: c.c!,
         generated: /GENERATED/i.test(c.x ?? ''),
+        autoIncrement: /auto_increment/i.test(c.x ?? ''),
         unsigned: /^(tiny|small|medium|big)?int\b.*\bunsigned\b/i.test(c.t ?? ''),
         def: { type: c.t ?? '', collation: c.k ?? null },
       })),

@@ -75,7 +75,7 @@ test('a column goes as LOAD DATA text only where the text means what the INSERT 
   assert.equal(tsvColumn(col(T.LONG), undefined), false);
 });
 
-const table = (types: [string, ColumnInfo][]): TargetTable => {
+const table = (types: [string, ColumnInfo][], autoIncrement = false): TargetTable => {
   const map: TableMapEvent = {
     kind: 'table_map',
     header: { timestamp: 0, typeCode: 19, serverId: 1, eventSize: 0, logPos: 0, flags: 0 },
@@ -93,6 +93,7 @@ const table = (types: [string, ColumnInfo][]): TargetTable => {
       columns: types.map(([name, c]) => ({
         name,
         generated: false,
+        autoIncrement: autoIncrement && name === 'id',
         def: def(c.type === T.LONG ? 'int' : 'varchar(100)', 'utf8mb4_bin'),
       })),
       key: ['id'],
@@ -272,11 +273,33 @@ test("a large transaction's chunks: one LOAD DATA takes a table's rows across ch
   const { conn, log } = recordingSession();
   const s = new TxnStream(conn, false, false, true);
   await s.send(inserts(0, 150));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(log, ['BEGIN'], 'the LOAD DATA waits for more rows');
   await s.send(inserts(1000, 150));
   await s.send([{ t: kv, op: 'delete', before: [5, Buffer.from('v')] }, ...inserts(2000, 120)]);
   assert.equal(await s.settle(), undefined);
   await s.commit('CHECKPOINT x');
   assert.deepEqual(log, ['BEGIN', 'LOAD 300', 'DELETE FROM', 'LOAD 120', 'CHECKPOINT x;\nCOMMIT']);
+
+  // a table with an AUTO_INCREMENT column: a LOAD DATA per chunk (its AUTO-INC lock held only
+  // while the statement runs)
+  const auto = table(
+    [
+      ['id', col(T.LONG)],
+      ['v', col(T.VARCHAR)],
+    ],
+    true,
+  );
+  assert.equal(auto.autoIncrement, true);
+  const other = recordingSession();
+  const a = new TxnStream(other.conn, false, false, true);
+  const rows = (from: number) => inserts(from, 150).map((c) => ({ ...c, t: auto }));
+  await a.send(rows(0));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(other.log, ['BEGIN', 'LOAD 150'], 'ended before the next chunk comes');
+  await a.send(rows(1000));
+  await a.commit('CHECKPOINT y');
+  assert.deepEqual(other.log, ['BEGIN', 'LOAD 150', 'LOAD 150', 'CHECKPOINT y;\nCOMMIT']);
 });
 
 test('a LOAD DATA whose warnings are refused fails the transaction with its own statement, before the next one', async () => {

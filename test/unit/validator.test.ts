@@ -28,6 +28,7 @@ const t: TargetTable = {
   id: 'd.t',
   unsigned: [],
   tsv: false,
+  autoIncrement: false,
 };
 const src = { db: 'up', table: 't1' };
 const dst = { db: 'd', table: 't' };

@@ -29,8 +29,9 @@ export function streamDue(held: { heldRows: number; heldBytes: number }, at: Str
 /** A run of at least this many inserts into one table goes as LOAD DATA rows. */
 const TSV_MIN_ROWS = 100;
 
-/** A round trip: SQL, or a LOAD DATA with its rows. */
-export type StreamStep = string | { sql: string; rows: Buffer; table: string };
+/** A round trip: SQL, or a LOAD DATA with its rows (`hold`: it may stay open for the next chunk's
+ * rows of its table; not for a table with an AUTO_INCREMENT column, see TargetTable). */
+export type StreamStep = string | { sql: string; rows: Buffer; table: string; hold: boolean };
 
 /** The round trips of a chunk of row changes, in order; with `tsv` (the session takes LOAD DATA
  * LOCAL) runs of inserts into a table that allows it become LOAD DATA rows. Pure. */
@@ -53,7 +54,7 @@ export function streamSteps(
       const out = new ByteBuf(1 << 16);
       if (tsvRows(t, changes, out, i, j)) {
         if (from < i) steps.push(...sqlOf(changes.slice(from, i)));
-        steps.push({ sql: tsvLoadSQL(t, safe), rows: out.view(), table: t.quoted });
+        steps.push({ sql: tsvLoadSQL(t, safe), rows: out.view(), table: t.quoted, hold: !t.autoIncrement });
         from = j;
       }
     }
@@ -127,11 +128,13 @@ export class TxnStream {
           continue;
         if (!(await this.endLoad())) return;
         if (typeof step === 'string') await this.conn.exec(step);
-        else
+        else {
           this.feed = {
             load: new LoadFeed(this.conn.loadLocal!.bind(this.conn), sql, step.rows),
             table: step.table,
           };
+          if (!step.hold && !(await this.endLoad())) return;
+        }
       } catch (error) {
         this.fail(error, sql);
         return;

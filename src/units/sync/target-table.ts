@@ -31,6 +31,9 @@ export interface TargetTable {
   unsigned: { idx: number; bits: number }[];
   /** Whether its inserts may go as LOAD DATA rows (row-tsv.ts). */
   tsv: boolean;
+  /** It has an AUTO_INCREMENT column: a LOAD DATA into it holds the table's AUTO-INC lock (with
+   * innodb_autoinc_lock_mode below 2) until the statement ends, so one is not kept open. */
+  autoIncrement: boolean;
 }
 
 /** Reads a row image's integers of `unsigned` columns as unsigned (in place): without signedness
@@ -108,6 +111,7 @@ export function targetTable(
     id: `${db}.${table}`,
     unsigned,
     tsv: cols.every((c) => tsvColumn(map.columns[c.idx], schema.columns.find((s) => s.name === c.name)?.def)),
+    autoIncrement: schema.columns.some((c) => c.autoIncrement),
   };
 }
 
