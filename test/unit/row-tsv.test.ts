@@ -232,6 +232,18 @@ test('a fed LOAD DATA takes chunks in order, one waiting at most; idle or failed
   await idle.done;
   assert.equal(await idle.push(Buffer.from('y')), false);
 
+  // nor past its age: the rows go in the next statement
+  const drain = async (_s: string, data: AsyncIterable<Buffer>) => {
+    for await (const b of data) void b;
+    return ok;
+  };
+  const old = new LoadFeed(drain, 'LOAD', Buffer.from('x'), 60_000, 0);
+  assert.equal(await old.push(Buffer.from('y')), false);
+  await old.done;
+  const young = new LoadFeed(drain, 'LOAD', Buffer.from('x'), 60_000, 60_000);
+  assert.equal(await young.push(Buffer.from('y')), true);
+  await young.finish();
+
   // a failed statement: the producer is told, and finish() gives the error
   let fail!: (e: Error) => void;
   const failing = new LoadFeed(() => new Promise((_r, j) => (fail = j)), 'LOAD', Buffer.from('x'));
