@@ -85,6 +85,19 @@ export function tsvField(src: Buffer, start: number, end: number, out: ByteBuf):
   out.len = escapeTsv(src, start, end, out.buf, out.len);
 }
 
+/** Whether the server behind `c` takes LOAD DATA LOCAL inside a transaction of ours: its
+ * @@local_infile is on (a server without the variable takes INSERTs), and it is not TiDB, whose
+ * LOAD DATA commits every 20 000 rows by itself (tidb_dml_batch_size), which would break the
+ * transaction that keeps rows and checkpoint together. */
+export async function takesLoadDataLocal(c: SqlSession): Promise<boolean> {
+  try {
+    const [r] = await c.query('SELECT @@local_infile AS v, VERSION() AS version');
+    return r?.v === '1' && !/tidb/i.test(r.version ?? '');
+  } catch {
+    return false;
+  }
+}
+
 const DUP_ENTRY = 1062;
 
 /** What a LOAD DATA's duplicates are: replaced (REPLACE), skipped (IGNORE), or errors. */

@@ -329,3 +329,27 @@ test('a LOAD DATA whose warnings are refused fails the transaction with its own 
   await s.rollback();
   assert.deepEqual(log, ['BEGIN', 'LOAD 150', 'ROLLBACK']);
 });
+
+test('LOAD DATA LOCAL only where @@local_infile is on, and not on TiDB (its LOAD DATA commits every 20 000 rows)', async () => {
+  const { takesLoadDataLocal } = await import('../../src/mysql/tsv.js');
+  const answering = (rows: Record<string, string | null>[] | Error) => ({
+    flavor: 'mysql' as const,
+    exec: async () => undefined,
+    query: async () => {
+      if (rows instanceof Error) throw rows;
+      return rows;
+    },
+    close: () => undefined,
+  });
+  assert.equal(
+    await takesLoadDataLocal(answering([{ v: '1', version: '10.11.19-MariaDB-0+deb12u1' }])),
+    true,
+  );
+  assert.equal(await takesLoadDataLocal(answering([{ v: '1', version: '8.0.36' }])), true);
+  assert.equal(await takesLoadDataLocal(answering([{ v: '0', version: '8.0.36' }])), false);
+  assert.equal(await takesLoadDataLocal(answering([{ v: '1', version: '8.0.11-TiDB-v7.5.0' }])), false);
+  assert.equal(
+    await takesLoadDataLocal(answering(new Error("Unknown system variable 'local_infile'"))),
+    false,
+  );
+});

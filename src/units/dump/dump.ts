@@ -27,7 +27,7 @@ import { dataFile, METADATA_FILE, schemaCreateFile, tableKeysFile, tableSchemaFi
 import { splitSecondaryKeys } from './keys.js';
 import { formatMetadata, readFinishedDump } from './metadata.js';
 import { DumpRecord, foreignDump } from './ownership.js';
-import { ByteBuf } from '../../mysql/tsv.js';
+import { ByteBuf, takesLoadDataLocal } from '../../mysql/tsv.js';
 import { encodeRow, encodeTsvRow, valueKind, type ValueKind } from './rowsql.js';
 import { columnMappingOf } from '../tables.js';
 import { takeSnapshot } from './snapshot.js';
@@ -66,7 +66,7 @@ interface Chunk {
 export class DumpUnit implements Unit {
   readonly name = 'Dump' as const;
   private tables: TableInfo[] = [];
-  /** The target takes LOAD DATA LOCAL INFILE (@@local_infile): data files are written for it. */
+  /** The target takes LOAD DATA LOCAL INFILE (takesLoadDataLocal): data files are written for it. */
   private loadData = false;
   private readonly mapping;
   private finishedRows = 0;
@@ -182,7 +182,7 @@ export class DumpUnit implements Unit {
       const upstream = await this.upstreamIdentity();
       await this.onTarget(async (c) => {
         await this.record.begin(c, dumpId, upstream);
-        this.loadData = (await c.query('SELECT @@local_infile AS v'))[0]?.v === '1';
+        this.loadData = await takesLoadDataLocal(c);
       });
       const md = this.cfg.instance.mydumper;
       const startedAt = new Date();

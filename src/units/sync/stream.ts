@@ -7,7 +7,7 @@
 // (row-tsv.ts): a bulk INSERT … SELECT or LOAD DATA upstream is most such transactions.
 import type { OkInfo, SqlSession } from '../../mysql/protocol.js';
 import { LoadFeed } from '../../mysql/load-feed.js';
-import { ByteBuf, refuseWarnings } from '../../mysql/tsv.js';
+import { ByteBuf, refuseWarnings, takesLoadDataLocal } from '../../mysql/tsv.js';
 import { roundTrips } from './applier.js';
 import { batchSQL, compactSQL, type RowChange } from './dml.js';
 import { tsvLoadSQL, tsvRows } from './row-tsv.js';
@@ -69,15 +69,10 @@ export type BulkSession = SqlSession & {
   loadLocal?(sql: string, data: AsyncIterable<Buffer>): Promise<OkInfo>;
 };
 
-/** Whether `conn` takes LOAD DATA LOCAL: it can send files and the target's @@local_infile is on
- * (a target without the variable takes INSERTs). */
+/** Whether `conn` takes LOAD DATA LOCAL: it can send files, and the server takes them
+ * (takesLoadDataLocal). */
 export async function takesLoadData(conn: BulkSession): Promise<boolean> {
-  if (!conn.loadLocal) return false;
-  try {
-    return (await conn.query('SELECT @@local_infile AS v'))[0]?.v === '1';
-  } catch {
-    return false;
-  }
+  return !!conn.loadLocal && (await takesLoadDataLocal(conn));
 }
 
 export interface StreamFailure {
