@@ -108,3 +108,32 @@ for (const [title, binlog, loadData] of [
     await st.stop();
   });
 }
+
+test('the target killed (SIGKILL) while a large transaction streams in as LOAD DATA rows: retried once it is back, applied once', async () => {
+  const up = await server();
+  const down = await server();
+  await up.exec('CREATE DATABASE bulk; CREATE TABLE bulk.t (id INT PRIMARY KEY, v CHAR(32))');
+  const st = await subtask(up, down, 'bulk_crash');
+  st.start();
+  await caughtUp(up, async () => st.status());
+  const written = async () => {
+    const [r] = (await down.exec("SHOW GLOBAL STATUS LIKE 'Handler_write'")) as { Value: string }[];
+    return Number(r.Value);
+  };
+  const before = await written();
+  await up.exec('INSERT INTO bulk.t SELECT seq, MD5(seq) FROM mysql.seq_1_to_1000000');
+  // kill the target once the transaction is on its way there (its rows are not visible before
+  // the commit: wait for the target to have written some)
+  for (let i = 0; (await written()) < before + 50_000; i++) {
+    if (i > 600) assert.fail('the large transaction never reached the target');
+    await new Promise((res) => setTimeout(res, 10));
+  }
+  await down.kill();
+  await st.until(['Paused'], 30_000);
+  assert.equal(st.result!.errors[0].retryable, true, JSON.stringify(st.result!.errors[0]));
+  await down.start();
+  await caughtUp(up, async () => st.status(), 120_000);
+  assert.equal(st.stage, 'Running');
+  await assertTablesEqual(up, down, ['bulk.t']);
+  await st.stop();
+});
