@@ -19,10 +19,10 @@ export class LoadFeed {
   private wakeData?: () => void;
   /** Wakes a producer waiting for the queue to empty. */
   private wakeProducer?: () => void;
+  /** When the statement stops taking rows. */
+  private readonly ends: number;
   /** The statement's outcome (once the data ended). */
   readonly done: Promise<OkInfo>;
-
-  private readonly ends: number;
 
   constructor(
     load: LoadLocal,
