@@ -10,11 +10,27 @@ import { server } from '../harness/index.js';
 import { caughtUp, subtask } from '../harness/subtask.js';
 import { MARIADB_DEFAULTS, type BinlogProfile, type MariaDBSandbox } from '../../src/sandbox/mariadb.js';
 import { allTypesTable, COLUMNS, ROWS } from '../harness/all-types.js';
-import { assertTablesEqual } from '../harness/run.js';
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { assertTablesEqual, readStatus, runTask } from '../harness/run.js';
+import { sourceYaml, taskYaml, writeTemp } from '../harness/task.js';
 
 /** Columns whose text form differs from their literal (their tables' inserts stay INSERTs), and
  * ENUM and SET (LOAD DATA rows only when the binlog names their members). */
 const NOT_TSV = ['b1', 'b64', 'y', 'g', 'pt', 'e', 'st'];
+
+/** Waits until `s` has written `n` more rows (Handler_write) than when called. */
+async function written(s: MariaDBSandbox, n: number): Promise<void> {
+  const count = async () => {
+    const [r] = (await s.exec("SHOW GLOBAL STATUS LIKE 'Handler_write'")) as { Value: string }[];
+    return Number(r.Value);
+  };
+  const from = await count();
+  for (let i = 0; (await count()) < from + n; i++) {
+    if (i > 1000) assert.fail(`the target did not write ${n} rows`);
+    await new Promise((res) => setTimeout(res, 10));
+  }
+}
 
 async function loads(s: MariaDBSandbox): Promise<number> {
   const [r] = (await s.exec("SHOW GLOBAL STATUS LIKE 'Com_load'")) as { Value: string }[];
@@ -116,18 +132,9 @@ test('the target killed (SIGKILL) while a large transaction streams in as LOAD D
   const st = await subtask(up, down, 'bulk_crash');
   st.start();
   await caughtUp(up, async () => st.status());
-  const written = async () => {
-    const [r] = (await down.exec("SHOW GLOBAL STATUS LIKE 'Handler_write'")) as { Value: string }[];
-    return Number(r.Value);
-  };
-  const before = await written();
   await up.exec('INSERT INTO bulk.t SELECT seq, MD5(seq) FROM mysql.seq_1_to_1000000');
-  // kill the target once the transaction is on its way there (its rows are not visible before
-  // the commit: wait for the target to have written some)
-  for (let i = 0; (await written()) < before + 50_000; i++) {
-    if (i > 600) assert.fail('the large transaction never reached the target');
-    await new Promise((res) => setTimeout(res, 10));
-  }
+  // the transaction is on its way there (its rows are not visible before the commit)
+  await written(down, 50_000);
   await down.kill();
   await st.until(['Paused'], 30_000);
   assert.equal(st.result!.errors[0].retryable, true, JSON.stringify(st.result!.errors[0]));
@@ -136,4 +143,40 @@ test('the target killed (SIGKILL) while a large transaction streams in as LOAD D
   assert.equal(st.stage, 'Running');
   await assertTablesEqual(up, down, ['bulk.t']);
   await st.stop();
+});
+
+test('run-task SIGKILLed while a large transaction streams in as LOAD DATA rows: none of it applied; after the restart all of it, once', async () => {
+  const up = await server({ binlog: MARIADB_DEFAULTS });
+  const down = await server();
+  await up.exec('CREATE DATABASE bulk; CREATE TABLE bulk.t (id INT PRIMARY KEY, v CHAR(32))');
+  const f = await writeTemp({ 'source.yaml': sourceYaml('src', up), 'task.yaml': '' });
+  await writeFile(
+    f['task.yaml'],
+    taskYaml({ name: 'bulk_kill', mode: 'all', target: down, sources: ['src'], dir: join(f.dir, 'dump') }),
+  );
+  const statusFile = join(f.dir, 'status.json');
+  const status = async () => (await readStatus(statusFile))?.workers[0].subTaskStatus[0];
+  let run = runTask(f['task.yaml'], [f['source.yaml']], statusFile);
+  await caughtUp(up, status);
+  await up.exec('INSERT INTO bulk.t SELECT seq, MD5(seq) FROM mysql.seq_1_to_1000000');
+  await written(down, 100_000);
+  run.child.kill('SIGKILL');
+  assert.equal((await run.done).signal, 'SIGKILL');
+  // the target rolls the open transaction back: none of it stays (INNODB_TRX is a cache renewed
+  // only when read more than 0.1 s after its last read: polled slower than that)
+  const open = async () =>
+    ((await down.exec('SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX')) as { n: string }[])[0].n;
+  for (let i = 0; (await open()) !== '0'; i++) {
+    if (i > 120) assert.fail('the killed transaction is still open on the target');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.deepEqual(await down.exec('SELECT COUNT(*) AS n FROM bulk.t'), [{ n: '0' }]);
+  run = runTask(f['task.yaml'], [f['source.yaml']], statusFile);
+  try {
+    await caughtUp(up, status, 120_000);
+  } finally {
+    run.child.kill('SIGTERM');
+    await run.done;
+  }
+  await assertTablesEqual(up, down, ['bulk.t']);
 });
