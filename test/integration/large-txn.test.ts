@@ -3,7 +3,9 @@
 // emoji, extremes), at our settings and at MariaDB's defaults (no row metadata: strings as bytes,
 // ENUM and SET as indexes, which go as INSERTs), and as INSERTs to a target without local_infile;
 // a duplicate key or a value the target would change pauses Sync with nothing of the transaction
-// applied, and binlog skip goes on (into an AUTO_INCREMENT table: a LOAD DATA per chunk).
+// applied, and binlog skip goes on (into an AUTO_INCREMENT table: a LOAD DATA per chunk). SIGKILL
+// of the target, and of run-task, while the rows stream in: nothing of the transaction stays, and
+// after the restart all of it is applied, once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { server } from '../harness/index.js';
