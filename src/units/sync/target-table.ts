@@ -94,12 +94,12 @@ export function targetTable(
   };
   const key = schema.key ? find(schema.key) : undefined;
   const uniques = schema.uniqueKeys.map(find).filter((k): k is Col[] => k !== undefined);
+  const target = new Map(schema.columns.map((s) => [s.name, s]));
   const unsigned: TargetTable['unsigned'] = [];
   if (!map.signedness) {
     for (const c of cols) {
       const bits = INTEGER_BITS[map.columns[c.idx]?.type ?? -1];
-      const sc = schema.columns.find((s) => s.name === c.name);
-      if (bits && sc?.unsigned) unsigned.push({ idx: c.idx, bits });
+      if (bits && target.get(c.name)?.unsigned) unsigned.push({ idx: c.idx, bits });
     }
   }
   return {
@@ -110,7 +110,7 @@ export function targetTable(
     uniques,
     id: `${db}.${table}`,
     unsigned,
-    tsv: cols.every((c) => tsvColumn(map.columns[c.idx], schema.columns.find((s) => s.name === c.name)?.def)),
+    tsv: cols.every((c) => tsvColumn(map.columns[c.idx], target.get(c.name)?.def)),
     autoIncrement: schema.columns.some((c) => c.autoIncrement),
   };
 }

@@ -20,6 +20,9 @@ export class PendingRows {
   /** Entries of a transaction still being read (a large one, taken as it is read): neither checked
    * nor saved until it ends and Sync has applied all of it (release). */
   private readonly holding = new Set<Pending>();
+  /** Changes of the transaction being read: counted as processed when it is released (the saved
+   * state is from before the transaction: a restart reads, and counts, them again). */
+  private readonly heldCounts = zeroCounts();
   /** Row changes taken (DM's processedRowsStatus). */
   readonly processed = zeroCounts();
   private readonly counts = zeroCounts();
@@ -37,10 +40,6 @@ export class PendingRows {
   byOp(): Counts {
     return { ...this.counts };
   }
-
-  /** Changes of the transaction being read: counted as processed when it is released (the saved
-   * state is from before the transaction: a restart reads, and counts, them again). */
-  private readonly heldCounts = zeroCounts();
 
   /** A change Sync applied: its row is pending again (a new change resets its failure). `held`:
    * a change of the transaction being read (see holding). */
